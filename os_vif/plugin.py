@@ -87,5 +87,6 @@ class PluginBase(metaclass=abc.ABCMeta):
         group = config_group_name(plugin_name)
         # Registering the same options twice is harmless in oslo.config, so
         # loading a plugin again (os_vif.initialize(reset=True)) just works.
+        cfg.CONF.register_group(cfg.OptGroup(group))
         cfg.CONF.register_opts(list(cls.CONFIG_OPTS), group=group)
         return cls(getattr(cfg.CONF, group))

@@ -1,0 +1,42 @@
+"""Static routes of a subnet.
+
+Public API: clients construct these classes, plugins read them.
+"""
+
+from __future__ import annotations
+
+from oslo_versionedobjects import base as ovo_base
+from oslo_versionedobjects import fields
+
+from os_vif.objects import base as osv_base
+
+__all__ = ["Route", "RouteList"]
+
+
+@ovo_base.VersionedObjectRegistry.register
+class Route(osv_base.VersionedObject):
+    """A route to ``cidr`` through ``gateway`` (or out of ``interface``)."""
+
+    # 1.0: initial version
+    VERSION = "1.0"
+
+    fields = {
+        #: Destination prefix.
+        "cidr": fields.IPNetworkField(),
+        #: Next hop.
+        "gateway": fields.IPAddressField(),
+        #: Outgoing interface.
+        "interface": fields.StringField(),
+    }
+
+
+@ovo_base.VersionedObjectRegistry.register
+class RouteList(osv_base.VersionedObject, ovo_base.ObjectListBase):
+    """A list of :class:`Route` objects (use it like a list)."""
+
+    # 1.0: initial version
+    VERSION = "1.0"
+
+    fields = {
+        "objects": fields.ListOfObjectsField("Route"),
+    }

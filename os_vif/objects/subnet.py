@@ -1,0 +1,54 @@
+"""Subnets of a network.
+
+Public API: clients construct these classes, plugins read them.
+"""
+
+from __future__ import annotations
+
+from oslo_versionedobjects import base as ovo_base
+from oslo_versionedobjects import fields
+
+from os_vif.objects import base as osv_base
+from os_vif.objects import fields as osv_fields
+
+__all__ = ["Subnet", "SubnetList"]
+
+
+@ovo_base.VersionedObjectRegistry.register
+class Subnet(osv_base.VersionedObject):
+    """An IPv4 or IPv6 subnet and the addresses a VIF has on it."""
+
+    # 1.0: initial version
+    VERSION = "1.0"
+
+    fields = {
+        #: The subnet's prefix.
+        "cidr": fields.IPNetworkField(),
+        #: DNS servers of the subnet.
+        "dns": osv_fields.ListOfIPAddressField(),
+        #: Default gateway of the subnet.
+        "gateway": fields.IPAddressField(),
+        #: The VIF's fixed IP addresses on the subnet.
+        "ips": fields.ObjectField("FixedIPList"),
+        #: Static routes of the subnet.
+        "routes": fields.ObjectField("RouteList"),
+        #: Address of the subnet's DHCP server.
+        "dhcp_server": fields.IPAddressField(),
+    }
+
+    obj_relationships = {
+        "ips": [("1.0", "1.0")],
+        "routes": [("1.0", "1.0")],
+    }
+
+
+@ovo_base.VersionedObjectRegistry.register
+class SubnetList(osv_base.VersionedObject, ovo_base.ObjectListBase):
+    """A list of :class:`Subnet` objects (use it like a list)."""
+
+    # 1.0: initial version
+    VERSION = "1.0"
+
+    fields = {
+        "objects": fields.ListOfObjectsField("Subnet"),
+    }

@@ -1,0 +1,51 @@
+"""The ``noop`` plugin: for VIFs whose host side someone else sets up.
+
+kuryr-kubernetes' CNI daemon creates the devices of nested pods itself (a
+VLAN or macvlan device on the VM's interface, a DPDK-bound VF), so os_vif
+has nothing to do for them; this plugin accepts those VIF types and
+changes nothing on the host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from os_vif.objects import host_info
+from os_vif.objects import vif as vif_objects
+from os_vif.plugin import PluginBase
+
+__all__ = ["NoOpPlugin"]
+
+#: The VIF types this plugin accepts, with their versions.
+SUPPORTED_VIFS = (
+    vif_objects.VIFVlanNested,
+    vif_objects.VIFMacvlanNested,
+    vif_objects.VIFDPDKNested,
+    vif_objects.VIFNestedDPDK,
+    vif_objects.VIFVHostUser,
+)
+
+
+class NoOpPlugin(PluginBase):
+    """A plugin that plugs and unplugs nothing."""
+
+    def describe(self) -> host_info.HostPluginInfo:
+        """Report the VIF types whose host side is made outside os_vif."""
+        return host_info.HostPluginInfo(
+            plugin_name="noop",
+            vif_info=[
+                host_info.HostVIFInfo(
+                    vif_object_name=vif_class.__name__,
+                    min_version="1.0",
+                    max_version=vif_class.VERSION,
+                    supported_port_profiles=[],
+                )
+                for vif_class in SUPPORTED_VIFS
+            ],
+        )
+
+    def plug(self, vif: Any, instance_info: Any) -> None:
+        """Do nothing: the device is made by the client (e.g. kuryr)."""
+
+    def unplug(self, vif: Any, instance_info: Any) -> None:
+        """Do nothing: the device is removed by the client (e.g. kuryr)."""
