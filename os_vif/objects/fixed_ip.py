@@ -39,3 +39,7 @@ class FixedIPList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     fields = {
         "objects": fields.ListOfObjectsField("FixedIP"),
     }
+
+    # Without it, backporting a parent without a version manifest fails with
+    # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).
+    obj_relationships = {"objects": [("1.0", "1.0")]}
