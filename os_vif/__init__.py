@@ -49,7 +49,7 @@ def initialize(reset: bool = False) -> None:
         # that only build objects (kuryr's controller, nova's API).
         from os_vif import _plugin_loader
 
-        _PLUGINS = _plugin_loader.load_plugins()
+        _PLUGINS = _plugin_loader.load_plugins(refresh=reset)
 
 
 def _loaded_plugins() -> dict[str, PluginBase]:

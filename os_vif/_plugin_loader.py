@@ -69,26 +69,40 @@ def choose_entry_points(
     return chosen
 
 
-def find_entry_points() -> dict[str, metadata.EntryPoint]:
-    """Return the entry point to load for every plugin name."""
-    manager = extension.ExtensionManager(NAMESPACE, invoke_on_load=False)
-    return choose_entry_points(manager.list_entry_points())
+def _log_import_failure(
+    manager: Any, entry_point: metadata.EntryPoint, err: BaseException
+) -> None:
+    LOG.error(
+        "os_vif plugin %s (%s) could not be imported: %s",
+        entry_point.name,
+        entry_point.value,
+        err,
+    )
 
 
-def plugin_classes() -> dict[str, type[PluginBase]]:
-    """Import every plugin class, skipping (and logging) those that fail."""
-    classes = {}
-    for name, entry_point in find_entry_points().items():
-        try:
-            plugin_class = entry_point.load()
-        except Exception as err:  # any import error must not stop the rest
-            LOG.error(
-                "os_vif plugin %s (%s) could not be imported: %s",
-                name,
-                entry_point.value,
-                err,
-            )
+def plugin_classes(refresh: bool = False) -> dict[str, type[PluginBase]]:
+    """Import every plugin class, skipping (and logging) those that fail.
+
+    :param refresh: look for entry points again instead of using what
+        stevedore remembered from an earlier call in this process.
+    """
+    if refresh:
+        extension.ExtensionManager.ENTRY_POINT_CACHE.pop(NAMESPACE, None)
+    # importlib.metadata knows which distribution registered each entry
+    # point (stevedore's cache forgets it); that is needed to name both
+    # sides of a conflict.
+    chosen = choose_entry_points(metadata.entry_points(group=NAMESPACE))
+    manager = extension.ExtensionManager(
+        NAMESPACE,
+        invoke_on_load=False,
+        on_load_failure_callback=_log_import_failure,
+    )
+    classes: dict[str, type[PluginBase]] = {}
+    for ext in manager.extensions:
+        winner = chosen.get(ext.name)
+        if winner is not None and ext.entry_point.value != winner.value:
             continue
+        plugin_class = ext.plugin
         if not (
             isinstance(plugin_class, type)
             and issubclass(plugin_class, PluginBase)
@@ -96,21 +110,21 @@ def plugin_classes() -> dict[str, type[PluginBase]]:
             LOG.error(
                 "os_vif plugin %s (%s) is not a subclass of "
                 "os_vif.plugin.PluginBase; ignored",
-                name,
-                entry_point.value,
+                ext.name,
+                ext.entry_point.value,
             )
             continue
-        classes[name] = plugin_class
+        classes[ext.name] = plugin_class
     return classes
 
 
-def load_plugins() -> dict[str, PluginBase]:
+def load_plugins(refresh: bool = False) -> dict[str, PluginBase]:
     """Load every plugin: import it, register its options, instantiate it.
 
     A plugin that fails is logged with its name and error and left out.
     """
     plugins: dict[str, PluginBase] = {}
-    for name, plugin_class in plugin_classes().items():
+    for name, plugin_class in plugin_classes(refresh).items():
         try:
             plugins[name] = plugin_class.load(name)
         except Exception as err:  # one broken plugin must not stop the rest

@@ -1,0 +1,127 @@
+"""Plugins are found through real entry points of installed distributions."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+
+import pytest
+
+import os_vif
+from os_vif import _plugin_loader
+
+PLUGIN_SOURCE = '''
+from os_vif.objects import host_info
+from os_vif.plugin import PluginBase
+from oslo_config import cfg
+
+
+class ThirdPartyPlugin(PluginBase):
+    CONFIG_OPTS = [cfg.IntOpt("answer", default=42, help="test option")]
+
+    def describe(self):
+        return host_info.HostPluginInfo(plugin_name=%(name)r, vif_info=[])
+
+    def plug(self, vif, instance_info):
+        raise RuntimeError("boom")
+
+    def unplug(self, vif, instance_info):
+        pass
+'''
+
+
+@pytest.fixture
+def distributions(tmp_path, monkeypatch):
+    """Install fake distributions (dist-info + module) on sys.path."""
+
+    def install(dist: str, entry_points: dict[str, str], modules: dict[str, str]):
+        info = tmp_path / ("%s-1.0.dist-info" % dist)
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % dist
+        )
+        (info / "entry_points.txt").write_text(
+            "[os_vif]\n"
+            + "".join("%s = %s\n" % item for item in entry_points.items())
+        )
+        for module, source in modules.items():
+            (tmp_path / (module + ".py")).write_text(textwrap.dedent(source))
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield install
+    for module in list(sys.modules):
+        if module.startswith("fake_plugin_"):
+            del sys.modules[module]
+    os_vif.initialize(reset=True)
+
+
+def test_in_tree_noop_loads():
+    os_vif.initialize(reset=True)
+    info = os_vif.host_info()
+    assert info.has_plugin("noop")
+    assert info.get_plugin("noop").has_vif("VIFVlanNested")
+
+
+def test_broken_plugin_is_logged_and_others_load(distributions, caplog):
+    distributions(
+        "broken-dist",
+        {
+            "broken": "fake_plugin_broken:Plugin",
+            "good": "fake_plugin_good:ThirdPartyPlugin",
+            "notaplugin": "fake_plugin_good:NOT_A_CLASS",
+        },
+        {
+            "fake_plugin_broken": "raise ImportError('missing libfoo')\n",
+            "fake_plugin_good": PLUGIN_SOURCE % {"name": "good"}
+            + "\nNOT_A_CLASS = 1\n",
+        },
+    )
+    with caplog.at_level(logging.ERROR, logger="os_vif"):
+        os_vif.initialize(reset=True)
+    info = os_vif.host_info()
+    assert info.has_plugin("good") and info.has_plugin("noop")
+    assert not info.has_plugin("broken")
+    messages = "\n".join(r.getMessage() for r in caplog.records)
+    assert "broken" in messages and "missing libfoo" in messages
+    assert "notaplugin" in messages and "PluginBase" in messages
+
+
+def test_plugin_options_land_in_their_group(distributions):
+    from oslo_config import cfg
+
+    distributions(
+        "opts-dist",
+        {"withopts": "fake_plugin_opts:ThirdPartyPlugin"},
+        {"fake_plugin_opts": PLUGIN_SOURCE % {"name": "withopts"}},
+    )
+    os_vif.initialize(reset=True)
+    assert cfg.CONF.os_vif_withopts.answer == 42
+
+
+def test_same_name_in_two_distributions_warns_naming_both(
+    distributions, caplog
+):
+    distributions(
+        "kuryr-like",
+        {"noop": "fake_plugin_noop:ThirdPartyPlugin"},
+        {"fake_plugin_noop": PLUGIN_SOURCE % {"name": "noop"}},
+    )
+    with caplog.at_level(logging.WARNING, logger="os_vif"):
+        os_vif.initialize(reset=True)
+    warnings = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+    ]
+    assert any(
+        "noop" in w and "kuryr-like" in w and "os-vif" in w for w in warnings
+    ), warnings
+    # os_vif's own noop wins: it describes the nested VIF types.
+    assert os_vif.host_info().get_plugin("noop").has_vif("VIFVlanNested")
+
+
+def test_choose_entry_points_without_own_distribution_takes_first():
+    from importlib import metadata
+
+    first = metadata.EntryPoint("x", "a:A", "os_vif")
+    second = metadata.EntryPoint("x", "b:B", "os_vif")
+    assert _plugin_loader.choose_entry_points([first, second])["x"] is first
