@@ -7,40 +7,14 @@
 # runs ruff, mypy, and pytest on the unit and functional tests.
 #
 # Usage: tools/test.sh [pytest arguments...]
-# Environment: OS_VIF_VENV (default .venv), OS_VIF_SKIP_LINT=1 to skip
-# ruff and mypy.
+# Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff
+# and mypy.
 set -euo pipefail
-
 cd "$(dirname "$0")/.."
-venv=${OS_VIF_VENV:-.venv}
-
-ensure_ovs() {
-    if command -v ovsdb-server >/dev/null && command -v ovs-vswitchd >/dev/null; then
-        return
-    fi
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-        echo "==> installing Open vSwitch from the distribution"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            openvswitch-switch >/dev/null
-    else
-        echo "==> Open vSwitch is missing and cannot be installed here;" \
-             "the OVS functional tests will be skipped" >&2
-    fi
-}
-
-ensure_venv() {
-    if [ ! -x "$venv/bin/python" ]; then
-        echo "==> creating $venv"
-        python3 -m venv "$venv"
-    fi
-    echo "==> installing os-vif and the test requirements"
-    "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    "$venv/bin/python" -m pip install -q -e . -r test-requirements.txt
-}
+. tools/setup-env.sh
 
 ensure_ovs
-ensure_venv
+ensure_venv test-requirements.txt
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff"
