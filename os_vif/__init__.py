@@ -14,8 +14,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from os_vif import exception
-from os_vif import objects
+from os_vif import exception, objects
 
 if TYPE_CHECKING:
     from os_vif.objects import host_info as host_info_objects
@@ -147,9 +146,8 @@ def host_info(
         names) are reported, and only plugins that support one of them.
     :raises LibraryNotInitialized: :func:`initialize` was not called.
     """
-    from os_vif.objects import host_info as host_info_objects
-
     from os_vif import _plugin_loader
+    from os_vif.objects import host_info as host_info_objects
 
     info = host_info_objects.HostInfo(
         plugin_info=_plugin_loader.describe_all(_loaded_plugins())

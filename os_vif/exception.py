@@ -64,7 +64,9 @@ class ExceptionBase(Exception):
 class LibraryNotInitialized(ExceptionBase):
     """os_vif was used before :func:`os_vif.initialize` was called."""
 
-    msg_fmt = "os_vif.initialize() must be called before the os_vif library is used"
+    msg_fmt = (
+        "os_vif.initialize() must be called before the os_vif library is used"
+    )
 
 
 class NoMatchingPlugin(ExceptionBase):
@@ -83,8 +85,8 @@ class NoSupportedPortProfileVersion(ExceptionBase):
     """A port profile class exists but none of its versions fit the range."""
 
     msg_fmt = (
-        "Port profile class %(name)s has versions %(got_versions)s, none within "
-        "min=%(min_version)s max=%(max_version)s"
+        "Port profile class %(name)s has versions %(got_versions)s, none "
+        "within min=%(min_version)s max=%(max_version)s"
     )
 
 

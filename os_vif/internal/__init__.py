@@ -1,0 +1,1 @@
+"""Host operations: privsep, netlink, OVSDB and sysfs (internal)."""

@@ -27,6 +27,7 @@ __all__ = [
 #: The oslo.versionedobjects namespace of every os_vif object on the wire.
 NAMESPACE = "os_vif"
 
+
 class SubclassingWarning(FutureWarning):
     """A VIF, port profile or datapath offload class was subclassed outside
     os_vif.

@@ -59,7 +59,7 @@ class VIFDirectModeField(fields.BaseEnumField):
 
 
 class VIFHostDeviceDevType(fields.Enum):
-    """What kind of PCI device a :class:`~os_vif.objects.vif.VIFHostDevice` is."""
+    """What kind of PCI device a VIFHostDevice is."""
 
     ETHERNET = "ethernet"
     GENERIC = "generic"
@@ -80,4 +80,3 @@ class ListOfIPAddressField(fields.AutoTypedField):
     """A list of IPv4 or IPv6 addresses (:class:`netaddr.IPAddress`)."""
 
     AUTO_TYPE = fields.List(fields.IPAddress())
-

@@ -5,6 +5,9 @@ Public API: clients construct these classes, plugins read them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import netaddr
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
@@ -28,6 +31,10 @@ class FixedIP(osv_base.VersionedObject):
         "floating_ips": osv_fields.ListOfIPAddressField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        address: netaddr.IPAddress
+        floating_ips: list[netaddr.IPAddress]
+
 
 @ovo_base.VersionedObjectRegistry.register
 class FixedIPList(osv_base.VersionedObject, ovo_base.ObjectListBase):
@@ -39,6 +46,9 @@ class FixedIPList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     fields = {
         "objects": fields.ListOfObjectsField("FixedIP"),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        objects: list[FixedIP]
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

@@ -9,7 +9,7 @@ type and port profile a host supports, at a version both sides know, with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
@@ -107,6 +107,11 @@ class HostPortProfileInfo(
         "max_version": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        profile_object_name: str
+        min_version: str
+        max_version: str
+
     def get_common_version(self) -> str:
         """Return the newest version of the profile both sides know."""
         return get_common_version(
@@ -141,6 +146,12 @@ class HostVIFInfo(
             "HostPortProfileInfo"
         ),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_object_name: str
+        min_version: str
+        max_version: str
+        supported_port_profiles: list[HostPortProfileInfo]
 
     obj_relationships = {"supported_port_profiles": [("1.1", "1.0")]}
 
@@ -193,6 +204,10 @@ class HostPluginInfo(
         "vif_info": fields.ListOfObjectsField("HostVIFInfo"),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        plugin_name: str
+        vif_info: list[HostVIFInfo]
+
     obj_relationships = {"vif_info": [("1.0", "1.1")]}
 
     def has_vif(self, name: str) -> bool:
@@ -206,7 +221,7 @@ class HostPluginInfo(
         """
         for vif in self.vif_info:
             if vif.vif_object_name == name:
-                return vif  # type: ignore[no-any-return]
+                return vif
         raise exception.NoMatchingVIFClass(name=name)
 
 
@@ -224,6 +239,9 @@ class HostInfo(
         "plugin_info": fields.ListOfObjectsField("HostPluginInfo"),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        plugin_info: list[HostPluginInfo]
+
     obj_relationships = {"plugin_info": [("1.0", "1.0")]}
 
     def has_plugin(self, name: str) -> bool:
@@ -237,7 +255,7 @@ class HostInfo(
         """
         for plugin in self.plugin_info:
             if plugin.plugin_name == name:
-                return plugin  # type: ignore[no-any-return]
+                return plugin
         raise exception.NoMatchingPlugin(plugin_name=name)
 
     def filter_vif_types(self, permitted_vif_type_names: list[str]) -> None:

@@ -5,6 +5,8 @@ Public API: clients construct :class:`InstanceInfo`, plugins read it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
@@ -28,3 +30,8 @@ class InstanceInfo(osv_base.VersionedObject):
         #: The project that owns the instance.
         "project_id": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        uuid: str
+        name: str
+        project_id: str

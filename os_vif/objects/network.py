@@ -5,10 +5,15 @@ Public API: clients construct :class:`Network`, plugins read it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
+
+if TYPE_CHECKING:
+    from os_vif.objects.subnet import SubnetList
 
 __all__ = ["Network"]
 
@@ -44,6 +49,18 @@ class Network(osv_base.VersionedObject):
         #: The network's MTU.
         "mtu": fields.IntegerField(nullable=True),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        id: str
+        bridge: str
+        label: str
+        subnets: SubnetList
+        should_provide_bridge: bool
+        should_provide_vlan: bool
+        bridge_interface: str | None
+        vlan: int | None
+        multi_host: bool
+        mtu: int | None
 
     obj_relationships = {"subnets": [("1.0", "1.0")]}
 

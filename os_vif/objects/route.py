@@ -5,6 +5,9 @@ Public API: clients construct these classes, plugins read them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import netaddr
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
@@ -29,6 +32,11 @@ class Route(osv_base.VersionedObject):
         "interface": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        cidr: netaddr.IPNetwork
+        gateway: netaddr.IPAddress
+        interface: str
+
 
 @ovo_base.VersionedObjectRegistry.register
 class RouteList(osv_base.VersionedObject, ovo_base.ObjectListBase):
@@ -40,6 +48,9 @@ class RouteList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     fields = {
         "objects": fields.ListOfObjectsField("Route"),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        objects: list[Route]
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

@@ -5,11 +5,18 @@ Public API: clients construct these classes, plugins read them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import netaddr
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
 from os_vif.objects import fields as osv_fields
+
+if TYPE_CHECKING:
+    from os_vif.objects.fixed_ip import FixedIPList
+    from os_vif.objects.route import RouteList
 
 __all__ = ["Subnet", "SubnetList"]
 
@@ -36,6 +43,14 @@ class Subnet(osv_base.VersionedObject):
         "dhcp_server": fields.IPAddressField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        cidr: netaddr.IPNetwork
+        dns: list[netaddr.IPAddress]
+        gateway: netaddr.IPAddress
+        ips: FixedIPList
+        routes: RouteList
+        dhcp_server: netaddr.IPAddress
+
     obj_relationships = {
         "ips": [("1.0", "1.0")],
         "routes": [("1.0", "1.0")],
@@ -52,6 +67,9 @@ class SubnetList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     fields = {
         "objects": fields.ListOfObjectsField("Subnet"),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        objects: list[Subnet]
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

@@ -14,13 +14,16 @@ gave them, so that what kuryr stored loads with os_vif alone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
 from os_vif.objects import fields as osv_fields
+
+if TYPE_CHECKING:
+    from os_vif.objects.network import Network
 
 __all__ = [
     "DatapathOffloadBase",
@@ -85,6 +88,10 @@ class DatapathOffloadRepresentor(DatapathOffloadBase):
         "representor_address": fields.StringField(nullable=True),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        representor_name: str | None
+        representor_address: str | None
+
 
 # --------------------------------------------------------------------------
 # Port profiles
@@ -105,6 +112,9 @@ class VIFPortProfileBase(osv_base.VersionedObject):
             "DatapathOffloadBase", nullable=True, subclasses=True
         ),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        datapath_offload: DatapathOffloadBase | None
 
     obj_relationships = {"datapath_offload": [("1.1", "1.0")]}
 
@@ -145,6 +155,14 @@ class VIFPortProfileOpenVSwitch(VIFPortProfileBase):
         "multiqueue": fields.BooleanField(default=False),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        interface_id: str
+        profile_id: str
+        datapath_type: str | None
+        create_port: bool
+        create_tap: bool
+        multiqueue: bool
+
     obj_relationships = {"datapath_offload": [("1.2", "1.0")]}
 
 
@@ -162,6 +180,10 @@ class VIFPortProfileFPOpenVSwitch(VIFPortProfileOpenVSwitch):
         #: Whether the VIF is plugged into a Linux bridge first.
         "hybrid_plug": fields.BooleanField(default=False),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        bridge_name: str
+        hybrid_plug: bool
 
 
 @_register
@@ -183,6 +205,10 @@ class VIFPortProfileOVSRepresentor(VIFPortProfileOpenVSwitch):
         "representor_address": fields.PCIAddressField(nullable=True),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        representor_name: str | None
+        representor_address: str | None
+
 
 @_register
 class VIFPortProfileFPBridge(VIFPortProfileBase):
@@ -197,6 +223,9 @@ class VIFPortProfileFPBridge(VIFPortProfileBase):
         "bridge_name": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        bridge_name: str
+
 
 @_register
 class VIFPortProfileFPTap(VIFPortProfileBase):
@@ -210,6 +239,9 @@ class VIFPortProfileFPTap(VIFPortProfileBase):
         #: MAC address of the host side of the tap.
         "mac_address": fields.MACAddressField(nullable=True),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        mac_address: str | None
 
 
 @_register
@@ -227,6 +259,12 @@ class VIFPortProfile8021Qbg(VIFPortProfileBase):
         "instance_id": fields.UUIDField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        manager_id: int
+        type_id: int
+        type_id_version: int
+        instance_id: str
+
 
 @_register
 class VIFPortProfile8021Qbh(VIFPortProfileBase):
@@ -239,6 +277,9 @@ class VIFPortProfile8021Qbh(VIFPortProfileBase):
     fields = {
         "profile_id": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        profile_id: str
 
 
 @_register
@@ -257,6 +298,11 @@ class VIFPortProfileK8sDPDK(VIFPortProfileBase):
         #: resourceVersion of the pod.
         "resourceversion": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        l3_setup: bool
+        selflink: str
+        resourceversion: str
 
 
 # --------------------------------------------------------------------------
@@ -292,6 +338,16 @@ class VIFBase(osv_base.VersionedObject):
         ),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        id: str
+        address: str | None
+        network: Network | None
+        plugin: str
+        active: bool
+        preserve_on_delete: bool
+        has_traffic_filtering: bool
+        port_profile: VIFPortProfileBase
+
     obj_relationships = {
         "network": [("1.0", "1.1")],
         "port_profile": [("1.0", "1.1")],
@@ -314,6 +370,9 @@ class VIFGeneric(VIFBase):
         "vif_name": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+
 
 @_register
 class VIFBridge(VIFBase):
@@ -329,6 +388,10 @@ class VIFBridge(VIFBase):
         "bridge_name": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+        bridge_name: str
+
 
 @_register
 class VIFOpenVSwitch(VIFBase):
@@ -343,6 +406,10 @@ class VIFOpenVSwitch(VIFBase):
         #: Name of the Open vSwitch bridge.
         "bridge_name": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+        bridge_name: str
 
 
 @_register
@@ -363,6 +430,12 @@ class VIFDirect(VIFBase):
         "vlan_name": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+        mode: str
+        dev_address: str
+        vlan_name: str
+
 
 @_register
 class VIFVHostUser(VIFBase):
@@ -382,6 +455,11 @@ class VIFVHostUser(VIFBase):
         "path": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+        mode: str
+        path: str
+
 
 @_register
 class VIFHostDevice(VIFBase):
@@ -397,6 +475,10 @@ class VIFHostDevice(VIFBase):
         "dev_address": fields.PCIAddressField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        dev_type: str
+        dev_address: str
+
 
 @_register
 class VIFNestedDPDK(VIFBase):
@@ -411,6 +493,10 @@ class VIFNestedDPDK(VIFBase):
         #: Driver the device is bound to.
         "dev_driver": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        pci_address: str
+        dev_driver: str
 
 
 # --------------------------------------------------------------------------
@@ -431,6 +517,10 @@ class VIFVlanNested(VIFBase):
         "vlan_id": fields.IntegerField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+        vlan_id: int
+
 
 @_register
 class VIFMacvlanNested(VIFBase):
@@ -444,6 +534,9 @@ class VIFMacvlanNested(VIFBase):
         "vif_name": fields.StringField(),
     }
 
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
+
 
 @_register
 class VIFDPDKNested(VIFNestedDPDK):
@@ -456,6 +549,9 @@ class VIFDPDKNested(VIFNestedDPDK):
         #: Name of the interface.
         "vif_name": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        vif_name: str
 
 
 @_register
@@ -475,3 +571,8 @@ class VIFSriov(VIFDirect):
         #: Link to the pod the VF belongs to.
         "pod_link": fields.StringField(),
     }
+
+    if TYPE_CHECKING:  # the fields, as the type checker sees them
+        physnet: str
+        pod_name: str
+        pod_link: str

@@ -1,0 +1,1 @@
+"""The in-tree plugins (internal: load them through os_vif.initialize)."""

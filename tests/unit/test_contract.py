@@ -72,7 +72,10 @@ def test_vif_without_plugin_names_the_field():
 
 @pytest.mark.parametrize(
     "bad_vif,bad_instance,field",
-    [("not a vif", INSTANCE, "vif"), (nested_vif(), {"uuid": 1}, "instance_info")],
+    [
+        ("not a vif", INSTANCE, "vif"),
+        (nested_vif(), {"uuid": 1}, "instance_info"),
+    ],
 )
 def test_wrong_argument_types(bad_vif, bad_instance, field):
     os_vif.initialize()
@@ -100,8 +103,10 @@ def test_plugin_errors_become_plug_exceptions(monkeypatch):
 
 def test_host_info_filter():
     os_vif.initialize()
-    assert os_vif.host_info(["VIFVlanNested"]).get_plugin("noop").has_vif(
-        "VIFVlanNested"
+    assert (
+        os_vif.host_info(["VIFVlanNested"])
+        .get_plugin("noop")
+        .has_vif("VIFVlanNested")
     )
     assert os_vif.host_info(["NoSuchVIF"]).plugin_info == []
     assert os_vif.host_info([]).plugin_info == []
@@ -132,7 +137,11 @@ class TestExceptions:
         "NotImplementedForOS": {"function": "plug", "os": "Windows"},
         "InvalidArgument": {"field": "mtu", "value": 9, "reason": "too small"},
         "HostOperationFailed": {"operation": "o", "device": "d", "err": "e"},
-        "DeviceDiscoveryFailed": {"device": "d", "looked_for": "l", "reason": "r"},
+        "DeviceDiscoveryFailed": {
+            "device": "d",
+            "looked_for": "l",
+            "reason": "r",
+        },
         "DeserializationError": {"path": "a.b", "reason": "bad"},
     }
 
@@ -167,11 +176,17 @@ class TestCommonVersion:
         )
 
     def test_newest_within_range(self):
-        assert self.info("VIFVHostUser", "1.0", "1.5").get_common_version() == "1.1"
+        assert (
+            self.info("VIFVHostUser", "1.0", "1.5").get_common_version()
+            == "1.1"
+        )
 
     def test_older_max_is_reachable_by_backport(self):
         # os-vif 5.3.0 refuses this; every 1.x can be produced by backport.
-        assert self.info("VIFVHostUser", "1.0", "1.0").get_common_version() == "1.0"
+        assert (
+            self.info("VIFVHostUser", "1.0", "1.0").get_common_version()
+            == "1.0"
+        )
 
     @pytest.mark.parametrize("low,high", [("2.0", "2.1"), ("0.9", "0.9")])
     def test_other_major(self, low, high):
@@ -206,7 +221,9 @@ class TestCommonVersion:
                 max_version="1.4",
             )
         ]
-        plugin = host_info.HostPluginInfo(plugin_name="ovs", vif_info=[vif_info])
+        plugin = host_info.HostPluginInfo(
+            plugin_name="ovs", vif_info=[vif_info]
+        )
         info = host_info.HostInfo(plugin_info=[plugin])
         assert info.has_plugin("ovs") and not info.has_plugin("lb")
         assert info.get_plugin("ovs").get_vif("VIFOpenVSwitch") is vif_info

@@ -11,7 +11,7 @@ import pytest
 import os_vif
 from os_vif import _plugin_loader
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from os_vif.objects import host_info
 from os_vif.plugin import PluginBase
 from oslo_config import cfg
@@ -28,14 +28,16 @@ class ThirdPartyPlugin(PluginBase):
 
     def unplug(self, vif, instance_info):
         pass
-'''
+"""
 
 
 @pytest.fixture
 def distributions(tmp_path, monkeypatch):
     """Install fake distributions (dist-info + module) on sys.path."""
 
-    def install(dist: str, entry_points: dict[str, str], modules: dict[str, str]):
+    def install(
+        dist: str, entry_points: dict[str, str], modules: dict[str, str]
+    ):
         info = tmp_path / ("%s-1.0.dist-info" % dist)
         info.mkdir()
         (info / "METADATA").write_text(

@@ -25,9 +25,10 @@ CONCRETE = {
 
 def os_vif_classes() -> dict[str, type[ovo_base.VersionedObject]]:
     """Return the newest registered class of every os_vif object."""
+    registry = ovo_base.VersionedObjectRegistry.obj_classes()
     return {
         name: classes[0]
-        for name, classes in ovo_base.VersionedObjectRegistry.obj_classes().items()
+        for name, classes in registry.items()
         if classes[0].OBJ_PROJECT_NAMESPACE == "os_vif"
     }
 

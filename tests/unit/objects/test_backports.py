@@ -45,9 +45,7 @@ def fields_at(cls, version: str) -> set[str]:
 
 
 def manifest_for(name: str, version: str) -> dict[str, str]:
-    manifest = {
-        n: c.VERSION for n, c in populate.os_vif_classes().items()
-    }
+    manifest = {n: c.VERSION for n, c in populate.os_vif_classes().items()}
     manifest[name] = version
     return manifest
 
@@ -55,8 +53,11 @@ def manifest_for(name: str, version: str) -> dict[str, str]:
 def walk(primitive, path="obj"):
     """Yield (path, name, version, data) for every object in a primitive."""
     if isinstance(primitive, dict) and KEY + "name" in primitive:
-        yield path, primitive[KEY + "name"], primitive[KEY + "version"], (
-            primitive[KEY + "data"]
+        yield (
+            path,
+            primitive[KEY + "name"],
+            primitive[KEY + "version"],
+            (primitive[KEY + "data"]),
         )
         for field, value in primitive[KEY + "data"].items():
             yield from walk(value, "%s.%s" % (path, field))
@@ -71,7 +72,12 @@ def check_consistent(primitive) -> None:
         cls = populate.os_vif_classes()[name]
         assert versionutils.is_compatible(version, cls.VERSION), path
         unknown = set(data) - fields_at(cls, version)
-        assert not unknown, "%s (%s %s) has %s" % (path, name, version, unknown)
+        assert not unknown, "%s (%s %s) has %s" % (
+            path,
+            name,
+            version,
+            unknown,
+        )
 
 
 def test_there_are_52_pairs_of_os_vif_530_and_2_of_kuryr():
@@ -81,7 +87,9 @@ def test_there_are_52_pairs_of_os_vif_530_and_2_of_kuryr():
 
 
 @pytest.mark.parametrize("name,version", PAIRS)
-@pytest.mark.parametrize("with_manifest", [False, True], ids=["bare", "manifest"])
+@pytest.mark.parametrize(
+    "with_manifest", [False, True], ids=["bare", "manifest"]
+)
 def test_backport(name, version, with_manifest):
     obj = populate.populated(name)
     manifest = manifest_for(name, version) if with_manifest else None
