@@ -73,7 +73,12 @@ OBJECT_MODULES: dict[str, str] = {
 }
 
 #: Sample kinds, in the order they are produced for each object.
-SAMPLE_NAMES: tuple[str, ...] = ("populated", "minimal", "nulls", "representor")
+SAMPLE_NAMES: tuple[str, ...] = (
+    "populated",
+    "minimal",
+    "nulls",
+    "representor",
+)
 
 # Fixed identities, readable in a diff: the last group names the thing.
 NETWORK_ID = "6f4cb8a2-6b1c-4c1e-9f0a-00000000e7a1"
@@ -90,7 +95,7 @@ DPDK_PCI = "0000:00:04.0"
 
 
 class Sample(NamedTuple):
-    """One sample object: the os-vif object name, the sample kind, the object."""
+    """One sample: the os-vif object name, the sample kind, the object."""
 
     object_name: str
     sample_name: str
@@ -169,8 +174,11 @@ def _fixed_ips_v4(b: _Builder) -> Any:
     return b.make(
         "FixedIPList",
         objects=[
-            b.make("FixedIP", address="192.168.10.10",
-                   floating_ips=["203.0.113.10", "203.0.113.11"]),
+            b.make(
+                "FixedIP",
+                address="192.168.10.10",
+                floating_ips=["203.0.113.10", "203.0.113.11"],
+            ),
             b.make("FixedIP", address="192.168.10.11", floating_ips=[]),
         ],
     )
@@ -180,10 +188,18 @@ def _routes_v4(b: _Builder) -> Any:
     return b.make(
         "RouteList",
         objects=[
-            b.make("Route", cidr="10.0.0.0/8", gateway="192.168.10.254",
-                   interface="eth0"),
-            b.make("Route", cidr="172.16.0.0/12", gateway="192.168.10.253",
-                   interface="eth1"),
+            b.make(
+                "Route",
+                cidr="10.0.0.0/8",
+                gateway="192.168.10.254",
+                interface="eth0",
+            ),
+            b.make(
+                "Route",
+                cidr="172.16.0.0/12",
+                gateway="192.168.10.253",
+                interface="eth1",
+            ),
         ],
     )
 
@@ -207,14 +223,27 @@ def _subnet_v6(b: _Builder) -> Any:
         dhcp_server="2001:db8:10::2",
         dns=["2001:db8:10::3"],
         gateway="2001:db8:10::1",
-        ips=b.make("FixedIPList", objects=[
-            b.make("FixedIP", address="2001:db8:10::10",
-                   floating_ips=["2001:db8:ff::10"]),
-        ]),
-        routes=b.make("RouteList", objects=[
-            b.make("Route", cidr="2001:db8:20::/64",
-                   gateway="2001:db8:10::fe", interface="eth0"),
-        ]),
+        ips=b.make(
+            "FixedIPList",
+            objects=[
+                b.make(
+                    "FixedIP",
+                    address="2001:db8:10::10",
+                    floating_ips=["2001:db8:ff::10"],
+                ),
+            ],
+        ),
+        routes=b.make(
+            "RouteList",
+            objects=[
+                b.make(
+                    "Route",
+                    cidr="2001:db8:20::/64",
+                    gateway="2001:db8:10::fe",
+                    interface="eth0",
+                ),
+            ],
+        ),
     )
 
 
@@ -254,9 +283,11 @@ def _network_nulls(b: _Builder) -> Any:
 
 
 def _offload(b: _Builder) -> Any:
-    return b.make("DatapathOffloadRepresentor",
-                  representor_name="enp129s0f0_2",
-                  representor_address=REPRESENTOR_PCI)
+    return b.make(
+        "DatapathOffloadRepresentor",
+        representor_name="enp129s0f0_2",
+        representor_address=REPRESENTOR_PCI,
+    )
 
 
 def _offload_or_null(b: _Builder, nulls: bool) -> Any:
@@ -264,74 +295,97 @@ def _offload_or_null(b: _Builder, nulls: bool) -> Any:
 
 
 def _profile_base(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileBase",
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileBase", datapath_offload=_offload_or_null(b, nulls)
+    )
 
 
 def _profile_ovs(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileOpenVSwitch",
-                  interface_id=INTERFACE_ID,
-                  profile_id="ovs-qos-gold",
-                  datapath_type=None if nulls else "netdev",
-                  create_port=True,
-                  create_tap=True,
-                  multiqueue=True,
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileOpenVSwitch",
+        interface_id=INTERFACE_ID,
+        profile_id="ovs-qos-gold",
+        datapath_type=None if nulls else "netdev",
+        create_port=True,
+        create_tap=True,
+        multiqueue=True,
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_fp_ovs(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileFPOpenVSwitch",
-                  interface_id=INTERFACE_ID,
-                  profile_id="fp-ovs-profile",
-                  datapath_type=None if nulls else "netdev",
-                  create_port=True,
-                  create_tap=True,
-                  multiqueue=True,
-                  bridge_name="br-fp",
-                  hybrid_plug=True,
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileFPOpenVSwitch",
+        interface_id=INTERFACE_ID,
+        profile_id="fp-ovs-profile",
+        datapath_type=None if nulls else "netdev",
+        create_port=True,
+        create_tap=True,
+        multiqueue=True,
+        bridge_name="br-fp",
+        hybrid_plug=True,
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_ovs_representor(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileOVSRepresentor",
-                  interface_id=INTERFACE_ID,
-                  profile_id="ovs-rep-profile",
-                  datapath_type=None if nulls else "system",
-                  create_port=True,
-                  create_tap=True,
-                  multiqueue=True,
-                  representor_name=None if nulls else "enp129s0f0_3",
-                  representor_address=None if nulls else REPRESENTOR_PCI,
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileOVSRepresentor",
+        interface_id=INTERFACE_ID,
+        profile_id="ovs-rep-profile",
+        datapath_type=None if nulls else "system",
+        create_port=True,
+        create_tap=True,
+        multiqueue=True,
+        representor_name=None if nulls else "enp129s0f0_3",
+        representor_address=None if nulls else REPRESENTOR_PCI,
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_fp_bridge(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileFPBridge", bridge_name="br-fp-lb",
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileFPBridge",
+        bridge_name="br-fp-lb",
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_fp_tap(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileFPTap",
-                  mac_address=None if nulls else TAP_MAC,
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileFPTap",
+        mac_address=None if nulls else TAP_MAC,
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_qbg(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfile8021Qbg", manager_id=6, type_id=3,
-                  type_id_version=1, instance_id=QBG_INSTANCE_ID,
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfile8021Qbg",
+        manager_id=6,
+        type_id=3,
+        type_id_version=1,
+        instance_id=QBG_INSTANCE_ID,
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_qbh(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfile8021Qbh", profile_id="qbh-port-profile-7",
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfile8021Qbh",
+        profile_id="qbh-port-profile-7",
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 def _profile_k8s_dpdk(b: _Builder, nulls: bool = False) -> Any:
-    return b.make("VIFPortProfileK8sDPDK", l3_setup=True,
-                  selflink="/api/v1/namespaces/default/pods/dpdk-pod",
-                  resourceversion="482915",
-                  datapath_offload=_offload_or_null(b, nulls))
+    return b.make(
+        "VIFPortProfileK8sDPDK",
+        l3_setup=True,
+        selflink="/api/v1/namespaces/default/pods/dpdk-pod",
+        resourceversion="482915",
+        datapath_offload=_offload_or_null(b, nulls),
+    )
 
 
 _PROFILES: dict[str, Callable[..., Any]] = {
@@ -350,8 +404,10 @@ _PROFILES: dict[str, Callable[..., Any]] = {
 _PROFILE_MINIMAL: dict[str, dict[str, Any]] = {
     "VIFPortProfileBase": {},
     "VIFPortProfileOpenVSwitch": {"interface_id": INTERFACE_ID},
-    "VIFPortProfileFPOpenVSwitch": {"interface_id": INTERFACE_ID,
-                                    "bridge_name": "br-fp"},
+    "VIFPortProfileFPOpenVSwitch": {
+        "interface_id": INTERFACE_ID,
+        "bridge_name": "br-fp",
+    },
     "VIFPortProfileOVSRepresentor": {"interface_id": INTERFACE_ID},
     "VIFPortProfileFPBridge": {"bridge_name": "br-fp-lb"},
     "VIFPortProfileFPTap": {"mac_address": TAP_MAC},
@@ -367,29 +423,56 @@ _PROFILE_MINIMAL: dict[str, dict[str, Any]] = {
 # own (non-VIFBase) fields.
 _VIF_SPECS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "VIFBase": ("noop", "VIFPortProfileBase", {}),
-    "VIFGeneric": ("noop", "VIFPortProfileFPTap",
-                   {"vif_name": "tapc3a8f2d4-7d"}),
-    "VIFBridge": ("linux_bridge", "VIFPortProfileFPBridge",
-                  {"vif_name": "tapc3a8f2d4-7d",
-                   "bridge_name": "qbrc3a8f2d4-7d"}),
-    "VIFOpenVSwitch": ("ovs", "VIFPortProfileOpenVSwitch",
-                       {"vif_name": "tapc3a8f2d4-7d", "bridge_name": "br-int"}),
-    "VIFDirect": ("noop", "VIFPortProfile8021Qbg",
-                  {"vif_name": "enp129s0f0v1", "dev_address": VF_PCI,
-                   "mode": "passthrough", "vlan_name": "vlan1001"}),
-    "VIFVHostUser": ("ovs", "VIFPortProfileFPOpenVSwitch",
-                     {"vif_name": "vhuc3a8f2d4-7d",
-                      "path": "/var/run/openvswitch/vhuc3a8f2d4-7d",
-                      "mode": "server"}),
-    "VIFHostDevice": ("noop", "VIFPortProfile8021Qbh",
-                      {"dev_type": "ethernet", "dev_address": VF_PCI}),
-    "VIFNestedDPDK": ("noop", "VIFPortProfileK8sDPDK",
-                      {"pci_address": DPDK_PCI, "dev_driver": "vfio-pci"}),
+    "VIFGeneric": (
+        "noop",
+        "VIFPortProfileFPTap",
+        {"vif_name": "tapc3a8f2d4-7d"},
+    ),
+    "VIFBridge": (
+        "linux_bridge",
+        "VIFPortProfileFPBridge",
+        {"vif_name": "tapc3a8f2d4-7d", "bridge_name": "qbrc3a8f2d4-7d"},
+    ),
+    "VIFOpenVSwitch": (
+        "ovs",
+        "VIFPortProfileOpenVSwitch",
+        {"vif_name": "tapc3a8f2d4-7d", "bridge_name": "br-int"},
+    ),
+    "VIFDirect": (
+        "noop",
+        "VIFPortProfile8021Qbg",
+        {
+            "vif_name": "enp129s0f0v1",
+            "dev_address": VF_PCI,
+            "mode": "passthrough",
+            "vlan_name": "vlan1001",
+        },
+    ),
+    "VIFVHostUser": (
+        "ovs",
+        "VIFPortProfileFPOpenVSwitch",
+        {
+            "vif_name": "vhuc3a8f2d4-7d",
+            "path": "/var/run/openvswitch/vhuc3a8f2d4-7d",
+            "mode": "server",
+        },
+    ),
+    "VIFHostDevice": (
+        "noop",
+        "VIFPortProfile8021Qbh",
+        {"dev_type": "ethernet", "dev_address": VF_PCI},
+    ),
+    "VIFNestedDPDK": (
+        "noop",
+        "VIFPortProfileK8sDPDK",
+        {"pci_address": DPDK_PCI, "dev_driver": "vfio-pci"},
+    ),
 }
 
 
-def _vif(b: _Builder, name: str, profile: Any, *, nulls: bool = False,
-         **extra: Any) -> Any:
+def _vif(
+    b: _Builder, name: str, profile: Any, *, nulls: bool = False, **extra: Any
+) -> Any:
     plugin, _profile_name, own = _VIF_SPECS[name]
     values: dict[str, Any] = dict(
         id=VIF_ID,
@@ -411,61 +494,118 @@ def _vif_samples(b: _Builder, name: str) -> Iterator[tuple[str, Any]]:
     profile_factory = _PROFILES[profile_name]
     # Older releases may lack the preferred profile: fall back to the OVS
     # or base profile, which every release has.
-    yield "populated", _vif(b, name, b.first(
-        lambda: profile_factory(b), lambda: _profile_ovs(b),
-        lambda: _profile_base(b)))
+    yield (
+        "populated",
+        _vif(
+            b,
+            name,
+            b.first(
+                lambda: profile_factory(b),
+                lambda: _profile_ovs(b),
+                lambda: _profile_base(b),
+            ),
+        ),
+    )
     minimal: dict[str, Any] = {"id": VIF_ID, "plugin": plugin}
     if "vif_name" in own:
         minimal["vif_name"] = own["vif_name"]
     yield "minimal", b.make(name, **minimal)
-    yield "nulls", _vif(b, name, b.first(
-        lambda: profile_factory(b, nulls=True),
-        lambda: _profile_ovs(b, nulls=True),
-        lambda: _profile_base(b, nulls=True)), nulls=True)
+    yield (
+        "nulls",
+        _vif(
+            b,
+            name,
+            b.first(
+                lambda: profile_factory(b, nulls=True),
+                lambda: _profile_ovs(b, nulls=True),
+                lambda: _profile_base(b, nulls=True),
+            ),
+            nulls=True,
+        ),
+    )
     if name == "VIFOpenVSwitch":
         profile = _profile_ovs_representor(b)
         if profile is not MISSING:
-            yield "representor", _vif(b, name, profile,
-                                      vif_name="enp129s0f0_3")
+            yield (
+                "representor",
+                _vif(b, name, profile, vif_name="enp129s0f0_3"),
+            )
 
 
 # --- host info ------------------------------------------------------------
 
 
 def _host_profile_info(b: _Builder, name: str, low: str, high: str) -> Any:
-    return b.make("HostPortProfileInfo", profile_object_name=name,
-                  min_version=low, max_version=high)
-
-
-def _host_vif_info(b: _Builder, vif: str, low: str, high: str,
-                   profiles: list[tuple[str, str, str]]) -> Any:
     return b.make(
-        "HostVIFInfo", vif_object_name=vif, min_version=low, max_version=high,
-        supported_port_profiles=[_host_profile_info(b, *p) for p in profiles])
+        "HostPortProfileInfo",
+        profile_object_name=name,
+        min_version=low,
+        max_version=high,
+    )
+
+
+def _host_vif_info(
+    b: _Builder,
+    vif: str,
+    low: str,
+    high: str,
+    profiles: list[tuple[str, str, str]],
+) -> Any:
+    return b.make(
+        "HostVIFInfo",
+        vif_object_name=vif,
+        min_version=low,
+        max_version=high,
+        supported_port_profiles=[_host_profile_info(b, *p) for p in profiles],
+    )
 
 
 def _host_plugin_ovs(b: _Builder) -> Any:
-    ovs_profiles = [("VIFPortProfileOpenVSwitch", "1.0", "1.4"),
-                    ("VIFPortProfileOVSRepresentor", "1.0", "1.4")]
-    return b.make("HostPluginInfo", plugin_name="ovs", vif_info=[
-        _host_vif_info(b, "VIFBridge", "1.0", "1.0", ovs_profiles[:1]),
-        _host_vif_info(b, "VIFOpenVSwitch", "1.0", "1.0", ovs_profiles),
-        _host_vif_info(b, "VIFVHostUser", "1.0", "1.1", ovs_profiles[:1]),
-    ])
+    ovs_profiles = [
+        ("VIFPortProfileOpenVSwitch", "1.0", "1.4"),
+        ("VIFPortProfileOVSRepresentor", "1.0", "1.4"),
+    ]
+    return b.make(
+        "HostPluginInfo",
+        plugin_name="ovs",
+        vif_info=[
+            _host_vif_info(b, "VIFBridge", "1.0", "1.0", ovs_profiles[:1]),
+            _host_vif_info(b, "VIFOpenVSwitch", "1.0", "1.0", ovs_profiles),
+            _host_vif_info(b, "VIFVHostUser", "1.0", "1.1", ovs_profiles[:1]),
+        ],
+    )
 
 
 def _host_plugin_linux_bridge(b: _Builder) -> Any:
-    return b.make("HostPluginInfo", plugin_name="linux_bridge", vif_info=[
-        _host_vif_info(b, "VIFBridge", "1.0", "1.0",
-                       [("VIFPortProfileBase", "1.0", "1.1")]),
-    ])
+    return b.make(
+        "HostPluginInfo",
+        plugin_name="linux_bridge",
+        vif_info=[
+            _host_vif_info(
+                b,
+                "VIFBridge",
+                "1.0",
+                "1.0",
+                [("VIFPortProfileBase", "1.0", "1.1")],
+            ),
+        ],
+    )
 
 
 def _host_plugin_noop(b: _Builder) -> Any:
-    return b.make("HostPluginInfo", plugin_name="noop", vif_info=[
-        _host_vif_info(b, "VIFVHostUser", "1.0", "1.1",
-                       [("VIFPortProfileK8sDPDK", "1.0", "1.1")]),
-    ])
+    return b.make(
+        "HostPluginInfo",
+        plugin_name="noop",
+        vif_info=[
+            _host_vif_info(
+                b,
+                "VIFVHostUser",
+                "1.0",
+                "1.1",
+                [("VIFPortProfileK8sDPDK", "1.0", "1.1")],
+            ),
+        ],
+    )
 
 
 # --- all samples ----------------------------------------------------------
@@ -484,18 +624,31 @@ def _object_samples(b: _Builder, name: str) -> Iterator[tuple[str, Any]]:
     elif name == "DatapathOffloadRepresentor":
         yield "populated", _offload(b)
         yield "minimal", b.make(name, representor_name="enp129s0f0_2")
-        yield "nulls", b.make(name, representor_name=None,
-                              representor_address=None)
+        yield (
+            "nulls",
+            b.make(name, representor_name=None, representor_address=None),
+        )
     elif name == "FixedIP":
-        yield "populated", b.make(name, address="192.168.10.10",
-                                  floating_ips=["203.0.113.10"])
+        yield (
+            "populated",
+            b.make(
+                name, address="192.168.10.10", floating_ips=["203.0.113.10"]
+            ),
+        )
         yield "minimal", b.make(name, address="2001:db8:10::10")
     elif name == "FixedIPList":
         yield "populated", _fixed_ips_v4(b)
         yield "minimal", b.make(name, objects=[])
     elif name == "Route":
-        yield "populated", b.make(name, cidr="10.0.0.0/8",
-                                  gateway="192.168.10.254", interface="eth0")
+        yield (
+            "populated",
+            b.make(
+                name,
+                cidr="10.0.0.0/8",
+                gateway="192.168.10.254",
+                interface="eth0",
+            ),
+        )
         yield "minimal", b.make(name, cidr="0.0.0.0/0")
     elif name == "RouteList":
         yield "populated", _routes_v4(b)
@@ -504,37 +657,67 @@ def _object_samples(b: _Builder, name: str) -> Iterator[tuple[str, Any]]:
         yield "populated", _subnet_v4(b)
         yield "minimal", b.make(name, cidr="2001:db8:10::/64")
     elif name == "SubnetList":
-        yield "populated", b.make(name, objects=[_subnet_v4(b),
-                                                 _subnet_v6(b)])
+        yield "populated", b.make(name, objects=[_subnet_v4(b), _subnet_v6(b)])
         yield "minimal", b.make(name, objects=[])
     elif name == "Network":
         yield "populated", _network(b)
         yield "minimal", b.make(name, id=NETWORK_ID)
         yield "nulls", _network_nulls(b)
     elif name == "InstanceInfo":
-        yield "populated", b.make(name, uuid=INSTANCE_UUID,
-                                  name="instance-0000002a",
-                                  project_id=PROJECT_ID)
+        yield (
+            "populated",
+            b.make(
+                name,
+                uuid=INSTANCE_UUID,
+                name="instance-0000002a",
+                project_id=PROJECT_ID,
+            ),
+        )
         yield "minimal", b.make(name, uuid=INSTANCE_UUID)
     elif name == "HostPortProfileInfo":
-        yield "populated", _host_profile_info(
-            b, "VIFPortProfileOpenVSwitch", "1.0", "1.4")
-        yield "minimal", b.make(name,
-                                profile_object_name="VIFPortProfileBase")
+        yield (
+            "populated",
+            _host_profile_info(b, "VIFPortProfileOpenVSwitch", "1.0", "1.4"),
+        )
+        yield "minimal", b.make(name, profile_object_name="VIFPortProfileBase")
     elif name == "HostVIFInfo":
-        yield "populated", _host_vif_info(
-            b, "VIFOpenVSwitch", "1.0", "1.0",
-            [("VIFPortProfileOpenVSwitch", "1.0", "1.4"),
-             ("VIFPortProfileOVSRepresentor", "1.0", "1.4")])
-        yield "minimal", b.make(name, vif_object_name="VIFBridge",
-                                min_version="1.0", max_version="1.0")
+        yield (
+            "populated",
+            _host_vif_info(
+                b,
+                "VIFOpenVSwitch",
+                "1.0",
+                "1.0",
+                [
+                    ("VIFPortProfileOpenVSwitch", "1.0", "1.4"),
+                    ("VIFPortProfileOVSRepresentor", "1.0", "1.4"),
+                ],
+            ),
+        )
+        yield (
+            "minimal",
+            b.make(
+                name,
+                vif_object_name="VIFBridge",
+                min_version="1.0",
+                max_version="1.0",
+            ),
+        )
     elif name == "HostPluginInfo":
         yield "populated", _host_plugin_ovs(b)
         yield "minimal", b.make(name, plugin_name="noop", vif_info=[])
     elif name == "HostInfo":
-        yield "populated", b.make(name, plugin_info=[
-            _host_plugin_linux_bridge(b), _host_plugin_ovs(b),
-            _host_plugin_noop(b)])
+        yield (
+            "populated",
+            b.make(
+                name,
+                plugin_info=[
+                    _host_plugin_linux_bridge(b),
+                    _host_plugin_ovs(b),
+                    _host_plugin_noop(b),
+                ],
+            ),
+        )
         yield "minimal", b.make(name, plugin_info=[])
     else:  # pragma: no cover - OBJECT_MODULES and this table go together
         raise KeyError(name)
@@ -561,7 +744,9 @@ def build_samples(classes: dict[str, type] | None = None) -> list[Sample]:
 def build_sample(object_name: str, sample_name: str) -> Any:
     """Build one sample by object and sample name (KeyError if none)."""
     for sample in build_samples():
-        if (sample.object_name, sample.sample_name) == (object_name,
-                                                        sample_name):
+        if (sample.object_name, sample.sample_name) == (
+            object_name,
+            sample_name,
+        ):
             return sample.obj
     raise KeyError((object_name, sample_name))
