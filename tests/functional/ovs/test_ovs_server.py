@@ -1,0 +1,86 @@
+"""The test switch itself: it runs where it should and survives restarts."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pyroute2 import IPRoute, NetNS
+
+from tests.functional import ovs_server
+
+pytestmark = [pytest.mark.functional, pytest.mark.ovs]
+
+
+def _links(netns: str) -> set[str]:
+    with NetNS(netns) as ipr:
+        return {link.get("ifname") for link in ipr.get_links()}
+
+
+def test_daemons_run_in_the_namespace_from_the_temp_dir(
+    ovs: ovs_server.OvsServer,
+) -> None:
+    assert ovs.netns is not None
+    for daemon in ("ovsdb-server", "ovs-vswitchd"):
+        assert ovs.running(daemon)
+        pid = ovs._pid(daemon)
+        daemon_ns = os.stat("/proc/%d/ns/net" % pid)
+        test_ns = os.stat("/run/netns/" + ovs.netns)
+        assert (daemon_ns.st_dev, daemon_ns.st_ino) == (
+            test_ns.st_dev,
+            test_ns.st_ino,
+        )
+        assert os.path.exists(os.path.join(ovs.workdir, daemon + ".ctl"))
+
+
+def test_netdev_bridge_and_tap_port(ovs: ovs_server.OvsServer) -> None:
+    ovs.vsctl(
+        "add-br",
+        "br-harness",
+        "--",
+        "set",
+        "Bridge",
+        "br-harness",
+        "datapath_type=netdev",
+    )
+    with NetNS(ovs.netns) as ipr:
+        ipr.link("add", ifname="tapharness", kind="tuntap", mode="tap")
+    ovs.vsctl("add-port", "br-harness", "tapharness")
+    ofport = ovs.vsctl("get", "Interface", "tapharness", "ofport").strip()
+    assert int(ofport) > 0
+    assert "br-harness" in _links(ovs.netns)
+    assert ovs.bridges() == ["br-harness"]
+    # The userspace datapath lives in the namespace, not on the host.
+    assert {"ovs-netdev", "br-harness"} <= _links(ovs.netns)
+    with IPRoute() as ipr:
+        host_links = {link.get("ifname") for link in ipr.get_links()}
+    assert not {"ovs-netdev", "br-harness", "tapharness"} & host_links
+
+
+def test_bridges_from_an_earlier_test_are_gone(
+    ovs: ovs_server.OvsServer,
+) -> None:
+    assert ovs.bridges() == []
+    assert _links(ovs.netns) <= {"lo", "ovs-netdev"}
+
+
+def test_restarted_ovsdb_keeps_its_data(ovs: ovs_server.OvsServer) -> None:
+    ovs.vsctl(
+        "add-br",
+        "br-keep",
+        "--",
+        "set",
+        "Bridge",
+        "br-keep",
+        "datapath_type=netdev",
+    )
+    ovs.restart_ovsdb()
+    assert ovs.bridges() == ["br-keep"]
+    assert ovs.running("ovs-vswitchd")
+
+
+def test_missing_reason_names_the_package(monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(ovs_server, "_SBIN", ())
+    reason = ovs_server.missing_reason()
+    assert reason is not None and "openvswitch-switch" in reason
