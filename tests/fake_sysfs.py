@@ -165,6 +165,11 @@ class FakeSysfs:
             )
             self._link(path / "device", "../../../" + parent)
         path.mkdir(parents=True, exist_ok=True)
+        # Every netdev links back to its class, as the kernel does.
+        self._link(
+            path / "subsystem",
+            os.path.relpath(self.root / "class" / "net", path),
+        )
         self._write(path / "address", mac)
         self._write(path / "ifindex", str(self._ifindex))
         self._ifindex += 1
