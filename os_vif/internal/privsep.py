@@ -1,0 +1,131 @@
+"""The privsep contexts of os_vif and how their daemons start.
+
+One context per plugin family, each with its own configuration group, as
+os-vif has always had them (``nova.conf`` files set ``helper_command``,
+``user``, ``capabilities``... there):
+
+* :data:`vif_plug_linux_bridge` -- ``[vif_plug_linux_bridge_privileged]``
+* :data:`vif_plug_ovs` -- ``[vif_plug_ovs_privileged]``
+
+Both keep only the capabilities the host operations need:
+``CAP_NET_ADMIN`` (netlink changes, per-device sysctls), ``CAP_DAC_OVERRIDE``
+(writing ``/proc/sys`` and ``/dev/net/tun`` when the daemon runs as an
+unprivileged user) and ``CAP_SYS_ADMIN`` (opening another network namespace
+to move a device into it).
+
+Each context exposes exactly one entrypoint, ``execute(plan)``, which runs
+a whole validated plan (see :mod:`os_vif.internal.operations`); the two
+entrypoints share one implementation.
+
+Starting the daemon: if ``helper_command`` is set, it is used as configured
+(the usual ``sudo``/rootwrap path).  If it is not set and this process is
+already root (kuryr's CNI daemon, CI), the daemon is started directly as
+``<this python> -m os_vif.internal.privsep_helper``: a separate process, so
+safe with threads, needing no sudo, no rootwrap and no configuration file.
+Otherwise oslo.privsep's default applies (``sudo privsep-helper``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from oslo_config import cfg
+from oslo_privsep import capabilities as caps
+from oslo_privsep import priv_context
+
+from os_vif.internal import netdev, operations
+
+__all__ = [
+    "CONTEXTS",
+    "OsVifPrivContext",
+    "vif_plug_linux_bridge",
+    "vif_plug_ovs",
+    "linux_bridge_execute",
+    "ovs_execute",
+    "stop_all",
+]
+
+# Imported for their side effect: they register the operations a plan may
+# name.  Keep the references so linters see them used.
+_OPERATION_MODULES = (netdev,)
+
+_CAPABILITIES = [caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE, caps.CAP_SYS_ADMIN]
+
+
+def _config_files() -> list[str]:
+    args: list[str] = []
+    try:
+        for path in cfg.CONF.config_file or ():
+            args += ["--config-file", path]
+        for path in cfg.CONF.config_dir or ():
+            args += ["--config-dir", path]
+    except cfg.NoSuchOptError:
+        pass
+    return args
+
+
+class OsVifPrivContext(priv_context.PrivContext):
+    """A PrivContext that needs no sudo when the caller is root already."""
+
+    def helper_command(self, sockpath: str) -> list[str]:
+        """Return the command that starts this context's daemon."""
+        if self.conf.helper_command or os.geteuid() != 0:
+            return list(super().helper_command(sockpath))
+        # The caller's configuration files, if any, still apply (user,
+        # capabilities, logging); none is needed.
+        return [
+            sys.executable,
+            "-m",
+            "os_vif.internal.privsep_helper",
+            *_config_files(),
+            "--privsep_context",
+            str(self.pypath),
+            "--privsep_sock_path",
+            sockpath,
+        ]
+
+
+#: Privileged context of the linux_bridge plugin.
+vif_plug_linux_bridge = OsVifPrivContext(
+    "os_vif",
+    cfg_section="vif_plug_linux_bridge_privileged",
+    pypath=__name__ + ".vif_plug_linux_bridge",
+    capabilities=_CAPABILITIES,
+)
+
+#: Privileged context of the ovs plugin (and of the offload plugin).
+vif_plug_ovs = OsVifPrivContext(
+    "os_vif",
+    cfg_section="vif_plug_ovs_privileged",
+    pypath=__name__ + ".vif_plug_ovs",
+    capabilities=_CAPABILITIES,
+)
+
+#: Every os_vif privsep context.
+CONTEXTS: Sequence[OsVifPrivContext] = (vif_plug_linux_bridge, vif_plug_ovs)
+
+
+@vif_plug_linux_bridge.entrypoint
+def linux_bridge_execute(plan: Any) -> list[bool]:
+    """Run ``plan`` in the linux_bridge daemon (see operations.execute)."""
+    return operations.execute(plan)
+
+
+@vif_plug_ovs.entrypoint
+def ovs_execute(plan: Any) -> list[bool]:
+    """Run ``plan`` in the ovs daemon (see operations.execute)."""
+    return operations.execute(plan)
+
+
+def stop_all() -> None:
+    """Stop every os_vif privsep daemon; the next call starts a new one.
+
+    A daemon lives in the network namespace it was started in; the test
+    fixtures stop the daemons to have them start again inside a fresh
+    namespace.
+    """
+    for context in CONTEXTS:
+        context.stop()

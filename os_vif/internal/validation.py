@@ -1,0 +1,193 @@
+"""Validators for the arguments of host operations.
+
+The same functions run on both sides of the privsep boundary: the client
+calls them first so that a caller's mistake is reported with the caller's
+field name (``vif.vif_name``), and the privileged daemon calls them again on
+what it receives, because the daemon cannot trust its client.  Every
+validator returns the value in canonical form (a lower-case MAC, an ``int``
+MTU...) or raises :class:`os_vif.exception.InvalidArgument` naming the field
+and the value; none of them touches the host.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from os_vif import exception
+
+__all__ = [
+    "IFNAMSIZ",
+    "MIN_MTU",
+    "MAX_MTU",
+    "MAX_VLAN",
+    "interface_name",
+    "optional_interface_name",
+    "mtu",
+    "optional_mtu",
+    "mac_address",
+    "optional_mac_address",
+    "pci_address",
+    "vlan_id",
+    "boolean",
+    "optional_boolean",
+    "integer_in_range",
+    "one_of",
+    "netns_reference",
+]
+
+#: The kernel's limit on an interface name, terminating NUL excluded.
+IFNAMSIZ = 15
+#: The smallest MTU an IPv4 link may have (RFC 791).
+MIN_MTU = 68
+#: The largest MTU the kernel accepts on any device.
+MAX_MTU = 65535
+#: The largest 802.1Q VLAN ID (0 means untagged/priority only).
+MAX_VLAN = 4095
+
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
+_NETNS_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
+_NETNS_PATH_RE = re.compile(
+    r"^(/proc/[0-9]+/ns/net|/proc/[0-9]+/task/[0-9]+/ns/net"
+    r"|/run/netns/[A-Za-z0-9_.:-]{1,255}"
+    r"|/var/run/netns/[A-Za-z0-9_.:-]{1,255})$"
+)
+
+
+def _invalid(field: str, value: Any, reason: str) -> exception.InvalidArgument:
+    return exception.InvalidArgument(field=field, value=value, reason=reason)
+
+
+def interface_name(value: Any, field: str = "name") -> str:
+    """Return ``value`` if it is a name the kernel accepts for a device.
+
+    A device name is 1 to 15 bytes of UTF-8 with no ``/``, no whitespace, no
+    NUL and no ``:`` (alias syntax), and is neither ``.`` nor ``..``.  These
+    are the kernel's own rules (``dev_valid_name``), checked here so that a
+    bad name never reaches netlink or a ``/proc/sys`` path.
+    """
+    if not isinstance(value, str):
+        raise _invalid(field, value, "an interface name must be a string")
+    encoded = value.encode("utf-8", "surrogateescape")
+    if not 1 <= len(encoded) <= IFNAMSIZ:
+        raise _invalid(
+            field, value, "an interface name is 1 to %d bytes long" % IFNAMSIZ
+        )
+    if value in (".", ".."):
+        raise _invalid(field, value, "'.' and '..' are not interface names")
+    for char in value:
+        if char in "/:\0" or char.isspace() or not char.isprintable():
+            raise _invalid(
+                field,
+                value,
+                "an interface name may not contain %r" % char,
+            )
+    return value
+
+
+def optional_interface_name(value: Any, field: str = "name") -> str | None:
+    """Like :func:`interface_name`, but ``None`` is accepted."""
+    return None if value is None else interface_name(value, field)
+
+
+def integer_in_range(value: Any, low: int, high: int, field: str) -> int:
+    """Return ``value`` if it is an ``int`` (not a ``bool``) in low..high."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(field, value, "must be an integer")
+    if not low <= value <= high:
+        raise _invalid(field, value, "must be within %d..%d" % (low, high))
+    return value
+
+
+def mtu(value: Any, field: str = "mtu") -> int:
+    """Return ``value`` if it is an MTU the kernel could accept (68..65535)."""
+    return integer_in_range(value, MIN_MTU, MAX_MTU, field)
+
+
+def optional_mtu(value: Any, field: str = "mtu") -> int | None:
+    """Like :func:`mtu`, but ``None`` (leave the MTU alone) is accepted."""
+    return None if value is None else mtu(value, field)
+
+
+def mac_address(value: Any, field: str = "mac") -> str:
+    """Return ``value`` as a lower-case ``xx:xx:xx:xx:xx:xx`` MAC address.
+
+    Multicast addresses (low bit of the first octet set) are refused: the
+    kernel refuses them as a device address too, with a less helpful error.
+    """
+    if not isinstance(value, str):
+        raise _invalid(field, value, "a MAC address must be a string")
+    normal = value.lower()
+    if not _MAC_RE.match(normal):
+        raise _invalid(field, value, "expected a MAC like 52:54:00:12:34:56")
+    if int(normal[:2], 16) & 1:
+        raise _invalid(field, value, "a multicast MAC cannot be a device's")
+    return normal
+
+
+def optional_mac_address(value: Any, field: str = "mac") -> str | None:
+    """Like :func:`mac_address`, but ``None`` is accepted."""
+    return None if value is None else mac_address(value, field)
+
+
+def pci_address(value: Any, field: str = "pci_address") -> str:
+    """Return ``value`` as a lower-case ``dddd:bb:ss.f`` PCI address."""
+    if not isinstance(value, str):
+        raise _invalid(field, value, "a PCI address must be a string")
+    normal = value.lower()
+    if not _PCI_RE.match(normal):
+        raise _invalid(
+            field, value, "expected a PCI address like 0000:81:00.1"
+        )
+    return normal
+
+
+def vlan_id(value: Any, field: str = "vlan") -> int:
+    """Return ``value`` if it is an 802.1Q VLAN ID (0..4095)."""
+    return integer_in_range(value, 0, MAX_VLAN, field)
+
+
+def boolean(value: Any, field: str) -> bool:
+    """Return ``value`` if it is a ``bool`` (``0``/``1`` are not accepted)."""
+    if not isinstance(value, bool):
+        raise _invalid(field, value, "must be true or false")
+    return value
+
+
+def optional_boolean(value: Any, field: str) -> bool | None:
+    """Like :func:`boolean`, but ``None`` (leave alone) is accepted."""
+    return None if value is None else boolean(value, field)
+
+
+def one_of(value: Any, choices: tuple[Any, ...], field: str) -> Any:
+    """Return ``value`` if it is one of ``choices``."""
+    # type() too: True == 1, and a bool must not pass for an int choice.
+    if not any(
+        type(value) is type(choice) and value == choice for choice in choices
+    ):
+        raise _invalid(
+            field, value, "must be one of %s" % ", ".join(map(str, choices))
+        )
+    return value
+
+
+def netns_reference(value: Any, field: str = "netns") -> str:
+    """Return ``value`` if it names a network namespace.
+
+    Accepted: a name under ``/run/netns`` (as ``ip netns`` makes them), or
+    the path of a namespace file, ``/proc/<pid>/ns/net`` or
+    ``/run/netns/<name>``, as container runtimes pass them to CNI.
+    """
+    if not isinstance(value, str):
+        raise _invalid(field, value, "a namespace must be a name or a path")
+    if value.startswith("/"):
+        if not _NETNS_PATH_RE.match(value):
+            raise _invalid(
+                field,
+                value,
+                "a namespace path is /proc/<pid>/ns/net or /run/netns/<name>",
+            )
+    elif value in (".", "..") or not _NETNS_NAME_RE.match(value):
+        raise _invalid(field, value, "not a valid network namespace name")
+    return value
