@@ -37,7 +37,7 @@ import os
 import re
 
 from os_vif import exception
-from os_vif.internal import pci
+from os_vif.internal import validation
 
 __all__ = [
     "DEFAULT_SYSFS_ROOT",
@@ -220,7 +220,7 @@ class SwitchdevDiscovery:
         when there is no such device, it is not a VF, or its PF has no
         netdev.
         """
-        vf_address = pci.normalize_pci_address(address)
+        vf_address = validation.pci_address(address, "dev_address")
         self._require_device(vf_address)
         pf_address = self._link_target(self._pci_path(vf_address, "physfn"))
         if pf_address is None:
@@ -230,7 +230,7 @@ class SwitchdevDiscovery:
                 reason="the device has no physfn link, so it is not a "
                 "virtual function",
             )
-        pf_address = pci.normalize_pci_address(pf_address, field="physfn")
+        pf_address = validation.pci_address(pf_address, "physfn")
         vf_index = self._vf_index(pf_address, vf_address)
         pf_ifname = self.pf_netdev(pf_address)
         vf_netdevs = self._netdevs_of(vf_address)
@@ -288,7 +288,7 @@ class SwitchdevDiscovery:
             return parsed.pf_number
         # Older kernels give the uplink no port name; the NIC's ports are
         # then its PCI functions, which is how mlx5 numbers them too.
-        return pci.pci_function(pf_address)
+        return int(pf_address.rsplit(".", 1)[1])
 
     # -- switchdev ---------------------------------------------------------
 

