@@ -774,8 +774,10 @@ def set_vf(
 ) -> bool:
     """Configure the VF number ``vf`` of the physical function ``name``.
 
-    The PF driver keeps no history of VF settings to restore, so this step
-    is not undone by a rollback; plans configure the VF last.
+    The VF's current settings are read first (``RTEXT_FILTER_VF``): only
+    those that differ are sent, and a rollback sends the old values back.
+    A PF that reports no settings for the VF gets the whole request and no
+    undo, so plans still configure the VF last.
     """
     spec: dict[str, Any] = {"vf": vf}
     if mac is not None:
@@ -792,5 +794,58 @@ def set_vf(
         return False
     with netlink() as ipr:
         link = _require_link(ipr, name)
-        ipr.link("set", index=link["index"], vf=spec)
+        index = link["index"]
+        current = _vf_settings(ipr, index, vf)
+        if current is not None:
+            spec = {
+                key: value
+                for key, value in spec.items()
+                if key == "vf" or current.get(key) != value
+            }
+            if len(spec) == 1:
+                return False
+        ipr.link("set", index=index, vf=dict(spec))
+        if current is not None:
+            previous = {"vf": vf}
+            previous.update(
+                (key, current[key]) for key in spec if key in current
+            )
+            if len(previous) > 1:
+                tx.on_undo(
+                    "set vf %d on %s" % (vf, name),
+                    lambda: ipr.link("set", index=index, vf=dict(previous)),
+                )
     return True
+
+
+# IFLA_EXT_MASK flag asking the kernel to include the VF list.
+_RTEXT_FILTER_VF = 1
+# A driver that cannot report a VF setting reports all bits set.
+_VF_UNKNOWN = 0xFFFFFFFF
+_VF_ATTRS = (
+    ("spoofchk", "IFLA_VF_SPOOFCHK"),
+    ("trust", "IFLA_VF_TRUST"),
+    ("link_state", "IFLA_VF_LINK_STATE"),
+)
+
+
+def _vf_settings(ipr: IPRoute, index: int, vf: int) -> dict[str, Any] | None:
+    """Return VF ``vf``'s settings as :func:`set_vf` spec keys, or None."""
+    link = ipr.link("get", index=index, ext_mask=_RTEXT_FILTER_VF)[0]
+    vf_list = link.get_attr("IFLA_VFINFO_LIST")
+    if vf_list is None:
+        return None
+    for info in vf_list.get_attrs("IFLA_VF_INFO"):
+        mac = info.get_attr("IFLA_VF_MAC")
+        if mac is None or mac.get("vf") != vf:
+            continue
+        settings: dict[str, Any] = {"mac": mac.get("mac")}
+        vlan = info.get_attr("IFLA_VF_VLAN")
+        if vlan is not None:
+            settings["vlan"] = vlan.get("vlan")
+        for key, attr in _VF_ATTRS:
+            value = info.get_attr(attr)
+            if value is not None and value.get(key) != _VF_UNKNOWN:
+                settings[key] = value.get(key)
+        return settings
+    return None
