@@ -36,7 +36,7 @@ from oslo_config import cfg
 from oslo_privsep import capabilities as caps
 from oslo_privsep import priv_context
 
-from os_vif.internal import netdev, operations
+from os_vif.internal import firewall, netdev, operations
 
 __all__ = [
     "CONTEXTS",
@@ -50,7 +50,7 @@ __all__ = [
 
 # Imported for their side effect: they register the operations a plan may
 # name.  Keep the references so linters see them used.
-_OPERATION_MODULES = (netdev,)
+_OPERATION_MODULES = (netdev, firewall)
 
 _CAPABILITIES = [caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE, caps.CAP_SYS_ADMIN]
 

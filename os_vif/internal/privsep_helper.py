@@ -16,7 +16,7 @@ def main() -> None:
     """Run the privsep helper with this process's arguments."""
     # oslo.log imports eventlet when it is installed, and eventlet warns on
     # import; the daemon never uses it, so keep that out of the log.
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     from oslo_privsep import daemon
 
     daemon.helper_main()

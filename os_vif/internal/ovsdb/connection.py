@@ -1,0 +1,76 @@
+"""One OVSDB IDL connection per connection string, for the whole process.
+
+Opening an IDL connection fetches the schema and a copy of the monitored
+tables, which costs far more than a plug; so the first caller opens it and
+every later caller, in any thread, reuses it.  The python-ovs IDL
+reconnects by itself (with back-off) when ovsdb-server goes away, and
+ovsdbapp retries a transaction that was interrupted, so a restarted
+ovsdb-server needs nothing from callers.
+
+Only the tables os_vif reads or writes are monitored: on a host with
+thousands of ports and flows-related rows, a smaller cache means less
+memory and faster start.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ovsdbapp.backend.ovs_idl import connection as ovs_connection
+from ovsdbapp.backend.ovs_idl import idlutils
+from ovsdbapp.schema.open_vswitch import impl_idl
+
+from os_vif import exception
+
+__all__ = ["MONITORED_TABLES", "get_api", "close_all"]
+
+#: The tables os_vif reads or writes.
+MONITORED_TABLES = ("Open_vSwitch", "Bridge", "Port", "Interface", "QoS")
+
+_APIS: dict[str, impl_idl.OvsdbIdl] = {}
+_LOCK = threading.Lock()
+
+
+def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
+    """Return the process's ovsdbapp API for ``connection``.
+
+    ``timeout`` (seconds) bounds each transaction, including the wait for
+    ovs-vswitchd to apply it; it is taken from the first caller.  Raise
+    :class:`os_vif.exception.HostOperationFailed` when ovsdb-server cannot
+    be reached; the next call tries again.
+    """
+    api = _APIS.get(connection)
+    if api is not None:
+        return api
+    with _LOCK:
+        api = _APIS.get(connection)
+        if api is not None:
+            return api
+        try:
+            helper = idlutils.get_schema_helper(connection, "Open_vSwitch")
+            for table in MONITORED_TABLES:
+                helper.register_table(table)
+            idl = ovs_connection.OvsdbIdl(connection, helper)
+            conn = ovs_connection.Connection(idl, timeout=timeout or None)
+            api = impl_idl.OvsdbIdl(conn)
+        except Exception as err:
+            raise exception.HostOperationFailed(
+                operation="connect to ovsdb-server",
+                device=connection,
+                err=err,
+            ) from err
+        _APIS[connection] = api
+        return api
+
+
+def close_all() -> None:
+    """Close every connection; the next :func:`get_api` opens a new one.
+
+    For tests and for services that fork after using os_vif: an IDL
+    connection must not be shared across a fork.
+    """
+    with _LOCK:
+        apis = list(_APIS.values())
+        _APIS.clear()
+    for api in apis:
+        api.ovsdb_connection.stop(timeout=5)

@@ -1,0 +1,22 @@
+"""Fixtures shared by every functional test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.functional import netns as netns_fixture
+
+
+@pytest.fixture
+def netns() -> Iterator[netns_fixture.TestNetns]:
+    """A fresh network namespace the test runs in, deleted afterwards.
+
+    The os_vif privsep daemons started during the test run inside it.
+    """
+    reason = netns_fixture.missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with netns_fixture.fresh_netns() as handle:
+        yield handle
