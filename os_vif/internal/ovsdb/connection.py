@@ -27,6 +27,9 @@ __all__ = ["MONITORED_TABLES", "get_api", "close_all"]
 #: The tables os_vif reads or writes.
 MONITORED_TABLES = ("Open_vSwitch", "Bridge", "Port", "Interface", "QoS")
 
+# ovsdbapp needs a number; "0 = wait forever" becomes a year.
+_FOREVER = 365 * 24 * 3600
+
 _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
 
@@ -51,7 +54,7 @@ def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
             for table in MONITORED_TABLES:
                 helper.register_table(table)
             idl = ovs_connection.OvsdbIdl(connection, helper)
-            conn = ovs_connection.Connection(idl, timeout=timeout or None)
+            conn = ovs_connection.Connection(idl, timeout=timeout or _FOREVER)
             api = impl_idl.OvsdbIdl(conn)
         except Exception as err:
             raise exception.HostOperationFailed(

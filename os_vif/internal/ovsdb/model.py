@@ -1,0 +1,69 @@
+"""What a plugin wants in OVSDB, as plain values.
+
+A plug is described by the bridges that must exist and the ports (each
+with its single Interface) that must be on them; an unplug by the ports to
+remove.  These values carry no behaviour: :mod:`.client` compares them
+with the database and writes the differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+__all__ = ["Bridge", "Port", "PortRemoval", "DEAD_VLAN"]
+
+#: The VLAN ovs-vswitchd drops: a port tagged with it carries no traffic
+#: until the network agent gives it its real tag.
+DEAD_VLAN = 4095
+
+
+@dataclasses.dataclass(frozen=True)
+class Bridge:
+    """A bridge that must exist.
+
+    ``datapath_type`` (``system``, ``netdev``...) is set when the bridge is
+    made and corrected on an existing bridge; ``None`` leaves it to
+    ovs-vswitchd's default.
+    """
+
+    name: str
+    datapath_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    """A port with one Interface of the same name on ``bridge``.
+
+    Kept in line on every plug: the bridge the port is on, the interface
+    ``type``, the listed ``external_ids`` and ``options`` keys (other keys,
+    set by a network agent, are left alone) and ``mtu_request``.
+
+    Set only when the port is created, because the network agent owns them
+    afterwards: ``tag``/``vlan_mode``/``trunks`` (the dead VLAN of
+    ``isolate_vif``) and a QoS row of type ``qos_type``.
+    """
+
+    name: str
+    bridge: str
+    interface_type: str = ""
+    external_ids: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    options: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    mtu_request: int | None = None
+    tag: int | None = None
+    vlan_mode: str | None = None
+    trunks: tuple[int, ...] = ()
+    qos_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PortRemoval:
+    """A port to remove (absent is fine).
+
+    With ``remove_bridge_if_unused``, the port's bridge is deleted too when
+    nothing uses it any more: no port is left but the bridge's own internal
+    port and patch ports (patch ports are plumbing, not users).
+    """
+
+    name: str
+    remove_bridge_if_unused: bool = False
