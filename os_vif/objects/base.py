@@ -100,6 +100,19 @@ class VersionedObject(
         super().obj_make_compatible(primitive, target_version)
         drop_fields_newer_than(primitive, target_version, self.VERSION_STEPS)
 
+    @classmethod
+    def _obj_from_primitive(
+        cls, context: Any, objver: str, primitive: dict[str, Any]
+    ) -> Any:
+        obj = super()._obj_from_primitive(context, objver, primitive)
+        # A constructor may set defaults (Network does); they are not data
+        # the sender had, so a loaded object has only the fields it was sent.
+        data = primitive[obj._obj_primitive_key("data")]
+        for name in obj.fields:
+            if name not in data and obj.obj_attr_is_set(name):
+                delattr(obj, name)
+        return obj
+
     def _obj_relationship_for(
         self, field: str, target_version: str
     ) -> list[tuple[str, str]] | None:
