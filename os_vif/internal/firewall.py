@@ -41,10 +41,18 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
+from os_vif import exception
 from os_vif.internal import validation
 from os_vif.internal.operations import Transaction, operation
 
-__all__ = ["TABLE", "CHAIN", "FAMILIES", "rule_tag", "bridge_rules"]
+__all__ = [
+    "TABLE",
+    "CHAIN",
+    "FAMILIES",
+    "rule_tag",
+    "bridge_rules",
+    "forwarding_rules",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -56,13 +64,25 @@ FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
 _META_IIFNAME = 6
 _META_OIFNAME = 7
+_NF_DROP = 0
 _NF_ACCEPT = 1
 _IFNAMSIZ = 16
 
 
+#: (input interface, output interface, action); None matches any.
+_Rule = tuple[str | None, str | None, str]
+
+
 def rule_tag(bridge: str) -> str:
-    """Return the user data that marks os_vif's rules for ``bridge``."""
-    return "os-vif:" + bridge
+    """Return the user data prefix of os_vif's rules for ``bridge``."""
+    return "os-vif:%s " % bridge
+
+
+def _rule_userdata(bridge: str, rule: _Rule) -> str:
+    # The rule's meaning is in its user data, so that an unchanged rule
+    # set is recognised without decoding expressions.
+    iif, oif, action = rule
+    return "%s%s>%s %s" % (rule_tag(bridge), iif or "*", oif or "*", action)
 
 
 _SOCKETS: dict[tuple[int, int], NFTables] = {}
@@ -96,14 +116,19 @@ def _has_forward_chain(nft: NFTables) -> bool:
     )
 
 
-def _tagged_rules(nft: NFTables, tag: str) -> list[int]:
-    return [
-        rule.get("NFTA_RULE_HANDLE")
-        for rule in nft.get_rules()
-        if rule.get("NFTA_RULE_TABLE") == TABLE
-        and rule.get("NFTA_RULE_CHAIN") == CHAIN
-        and rule.get("NFTA_RULE_USERDATA") == tag
-    ]
+def _tagged_rules(nft: NFTables, tag: str) -> dict[int, str]:
+    """Return {handle: user data} of the rules whose user data has tag."""
+    found = {}
+    for rule in nft.get_rules():
+        userdata = rule.get("NFTA_RULE_USERDATA")
+        if (
+            rule.get("NFTA_RULE_TABLE") == TABLE
+            and rule.get("NFTA_RULE_CHAIN") == CHAIN
+            and isinstance(userdata, str)
+            and userdata.startswith(tag)
+        ):
+            found[rule.get("NFTA_RULE_HANDLE")] = userdata
+    return found
 
 
 def bridge_rules(bridge: str) -> dict[int, int]:
@@ -116,8 +141,8 @@ def bridge_rules(bridge: str) -> dict[int, int]:
     return counts
 
 
-def _accept_on(meta_key: int, bridge: str) -> list[Any]:
-    name = bridge.encode().ljust(_IFNAMSIZ, b"\0")
+def _match(meta_key: int, device: str) -> list[Any]:
+    name = device.encode().ljust(_IFNAMSIZ, b"\0")
     return [
         genex("meta", {"dreg": 1, "key": meta_key}),
         genex(
@@ -128,7 +153,49 @@ def _accept_on(meta_key: int, bridge: str) -> list[Any]:
                 "data": {"attrs": [("NFTA_DATA_VALUE", name)]},
             },
         ),
-    ] + verdict(_NF_ACCEPT)
+    ]
+
+
+def _expressions(family: int, rule: _Rule) -> list[Any]:
+    iif, oif, action = rule
+    expressions: list[Any] = []
+    if iif is not None:
+        expressions += _match(_META_IIFNAME, iif)
+    if oif is not None:
+        expressions += _match(_META_OIFNAME, oif)
+    if action == "ACCEPT":
+        expressions += verdict(_NF_ACCEPT)
+    elif action == "DROP":
+        expressions += verdict(_NF_DROP)
+    else:
+        # As iptables' REJECT: an ICMP port unreachable, whatever the
+        # protocol.
+        code = 3 if family == socket.AF_INET else 4
+        expressions.append(genex("reject", {"type": 0, "icmp_code": code}))
+    return expressions
+
+
+def forwarding_rules(
+    bridge: str, peers: list[str], drop_action: str
+) -> list[_Rule]:
+    """Return the rules, in chain order, that let ``bridge`` forward.
+
+    With no ``peers`` every packet in or out of the bridge is accepted.
+    Otherwise only traffic between the bridge and each peer, or within the
+    bridge, is accepted, and the rest in or out of it gets ``drop_action``:
+    the rules os-vif's plugin made from ``forward_bridge_interface``.
+    """
+    if not peers:
+        return [(bridge, None, "ACCEPT"), (None, bridge, "ACCEPT")]
+    rules: list[_Rule] = []
+    for peer in peers:
+        rules += [(bridge, peer, "ACCEPT"), (peer, bridge, "ACCEPT")]
+    rules += [
+        (bridge, bridge, "ACCEPT"),
+        (bridge, None, drop_action),
+        (None, bridge, drop_action),
+    ]
+    return rules
 
 
 def _delete_rules(nft: NFTables, handles: list[int]) -> None:
@@ -153,10 +220,42 @@ def _warn_about_legacy_iptables() -> None:
         )
 
 
-@operation("allow_bridge_forwarding", {"name": validation.interface_name})
-def allow_bridge_forwarding(tx: Transaction, name: str) -> bool:
-    """Accept forwarded traffic in and out of bridge ``name``."""
+def _drop_action(value: Any, field: str) -> str:
+    return str(validation.one_of(value, ("DROP", "REJECT"), field))
+
+
+def _peers(value: Any, field: str) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise exception.InvalidArgument(
+            field=field, value=value, reason="must be a list of names"
+        )
+    return [
+        validation.interface_name(item, "%s[%d]" % (field, position))
+        for position, item in enumerate(value)
+    ]
+
+
+@operation(
+    "allow_bridge_forwarding",
+    {
+        "name": validation.interface_name,
+        "peers": _peers,
+        "drop_action": _drop_action,
+    },
+)
+def allow_bridge_forwarding(
+    tx: Transaction,
+    name: str,
+    peers: list[str] | tuple[str, ...] = (),
+    drop_action: str = "DROP",
+) -> bool:
+    """Let forwarded traffic in and out of bridge ``name`` pass.
+
+    ``peers`` and ``drop_action``: see :func:`forwarding_rules`.  Rules
+    already there for the bridge are replaced if they differ.
+    """
     tag = rule_tag(name)
+    rules = forwarding_rules(name, list(peers), drop_action)
     changed = False
     _warn_about_legacy_iptables()
     for family in FAMILIES:
@@ -164,18 +263,20 @@ def allow_bridge_forwarding(tx: Transaction, name: str) -> bool:
             if not _has_forward_chain(nft):
                 continue
             existing = _tagged_rules(nft, tag)
-            if len(existing) == 2:
+            userdata = [_rule_userdata(name, rule) for rule in rules]
+            if sorted(existing.values()) == sorted(userdata):
                 continue
-            _delete_rules(nft, existing)
-            for meta_key in (_META_OIFNAME, _META_IIFNAME):
-                # 'insert' without a position puts the rule first, ahead
-                # of the chain's own drops.
+            _delete_rules(nft, list(existing))
+            # 'insert' without a position puts a rule first, ahead of the
+            # chain's own drops: insert the last one first.
+            pairs = list(zip(rules, userdata, strict=True))
+            for rule, data in reversed(pairs):
                 nft.rule(
                     "insert",
                     table=TABLE,
                     chain=CHAIN,
-                    expressions=(_accept_on(meta_key, name),),
-                    userdata=tag,
+                    expressions=(_expressions(family, rule),),
+                    userdata=data,
                 )
         tx.on_undo(
             "allow forwarding on %s" % name,
@@ -187,7 +288,7 @@ def allow_bridge_forwarding(tx: Transaction, name: str) -> bool:
 
 def _revoke(family: int, tag: str) -> bool:
     with _nft(family) as nft:
-        handles = _tagged_rules(nft, tag)
+        handles = list(_tagged_rules(nft, tag))
         _delete_rules(nft, handles)
     return bool(handles)
 

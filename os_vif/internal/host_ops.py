@@ -247,9 +247,20 @@ def set_vf(
     )
 
 
-def allow_bridge_forwarding(name: str) -> Step:
-    """Let traffic in and out of bridge ``name`` past the host firewall."""
-    return _step("allow_bridge_forwarding", name=name)
+def allow_bridge_forwarding(
+    name: str, *, peers: Sequence[str] = (), drop_action: str = "DROP"
+) -> Step:
+    """Let traffic in and out of bridge ``name`` past the host firewall.
+
+    With ``peers``, only to and from those interfaces (and within the
+    bridge); the rest gets ``drop_action`` (``DROP`` or ``REJECT``).
+    """
+    return _step(
+        "allow_bridge_forwarding",
+        name=name,
+        peers=list(peers),
+        drop_action=drop_action,
+    )
 
 
 def revoke_bridge_forwarding(name: str) -> Step:
