@@ -53,12 +53,22 @@ HISTORY_RELEASES = (
     "4.0.0",
     "5.0.0",
 )
-#: kuryr-kubernetes releases and what each one contributes (see the
-#: producer); extra packages they import but do not declare.
-KURYR_RELEASES: dict[str, tuple[str, ...]] = {
-    "10.0.0": (),
-    "6.0.1": ("pytz",),
-    "1.0.0": (),
+#: kuryr-kubernetes set-ups for the corpus: label -> (kuryr release, extra
+#: requirements).  10.0.0 is taken once with the os-vif pip resolves today
+#: and once with the os-vif of its own OpenStack release (2024.1, os-vif
+#: 3.5.0); the older ones with the os-vif of their era, so that nested
+#: object versions are what those deployments stored.  6.0.1 is the last
+#: release with VIFSriov (1.1); 1.0.0 (2019) has VIFSriov 1.0 and still
+#: wrote the PodState pod annotation.  6.0.1 imports pytz undeclared and
+#: needs an old protobuf for its generated gRPC code.
+KURYR_SETUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "kuryr-kubernetes-10.0.0": ("10.0.0", ()),
+    "kuryr-kubernetes-10.0.0-os-vif-3.5.0": ("10.0.0", ("os-vif==3.5.0",)),
+    "kuryr-kubernetes-6.0.1-os-vif-2.7.1": (
+        "6.0.1",
+        ("os-vif==2.7.1", "pytz", "protobuf<=3.20.3"),
+    ),
+    "kuryr-kubernetes-1.0.0-os-vif-1.15.2": ("1.0.0", ("os-vif==1.15.2",)),
 }
 FORMAT = "os-vif-wire-vectors/1"
 
@@ -97,11 +107,19 @@ def ensure_venv(
     distribution: str,
     release: str,
     extras: tuple[str, ...] = (),
+    label: str | None = None,
 ) -> Path:
-    """An isolated venv holding ``distribution==release``; reused if intact."""
-    venv = root / f"{distribution}-{release}"
+    """An isolated venv holding ``distribution==release``; reused if intact.
+
+    ``extras`` are further requirements; ``name==version`` pins among them
+    are checked too before a venv is reused.
+    """
+    venv = root / (label or f"{distribution}-{release}")
     python = venv / "bin" / "python"
-    if installed_version(python, distribution) == release:
+    pins = [(distribution, release)] + [
+        tuple(extra.split("==", 1)) for extra in extras if "==" in extra
+    ]
+    if all(installed_version(python, name) == want for name, want in pins):
         return python
     if venv.exists():
         shutil.rmtree(venv)
@@ -119,22 +137,24 @@ def ensure_venv(
         ],
         check=True,
     )
-    if installed_version(python, distribution) != release:
-        raise SystemExit(
-            f"{distribution}=={release} did not install in {venv}"
-        )
+    for name, want in pins:
+        if installed_version(python, name) != want:
+            raise SystemExit(f"{name}=={want} did not install in {venv}")
     return python
 
 
 def run_producer(python: Path, script: str, *args: str) -> dict[str, Any]:
     """Run a producer in a venv and return its JSON document."""
-    # Isolated mode (-I): neither the repository (cwd, script directory) nor
-    # PYTHON* variables reach the venv's sys.path, so the release under test
-    # is the only os_vif it can import.  A fixed hash seed keeps any
-    # set-ordered output stable.
+    # -P -s and no PYTHONPATH: neither the repository (cwd, script directory)
+    # nor user site-packages reach the venv's sys.path, so the release under
+    # test is the only os_vif it can import.  (Not -I: that would also drop
+    # PYTHONHASHSEED, and a fixed seed keeps set-ordered output, such as the
+    # verbatim annotation strings kuryr writes, stable between runs.)
     env = dict(os.environ, PYTHONHASHSEED="0")
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
     result = subprocess.run(
-        [str(python), "-I", str(TOOLS / script), *args],
+        [str(python), "-P", "-s", str(TOOLS / script), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -237,13 +257,18 @@ def make_history(args: argparse.Namespace) -> None:
 
 
 def make_kuryr(args: argparse.Namespace) -> None:
-    for release in args.kuryr:
-        extras = KURYR_RELEASES.get(release, ())
+    for label in args.kuryr:
+        release, extras = KURYR_SETUPS[label]
         python = ensure_venv(
-            args.venv_root, args.python, "kuryr-kubernetes", release, extras
+            args.venv_root,
+            args.python,
+            "kuryr-kubernetes",
+            release,
+            extras,
+            label=label,
         )
         document = run_producer(python, "kuryr_payload_producer.py")
-        out_dir = args.out / "corpus" / f"kuryr-kubernetes-{release}"
+        out_dir = args.out / "corpus" / label
         if out_dir.exists():
             shutil.rmtree(out_dir)
         for payload in document["payloads"]:
@@ -251,10 +276,7 @@ def make_kuryr(args: argparse.Namespace) -> None:
                 out_dir / f"{payload['name']}.json",
                 {"format": FORMAT, **payload},
             )
-        print(
-            f"kuryr-kubernetes {release}: {len(document['payloads'])} "
-            "payload files"
-        )
+        print(f"{label}: {len(document['payloads'])} payload files")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,9 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kuryr",
         nargs="*",
-        default=list(KURYR_RELEASES),
-        metavar="RELEASE",
-        help="kuryr-kubernetes releases for the corpus (default: %(default)s)",
+        default=list(KURYR_SETUPS),
+        choices=list(KURYR_SETUPS),
+        metavar="SETUP",
+        help="kuryr-kubernetes set-ups for the corpus, by label "
+        "(default: %(default)s)",
     )
     args = parser.parse_args(argv)
     parts = args.only or ["oracle", "history", "kuryr"]
