@@ -1,0 +1,164 @@
+"""The ``ovs`` plugin: VIFs on Open vSwitch, as os-vif 5.x plugs them.
+
+VIF types (see ``doc/source/plugins/ovs.rst`` for the details):
+
+* ``VIFOpenVSwitch`` -- the guest's device straight on the integration
+  bridge (the port, with ``create_port``; the tap itself, with
+  ``create_tap``); optionally through a bridge of its own
+  (``per_port_bridge``);
+* ``VIFBridge`` -- the "hybrid" plug: a ``qbr`` Linux bridge for the
+  guest's tap, joined to Open vSwitch by the ``qvb``/``qvo`` veth pair;
+* ``VIFVHostUser`` -- a DPDK vhost-user port (client or server mode), or a
+  DPDK VF representor with ``VIFPortProfileOVSRepresentor``;
+* ``VIFHostDevice`` with ``VIFPortProfileOVSRepresentor`` -- the kernel
+  representor of an SR-IOV VF (hardware offload).
+
+A plug is a plan (:mod:`.plan`): kernel steps run first, in one call to
+the privsep daemon, then the OVSDB changes in one transaction.  A re-plug
+reads the kernel (netlink, unprivileged) and the IDL cache first and, when
+nothing differs, calls neither the daemon nor ovsdb-server.  When the OVSDB
+transaction fails, the devices this plug created are deleted again; when a
+kernel step fails, the daemon has undone the plan's earlier steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from os_vif import exception
+from os_vif.internal import host_ops, sysfs
+from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.objects import host_info
+from os_vif.objects import vif as vif_objects
+from os_vif.plugin import PluginBase
+from os_vif.plugins.ovs import kernel_state, options, plan
+
+__all__ = ["OvsPlugin", "SUPPORTED"]
+
+LOG = logging.getLogger(__name__)
+
+_OVS_PROFILE = vif_objects.VIFPortProfileOpenVSwitch
+_REPRESENTOR_PROFILE = vif_objects.VIFPortProfileOVSRepresentor
+
+#: The VIF types the plugin plugs, with the port profiles each accepts.
+SUPPORTED = (
+    (vif_objects.VIFBridge, (_OVS_PROFILE,)),
+    (vif_objects.VIFOpenVSwitch, (_OVS_PROFILE,)),
+    (vif_objects.VIFVHostUser, (_OVS_PROFILE, _REPRESENTOR_PROFILE)),
+    (vif_objects.VIFHostDevice, (_REPRESENTOR_PROFILE,)),
+)
+
+
+class OvsPlugin(PluginBase):
+    """Plugs VIFs into Open vSwitch (see the module documentation)."""
+
+    CONFIG_OPTS = options.OPTS
+
+    def __init__(self, config: Any) -> None:
+        """Keep the ``[os_vif_ovs]`` options; connect on first use."""
+        super().__init__(config)
+        self.host = host_ops.OVS
+        #: Where SR-IOV devices are looked up (tests point it elsewhere).
+        self.sysfs_root = sysfs.DEFAULT_SYSFS_ROOT
+        if config.ovsdb_interface not in options.OVSDB_INTERFACES:
+            raise exception.InvalidArgument(
+                field="os_vif_ovs.ovsdb_interface",
+                value=config.ovsdb_interface,
+                reason="must be one of %s"
+                % ", ".join(options.OVSDB_INTERFACES),
+            )
+        if config.ovsdb_interface == "vsctl":
+            LOG.warning(
+                "[os_vif_ovs] ovsdb_interface = vsctl: os_vif always uses "
+                "the native OVSDB client, on ovsdb_connection %s",
+                config.ovsdb_connection,
+            )
+
+    @property
+    def ovsdb(self) -> ovsdb_client.OvsdbClient:
+        """The OVSDB client for the configured connection."""
+        return ovsdb_client.OvsdbClient(
+            self.config.ovsdb_connection, self.config.ovs_vsctl_timeout
+        )
+
+    @property
+    def discovery(self) -> sysfs.SwitchdevDiscovery:
+        """SR-IOV discovery under :attr:`sysfs_root`."""
+        return sysfs.SwitchdevDiscovery(self.sysfs_root)
+
+    def describe(self) -> host_info.HostPluginInfo:
+        """Report each VIF type, its versions and its port profiles."""
+        return host_info.HostPluginInfo(
+            plugin_name="ovs",
+            vif_info=[
+                host_info.HostVIFInfo(
+                    vif_object_name=vif_class.__name__,
+                    min_version="1.0",
+                    max_version=vif_class.VERSION,
+                    supported_port_profiles=[
+                        host_info.HostPortProfileInfo(
+                            profile_object_name=profile.__name__,
+                            min_version="1.0",
+                            max_version=profile.VERSION,
+                        )
+                        for profile in profiles
+                    ],
+                )
+                for vif_class, profiles in SUPPORTED
+            ],
+        )
+
+    # -- plug --------------------------------------------------------------
+
+    def plug(self, vif: Any, instance_info: Any) -> None:
+        """Plug ``vif``; change nothing if it is plugged already."""
+        wanted = plan.plug_plan(
+            vif, instance_info, self.config, self.discovery
+        )
+        self.apply(wanted)
+
+    def apply(self, wanted: plan.PlugPlan) -> None:
+        """Carry out a plug plan; undo its kernel changes if OVSDB fails."""
+        ovsdb = self.ovsdb
+        existed = {
+            name: host_ops.device_exists(name) for name in wanted.created
+        }
+        if wanted.kernel and not kernel_state.satisfied(wanted.kernel):
+            self.host.run(wanted.kernel)
+        try:
+            ovsdb.ensure(wanted.bridges, wanted.ports)
+        except Exception:
+            undo = [
+                host_ops.delete_device(name)
+                for name in wanted.created
+                if not existed[name]
+            ]
+            try:
+                self.host.run(undo + wanted.restore)
+            except Exception as err:
+                LOG.warning("Could not undo a failed plug: %s", err)
+            raise
+
+    # -- unplug ------------------------------------------------------------
+
+    def unplug(self, vif: Any, instance_info: Any) -> None:
+        """Unplug ``vif``; what is gone already is skipped."""
+        try:
+            wanted = plan.unplug_plan(
+                vif, instance_info, self.config, self.discovery
+            )
+        except exception.DeviceDiscoveryFailed as err:
+            # The VF (or its representor) is gone: nothing left to unplug.
+            LOG.info("Nothing to unplug for VIF %s: %s", vif.id, err)
+            return
+        self.ovsdb.remove(wanted.removals)
+        gone = [
+            step
+            for step in wanted.kernel
+            if step.operation == "delete_device"
+            and not host_ops.device_exists(step.arguments["name"])
+        ]
+        remaining = [step for step in wanted.kernel if step not in gone]
+        if remaining:
+            self.host.run(remaining)
