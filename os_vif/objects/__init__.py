@@ -17,6 +17,7 @@ _MODULES = (
     "os_vif.objects.host_info",
     "os_vif.objects.instance_info",
     "os_vif.objects.network",
+    "os_vif.objects.pod_state",
     "os_vif.objects.route",
     "os_vif.objects.subnet",
     "os_vif.objects.vif",

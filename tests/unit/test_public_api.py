@@ -63,6 +63,7 @@ PUBLIC_SURFACE = {
     ],
     "os_vif.objects.instance_info": ["InstanceInfo"],
     "os_vif.objects.network": ["Network"],
+    "os_vif.objects.pod_state": ["DEFAULT_IFNAME", "PodState"],
     "os_vif.objects.route": ["Route", "RouteList"],
     "os_vif.objects.subnet": ["Subnet", "SubnetList"],
     "os_vif.objects.vif": [

@@ -20,6 +20,7 @@ _counter = itertools.count(1)
 CONCRETE = {
     "VIFPortProfileBase": "VIFPortProfileOpenVSwitch",
     "DatapathOffloadBase": "DatapathOffloadRepresentor",
+    "VIFBase": "VIFOpenVSwitch",
 }
 
 
@@ -61,6 +62,14 @@ def value_for(field: fields.Field, depth: int) -> Any:
         return "value%d" % n
     if isinstance(field, fields.ObjectField):
         return populated(CONCRETE.get(field.objname, field.objname), depth + 1)
+    if isinstance(getattr(field, "AUTO_TYPE", None), fields.Dict):
+        inner = field.AUTO_TYPE._element_type._type  # dict of objects
+        return {
+            "eth%d" % i: populated(
+                CONCRETE.get(inner._obj_name, inner._obj_name), depth + 1
+            )
+            for i in (1, 2)
+        }
     if isinstance(field, fields.ListOfObjectsField):
         return [populated(field.objname, depth + 1) for _ in range(2)]
     raise AssertionError("no sample value for %r" % field)

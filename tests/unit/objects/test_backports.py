@@ -80,10 +80,16 @@ def check_consistent(primitive) -> None:
         )
 
 
-def test_there_are_52_pairs_of_os_vif_530_and_2_of_kuryr():
-    kuryr = {"VIFVlanNested", "VIFMacvlanNested", "VIFDPDKNested", "VIFSriov"}
+def test_there_are_52_pairs_of_os_vif_530_and_6_of_kuryr():
+    kuryr = {
+        "VIFVlanNested",
+        "VIFMacvlanNested",
+        "VIFDPDKNested",
+        "VIFSriov",
+        "PodState",
+    }
     assert len([p for p in PAIRS if p[0] not in kuryr]) == 52
-    assert len([p for p in PAIRS if p[0] in kuryr]) == 5
+    assert len([p for p in PAIRS if p[0] in kuryr]) == 6
 
 
 @pytest.mark.parametrize("name,version", PAIRS)

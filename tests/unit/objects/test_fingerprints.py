@@ -60,6 +60,16 @@ KURYR_TYPES = {
     "VIFSriov": "1.1",
 }
 
+# What ObjectVersionChecker computes for kuryr-kubernetes 10.0.0's own
+# definitions of these classes (run in its own virtualenv).
+KURYR_FINGERPRINTS = {
+    "PodState": "1.0-fe1adf362e99d06e219c41e11d88564a",
+    "VIFDPDKNested": "1.0-39b0942b0c75a350b531a2eb48ea5d22",
+    "VIFMacvlanNested": "1.0-c72e637ed620f0135ea50a9409a3f389",
+    "VIFSriov": "1.1-29c1b9812c8ffab4cb9557ea65410816",
+    "VIFVlanNested": "1.0-7c127b859770cdc04407590c39b59782",
+}
+
 
 @pytest.fixture(scope="module")
 def hashes():
@@ -82,6 +92,10 @@ def test_expected_table_is_the_reference():
     assert {
         name: obj["fingerprint"] for name, obj in reference["objects"].items()
     } == EXPECTED
+
+
+def test_kuryr_types_fingerprints_equal_kuryrs(hashes):
+    assert {n: hashes[n] for n in KURYR_FINGERPRINTS} == KURYR_FINGERPRINTS
 
 
 def test_kuryr_types_have_kuryrs_names_and_versions(hashes):
