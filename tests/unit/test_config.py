@@ -16,12 +16,17 @@ GENERATOR = pathlib.Path(sys.executable).parent / "oslo-config-generator"
 def test_list_opts_has_plugin_and_privsep_groups():
     groups = dict(opts.list_opts())
     assert "os_vif_noop" in groups
-    for group in ("vif_plug_linux_bridge_privileged", "vif_plug_ovs_privileged"):
+    for group in (
+        "vif_plug_linux_bridge_privileged",
+        "vif_plug_ovs_privileged",
+    ):
         names = {opt.name for opt in groups[group]}
         assert {"helper_command", "capabilities", "user"} <= names
 
 
-@pytest.mark.skipif(not GENERATOR.exists(), reason="oslo-config-generator missing")
+@pytest.mark.skipif(
+    not GENERATOR.exists(), reason="oslo-config-generator missing"
+)
 def test_generator_prints_the_groups():
     out = subprocess.run(
         [str(GENERATOR), "--namespace", "os_vif"],
