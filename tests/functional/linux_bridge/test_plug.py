@@ -1,0 +1,383 @@
+"""The linux_bridge plugin on the real kernel, through the privsep daemon.
+
+Every test runs in a fresh network namespace (the ``netns`` fixture) with
+the privsep daemon started inside it; results are read back from the
+kernel with netlink and /proc/sys, not from os_vif.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from oslo_config import cfg
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.nftables.main import NFTables
+
+import os_vif
+from os_vif import exception
+from os_vif.internal import firewall, operations, privsep
+from os_vif.objects import instance_info, network
+from os_vif.objects import vif as vif_objects
+
+INSTANCE = instance_info.InstanceInfo(
+    uuid="6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1", name="vm-1", project_id="p"
+)
+BRIDGE = "br-test0"
+TAP = "tap-test0"
+UPLINK = "up-test0"
+
+
+def make_vif(
+    bridge: str = BRIDGE,
+    tap: str = TAP,
+    mtu: int | None = 1450,
+    uplink: str | None = UPLINK,
+    filtering: bool = False,
+    vlan: int | None = None,
+) -> vif_objects.VIFBridge:
+    net = network.Network(
+        id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
+        bridge=bridge,
+        should_provide_bridge=True,
+        should_provide_vlan=vlan is not None,
+        bridge_interface=uplink,
+        vlan=vlan,
+        mtu=mtu,
+    )
+    return vif_objects.VIFBridge(
+        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
+        address="52:54:00:12:34:56",
+        network=net,
+        plugin="linux_bridge",
+        vif_name=tap,
+        bridge_name=bridge,
+        has_traffic_filtering=filtering,
+    )
+
+
+@pytest.fixture
+def lb_config() -> Iterator[cfg.ConfigOpts.GroupAttr]:
+    os_vif.initialize()
+    group = cfg.CONF.os_vif_linux_bridge
+    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
+    try:
+        yield group
+    finally:
+        cfg.CONF.clear_override("create_tap", group="os_vif_linux_bridge")
+        cfg.CONF.clear_override("use_ipv6", group="os_vif_linux_bridge")
+        cfg.CONF.clear_override(
+            "network_device_mtu", group="os_vif_linux_bridge"
+        )
+
+
+@pytest.fixture
+def ipr(netns) -> Iterator[IPRoute]:
+    with IPRoute() as sock:
+        yield sock
+
+
+@pytest.fixture
+def uplink(ipr: IPRoute) -> str:
+    """A veth standing for the host's physical uplink."""
+    ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
+    return UPLINK
+
+
+@pytest.fixture
+def host_firewall() -> None:
+    """An iptables-nft style filter/FORWARD chain that drops by default."""
+    for family in firewall.FAMILIES:
+        nft = NFTables(nfgen_family=family)
+        try:
+            nft.table("add", name="filter")
+            nft.chain(
+                "add",
+                table="filter",
+                name="FORWARD",
+                hook="forward",
+                type="filter",
+                policy=0,
+                priority=0,
+            )
+        finally:
+            nft.close()
+
+
+def link(ipr: IPRoute, name: str):
+    try:
+        return ipr.link("get", ifname=name)[0]
+    except NetlinkError:
+        return None
+
+
+def master_of(ipr: IPRoute, name: str) -> str | None:
+    index = link(ipr, name).get("master")
+    return ipr.link("get", index=index)[0].get("ifname") if index else None
+
+
+def sysctl(name: str, family: str, key: str) -> str:
+    with open("/proc/sys/net/%s/conf/%s/%s" % (family, name, key)) as f:
+        return f.read().strip()
+
+
+def snapshot(ipr: IPRoute) -> tuple:
+    """Everything a plug could change, for before/after comparisons."""
+    links = sorted(
+        (
+            item.get("ifname"),
+            item.get("master"),
+            item.get("mtu"),
+            item["flags"] & 1,
+        )
+        for item in ipr.get_links()
+    )
+    rules = {
+        family: sorted(
+            str(r.get("NFTA_RULE_USERDATA"))
+            for r in NFTables(nfgen_family=family).get_rules()
+        )
+        for family in firewall.FAMILIES
+    }
+    return links, rules
+
+
+def test_plug_makes_bridge_uplink_and_tap(netns, lb_config, ipr, uplink):
+    os_vif.plug(make_vif(), INSTANCE)
+
+    bridge = link(ipr, BRIDGE)
+    assert bridge.get(("linkinfo", "kind")) == "bridge"
+    data = bridge.get(("linkinfo", "data"))
+    assert data.get("IFLA_BR_STP_STATE") == 0
+    assert data.get("IFLA_BR_FORWARD_DELAY") == 0
+    assert bridge.get("mtu") == 1450
+    assert bridge["flags"] & 1
+    assert sysctl(BRIDGE, "ipv6", "disable_ipv6") == "1"
+
+    tap = link(ipr, TAP)
+    assert tap.get(("linkinfo", "kind")) == "tun"
+    assert tap.get("mtu") == 1450
+    assert tap["flags"] & 1
+    assert master_of(ipr, TAP) == BRIDGE
+    assert master_of(ipr, UPLINK) == BRIDGE
+    assert link(ipr, UPLINK)["flags"] & 1
+
+
+def test_plug_twice_unplug_twice(netns, lb_config, ipr, uplink):
+    vif = make_vif()
+    os_vif.plug(vif, INSTANCE)
+    first = snapshot(ipr)
+    indexes = (link(ipr, BRIDGE)["index"], link(ipr, TAP)["index"])
+    os_vif.plug(vif, INSTANCE)
+    assert snapshot(ipr) == first
+    assert (link(ipr, BRIDGE)["index"], link(ipr, TAP)["index"]) == indexes
+
+    os_vif.unplug(vif, INSTANCE)
+    assert link(ipr, TAP) is None
+    assert link(ipr, BRIDGE) is None
+    assert link(ipr, UPLINK) is not None
+    assert link(ipr, UPLINK).get("master") is None
+    os_vif.unplug(vif, INSTANCE)
+    assert netns.link_names() == sorted(["lo", UPLINK, UPLINK + "p"])
+
+
+def test_bridge_stays_while_another_vif_uses_it(netns, lb_config, ipr):
+    first, second = make_vif(uplink=None), make_vif(uplink=None, tap="tap-b")
+    os_vif.plug(first, INSTANCE)
+    os_vif.plug(second, INSTANCE)
+    os_vif.unplug(first, INSTANCE)
+    assert link(ipr, BRIDGE) is not None
+    assert master_of(ipr, "tap-b") == BRIDGE
+    os_vif.unplug(second, INSTANCE)
+    assert link(ipr, BRIDGE) is None
+
+
+def test_bridge_os_vif_did_not_make_is_kept(netns, lb_config, ipr):
+    ipr.link("add", ifname=BRIDGE, kind="bridge")
+    vif = make_vif(uplink=None, mtu=1400)
+    os_vif.plug(vif, INSTANCE)
+    assert link(ipr, BRIDGE).get("mtu") == 1400
+    os_vif.unplug(vif, INSTANCE)
+    assert link(ipr, TAP) is None
+    assert link(ipr, BRIDGE) is not None
+
+
+def test_mtu_from_config_and_ipv6_kept(netns, lb_config, ipr):
+    cfg.CONF.set_override(
+        "network_device_mtu", 1380, group="os_vif_linux_bridge"
+    )
+    cfg.CONF.set_override("use_ipv6", True, group="os_vif_linux_bridge")
+    os_vif.plug(make_vif(mtu=None, uplink=None), INSTANCE)
+    assert link(ipr, BRIDGE).get("mtu") == 1380
+    assert link(ipr, TAP).get("mtu") == 1380
+    assert sysctl(BRIDGE, "ipv6", "disable_ipv6") == "0"
+
+
+def test_without_create_tap_only_the_bridge_is_made(netns, ipr):
+    os_vif.initialize()
+    vif = make_vif(uplink=None)
+    os_vif.plug(vif, INSTANCE)
+    assert link(ipr, BRIDGE) is not None
+    assert link(ipr, TAP) is None
+    os_vif.unplug(vif, INSTANCE)
+    assert link(ipr, BRIDGE) is None
+
+
+def _kernel_has_vlan(ipr: IPRoute) -> bool:
+    ipr.link("add", ifname="vprobe", kind="veth", peer="vprobep")
+    try:
+        ipr.link(
+            "add",
+            ifname="vprobe.1",
+            kind="vlan",
+            link=ipr.link_lookup(ifname="vprobe")[0],
+            vlan_id=1,
+        )
+    except NetlinkError:
+        return False
+    finally:
+        ipr.link("del", ifname="vprobe")
+    return True
+
+
+def test_vlan_network(netns, lb_config, ipr, uplink):
+    if not _kernel_has_vlan(ipr):
+        pytest.skip("this kernel has no 802.1Q support (CONFIG_VLAN_8021Q)")
+    vif = make_vif(vlan=101)
+    os_vif.plug(vif, INSTANCE)
+    vlan = link(ipr, "vlan101")
+    assert vlan.get(("linkinfo", "data")).get("IFLA_VLAN_ID") == 101
+    assert master_of(ipr, "vlan101") == BRIDGE
+    os_vif.unplug(vif, INSTANCE)
+    assert link(ipr, "vlan101") is None
+    assert link(ipr, BRIDGE) is None
+
+
+def test_firewall_accepts_bridge_traffic(
+    netns, lb_config, ipr, host_firewall
+):
+    vif = make_vif(uplink=None)
+    os_vif.plug(vif, INSTANCE)
+    assert firewall.bridge_rules(BRIDGE) == {
+        socket.AF_INET: 2,
+        socket.AF_INET6: 2,
+    }
+    os_vif.plug(vif, INSTANCE)
+    assert firewall.bridge_rules(BRIDGE)[socket.AF_INET] == 2
+    os_vif.unplug(vif, INSTANCE)
+    assert firewall.bridge_rules(BRIDGE) == {
+        socket.AF_INET: 0,
+        socket.AF_INET6: 0,
+    }
+
+
+def test_vif_with_own_filtering_gets_no_rules(
+    netns, lb_config, ipr, host_firewall
+):
+    os_vif.plug(make_vif(uplink=None, filtering=True), INSTANCE)
+    assert firewall.bridge_rules(BRIDGE)[socket.AF_INET] == 0
+
+
+def test_failed_plug_leaves_nothing(netns, lb_config, ipr, uplink):
+    before = snapshot(ipr)
+    # The tap's name is taken by a device that is not a tap: the last
+    # step fails after the bridge, uplink and rules were made.
+    ipr.link("add", ifname=TAP, kind="veth", peer="tap-peer")
+    before = snapshot(ipr)
+    with pytest.raises(exception.PlugException) as caught:
+        os_vif.plug(make_vif(), INSTANCE)
+    assert "kind veth" in str(caught.value)
+    assert snapshot(ipr) == before
+    assert link(ipr, BRIDGE) is None
+
+
+def test_missing_uplink_fails_cleanly(netns, lb_config, ipr):
+    before = snapshot(ipr)
+    with pytest.raises(exception.PlugException) as caught:
+        os_vif.plug(make_vif(uplink="no-such0"), INSTANCE)
+    assert isinstance(caught.value.kwargs["err"], Exception)
+    assert "no-such0" in str(caught.value)
+    assert snapshot(ipr) == before
+
+
+@pytest.mark.parametrize("fail_at", range(5))
+def test_fault_at_each_step_is_undone(
+    netns, lb_config, ipr, uplink, host_firewall, monkeypatch, fail_at
+):
+    """Inject a fault before each step (and after the last) of a plug.
+
+    The plan runs in this process (root, same namespace) so that a fault
+    can be injected; it is the same plan and executor the daemon runs.
+    """
+    plugin = os_vif._PLUGINS["linux_bridge"]
+    plan = [[s.operation, s.arguments] for s in plugin.plug_plan(make_vif())]
+    assert len(plan) == 4  # bridge, uplink, firewall rules, tap
+    before = snapshot(ipr)
+    calls = {"n": 0}
+    real = dict(operations.OPERATIONS)
+
+    def faulty(op):
+        def run(tx, **kwargs):
+            if calls["n"] == fail_at:
+                raise OSError(5, "injected fault")
+            calls["n"] += 1
+            return op.run(tx, **kwargs)
+
+        return operations.Operation(
+            op.name, op.params, op.required, run, op.device
+        )
+
+    for name, op in real.items():
+        monkeypatch.setitem(operations.OPERATIONS, name, faulty(op))
+    # A last no-op step, to fail after every real step has run.
+    plan.append(["set_link", {"name": "lo"}])
+    with pytest.raises(exception.HostOperationFailed):
+        operations.execute(plan)
+    assert snapshot(ipr) == before
+
+
+def _daemon_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (
+            b"os_vif.internal.privsep_helper" in argv
+            and b"os_vif.internal.privsep.vif_plug_linux_bridge" in argv
+        ):
+            pids.append(int(entry))
+    return pids
+
+
+def test_a_real_daemon_runs_inside_the_test_netns(netns, lb_config):
+    os_vif.plug(make_vif(uplink=None), INSTANCE)
+    context = privsep.vif_plug_linux_bridge
+    assert context.client_mode and context.channel is not None
+    pids = [pid for pid in _daemon_pids() if pid != os.getpid()]
+    inodes = {os.stat("/proc/%d/ns/net" % pid).st_ino for pid in pids}
+    assert netns.inode in inodes
+
+
+def test_daemon_refuses_bad_names_and_survives(netns, lb_config, ipr):
+    entrypoint = privsep.linux_bridge_execute
+    for bad in ("a/b", "", "x" * 16, "..", "a b", 7):
+        with pytest.raises(exception.InvalidArgument):
+            entrypoint([["ensure_bridge", {"name": bad}]])
+    with pytest.raises(exception.InvalidArgument):
+        entrypoint([["ensure_bridge", {"name": BRIDGE, "mtu": 10}]])
+    with pytest.raises(exception.InvalidArgument):
+        entrypoint([["no_such_operation", {"name": BRIDGE}]])
+    with pytest.raises(exception.InvalidArgument):
+        entrypoint([["set_sysctl", {"name": "lo", "family": "ipv4",
+                                    "key": "forwarding", "value": 1}]])
+    assert link(ipr, BRIDGE) is None
+    assert list(entrypoint([["ensure_bridge", {"name": BRIDGE}]])) == [True]
+    assert link(ipr, BRIDGE) is not None
