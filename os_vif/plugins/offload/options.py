@@ -1,0 +1,82 @@
+"""Options of the ``offload`` plugin, group ``[os_vif_offload]``."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from os_vif.internal import sysfs
+
+__all__ = ["OPTS", "SWITCH_LINUX_BRIDGE", "SWITCH_OVS"]
+
+#: ``default_switch`` value: attach representors to Open vSwitch.
+SWITCH_OVS = "openvswitch"
+#: ``default_switch`` value: attach representors to a Linux bridge.
+SWITCH_LINUX_BRIDGE = "linux_bridge"
+
+OPTS = [
+    cfg.StrOpt(
+        "sysfs_root",
+        default=sysfs.DEFAULT_SYSFS_ROOT,
+        help="Where sysfs is mounted.  VFs, their physical functions and "
+        "their switchdev representors are discovered under this directory.",
+    ),
+    cfg.StrOpt(
+        "default_switch",
+        default=SWITCH_OVS,
+        choices=[SWITCH_OVS, SWITCH_LINUX_BRIDGE],
+        help="The switch a VF's representor is attached to when the VIF's "
+        "port profile does not say (an Open vSwitch port profile always "
+        "means Open vSwitch).",
+    ),
+    cfg.StrOpt(
+        "ovs_bridge",
+        default="br-int",
+        help="The Open vSwitch bridge representors are attached to when the "
+        "VIF's network names no bridge.",
+    ),
+    cfg.StrOpt(
+        "ovsdb_connection",
+        default="tcp:127.0.0.1:6640",
+        help="The OVSDB server to attach representors through, e.g. "
+        "unix:/run/openvswitch/db.sock or tcp:127.0.0.1:6640.",
+    ),
+    cfg.IntOpt(
+        "ovsdb_timeout",
+        default=120,
+        min=1,
+        help="Seconds to wait for an OVSDB transaction.",
+    ),
+    cfg.BoolOpt(
+        "spoof_check",
+        default=True,
+        help="Turn the NIC's MAC spoof checking on for the VFs it plugs "
+        "(ip link set <PF> vf <N> spoofchk on).  Turn it off only for "
+        "guests that must send from other MAC addresses.",
+    ),
+    cfg.BoolOpt(
+        "trust",
+        default=False,
+        help="Mark plugged VFs trusted (ip link set <PF> vf <N> trust on), "
+        "which lets the guest change its MAC and enter promiscuous mode.",
+    ),
+    cfg.StrOpt(
+        "vf_link_state",
+        default="auto",
+        choices=["auto", "enable", "disable"],
+        help="Link state given to plugged VFs: auto follows the physical "
+        "port, enable forces the link up, disable forces it down.",
+    ),
+    cfg.BoolOpt(
+        "vf_vlan",
+        default=True,
+        help="Tag a plugged VF's traffic in the NIC with the network's VLAN "
+        "(ip link set <PF> vf <N> vlan <V>).  Turn off when the switch the "
+        "representor is attached to handles VLANs itself.",
+    ),
+    cfg.BoolOpt(
+        "reset_vf_mac_on_unplug",
+        default=True,
+        help="Set an unplugged VF's MAC address to 00:00:00:00:00:00 so the "
+        "next guest does not inherit it.",
+    ),
+]

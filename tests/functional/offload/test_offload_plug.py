@@ -1,0 +1,320 @@
+"""The offload plugin on stand-in representors: plug, re-plug, unplug, fail.
+
+Everything but the VF netlink calls is real: the privsep daemon, the
+veths standing in for representors, the Linux bridge and Open vSwitch.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyroute2 import IPRoute
+
+from os_vif import exception
+from os_vif.internal import netdev
+from os_vif.objects import instance_info, network
+from os_vif.objects import vif as vif_objects
+from tests.functional.offload.conftest import FRESH_VF, OffloadHost
+
+pytestmark = pytest.mark.functional
+
+INSTANCE = instance_info.InstanceInfo(
+    uuid="5b5a3c0e-2f4b-4c9e-9d55-0c8e6a1f0a01", name="vm-offload"
+)
+MAC = "fa:16:3e:11:22:33"
+
+
+def _network(bridge: str | None = "brq-offload", **extra: Any) -> Any:
+    fields = {"id": "0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", "mtu": 1400}
+    if bridge is not None:
+        fields["bridge"] = bridge
+    fields.update(extra)
+    return network.Network(**fields)
+
+
+def _hostdev(address: str, **extra: Any) -> vif_objects.VIFHostDevice:
+    fields: dict[str, Any] = {
+        "id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
+        "address": MAC,
+        "plugin": "offload",
+        "dev_type": "ethernet",
+        "dev_address": address,
+        "network": _network(vlan=100),
+        "port_profile": vif_objects.VIFPortProfileBase(
+            datapath_offload=vif_objects.DatapathOffloadRepresentor(
+                representor_address=address
+            )
+        ),
+    }
+    fields.update(extra)
+    return vif_objects.VIFHostDevice(**fields)
+
+
+def _device(name: str) -> netdev.DeviceInfo:
+    device = netdev.get_device(name)
+    assert device is not None, name
+    return device
+
+
+# -- Linux bridge ------------------------------------------------------------
+
+
+def test_plug_replug_unplug_linux_bridge(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(0, 1)
+    assert vf.representor is not None
+    vif = _hostdev(vf.address)
+    before = cx5_host.snapshot()
+
+    cx5_host.plugin.plug(vif, INSTANCE)
+
+    rep = _device(vf.representor)
+    assert (rep.up, rep.mtu, rep.master) == (True, 1400, "brq-offload")
+    assert _device("brq-offload").made_by_os_vif
+    assert cx5_host.vf_calls() == [
+        {
+            "pf": "enp3s0f0np0",
+            "index": cx5_host.pf_index(0),
+            "vf": {"vf": 1, "mac": MAC, "vlan": 100, "spoofchk": 1},
+        }
+    ]
+    assert cx5_host.vf_state(0, 1) == dict(
+        FRESH_VF, mac=MAC, vlan=100, spoofchk=1
+    )
+    # Nothing else on the NIC moved.
+    assert cx5_host.vf_state(0, 0) == FRESH_VF
+
+    # Re-plug (nova-compute restart): nothing is sent again.
+    cx5_host.plugin.plug(vif, INSTANCE)
+    assert len(cx5_host.vf_calls()) == 1
+
+    cx5_host.plugin.unplug(vif, INSTANCE)
+    rep = _device(vf.representor)
+    assert (rep.up, rep.master) == (False, None)
+    assert netdev.get_device("brq-offload") is None
+    assert cx5_host.vf_calls()[1] == {
+        "pf": "enp3s0f0np0",
+        "index": cx5_host.pf_index(0),
+        "vf": {"vf": 1, "mac": "00:00:00:00:00:00", "vlan": 0},
+    }
+    # Unplugging again is not an error and sends nothing.
+    cx5_host.plugin.unplug(vif, INSTANCE)
+    assert len(cx5_host.vf_calls()) == 2
+    after = cx5_host.snapshot()
+    # Only the representor's MTU stays as the network set it, and the VF
+    # keeps the spoof checking the plug turned on.
+    before["links"][vf.representor] = (1400,) + before["links"][
+        vf.representor
+    ][1:]
+    before["vfs"]["enp3s0f0np0"]["vfs"][1]["spoofchk"] = 1
+    assert after == before
+
+
+def test_operators_bridge_is_kept(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(1, 0)
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="brq-offload", kind="bridge")
+    vif = _hostdev(vf.address)
+    cx5_host.plugin.plug(vif, INSTANCE)
+    assert _device(vf.representor or "").master == "brq-offload"
+    assert not _device("brq-offload").made_by_os_vif
+    cx5_host.plugin.unplug(vif, INSTANCE)
+    # Not os_vif's bridge: it stays, without the representor.
+    assert netdev.bridge_ports("brq-offload") == []
+
+
+def test_vfio_vf_without_netdev(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(1, 3)
+    assert vf.netdev is None and vf.representor is not None
+    vif = _hostdev(vf.address, network=_network(bridge="brq-vfio"))
+    cx5_host.plugin.plug(vif, INSTANCE)
+    assert _device(vf.representor).master == "brq-vfio"
+    assert cx5_host.vf_calls()[-1]["vf"] == {
+        "vf": 3,
+        "mac": MAC,
+        "spoofchk": 1,
+    }
+    cx5_host.plugin.unplug(vif, INSTANCE)
+    assert _device(vf.representor).master is None
+
+
+def test_vif_direct_on_a_vf(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(0, 2)
+    vif = vif_objects.VIFDirect(
+        id="a4e8f9d2-3c5b-4a6e-8f7d-1b2c3d4e5f60",
+        address=MAC,
+        plugin="offload",
+        vif_name="macvtap0",
+        mode="passthrough",
+        dev_address=vf.address,
+        network=_network(),
+    )
+    cx5_host.plugin.plug(vif, INSTANCE)
+    assert _device(vf.representor or "").master == "brq-offload"
+    assert cx5_host.vf_calls()[-1]["vf"] == {
+        "vf": 2,
+        "mac": MAC,
+        "spoofchk": 1,
+    }
+    cx5_host.plugin.unplug(vif, INSTANCE)
+
+
+# -- failures: named exception, host as it was --------------------------------
+
+
+def test_vf_refused_rolls_everything_back(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(0, 3)
+    cx5_host.fail_vf_attribute(0, "spoofchk", errno.EOPNOTSUPP)
+    before = cx5_host.snapshot()
+    with pytest.raises(exception.HostOperationFailed) as caught:
+        cx5_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+    # Raised in the daemon: the message names the step and the PF.
+    assert "set vf on enp3s0f0np0" in str(caught.value)
+    assert cx5_host.snapshot() == before
+
+
+def test_missing_representor_changes_nothing(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(0, 0)
+    assert vf.representor is not None
+    os.unlink(Path(cx5_host.layout.root, "class", "net", vf.representor))
+    before = cx5_host.snapshot()
+    with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
+        cx5_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+    assert caught.value.kwargs["device"] == vf.address
+    assert caught.value.kwargs["looked_for"] == "switchdev representor"
+    assert cx5_host.snapshot() == before
+    assert cx5_host.vf_calls() == []
+
+
+def test_unknown_pci_address(cx5_host: OffloadHost) -> None:
+    before = cx5_host.snapshot()
+    with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
+        cx5_host.plugin.plug(_hostdev("0000:81:00.2"), INSTANCE)
+    assert caught.value.kwargs["device"] == "0000:81:00.2"
+    assert cx5_host.snapshot() == before
+    # Unplugging a VF that is gone is not an error.
+    cx5_host.plugin.unplug(_hostdev("0000:81:00.2"), INSTANCE)
+    assert cx5_host.snapshot() == before
+
+
+def test_bad_mtu_before_any_host_operation(cx5_host: OffloadHost) -> None:
+    vf = cx5_host.layout.vf(0, 0)
+    before = cx5_host.snapshot()
+    vif = _hostdev(vf.address, network=_network(mtu=9))
+    with pytest.raises(exception.InvalidArgument) as caught:
+        cx5_host.plugin.plug(vif, INSTANCE)
+    assert caught.value.kwargs["field"] == "vif.network.mtu"
+    assert cx5_host.snapshot() == before
+
+
+# -- legacy mode -------------------------------------------------------------
+
+
+def test_legacy_mode_configures_the_vf_only(legacy_host: OffloadHost) -> None:
+    vf = legacy_host.layout.vf(0, 2)
+    vif = vif_objects.VIFHostDevice(
+        id="d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f12",
+        address=MAC,
+        plugin="offload",
+        dev_type="ethernet",
+        dev_address=vf.address,
+        network=_network(bridge=None, vlan=42),
+    )
+    legacy_host.plugin.plug(vif, INSTANCE)
+    assert legacy_host.vf_calls() == [
+        {
+            "pf": "enp3s0f0np0",
+            "index": legacy_host.pf_index(0),
+            "vf": {"vf": 2, "mac": MAC, "vlan": 42, "spoofchk": 1},
+        }
+    ]
+    legacy_host.plugin.unplug(vif, INSTANCE)
+    assert legacy_host.vf_state(0, 2) == dict(FRESH_VF, spoofchk=1)
+
+
+def test_legacy_mode_with_offload_profile_fails(
+    legacy_host: OffloadHost,
+) -> None:
+    vf = legacy_host.layout.vf(0, 1)
+    before = legacy_host.snapshot()
+    with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
+        legacy_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+    assert "not in switchdev mode" in caught.value.kwargs["reason"]
+    assert legacy_host.snapshot() == before
+
+
+# -- Open vSwitch ------------------------------------------------------------
+
+
+@pytest.mark.ovs
+def test_plug_unplug_ovs(cx5_ovs_host: tuple[OffloadHost, Any]) -> None:
+    host, ovs = cx5_ovs_host
+    vf = host.layout.vf(1, 2)
+    assert vf.representor is not None
+    profile = vif_objects.VIFPortProfileOVSRepresentor(
+        interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
+        profile_id="",
+        datapath_type="netdev",
+        representor_name="tap7e0d1c2b-3a",
+        representor_address=vf.address,
+    )
+    vif = _hostdev(
+        vf.address,
+        network=_network(bridge="br-offload"),
+        port_profile=profile,
+    )
+    host.plugin.plug(vif, INSTANCE)
+    assert ovs.vsctl("port-to-br", vf.representor).strip() == "br-offload"
+    ids = ovs.vsctl("get", "Interface", vf.representor, "external_ids").strip()
+    for pair in (
+        'attached-mac="%s"' % MAC,
+        'iface-id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e"',
+        "iface-status=active",
+        'vm-uuid="%s"' % INSTANCE.uuid,
+    ):
+        assert pair in ids
+    # ovs-vswitchd opened the stand-in representor for real.
+    assert int(ovs.vsctl("get", "Interface", vf.representor, "ofport")) > 0
+    rep = _device(vf.representor)
+    assert (rep.up, rep.mtu) == (True, 1400)
+    assert host.vf_calls()[-1]["vf"] == {"vf": 2, "mac": MAC, "spoofchk": 1}
+
+    host.plugin.plug(vif, INSTANCE)  # idempotent
+    assert len(host.vf_calls()) == 1
+
+    host.plugin.unplug(vif, INSTANCE)
+    assert vf.representor not in ovs.vsctl("list-ports", "br-offload")
+    assert _device(vf.representor).up is False
+    host.plugin.unplug(vif, INSTANCE)
+
+
+@pytest.mark.ovs
+def test_ovs_plug_failure_removes_port_and_bridge(
+    cx5_ovs_host: tuple[OffloadHost, Any],
+) -> None:
+    host, ovs = cx5_ovs_host
+    vf = host.layout.vf(0, 0)
+    host.fail_vf_attribute(0, "mac", errno.EINVAL)
+    profile = vif_objects.VIFPortProfileOpenVSwitch(
+        interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4f",
+        profile_id="",
+        datapath_type="netdev",
+        datapath_offload=vif_objects.DatapathOffloadRepresentor(
+            representor_address=vf.address
+        ),
+    )
+    before = host.snapshot()
+    with pytest.raises(exception.HostOperationFailed):
+        host.plugin.plug(
+            _hostdev(
+                vf.address,
+                network=_network(bridge="br-failing"),
+                port_profile=profile,
+            ),
+            INSTANCE,
+        )
+    assert "br-failing" not in ovs.bridges()
+    assert host.snapshot() == before
