@@ -112,7 +112,8 @@ class Floor:
             br_stp_state=0,
             br_forward_delay=0,
         )
-        with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % BRIDGE, "w") as f:
+        path = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % BRIDGE
+        with open(path, "w") as f:
             f.write("1")
         bridge = ipr.link_lookup(ifname=BRIDGE)[0]
         ipr.link("set", index=bridge, ifalias="os-vif", mtu=MTU, state="up")
