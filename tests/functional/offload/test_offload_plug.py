@@ -318,3 +318,38 @@ def test_ovs_plug_failure_removes_port_and_bridge(
         )
     assert "br-failing" not in ovs.bridges()
     assert host.snapshot() == before
+
+
+# -- the set_vf host operation itself -----------------------------------
+
+
+def test_set_vf_is_undone_when_a_later_step_fails(
+    cx5_host: OffloadHost,
+) -> None:
+    from os_vif.internal import host_ops
+
+    before = cx5_host.vf_state(1, 1)
+    with pytest.raises(exception.ExceptionBase):
+        host_ops.OVS.run(
+            [
+                host_ops.set_vf("enp3s0f1np1", 1, mac=MAC, vlan=7, trust=True),
+                host_ops.set_link("no-such-dev", up=True),
+            ]
+        )
+    index = cx5_host.pf_index(1)
+    assert [call["vf"] for call in cx5_host.vf_calls()] == [
+        {"vf": 1, "mac": MAC, "vlan": 7, "trust": 1},
+        {"vf": 1, "mac": "00:00:00:00:00:00", "vlan": 0, "trust": 0},
+    ]
+    assert {call["index"] for call in cx5_host.vf_calls()} == {index}
+    assert cx5_host.vf_state(1, 1) == before
+
+
+def test_set_vf_on_a_device_without_sriov(cx5_host: OffloadHost) -> None:
+    from os_vif.internal import host_ops
+
+    # The representor is a veth, which has no VFs: the kernel's answer.
+    rep = cx5_host.layout.vf(0, 0).representor or ""
+    with pytest.raises(exception.HostOperationFailed) as caught:
+        host_ops.OVS.run([host_ops.set_vf(rep, 0, vlan=5)])
+    assert "Operation not supported" in str(caught.value)
