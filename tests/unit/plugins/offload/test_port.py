@@ -1,0 +1,266 @@
+"""Checking and resolving an offloaded VIF, before any host operation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oslo_config import cfg
+
+import os_vif
+from os_vif import exception
+from os_vif.internal import sysfs
+from os_vif.objects import instance_info, network
+from os_vif.objects import vif as vif_objects
+from os_vif.plugins.offload import OffloadPlugin, options, port
+from tests import fake_sysfs
+
+INSTANCE = instance_info.InstanceInfo(
+    uuid="5b5a3c0e-2f4b-4c9e-9d55-0c8e6a1f0a01", name="vm"
+)
+MAC = "fa:16:3e:11:22:33"
+
+
+@pytest.fixture
+def config() -> Any:
+    OffloadPlugin.load("offload")
+    return cfg.CONF.os_vif_offload
+
+
+@pytest.fixture
+def cx5(tmp_path: Path) -> sysfs.SwitchdevDiscovery:
+    return sysfs.SwitchdevDiscovery(
+        fake_sysfs.connectx5_switchdev(tmp_path).root
+    )
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> sysfs.SwitchdevDiscovery:
+    return sysfs.SwitchdevDiscovery(fake_sysfs.legacy_mode(tmp_path).root)
+
+
+def _hostdev(address: str = "0000:03:00.3", **extra: Any) -> Any:
+    fields: dict[str, Any] = {
+        "id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
+        "address": MAC,
+        "plugin": "offload",
+        "dev_type": "ethernet",
+        "dev_address": address,
+        "network": network.Network(
+            id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d",
+            bridge="br-x",
+            mtu=9000,
+            vlan=100,
+        ),
+    }
+    fields.update(extra)
+    return vif_objects.VIFHostDevice(**fields)
+
+
+def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
+    described = port.describe_port(_hostdev(), INSTANCE, config, cx5)
+    assert described.vf.vf_index == 1
+    assert described.representor is not None
+    assert described.representor.ifname == "enp3s0f0npf0vf1"
+    assert described.mtu == 9000
+    assert described.settings == port.VFSettings(
+        mac=MAC, vlan=100, spoofchk=True, trust=False, link_state="auto"
+    )
+    assert described.switch == port.SwitchPort(
+        kind=options.SWITCH_OVS,
+        bridge="br-x",
+        external_ids={
+            "iface-id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
+            "iface-status": "active",
+            "vm-uuid": INSTANCE.uuid,
+            "attached-mac": MAC,
+        },
+        datapath_type=None,
+    )
+
+
+def test_ovs_profile_gives_interface_id_and_datapath(
+    config: Any, cx5: Any
+) -> None:
+    profile = vif_objects.VIFPortProfileOVSRepresentor(
+        interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
+        profile_id="",
+        datapath_type="system",
+    )
+    vif = _hostdev(
+        port_profile=profile,
+        network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d"),
+    )
+    cfg.CONF.set_override(
+        "default_switch", "linux_bridge", group="os_vif_offload"
+    )
+    try:
+        described = port.describe_port(vif, INSTANCE, config, cx5)
+    finally:
+        cfg.CONF.clear_override("default_switch", group="os_vif_offload")
+    assert described.switch is not None
+    # The profile says Open vSwitch, whatever the default.
+    assert described.switch.kind == options.SWITCH_OVS
+    assert described.switch.bridge == "br-int"
+    assert described.switch.datapath_type == "system"
+    assert (
+        described.switch.external_ids["iface-id"]
+        == "7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e"
+    )
+    assert described.settings.vlan is None
+    assert described.mtu is None
+
+
+def test_options_shape_the_vf_settings(config: Any, cx5: Any) -> None:
+    overrides = {
+        "vf_vlan": False,
+        "spoof_check": False,
+        "trust": True,
+        "vf_link_state": "enable",
+    }
+    for key, value in overrides.items():
+        cfg.CONF.set_override(key, value, group="os_vif_offload")
+    try:
+        described = port.describe_port(_hostdev(), INSTANCE, config, cx5)
+    finally:
+        for key in overrides:
+            cfg.CONF.clear_override(key, group="os_vif_offload")
+    assert described.settings == port.VFSettings(
+        mac=MAC, vlan=None, spoofchk=False, trust=True, link_state="enable"
+    )
+
+
+def test_legacy_without_offload_profile_is_vf_only(
+    config: Any, legacy: Any
+) -> None:
+    described = port.describe_port(_hostdev(), INSTANCE, config, legacy)
+    assert described.representor is None
+    assert described.switch is None
+    assert described.vf.pf_ifname == "enp3s0f0np0"
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        vif_objects.VIFPortProfileBase(
+            datapath_offload=vif_objects.DatapathOffloadRepresentor()
+        ),
+        vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
+            profile_id="",
+        ),
+    ],
+)
+def test_legacy_with_offload_profile_fails(
+    config: Any, legacy: Any, profile: Any
+) -> None:
+    with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
+        port.describe_port(
+            _hostdev(port_profile=profile), INSTANCE, config, legacy
+        )
+    assert caught.value.kwargs["looked_for"] == "switchdev representor"
+
+
+@pytest.mark.parametrize(
+    "vif, field",
+    [
+        (_hostdev(dev_type="generic"), "vif.dev_type"),
+        (
+            vif_objects.VIFOpenVSwitch(
+                id="d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11", vif_name="tap0"
+            ),
+            "vif",
+        ),
+        (
+            _hostdev(
+                port_profile=vif_objects.VIFPortProfileBase(
+                    datapath_offload=vif_objects.DatapathOffloadRepresentor(
+                        representor_address="0000:03:00.4"
+                    )
+                )
+            ),
+            "vif.port_profile.datapath_offload.representor_address",
+        ),
+        (
+            _hostdev(
+                network=network.Network(
+                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", mtu=20
+                )
+            ),
+            "vif.network.mtu",
+        ),
+        (
+            _hostdev(
+                network=network.Network(
+                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", vlan=4096
+                )
+            ),
+            "vif.network.vlan",
+        ),
+        (
+            _hostdev(
+                network=network.Network(
+                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d",
+                    bridge="a-bridge-name-too-long",
+                )
+            ),
+            "vif.network.bridge",
+        ),
+    ],
+)
+def test_bad_input_names_the_field(
+    config: Any, cx5: Any, vif: Any, field: str
+) -> None:
+    with pytest.raises(exception.InvalidArgument) as caught:
+        port.describe_port(vif, INSTANCE, config, cx5)
+    assert caught.value.kwargs["field"] == field
+
+
+def test_multicast_mac_is_refused(config: Any, cx5: Any) -> None:
+    vif = _hostdev()
+    vif.address = "01:00:5e:00:00:01"
+    with pytest.raises(exception.InvalidArgument) as caught:
+        port.describe_port(vif, INSTANCE, config, cx5)
+    assert caught.value.kwargs["field"] == "vif.address"
+
+
+def test_linux_bridge_needs_a_bridge_name(config: Any, cx5: Any) -> None:
+    vif = _hostdev(
+        network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d")
+    )
+    cfg.CONF.set_override(
+        "default_switch", "linux_bridge", group="os_vif_offload"
+    )
+    try:
+        with pytest.raises(exception.InvalidArgument) as caught:
+            port.describe_port(vif, INSTANCE, config, cx5)
+    finally:
+        cfg.CONF.clear_override("default_switch", group="os_vif_offload")
+    assert caught.value.kwargs["field"] == "vif.network.bridge"
+
+
+# -- the plugin as os_vif loads it -------------------------------------
+
+
+def test_loaded_by_entry_point_with_its_options() -> None:
+    os_vif.initialize(reset=True)
+    info = os_vif.host_info()
+    plugin = info.get_plugin("offload")
+    assert [v.vif_object_name for v in plugin.vif_info] == [
+        "VIFHostDevice",
+        "VIFDirect",
+    ]
+    for vif_info in plugin.vif_info:
+        assert [
+            p.profile_object_name for p in vif_info.supported_port_profiles
+        ] == [
+            "VIFPortProfileOVSRepresentor",
+            "VIFPortProfileOpenVSwitch",
+            "VIFPortProfileBase",
+        ]
+        assert vif_info.min_version == "1.0"
+    group = cfg.CONF.os_vif_offload
+    assert group.sysfs_root == "/sys"
+    assert group.default_switch == "openvswitch"
+    assert group.reset_vf_mac_on_unplug is True
