@@ -73,10 +73,16 @@ DROPPED_ONLY_BY_RELATIONSHIP = frozenset({"datapath_offload"})
 TARGET_BEFORE_FIELD = "<before-field>"
 
 
+_parsed_versions: dict[str, tuple[int, int]] = {}
+
+
 def parse_version(text: Any) -> tuple[int, int] | None:
     """Return ``(major, minor)`` of ``"X.Y"``, or None if it is not one."""
     if type(text) is not str or len(text) > 16:
         return None
+    known = _parsed_versions.get(text)
+    if known is not None:
+        return known
     major, dot, minor = text.partition(".")
     if (
         not dot
@@ -88,7 +94,10 @@ def parse_version(text: Any) -> tuple[int, int] | None:
         or (len(minor) > 1 and minor[0] == "0")
     ):
         return None
-    return int(major), int(minor)
+    parsed = int(major), int(minor)
+    if len(_parsed_versions) < 256:  # bounded: versions come from the wire
+        _parsed_versions[text] = parsed
+    return parsed
 
 
 def subobject_version(

@@ -1,0 +1,59 @@
+"""``os-vif host-info``: what this host can plug.
+
+Loads the plugins (reading their options from ``--config-file``) and prints
+the :class:`~os_vif.objects.host_info.HostInfo` that
+:func:`os_vif.host_info` returns: the plugins, the VIF types each plugs and
+the port profiles each accepts, with their version ranges.  Give the output
+to ``os-vif convert --host-info`` to write VIFs this host reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import os_vif
+from os_vif import serialization
+from os_vif.cli import _documents
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``host-info`` subcommand."""
+    parser = subparsers.add_parser(
+        "host-info",
+        help="print the plugins, VIF types and port profiles of this host",
+        description=_documents.description(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--format",
+        choices=serialization.FORMATS,
+        default="compact",
+        help="output format (default: compact)",
+    )
+    parser.add_argument(
+        "--vif-type",
+        action="append",
+        default=None,
+        metavar="NAME",
+        dest="vif_types",
+        help="report only this VIF type (class name); may be repeated",
+    )
+    _documents.add_output_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the host information."""
+    os_vif.initialize()
+    info = os_vif.host_info(args.vif_types)
+    if args.format == "compact":
+        document = serialization.to_compact(info)
+    else:
+        document = serialization.to_primitive(info)
+    _documents.write_document(
+        document, args.minify, compact=args.format == "compact"
+    )
+    return 0

@@ -1,0 +1,35 @@
+"""``os-vif unplug``: unplug VIFs from this host.
+
+Loads the VIFs of FILE (see ``_plugging``), loads the plugins (options from
+``--config-file``) and calls :func:`os_vif.unplug` for each, showing progress
+on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import os_vif
+from os_vif.cli import _documents, _plugging
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``unplug`` subcommand."""
+    parser = subparsers.add_parser(
+        "unplug",
+        help="unplug the VIFs of a file from this host",
+        description=_documents.description(__doc__).replace(
+            "(see _plugging)", "(see below)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _plugging.add_arguments(parser, "unplug")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Unplug every VIF of the file."""
+    return _plugging.run(args, "unplug", os_vif.unplug)
