@@ -23,7 +23,15 @@ from os_vif import exception
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("demo",)
+SUBCOMMANDS = (
+    "demo",
+    "host_info",
+    "plug",
+    "unplug",
+    "convert",
+    "validate",
+    "schema",
+)
 
 
 class CommandError(Exception):
