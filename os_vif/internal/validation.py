@@ -182,7 +182,10 @@ def netns_reference(value: Any, field: str = "netns") -> str:
     if not isinstance(value, str):
         raise _invalid(field, value, "a namespace must be a name or a path")
     if value.startswith("/"):
-        if not _NETNS_PATH_RE.match(value):
+        if not _NETNS_PATH_RE.match(value) or value.rsplit("/", 1)[1] in (
+            ".",
+            "..",
+        ):
             raise _invalid(
                 field,
                 value,

@@ -1,0 +1,159 @@
+"""The VLAN device path, on a fake netlink socket.
+
+This kernel has no 802.1Q support, so the functional VLAN test skips; the
+fake stands in for the thinnest layer (the rtnetlink socket) and checks the
+requests made and the idempotency and rollback logic around them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+
+import pytest
+from pyroute2.netlink.exceptions import NetlinkError
+
+from os_vif import exception
+from os_vif.internal import netdev, operations
+
+
+class FakeLink(dict):
+    def get(self, key, default=None):
+        if key == ("linkinfo", "kind"):
+            return self["kind"]
+        if key == ("linkinfo", "data"):
+            return {"IFLA_VLAN_ID": self.get("vlan_id")}
+        return super().get(key, default)
+
+
+class FakeIPRoute:
+    def __init__(self):
+        self.links = {}
+        self.requests = []
+        self.next_index = 1
+        self._add("eth1", None)
+
+    def _add(self, name, kind, **attrs):
+        defaults = dict(
+            ifname=name, index=self.next_index, kind=kind, flags=0,
+            mtu=1500, address="52:54:00:00:00:%02x" % self.next_index,
+            master=0,
+        )
+        link = FakeLink(defaults, **attrs)
+        self.next_index += 1
+        self.links[name] = link
+
+    def _find(self, ifname=None, index=None):
+        for link in self.links.values():
+            if link["ifname"] == ifname or link["index"] == index:
+                return link
+        raise NetlinkError(errno.ENODEV, "No such device")
+
+    def link(self, command, **kwargs):
+        self.requests.append((command, dict(kwargs)))
+        if command == "get":
+            return [self._find(**kwargs)]
+        if command == "add":
+            kind = kwargs.pop("kind")
+            self._add(kwargs.pop("ifname"), kind, **kwargs)
+            return []
+        if command == "set":
+            link = self._find(index=kwargs.pop("index"))
+            for key, value in kwargs.items():
+                if key == "state":
+                    link["flags"] = 1 if value == "up" else 0
+                elif key == "address":
+                    link["address"] = value
+                else:
+                    link[key] = value
+            return []
+        if command == "del":
+            link = self._find(index=kwargs["index"])
+            del self.links[link["ifname"]]
+            return []
+        if command == "dump":
+            return [
+                link for link in self.links.values()
+                if link["master"] == kwargs["master"]
+            ]
+        raise AssertionError(command)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    ipr = FakeIPRoute()
+
+    @contextlib.contextmanager
+    def netlink():
+        yield ipr
+
+    monkeypatch.setattr(netdev, "netlink", netlink)
+    return ipr
+
+
+def test_vlan_device_is_made_marked_and_attached(fake):
+    fake._add("br0", "bridge")
+    result = operations.execute(
+        [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42,
+                          "mtu": 1400, "master": "br0"}]]
+    )
+    assert result == [True]
+    add = [r for r in fake.requests if r[0] == "add"]
+    assert add == [
+        ("add", {"ifname": "vlan42", "kind": "vlan",
+                 "link": fake.links["eth1"]["index"], "vlan_id": 42})
+    ]
+    vlan = fake.links["vlan42"]
+    assert vlan["ifalias"] == netdev.OS_VIF_ALIAS
+    assert vlan["master"] == fake.links["br0"]["index"]
+    assert vlan["mtu"] == 1400 and vlan["flags"] == 1
+
+
+def test_existing_vlan_device_is_left_alone(fake):
+    fake._add("vlan42", "vlan", vlan_id=42, flags=1)
+    assert operations.execute(
+        [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42}]]
+    ) == [False]
+    assert [r[0] for r in fake.requests] == ["get"]
+
+
+def test_vlan_device_for_another_vlan_is_an_error(fake):
+    fake._add("vlan42", "vlan", vlan_id=7)
+    with pytest.raises(exception.HostOperationFailed) as caught:
+        operations.execute(
+            [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42}]]
+        )
+    assert "VLAN 7" in str(caught.value)
+
+
+def test_missing_lower_device(fake):
+    with pytest.raises(exception.NetworkInterfaceNotFound):
+        operations.execute(
+            [["ensure_vlan", {"name": "vlan42", "link": "eth9", "vlan": 42}]]
+        )
+    assert "vlan42" not in fake.links
+
+
+def test_failure_after_vlan_removes_it(fake):
+    with pytest.raises(exception.NetworkInterfaceNotFound):
+        operations.execute(
+            [
+                ["ensure_vlan", {"name": "vlan42", "link": "eth1",
+                                 "vlan": 42}],
+                ["set_link", {"name": "vlan42", "master": "nobr"}],
+            ]
+        )
+    assert "vlan42" not in fake.links
+
+
+def test_unused_bridge_goes_with_the_vlan_device_os_vif_made(fake):
+    fake._add("br0", "bridge", ifalias=netdev.OS_VIF_ALIAS)
+    fake._add(
+        "vlan42", "vlan", vlan_id=42, ifalias=netdev.OS_VIF_ALIAS,
+        master=fake.links["br0"]["index"],
+    )
+    assert operations.execute(
+        [["remove_bridge_if_unused", {"name": "br0", "uplinks": ["vlan42"]}]]
+    ) == [True]
+    assert "br0" not in fake.links and "vlan42" not in fake.links
+    assert "eth1" in fake.links

@@ -1,0 +1,69 @@
+"""How the privsep daemons are started."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from oslo_config import cfg
+
+from os_vif.internal import host_ops, privsep
+
+GROUP = "vif_plug_linux_bridge_privileged"
+
+
+@pytest.fixture
+def context():
+    yield privsep.vif_plug_linux_bridge
+    cfg.CONF.clear_override("helper_command", group=GROUP)
+
+
+def test_root_without_helper_command_needs_no_sudo(context, monkeypatch):
+    monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
+    command = context.helper_command("/tmp/sock")
+    assert command[:3] == [sys.executable, "-m",
+                           "os_vif.internal.privsep_helper"]
+    assert "sudo" not in command
+    assert command[-4:] == [
+        "--privsep_context",
+        "os_vif.internal.privsep.vif_plug_linux_bridge",
+        "--privsep_sock_path",
+        "/tmp/sock",
+    ]
+
+
+def test_unprivileged_caller_uses_privsep_default(context, monkeypatch):
+    monkeypatch.setattr(privsep.os, "geteuid", lambda: 1000)
+    command = context.helper_command("/tmp/sock")
+    assert command[0] == "sudo"
+    assert "privsep-helper" in command
+
+
+def test_configured_helper_command_wins_even_as_root(context, monkeypatch):
+    monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
+    cfg.CONF.set_override(
+        "helper_command", "sudo nova-rootwrap /etc/nova/rootwrap.conf "
+        "privsep-helper", group=GROUP,
+    )
+    command = context.helper_command("/tmp/sock")
+    assert command[:2] == ["sudo", "nova-rootwrap"]
+
+
+def test_contexts_and_capabilities():
+    sections = [c.cfg_section for c in privsep.CONTEXTS]
+    assert sections == [GROUP, "vif_plug_ovs_privileged"]
+    for context in privsep.CONTEXTS:
+        assert sorted(context.conf.capabilities) == sorted(
+            privsep._CAPABILITIES
+        )
+
+
+def test_one_entrypoint_per_family():
+    assert privsep.vif_plug_linux_bridge.is_entrypoint(
+        privsep.linux_bridge_execute
+    )
+    assert privsep.vif_plug_ovs.is_entrypoint(privsep.ovs_execute)
+    assert not privsep.vif_plug_ovs.is_entrypoint(
+        privsep.linux_bridge_execute
+    )
+    assert host_ops.OVS._entrypoint is privsep.ovs_execute
