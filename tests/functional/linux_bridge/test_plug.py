@@ -7,6 +7,7 @@ kernel with netlink and /proc/sys, not from os_vif.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from oslo_config import cfg
 from pyroute2 import IPRoute
+from pyroute2 import netns as pyroute2_netns
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
@@ -22,6 +24,7 @@ from os_vif import exception
 from os_vif.internal import firewall, operations, privsep
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
+from tests.functional import netns as netns_fixture
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1", name="vm-1", project_id="p"
@@ -381,3 +384,60 @@ def test_daemon_refuses_bad_names_and_survives(netns, lb_config, ipr):
     assert link(ipr, BRIDGE) is None
     assert list(entrypoint([["ensure_bridge", {"name": BRIDGE}]])) == [True]
     assert link(ipr, BRIDGE) is not None
+
+
+@contextlib.contextmanager
+def guest(ipr: IPRoute, index: int) -> Iterator[socket.socket]:
+    """A "guest": a namespace on a bridge port, with a bound UDP socket."""
+    name = "osvif-guest%d-%d" % (index, os.getpid())
+    pyroute2_netns.create(name)
+    try:
+        port, inside = "gport%d" % index, "geth%d" % index
+        ipr.link("add", ifname=port, kind="veth", peer=inside)
+        ipr.link(
+            "set",
+            index=ipr.link_lookup(ifname=port)[0],
+            master=ipr.link_lookup(ifname=BRIDGE)[0],
+            state="up",
+        )
+        ipr.link("set", ifname=inside, net_ns_fd=name)
+        with netns_fixture.entered_path(
+            "/run/netns/" + name, restart_privsep=False
+        ):
+            with IPRoute() as gipr:
+                dev = gipr.link_lookup(ifname=inside)[0]
+                gipr.addr("add", index=dev, address="10.9.0.%d" % index,
+                          prefixlen=24)
+                gipr.link("set", index=dev, state="up")
+            # A socket stays in the namespace it was made in.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("10.9.0.%d" % index, 4789))
+        sock.settimeout(1)
+        try:
+            yield sock
+        finally:
+            sock.close()
+    finally:
+        pyroute2_netns.remove(name)
+
+
+def _delivered(sender: socket.socket, receiver: socket.socket) -> bool:
+    sender.sendto(b"hello", ("10.9.0.2", 4789))
+    try:
+        return receiver.recv(16) == b"hello"
+    except TimeoutError:
+        return False
+
+
+def test_guest_traffic_crosses_the_host_firewall(
+    netns, lb_config, ipr, host_firewall
+):
+    with open("/proc/sys/net/bridge/bridge-nf-call-iptables") as f:
+        if f.read().strip() != "1":
+            pytest.skip("bridged traffic does not reach iptables here")
+    # A VIF with its own filtering: the bridge is made, no rules.
+    os_vif.plug(make_vif(uplink=None, filtering=True), INSTANCE)
+    with guest(ipr, 1) as first, guest(ipr, 2) as second:
+        assert not _delivered(first, second), "the firewall should drop"
+        os_vif.plug(make_vif(uplink=None, filtering=False), INSTANCE)
+        assert _delivered(first, second)
