@@ -42,7 +42,7 @@ from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import netdev, validation
 from os_vif.internal.operations import Transaction, operation
 
 __all__ = [
@@ -293,9 +293,21 @@ def _revoke(family: int, tag: str) -> bool:
     return bool(handles)
 
 
-@operation("revoke_bridge_forwarding", {"name": validation.interface_name})
-def revoke_bridge_forwarding(tx: Transaction, name: str) -> bool:
-    """Remove the rules :func:`allow_bridge_forwarding` made for ``name``."""
+@operation(
+    "revoke_bridge_forwarding",
+    {"name": validation.interface_name, "if_absent": validation.boolean},
+)
+def revoke_bridge_forwarding(
+    tx: Transaction, name: str, if_absent: bool = False
+) -> bool:
+    """Remove the rules :func:`allow_bridge_forwarding` made for ``name``.
+
+    With ``if_absent``, only once the bridge no longer exists (so that an
+    unplug plan can end with this step whether or not it removed the
+    bridge).
+    """
+    if if_absent and netdev.device_exists(name):
+        return False
     changed = False
     for family in FAMILIES:
         changed |= _revoke(family, rule_tag(name))

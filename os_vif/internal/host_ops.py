@@ -263,9 +263,12 @@ def allow_bridge_forwarding(
     )
 
 
-def revoke_bridge_forwarding(name: str) -> Step:
-    """Remove what :func:`allow_bridge_forwarding` added for ``name``."""
-    return _step("revoke_bridge_forwarding", name=name)
+def revoke_bridge_forwarding(name: str, *, if_absent: bool = False) -> Step:
+    """Remove what :func:`allow_bridge_forwarding` added for ``name``.
+
+    With ``if_absent``, only if the bridge does not exist (any more).
+    """
+    return _step("revoke_bridge_forwarding", name=name, if_absent=if_absent)
 
 
 class HostOperations:
