@@ -34,6 +34,18 @@ _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
 
 
+def _api_class(connection: str) -> type[impl_idl.OvsdbIdl]:
+    # ovsdbapp keeps the connection of a backend in a class attribute, set
+    # once: every instance of a class shares the first connection ever
+    # given to it.  One subclass per connection string keeps two
+    # databases (or a connection reopened after close_all) apart.
+    return type(
+        "OvsdbIdl[%s]" % connection,
+        (impl_idl.OvsdbIdl,),
+        {"_ovsdb_connection": None},
+    )
+
+
 def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
     """Return the process's ovsdbapp API for ``connection``.
 
@@ -55,7 +67,7 @@ def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
                 helper.register_table(table)
             idl = ovs_connection.OvsdbIdl(connection, helper)
             conn = ovs_connection.Connection(idl, timeout=timeout or _FOREVER)
-            api = impl_idl.OvsdbIdl(conn)
+            api = _api_class(connection)(conn)
         except Exception as err:
             raise exception.HostOperationFailed(
                 operation="connect to ovsdb-server",

@@ -14,6 +14,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pyroute2 import NetNS
@@ -101,3 +102,40 @@ def ovs(
         server.delete_bridges()
         if server.netns is not None:
             remove_test_links(server.netns)
+
+
+@pytest.fixture(scope="module")
+def in_ovs_netns(ovs_server_session: ovs_server.OvsServer) -> Iterator[str]:
+    """Run the module's tests inside the switch's namespace.
+
+    The privsep daemon is restarted in there (once per module: starting
+    it per test would cost more than the tests), so the plugin's devices
+    are made where ovs-vswitchd can open them.
+    """
+    from tests.functional import netns as netns_fixture
+
+    assert ovs_server_session.netns is not None
+    with netns_fixture.entered(ovs_server_session.netns):
+        yield ovs_server_session.netns
+
+
+@pytest.fixture
+def ovs_plugin(in_ovs_netns: str, ovs: ovs_server.OvsServer) -> Iterator[Any]:
+    """The ``ovs`` plugin configured for the test switch."""
+    from oslo_config import cfg
+
+    from os_vif.internal.ovsdb import connection
+    from os_vif.plugins.ovs import OvsPlugin
+
+    plugin = OvsPlugin.load("ovs")
+    group = "os_vif_ovs"
+    cfg.CONF.set_override("ovsdb_connection", ovs.connection, group)
+    cfg.CONF.set_override("ovs_vsctl_timeout", 20, group)
+    try:
+        yield plugin
+    finally:
+        for name in ("ovsdb_connection", "ovs_vsctl_timeout"):
+            cfg.CONF.clear_override(name, group)
+        for name in ("isolate_vif", "per_port_bridge"):
+            cfg.CONF.clear_override(name, group)
+        connection.close_all()

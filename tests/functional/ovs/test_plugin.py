@@ -1,0 +1,415 @@
+"""The ovs plugin against a real ovsdb-server, ovs-vswitchd and kernel."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+from oslo_config import cfg
+from pyroute2 import IPRoute
+
+from os_vif import exception
+from os_vif.internal import host_ops
+from os_vif.plugins.ovs import naming
+from tests import fake_sysfs
+from tests.functional.ovs import ovsdb_rows, vifs
+from tests.functional.ovs_server import OvsServer
+
+pytestmark = [pytest.mark.functional, pytest.mark.ovs]
+
+INSTANCE = vifs.INSTANCE
+
+
+def _override(name: str, value: Any) -> None:
+    cfg.CONF.set_override(name, value, "os_vif_ovs")
+
+
+def _ofport(ovs: OvsServer, name: str, timeout: float = 5.0) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        iface = ovsdb_rows.row(ovs, "Interface", name)
+        ofport = iface["ofport"] if iface else None
+        if isinstance(ofport, int) and ofport > 0:
+            return ofport
+        if time.monotonic() > deadline:
+            return -1
+        time.sleep(0.05)
+
+
+def _links() -> set[str]:
+    with IPRoute() as ipr:
+        return {link.get("ifname") for link in ipr.get_links()}
+
+
+def _check_vif_interface(ovs: OvsServer, name: str, vif: Any, mtu: int):
+    iface = ovsdb_rows.row(ovs, "Interface", name)
+    assert iface is not None
+    expected = {
+        "iface-id": vif.port_profile.interface_id,
+        "iface-status": "active",
+        "attached-mac": vif.address,
+        "vm-uuid": INSTANCE.uuid,
+    }
+    assert iface["external_ids"] | expected == iface["external_ids"]
+    assert iface["mtu_request"] == mtu
+    return iface
+
+
+# -- VIFOpenVSwitch ---------------------------------------------------------
+
+
+def test_ovs_vif_with_tap(ovs_plugin, ovs: OvsServer) -> None:
+    vif = vifs.ovs_vif(multiqueue=True)
+    ovs_plugin.plug(vif, INSTANCE)
+
+    bridge = ovsdb_rows.row(ovs, "Bridge", "br-int")
+    assert bridge is not None and bridge["datapath_type"] == "netdev"
+    assert ovsdb_rows.port_bridge(ovs, vif.vif_name) == "br-int"
+    _check_vif_interface(ovs, vif.vif_name, vif, 1450)
+    port = ovsdb_rows.row(ovs, "Port", vif.vif_name)
+    assert port["tag"] == [] and port["qos"] == []  # netdev: no QoS row
+    tap = host_ops.get_device(vif.vif_name)
+    assert tap is not None and tap.kind == "tun"
+    assert (tap.mtu, tap.mac, tap.up) == (1450, vif.address, True)
+    # ovs-vswitchd opened the tap on the userspace datapath.
+    assert _ofport(ovs, vif.vif_name) > 0
+
+    # Re-plug: neither OVSDB nor the kernel is written.
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.next_cfg(ovs) == before
+    assert host_ops.get_device(vif.vif_name).index == tap.index
+
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+    assert not host_ops.device_exists(vif.vif_name)
+    # Unplugging again is not an error and writes nothing.
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.next_cfg(ovs) == before
+
+
+def test_replug_repairs_what_differs(ovs_plugin, ovs: OvsServer) -> None:
+    vif = vifs.ovs_vif()
+    ovs_plugin.plug(vif, INSTANCE)
+    ovs.vsctl("set", "Interface", vif.vif_name, "mtu_request=1300")
+    ovs.vsctl("set", "Interface", vif.vif_name, "external_ids:agent=kept")
+    with IPRoute() as ipr:
+        ipr.link("set", ifname=vif.vif_name, state="down")
+    ovs_plugin.plug(vif, INSTANCE)
+    iface = _check_vif_interface(ovs, vif.vif_name, vif, 1450)
+    assert iface["external_ids"]["agent"] == "kept"
+    assert host_ops.get_device(vif.vif_name).up
+
+
+def test_port_without_tap_and_default_mtu(ovs_plugin, ovs) -> None:
+    _override("network_device_mtu", 1400)
+    try:
+        vif = vifs.ovs_vif(create_tap=False, mtu=None)
+        ovs_plugin.plug(vif, INSTANCE)
+    finally:
+        cfg.CONF.clear_override("network_device_mtu", "os_vif_ovs")
+    _check_vif_interface(ovs, vif.vif_name, vif, 1400)
+    assert not host_ops.device_exists(vif.vif_name)
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+
+
+def test_isolate_vif_dead_vlan_on_creation_only(ovs_plugin, ovs) -> None:
+    _override("isolate_vif", True)
+    vif = vifs.ovs_vif()
+    ovs_plugin.plug(vif, INSTANCE)
+    port = ovsdb_rows.row(ovs, "Port", vif.vif_name)
+    assert port["tag"] == 4095 and port["vlan_mode"] == "trunk"
+    assert port["trunks"] == 4095 or port["trunks"] == [4095]
+    # The agent's tag survives a re-plug.
+    ovs.vsctl("set", "Port", vif.vif_name, "tag=12")
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name)["tag"] == 12
+
+
+def test_trunk_bridge_not_isolated_and_removed_when_unused(
+    ovs_plugin, ovs
+) -> None:
+    _override("isolate_vif", True)
+    first, second = (
+        vifs.ovs_vif(1, bridge="tbr-a1"),
+        vifs.ovs_vif(2, bridge="tbr-a1"),
+    )
+    ovs_plugin.plug(first, INSTANCE)
+    ovs_plugin.plug(second, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", first.vif_name)["tag"] == []
+    # A patch port (neutron's trunk plumbing) does not keep it alive,
+    # another VIF does.
+    ovs.vsctl(
+        "add-port",
+        "tbr-a1",
+        "tpt-a1",
+        "--",
+        "set",
+        "Interface",
+        "tpt-a1",
+        "type=patch",
+        "options:peer=tpi-a1",
+    )
+    ovs_plugin.unplug(first, INSTANCE)
+    assert "tbr-a1" in ovs.bridges()
+    ovs_plugin.unplug(second, INSTANCE)
+    assert "tbr-a1" not in ovs.bridges()
+
+
+def test_per_port_bridge(ovs_plugin, ovs) -> None:
+    _override("per_port_bridge", True)
+    vif = vifs.ovs_vif()
+    ovs_plugin.plug(vif, INSTANCE)
+    own = naming.per_port_bridge(vif.id)
+    own_patch, int_patch = naming.per_port_patches(vif.id)
+    assert ovsdb_rows.bridge_ports(ovs, own) == sorted(
+        [own, own_patch, vif.vif_name]
+    )
+    assert ovsdb_rows.port_bridge(ovs, int_patch) == "br-int"
+    peer = ovsdb_rows.row(ovs, "Interface", int_patch)
+    assert peer["type"] == "patch" and peer["options"] == {"peer": own_patch}
+    assert peer["external_ids"]["iface-id"] == vif.id
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.next_cfg(ovs) == before
+
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovs.bridges() == ["br-int"]
+    assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
+    assert not host_ops.device_exists(vif.vif_name)
+
+
+def test_default_qos_type_on_kernel_datapath(ovs_plugin, ovs) -> None:
+    vif = vifs.ovs_vif(create_tap=False)
+    vif.port_profile.datapath_type = "system"
+    # No openvswitch module here: ovs-vswitchd cannot run the bridge, but
+    # the rows are what the plugin owns.
+    ovs_plugin.plug(vif, INSTANCE)
+    port = ovsdb_rows.row(ovs, "Port", vif.vif_name)
+    (qos,) = ovsdb_rows.rows(ovs, "QoS")
+    assert port["qos"] == qos["_uuid"] and qos["type"] == "linux-noop"
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.rows(ovs, "QoS") == []
+
+
+# -- hybrid VIFBridge -------------------------------------------------------
+
+
+def test_hybrid_plug(ovs_plugin, ovs: OvsServer) -> None:
+    vif = vifs.hybrid_vif()
+    qbr, qvb, qvo = naming.hybrid_names(vif.id)
+    assert qbr == vif.bridge_name
+    ovs_plugin.plug(vif, INSTANCE)
+
+    bridge = host_ops.get_device(qbr)
+    assert bridge.kind == "bridge" and bridge.up and bridge.mtu == 1450
+    assert host_ops.read_sysctl(qbr, "ipv6", "disable_ipv6") == 1
+    assert host_ops.read_sysctl(qbr, "ipv4", "arp_ignore") == 1
+    for end in (qvb, qvo):
+        device = host_ops.get_device(end)
+        assert device.kind == "veth" and device.up and device.mtu == 1450
+    assert host_ops.get_device(qvb).master == qbr
+    assert host_ops.bridge_ports(qbr) == [qvb]
+    assert ovsdb_rows.port_bridge(ovs, qvo) == "br-int"
+    _check_vif_interface(ovs, qvo, vif, 1450)
+    assert _ofport(ovs, qvo) > 0
+
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.next_cfg(ovs) == before
+
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert not {qbr, qvb, qvo} & _links()
+    assert ovsdb_rows.row(ovs, "Port", qvo) is None
+    ovs_plugin.unplug(vif, INSTANCE)
+
+
+# -- vhost-user -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "iface_type"),
+    [("server", "dpdkvhostuserclient"), ("client", "dpdkvhostuser")],
+)
+def test_vhostuser_rows(ovs_plugin, ovs, tmp_path, mode, iface_type) -> None:
+    path = str(tmp_path / "vhu.sock")
+    vif = vifs.vhostuser_vif(mode=mode, path=path)
+    name = naming.vhostuser_port(vif.id)
+    ovs_plugin.plug(vif, INSTANCE)
+    iface = _check_vif_interface(ovs, name, vif, 1500)
+    assert iface["type"] == iface_type
+    expected = {"vhost-server-path": path} if mode == "server" else {}
+    assert iface["options"] == expected
+    assert ovsdb_rows.port_bridge(ovs, name) == "br-int"
+    # No DPDK in this ovs-vswitchd: it reports why it cannot open it.
+    deadline = time.monotonic() + 5
+    while not ovsdb_rows.row(ovs, "Interface", name)["error"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.next_cfg(ovs) == before
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", name) is None
+
+
+# -- representors -----------------------------------------------------------
+
+
+@pytest.fixture
+def fake_switchdev(ovs_plugin, tmp_path):
+    layout = fake_sysfs.connectx5_switchdev(tmp_path / "sys")
+    ovs_plugin.sysfs_root = layout.root
+    return layout
+
+
+def test_host_device_representor(ovs_plugin, ovs, fake_switchdev) -> None:
+    fvf = fake_switchdev.vf(0, 1)
+    # A veth stands in for the representor netdev sysfs names.
+    with IPRoute() as ipr:
+        ipr.link("add", ifname=fvf.representor, kind="veth", peer="rep-peer")
+    vif = vifs.representor_vif(fvf.address)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.port_bridge(ovs, fvf.representor) == "br-int"
+    _check_vif_interface(ovs, fvf.representor, vif, 1400)
+    device = host_ops.get_device(fvf.representor)
+    assert device.up and device.mtu == 1400
+    assert _ofport(ovs, fvf.representor) > 0
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", fvf.representor) is None
+    assert host_ops.device_exists(fvf.representor)  # hardware stays
+
+
+def test_dpdk_representor_rows(ovs_plugin, ovs, fake_switchdev) -> None:
+    fvf = fake_switchdev.vf(1, 2)
+    vif = vifs.vhostuser_vif()
+    vif.port_profile = representor_profile = vifs.representor_vif(
+        fvf.address
+    ).port_profile
+    ovs_plugin.plug(vif, INSTANCE)
+    (iface,) = [i for i in ovsdb_rows.rows(ovs, "Interface", type="dpdk")]
+    assert iface["options"] == {"dpdk-devargs": "0000:03:00.1,representor=[2]"}
+    assert iface["external_ids"]["iface-id"] == (
+        representor_profile.interface_id
+    )
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.rows(ovs, "Interface", type="dpdk") == []
+
+
+def test_representor_of_a_missing_vf(ovs_plugin, ovs, fake_switchdev):
+    vif = vifs.representor_vif("0000:09:00.7")
+    with pytest.raises(exception.DeviceDiscoveryFailed):
+        ovs_plugin.plug(vif, INSTANCE)
+    assert ovs.bridges() == []
+    ovs_plugin.unplug(vif, INSTANCE)  # gone already: fine
+
+
+# -- bad input and failures -------------------------------------------------
+
+
+def test_bad_input_fails_before_any_change(ovs_plugin, ovs) -> None:
+    vif = vifs.ovs_vif()
+    vif.vif_name = "a-name-far-too-long"
+    with pytest.raises(exception.InvalidArgument) as caught:
+        ovs_plugin.plug(vif, INSTANCE)
+    assert caught.value.kwargs["field"] == "vif.vif_name"
+    assert ovs.bridges() == []
+
+
+def _assert_hybrid_left_nothing(ovs, vif) -> None:
+    qbr, qvb, qvo = naming.hybrid_names(vif.id)
+    assert not {qbr, qvb, qvo} & _links()
+    assert ovsdb_rows.row(ovs, "Port", qvo) is None
+    assert ovsdb_rows.row(ovs, "Interface", qvo) is None
+
+
+@pytest.mark.parametrize("blocker", ["qbr", "qvb", "qvo"])
+def test_hybrid_kernel_failure_undoes_earlier_steps(
+    ovs_plugin, ovs, blocker
+) -> None:
+    vif = vifs.hybrid_vif()
+    names = dict(
+        zip(("qbr", "qvb", "qvo"), naming.hybrid_names(vif.id), strict=True)
+    )
+    # A device of the wrong kind holds the name the step needs.
+    with IPRoute() as ipr:
+        if blocker == "qbr":
+            ipr.link("add", ifname=names[blocker], kind="veth", peer="blk")
+        else:
+            ipr.link("add", ifname=names[blocker], kind="bridge")
+    with pytest.raises(exception.ExceptionBase):
+        ovs_plugin.plug(vif, INSTANCE)
+    left = {names[k] for k in names if k != blocker} & _links()
+    assert left == set()
+    assert ovsdb_rows.row(ovs, "Port", names["qvo"]) is None
+
+
+def test_hybrid_ovsdb_refusal_undoes_kernel_steps(ovs_plugin, ovs) -> None:
+    vif = vifs.hybrid_vif()
+    qvo = naming.hybrid_names(vif.id)[2]
+    # An Interface named qvo already belongs to another port: OVSDB
+    # refuses a second one (the name index is unique).
+    ovs.vsctl(
+        "add-br",
+        "br-other",
+        "--",
+        "set",
+        "Bridge",
+        "br-other",
+        "datapath_type=netdev",
+        "--",
+        "add-bond",
+        "br-other",
+        "bond9",
+        qvo,
+        "spare9",
+    )
+    with pytest.raises(exception.HostOperationFailed):
+        ovs_plugin.plug(vif, INSTANCE)
+    qbr, qvb, _ = naming.hybrid_names(vif.id)
+    assert not {qbr, qvb, qvo} & _links()
+    assert ovsdb_rows.row(ovs, "Port", qvo) is None
+
+
+def test_ovs_tap_left_nothing_when_ovsdb_is_down(ovs_plugin, ovs) -> None:
+    from os_vif.internal.ovsdb import connection
+
+    _override("ovs_vsctl_timeout", 2)
+    connection.close_all()
+    ovs_plugin.plug(vifs.ovs_vif(1), INSTANCE)  # connects, then...
+    ovs.stop_ovsdb()
+    vif = vifs.ovs_vif(2)
+    with pytest.raises(exception.ExceptionBase):
+        ovs_plugin.plug(vif, INSTANCE)
+    assert not host_ops.device_exists(vif.vif_name)
+    ovs.start_ovsdb()
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+
+
+def test_ovsdb_restart_between_two_plugs(ovs_plugin, ovs) -> None:
+    from os_vif.internal.ovsdb import connection
+
+    first, second = vifs.hybrid_vif(1), vifs.ovs_vif(2)
+    ovs_plugin.plug(first, INSTANCE)
+    api = connection.get_api(ovs.connection, 20)
+    ovs.restart_ovsdb()
+    ovs_plugin.plug(second, INSTANCE)
+    # The same IDL connection reconnected by itself.
+    assert connection.get_api(ovs.connection, 20) is api
+    assert ovsdb_rows.port_bridge(ovs, second.vif_name) == "br-int"
+    assert ovsdb_rows.port_bridge(ovs, naming.hybrid_names(first.id)[2])
+    ovs_plugin.unplug(first, INSTANCE)
+    ovs_plugin.unplug(second, INSTANCE)
+    assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
+
+
+def test_daemon_runs_in_the_switch_namespace(ovs_plugin, ovs) -> None:
+    ovs_plugin.plug(vifs.ovs_vif(), INSTANCE)
+    assert (
+        os.stat("/proc/thread-self/ns/net").st_ino
+        == os.stat("/run/netns/" + ovs.netns).st_ino
+    )
