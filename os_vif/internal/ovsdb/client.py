@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ovs.db import data as ovs_data
+from ovs.db import types as ovs_types
 from ovsdbapp.backend.ovs_idl import command as ovs_command
 from ovsdbapp.backend.ovs_idl import idlutils
 
@@ -37,9 +39,23 @@ def _optional(column: Any) -> Any:
     return column
 
 
+def _references(row: Any, column: str, target: Any) -> bool:
+    """Say whether ``row.column`` (a set of references) holds ``target``.
+
+    Reading ``row.column`` converts the whole set to Python rows, which on
+    an integration bridge means hundreds of ports per lookup; the IDL's
+    own datum answers membership directly.
+    """
+    try:
+        datum = row._data[column]
+    except (AttributeError, KeyError):
+        return target in getattr(row, column)
+    return ovs_data.Atom(ovs_types.UuidType, target.uuid) in datum.values
+
+
 def _bridge_of(api: Any, port_row: Any) -> Any:
     for bridge in api.tables["Bridge"].rows.values():
-        if port_row in bridge.ports:
+        if _references(bridge, "ports", port_row):
             return bridge
     return None
 
@@ -57,22 +73,20 @@ def _bridge_differs(api: Any, wanted: model.Bridge) -> bool:
 def _port_differs(api: Any, wanted: model.Port) -> bool:
     port = _lookup(api, "Port", wanted.name)
     iface = _lookup(api, "Interface", wanted.name)
-    if port is None or iface is None or iface not in port.interfaces:
+    if port is None or iface is None:
+        return True
+    if not _references(port, "interfaces", iface):
         return True
     bridge = _lookup(api, "Bridge", wanted.bridge)
-    if bridge is None or port not in bridge.ports:
+    if bridge is None or not _references(bridge, "ports", port):
         return True
     if iface.type != wanted.interface_type:
         return True
-    if any(
-        iface.external_ids.get(key) != value
-        for key, value in wanted.external_ids.items()
-    ):
+    external_ids = iface.external_ids
+    if any(external_ids.get(k) != v for k, v in wanted.external_ids.items()):
         return True
-    if any(
-        iface.options.get(key) != value
-        for key, value in wanted.options.items()
-    ):
+    options = iface.options
+    if any(options.get(k) != v for k, v in wanted.options.items()):
         return True
     return (
         wanted.mtu_request is not None
@@ -139,7 +153,7 @@ class _EnsurePort(ovs_command.BaseCommand):
         if port is None:
             self._create(txn, bridge)
             return
-        if port not in bridge.ports:
+        if not _references(bridge, "ports", port):
             # On another bridge (or none): move it, as ovs-vsctl would
             # refuse to and as a stale plug would need.
             old = _bridge_of(self.api, port)

@@ -15,6 +15,7 @@ memory and faster start.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import idlutils
@@ -34,6 +35,33 @@ _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
 
 
+class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
+    """A transaction that returns once ovsdb-server has committed it.
+
+    Like ``ovs-vsctl --no-wait``: ``next_cfg`` is still bumped (so tools
+    waiting on ``cur_cfg`` see the change), but the caller does not wait
+    for ovs-vswitchd to apply it.  ovs-vswitchd applies every committed
+    change by itself; a port it cannot open shows in ``Interface.error``.
+    Waiting would make every plug pay for a full switch reconfiguration,
+    which grows with the number of ports on the host.
+    """
+
+    def do_post_commit(self, txn: Any) -> None:
+        return None
+
+
+class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
+    def create_transaction(
+        self, check_error: bool = False, log_errors: bool = True, **kwargs: Any
+    ) -> _CommitOnlyTransaction:
+        return _CommitOnlyTransaction(
+            self,
+            self.ovsdb_connection,
+            check_error=check_error,
+            log_errors=log_errors,
+        )
+
+
 def _api_class(connection: str) -> type[impl_idl.OvsdbIdl]:
     # ovsdbapp keeps the connection of a backend in a class attribute, set
     # once: every instance of a class shares the first connection ever
@@ -41,7 +69,7 @@ def _api_class(connection: str) -> type[impl_idl.OvsdbIdl]:
     # databases (or a connection reopened after close_all) apart.
     return type(
         "OvsdbIdl[%s]" % connection,
-        (impl_idl.OvsdbIdl,),
+        (_OsVifOvsdbIdl,),
         {"_ovsdb_connection": None},
     )
 

@@ -27,7 +27,7 @@ import logging
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import host_ops, sysfs
+from os_vif.internal import host_ops, linkstate, sysfs
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
@@ -121,10 +121,12 @@ class OvsPlugin(PluginBase):
     def apply(self, wanted: plan.PlugPlan) -> None:
         """Carry out a plug plan; undo its kernel changes if OVSDB fails."""
         ovsdb = self.ovsdb
-        existed = {
-            name: host_ops.device_exists(name) for name in wanted.created
-        }
+        # Only a plan that runs can create devices (and need an undo).
+        existed = dict.fromkeys(wanted.created, True)
         if wanted.kernel and not kernel_state.satisfied(wanted.kernel):
+            existed = {
+                name: linkstate.device_exists(name) for name in wanted.created
+            }
             self.host.run(wanted.kernel)
         try:
             ovsdb.ensure(wanted.bridges, wanted.ports)
@@ -157,7 +159,7 @@ class OvsPlugin(PluginBase):
             step
             for step in wanted.kernel
             if step.operation == "delete_device"
-            and not host_ops.device_exists(step.arguments["name"])
+            and not linkstate.device_exists(step.arguments["name"])
         ]
         remaining = [step for step in wanted.kernel if step not in gone]
         if remaining:

@@ -1,10 +1,11 @@
 """Tell, without privileges, whether kernel steps would change anything.
 
 A re-plug of a plugged VIF must be cheap: reading the devices over netlink
-and a few ``/proc/sys`` files costs a fraction of a round trip to the
-privsep daemon.  :func:`satisfied` answers "is every step of this plan
-already true?" for the steps the ovs plugin uses; for any other step it
-answers no, so the plan runs (the daemon's steps are idempotent anyway).
+(:mod:`os_vif.internal.linkstate`) and a few ``/proc/sys`` files costs a
+fraction of a round trip to the privsep daemon.  :func:`satisfied`
+answers "is every step of this plan already true?" for the steps the ovs
+plugin uses; for any other step it answers no, so the plan runs (the
+daemon's steps are idempotent anyway).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from os_vif.internal import host_ops
+from os_vif.internal import host_ops, linkstate
 
 __all__ = ["satisfied"]
 
@@ -36,7 +37,7 @@ def _kind(device: host_ops.DeviceInfo | None, kind: str) -> bool:
 
 
 def _bridge(arguments: dict[str, Any]) -> bool:
-    device = host_ops.get_device(arguments["name"])
+    device = linkstate.get_device(arguments["name"])
     if not _kind(device, "bridge") or not _link_matches(device, arguments):
         return False
     return not arguments.get("disable_ipv6") or (
@@ -45,7 +46,7 @@ def _bridge(arguments: dict[str, Any]) -> bool:
 
 
 def _tap(arguments: dict[str, Any]) -> bool:
-    device = host_ops.get_device(arguments["name"])
+    device = linkstate.get_device(arguments["name"])
     return _kind(device, "tun") and _link_matches(device, arguments)
 
 
@@ -54,8 +55,8 @@ def _veth(arguments: dict[str, Any]) -> bool:
     return all(
         _kind(device, "veth") and _link_matches(device, link)
         for device in (
-            host_ops.get_device(arguments["name"]),
-            host_ops.get_device(arguments["peer"]),
+            linkstate.get_device(arguments["name"]),
+            linkstate.get_device(arguments["peer"]),
         )
     )
 
@@ -63,7 +64,7 @@ def _veth(arguments: dict[str, Any]) -> bool:
 def _set_link(arguments: dict[str, Any]) -> bool:
     if arguments.get("nomaster"):
         return False
-    return _link_matches(host_ops.get_device(arguments["name"]), arguments)
+    return _link_matches(linkstate.get_device(arguments["name"]), arguments)
 
 
 def _sysctl(arguments: dict[str, Any]) -> bool:

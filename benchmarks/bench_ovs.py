@@ -1,0 +1,362 @@
+"""Per-VIF plug, re-plug and unplug on Open vSwitch, three ways.
+
+Run as root: ``python benchmarks/bench_ovs.py [-n 100 500]``.
+
+A private ovsdb-server and ovs-vswitchd (userspace datapath) run in a
+throwaway network namespace; for each N and each VIF type --
+``VIFOpenVSwitch`` with ``create_port`` + ``create_tap``, and the hybrid
+``VIFBridge`` -- N VIFs are plugged, plugged again, then unplugged by:
+
+* **os_vif**: this project's ``ovs`` plugin through ``os_vif.plug`` /
+  ``os_vif.unplug`` (privsep daemon, validation, the IDL cache check);
+* **floor**: the same kernel changes with pyroute2 in this process (no
+  privsep, no validation, no reads) and the same OVSDB changes in one
+  ovsdbapp transaction per port; its "re-plug" does it all again;
+* **5.3.0**: os-vif 5.3.0 from PyPI, in its own venv (``--oracle-venv``,
+  created with pip if missing), in a subprocess inside the same
+  namespace, against the same switch, with its privsep daemon.
+
+The table gives milliseconds per VIF and the ratios the targets are about:
+plug within 1.3x of the floor, a re-plug at most a tenth of a plug, a
+hybrid plug at least 3x faster than 5.3.0's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+
+warnings.filterwarnings("ignore")
+
+from oslo_config import cfg  # noqa: E402
+from ovsdbapp.backend.ovs_idl import connection as ovs_connection  # noqa: E402
+from ovsdbapp.backend.ovs_idl import idlutils  # noqa: E402
+from ovsdbapp.schema.open_vswitch import impl_idl  # noqa: E402
+from pyroute2 import IPRoute  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import os_vif  # noqa: E402
+from os_vif.objects import instance_info, network  # noqa: E402
+from os_vif.objects import vif as vif_objects  # noqa: E402
+from tests.functional import netns as netns_fixture  # noqa: E402
+from tests.functional import ovs_server  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BRIDGE, MTU = "br-int", 1450
+INSTANCE = instance_info.InstanceInfo(
+    uuid="d2c1b38e-4b6e-4a57-9b41-95e3e4e7a0f1", name="vm", project_id="p"
+)
+OPS = ("plug", "replug", "unplug")
+KINDS = ("ovs", "hybrid")
+
+
+def vif_id(n: int) -> str:
+    return str(uuid.UUID(int=(0xA0000000 + n) << 96 | 0x1234))
+
+
+def mac(n: int) -> str:
+    return "fa:16:3e:20:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF)
+
+
+def make_vif(kind: str, n: int) -> vif_objects.VIFBase:
+    vid = vif_id(n)
+    net = network.Network(
+        id="a1b2c3d4-0000-4000-8000-000000000001", bridge=BRIDGE, mtu=MTU
+    )
+    if kind == "ovs":
+        return vif_objects.VIFOpenVSwitch(
+            id=vid,
+            address=mac(n),
+            network=net,
+            plugin="ovs",
+            vif_name=("tap" + vid)[:14],
+            bridge_name=BRIDGE,
+            port_profile=vif_objects.VIFPortProfileOpenVSwitch(
+                interface_id=vid,
+                datapath_type="netdev",
+                create_port=True,
+                create_tap=True,
+            ),
+        )
+    return vif_objects.VIFBridge(
+        id=vid,
+        address=mac(n),
+        network=net,
+        plugin="ovs",
+        vif_name=("tap" + vid)[:14],
+        bridge_name=("qbr" + vid)[:14],
+        has_traffic_filtering=True,
+        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
+            interface_id=vid, datapath_type="netdev"
+        ),
+    )
+
+
+# -- the floor ---------------------------------------------------------------
+
+
+class _NoWaitTransaction(impl_idl.OvsVsctlTransaction):
+    # Like os_vif (and ovs-vsctl --no-wait): done when ovsdb-server has
+    # committed; ovs-vswitchd applies it asynchronously.
+    def do_post_commit(self, txn):
+        return None
+
+
+class _FloorIdl(impl_idl.OvsdbIdl):
+    _ovsdb_connection = None
+
+    def create_transaction(self, check_error=False, log_errors=True, **kw):
+        return _NoWaitTransaction(
+            self, self.ovsdb_connection, check_error=check_error,
+            log_errors=log_errors,
+        )
+
+
+class Floor:
+    """The same changes, made as directly as the libraries allow."""
+
+    def __init__(self, connection: str) -> None:
+        helper = idlutils.get_schema_helper(connection, "Open_vSwitch")
+        for table in ("Open_vSwitch", "Bridge", "Port", "Interface", "QoS"):
+            helper.register_table(table)
+        idl = ovs_connection.OvsdbIdl(connection, helper)
+        self.api = _FloorIdl(ovs_connection.Connection(idl, timeout=120))
+        self.ipr = IPRoute()
+
+    def _port(self, name: str, n: int) -> None:
+        vid = vif_id(n)
+        with self.api.transaction(check_error=True) as txn:
+            txn.add(self.api.add_br(BRIDGE, datapath_type="netdev"))
+            txn.add(self.api.add_port(BRIDGE, name))
+            txn.add(
+                self.api.db_set(
+                    "Interface",
+                    name,
+                    (
+                        "external_ids",
+                        {
+                            "iface-id": vid,
+                            "iface-status": "active",
+                            "attached-mac": mac(n),
+                            "vm-uuid": INSTANCE.uuid,
+                        },
+                    ),
+                    ("mtu_request", MTU),
+                )
+            )
+
+    def _index(self, name: str) -> int:
+        return self.ipr.link_lookup(ifname=name)[0]
+
+    def plug(self, kind: str, n: int) -> None:
+        vid = vif_id(n)
+        ipr = self.ipr
+        if kind == "ovs":
+            tap = ("tap" + vid)[:14]
+            if not ipr.link_lookup(ifname=tap):
+                ipr.link("add", ifname=tap, kind="tuntap", mode="tap")
+            ipr.link(
+                "set", index=self._index(tap), mtu=MTU, address=mac(n),
+                state="up",
+            )
+            self._port(tap, n)
+            return
+        qbr, qvb, qvo = (("qbr" + vid)[:14], ("qvb" + vid)[:14],
+                         ("qvo" + vid)[:14])
+        if not ipr.link_lookup(ifname=qbr):
+            ipr.link("add", ifname=qbr, kind="bridge", br_stp_state=0,
+                     br_forward_delay=0)
+        for key, value in (("ipv6/conf/%s/disable_ipv6", 1),
+                           ("ipv4/conf/%s/arp_ignore", 1)):
+            with open("/proc/sys/net/" + key % qbr, "w") as sysctl:
+                sysctl.write(str(value))
+        ipr.link("set", index=self._index(qbr), mtu=MTU, state="up")
+        if not ipr.link_lookup(ifname=qvb):
+            ipr.link("add", ifname=qvb, kind="veth", peer=qvo)
+        for end in (qvo, qvb):
+            ipr.link("set", index=self._index(end), mtu=MTU, state="up")
+        ipr.link("set", index=self._index(qvb), master=self._index(qbr))
+        self._port(qvo, n)
+
+    def unplug(self, kind: str, n: int) -> None:
+        vid = vif_id(n)
+        if kind == "ovs":
+            port, devices = ("tap" + vid)[:14], [("tap" + vid)[:14]]
+        else:
+            port = ("qvo" + vid)[:14]
+            devices = [("qvb" + vid)[:14], ("qbr" + vid)[:14]]
+        self.api.del_port(port, if_exists=True).execute(check_error=True)
+        for device in devices:
+            self.ipr.link("del", index=self._index(device))
+
+    def close(self) -> None:
+        self.api.ovsdb_connection.stop()
+        self.ipr.close()
+
+
+# -- running -----------------------------------------------------------------
+
+
+def timed(func: Callable[[int], None], count: int) -> float:
+    start = time.perf_counter()
+    for n in range(count):
+        func(n)
+    return time.perf_counter() - start
+
+
+def run_os_vif(kind: str, count: int) -> dict[str, float]:
+    vifs = [make_vif(kind, n) for n in range(count)]
+    warm = make_vif(kind, 9999)
+    os_vif.plug(warm, INSTANCE)
+    os_vif.unplug(warm, INSTANCE)
+    return {
+        "plug": timed(lambda n: os_vif.plug(vifs[n], INSTANCE), count),
+        "replug": timed(lambda n: os_vif.plug(vifs[n], INSTANCE), count),
+        "unplug": timed(lambda n: os_vif.unplug(vifs[n], INSTANCE), count),
+    }
+
+
+def run_floor(floor: Floor, kind: str, count: int) -> dict[str, float]:
+    floor.plug(kind, 9999)
+    floor.unplug(kind, 9999)
+    return {
+        "plug": timed(lambda n: floor.plug(kind, n), count),
+        "replug": timed(lambda n: floor.plug(kind, n), count),
+        "unplug": timed(lambda n: floor.unplug(kind, n), count),
+    }
+
+
+def ensure_oracle_venv(venv: str) -> str:
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", "os-vif==5.3.0"],
+            check=True,
+        )
+    return python
+
+
+def run_oracle(
+    python: str, venv: str, server: ovs_server.OvsServer, kind: str,
+    count: int, workdir: str,
+) -> dict[str, float]:
+    conf = os.path.join(workdir, "oracle.conf")
+    with open(conf, "w") as handle:
+        handle.write(
+            "[os_vif_ovs]\novsdb_connection = %s\n"
+            "[vif_plug_ovs_privileged]\nhelper_command = %s\n"
+            % (server.connection, os.path.join(venv, "bin", "privsep-helper"))
+        )
+    assert server.netns is not None
+    out = subprocess.run(
+        ["ip", "netns", "exec", server.netns, python,
+         os.path.join(HERE, "oracle_ovs_worker.py"), conf, kind, str(count)],
+        capture_output=True, text=True, check=True, cwd=workdir,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def reset(server: ovs_server.OvsServer) -> None:
+    server.delete_bridges()
+    with IPRoute() as ipr:
+        for link in ipr.get_links():
+            if link.get("ifname") not in ("lo", "ovs-netdev"):
+                try:
+                    ipr.link("del", index=link["index"])
+                except Exception:  # noqa: BLE001 - a veth peer went first
+                    pass
+
+
+def report(results: dict, counts: list[int]) -> str:
+    lines = [
+        "%-7s %-4s %-7s %10s %10s %10s %10s %9s"
+        % ("type", "N", "op", "os_vif", "floor", "5.3.0", "os_vif/", "5.3.0/"),
+        "%-7s %-4s %-7s %10s %10s %10s %10s %9s"
+        % ("", "", "", "ms/VIF", "ms/VIF", "ms/VIF", "floor", "os_vif"),
+    ]
+    for kind in KINDS:
+        for count in counts:
+            for op in OPS:
+                ours, floor, oracle = (
+                    results[impl][kind][count][op] / count * 1000
+                    for impl in ("os_vif", "floor", "5.3.0")
+                )
+                lines.append(
+                    "%-7s %-4d %-7s %10.2f %10.2f %10.2f %9.2fx %8.1fx"
+                    % (kind, count, op, ours, floor, oracle, ours / floor,
+                       oracle / ours)
+                )
+            plug = results["os_vif"][kind][count]["plug"]
+            replug = results["os_vif"][kind][count]["replug"]
+            lines.append(
+                "%-7s %-4d re-plug/plug (os_vif): %.3f" % (
+                    kind, count, replug / plug)
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--oracle-venv", default="/tmp/oracle53")
+    parser.add_argument("--json", help="also write the raw results here")
+    args = parser.parse_args()
+    reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
+    if reason:
+        sys.exit("cannot run: " + reason)
+    oracle_python = ensure_oracle_venv(args.oracle_venv)
+    results: dict = {"os_vif": {}, "floor": {}, "5.3.0": {}}
+    with tempfile.TemporaryDirectory() as workdir:
+        with netns_fixture.fresh_netns("osvif-bench") as ns:
+            server = ovs_server.OvsServer(
+                os.path.join(workdir, "ovs"), netns=ns.name
+            )
+            server.start()
+            try:
+                os_vif.initialize()
+                cfg.CONF.set_override(
+                    "ovsdb_connection", server.connection, "os_vif_ovs"
+                )
+                floor = Floor(server.connection)
+                for kind in KINDS:
+                    for count in args.n:
+                        for impl in results:
+                            results[impl].setdefault(kind, {})
+                        reset(server)
+                        results["floor"][kind][count] = run_floor(
+                            floor, kind, count
+                        )
+                        reset(server)
+                        results["os_vif"][kind][count] = run_os_vif(
+                            kind, count
+                        )
+                        reset(server)
+                        results["5.3.0"][kind][count] = run_oracle(
+                            oracle_python, args.oracle_venv, server, kind,
+                            count, workdir,
+                        )
+                        reset(server)
+                        print("done: %s N=%d" % (kind, count),
+                              file=sys.stderr, flush=True)
+                floor.close()
+            finally:
+                server.stop()
+    print(report(results, args.n))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()
