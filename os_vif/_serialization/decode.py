@@ -521,12 +521,14 @@ def _primitive_object(
     changes = set()
     for index, name in enumerate(raw_changes):
         if type(name) is not str or name not in spec.fields:
-            raise _Bad(
+            bad = _Bad(
                 "%s is not a field of %s"
                 % (_show(name) if type(name) is str else _describe(name),
                    spec.name),
                 "[%d]" % index,
             )
+            bad.segments.append(enc.CHANGES)
+            raise bad
         changes.add(name)
     return _build(spec, version, values, changes)
 

@@ -3,7 +3,7 @@
 A schema describes one class at one version at the top; nested objects may
 be at any version we read (a list of ``$defs``, one per class and version,
 each pinning ``@type``/``@version`` or the primitive's name and version, so
-that ``oneOf`` picks exactly one).
+that exactly one branch of an ``anyOf`` matches).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class _Builder:
             spec = self.catalog.by_name[name]
             self.defs[name] = {}  # reserve: classes may refer to themselves
             self.defs[name] = {
-                "oneOf": [self.at_version(spec, v) for v in spec.versions]
+                "anyOf": [self.at_version(spec, v) for v in spec.versions]
             }
         return _ref(name)
 
@@ -89,7 +89,7 @@ class _Builder:
         members = sorted(self.catalog.by_name[name].family)
         if len(members) == 1:
             return self.any_version(name)
-        return {"oneOf": [self.any_version(m) for m in members]}
+        return {"anyOf": [self.any_version(m) for m in members]}
 
     def at_version(self, spec: cat.ClassSpec, version: str) -> dict[str, str]:
         key = "%s-%s" % (spec.name, version)
