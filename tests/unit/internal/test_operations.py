@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from os_vif import exception
 from os_vif.internal import host_ops, operations, validation
@@ -149,3 +151,40 @@ def test_step_builders_leave_out_unset_arguments():
     assert host_ops.disable_ipv6("br0").arguments == {
         "name": "br0", "family": "ipv6", "key": "disable_ipv6", "value": 1,
     }
+
+
+_junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+_names = st.sampled_from(sorted(operations.OPERATIONS))
+
+
+@given(
+    st.one_of(
+        _junk,
+        st.lists(
+            st.tuples(_names, st.dictionaries(
+                st.sampled_from(["name", "mtu", "mac", "master", "vlan",
+                                 "link", "peer", "netns", "uplinks", "up",
+                                 "value", "key", "family", "vf"]),
+                _junk,
+                max_size=5,
+            )).map(list),
+            max_size=3,
+        ),
+    )
+)
+def test_junk_plans_fail_only_with_invalid_argument(plan):
+    """Whatever a client sends, validation refuses it cleanly or accepts it
+    in canonical form; it never raises anything else."""
+    try:
+        steps = operations.validate_plan(plan)
+    except exception.InvalidArgument:
+        return
+    for op, arguments in steps:
+        assert set(arguments) <= set(op.params)
+        if "name" in arguments:
+            validation.interface_name(arguments["name"])
