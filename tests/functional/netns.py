@@ -63,6 +63,9 @@ def missing_reason() -> str | None:
 class TestNetns:
     """A network namespace a test runs in."""
 
+    # Not a test class, whatever its name says.
+    __test__ = False
+
     name: str
 
     @property

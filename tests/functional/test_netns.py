@@ -1,0 +1,44 @@
+"""The fresh-namespace fixture itself: it enters, restores and cleans up."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pyroute2 import IPRoute
+
+from os_vif.internal import host_ops
+from tests.functional import netns as netns_fixture
+
+
+@pytest.fixture(autouse=True)
+def needs_root():
+    reason = netns_fixture.missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+def test_fresh_netns_enters_restores_and_deletes():
+    before = netns_fixture.current_netns_inode()
+    with netns_fixture.fresh_netns("osvif-self") as ns:
+        assert netns_fixture.current_netns_inode() == ns.inode != before
+        path = ns.path
+        # The daemon started now runs in here: its bridge appears here.
+        host_ops.LINUX_BRIDGE.run_step(host_ops.ensure_bridge("br-self0"))
+        assert ns.link_names() == ["br-self0", "lo"]
+        with IPRoute() as ipr:
+            assert ipr.link_lookup(ifname="lo")
+    assert netns_fixture.current_netns_inode() == before
+    assert not os.path.exists(path)
+    with IPRoute() as ipr:
+        assert not ipr.link_lookup(ifname="br-self0")
+
+
+def test_fresh_netns_cleans_up_when_the_test_fails():
+    before = netns_fixture.current_netns_inode()
+    with pytest.raises(RuntimeError):
+        with netns_fixture.fresh_netns("osvif-self") as ns:
+            path = ns.path
+            raise RuntimeError("test failed")
+    assert netns_fixture.current_netns_inode() == before
+    assert not os.path.exists(path)
