@@ -120,7 +120,9 @@ def test_negotiate_wants_a_vif():
         serialization.negotiate(host(), hi.HostInfo(plugin_info=[]))
 
 
-@pytest.mark.parametrize("target", ["1.2", {"VIFPortProfileOpenVSwitch": "1.2"}])
+@pytest.mark.parametrize(
+    "target", ["1.2", {"VIFPortProfileOpenVSwitch": "1.2"}]
+)
 def test_version_and_manifest_targets(target):
     profile = wire_samples.build_sample(
         "VIFPortProfileOpenVSwitch", "populated"

@@ -117,7 +117,9 @@ def test_class_not_allowed_in_the_field(primitive):
 
 
 def test_subclass_accepted_where_the_field_allows_it(primitive):
-    rep = wire_samples.build_sample("VIFPortProfileOVSRepresentor", "populated")
+    rep = wire_samples.build_sample(
+        "VIFPortProfileOVSRepresentor", "populated"
+    )
     primitive[DATA]["port_profile"] = serialization.to_primitive(rep)
     loaded = serialization.from_primitive(primitive)
     assert type(loaded.port_profile).__name__ == "VIFPortProfileOVSRepresentor"
