@@ -14,6 +14,7 @@ ovsdbapp retries the transaction when they changed meanwhile.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from os_vif import exception
 from os_vif.internal.ovsdb import connection, model
 
-__all__ = ["OvsdbClient"]
+__all__ = ["OvsdbClient", "PendingCommit"]
 
 
 def _lookup(api: Any, table: str, name: str) -> Any:
@@ -247,6 +248,39 @@ class _RemovePort(ovs_command.BaseCommand):
             bridge.delvalue("ports", port)
 
 
+class PendingCommit:
+    """A transaction handed to the connection's thread, not yet answered."""
+
+    def __init__(self, txn: Any, what: str) -> None:
+        self.txn = txn
+        self.what = what
+        # ovsdbapp's Transaction.commit() is "queue, then wait for the
+        # result"; the two halves are split here so that the caller can
+        # work in between.
+        try:
+            txn.ovsdb_connection.queue_txn(txn)
+        except Exception as err:
+            raise exception.HostOperationFailed(
+                operation="ovsdb transaction", device=what, err=err
+            ) from err
+
+    def wait(self) -> None:
+        """Return once committed; raise HostOperationFailed otherwise."""
+        try:
+            result = self.txn.results.get(timeout=self.txn.timeout)
+        except queue.Empty as err:
+            raise exception.HostOperationFailed(
+                operation="ovsdb transaction",
+                device=self.what,
+                err="no answer from ovsdb-server within %ss"
+                % self.txn.timeout,
+            ) from err
+        if isinstance(result, idlutils.ExceptionResult):
+            raise exception.HostOperationFailed(
+                operation="ovsdb transaction", device=self.what, err=result.ex
+            ) from result.ex
+
+
 class OvsdbClient:
     """Reads and writes one OVSDB through the process's shared connection.
 
@@ -302,19 +336,51 @@ class OvsdbClient:
     # -- writing -------------------------------------------------------------
 
     def _commit(self, commands: Iterable[Any], what: str) -> None:
+        pending = self._start(commands, what)
+        if pending is not None:
+            pending.wait()
+
+    def _start(
+        self, commands: Iterable[Any], what: str
+    ) -> PendingCommit | None:
         commands = list(commands)
         if not commands:
-            return
-        try:
-            with self.api.transaction(check_error=True) as txn:
-                for command in commands:
-                    txn.add(command)
-        except exception.ExceptionBase:
-            raise
-        except Exception as err:
-            raise exception.HostOperationFailed(
-                operation="ovsdb transaction", device=what, err=err
-            ) from err
+            return None
+        txn = self.api.create_transaction(check_error=True)
+        for command in commands:
+            txn.add(command)
+        return PendingCommit(txn, what)
+
+    def existing(
+        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
+    ) -> tuple[set[str], set[str]]:
+        """Return the names of those bridges and ports already present."""
+        api = self.api
+        with api.ovsdb_connection.lock:
+            return (
+                {b.name for b in bridges if _lookup(api, "Bridge", b.name)},
+                {p.name for p in ports if _lookup(api, "Port", p.name)},
+            )
+
+    def ensure_start(
+        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
+    ) -> PendingCommit | None:
+        """Send what :meth:`ensure` would write; do not wait for it.
+
+        Return ``None`` when nothing differs, else a :class:`PendingCommit`
+        whose :meth:`~PendingCommit.wait` returns once ovsdb-server has
+        committed (or raises).  The caller may do other work meanwhile --
+        the plugin runs its kernel steps -- since the transaction is
+        carried out by the connection's own thread.
+        """
+        if not self.ensure_needed(bridges, ports):
+            return None
+        api = self.api
+        commands: list[Any] = [_EnsureBridge(api, b) for b in bridges]
+        commands += [_EnsurePort(api, p) for p in ports]
+        return self._start(
+            commands, ", ".join(p.name for p in ports) or "bridges"
+        )
 
     def ensure(
         self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
@@ -324,13 +390,35 @@ class OvsdbClient:
         One transaction for all of them; none when the cache shows nothing
         differs.  Return whether anything was written.
         """
-        if not self.ensure_needed(bridges, ports):
+        pending = self.ensure_start(bridges, ports)
+        if pending is None:
             return False
-        api = self.api
-        commands: list[Any] = [_EnsureBridge(api, b) for b in bridges]
-        commands += [_EnsurePort(api, p) for p in ports]
-        self._commit(commands, ", ".join(p.name for p in ports) or "bridges")
+        pending.wait()
         return True
+
+    def undo_ensure(
+        self,
+        bridges: Sequence[model.Bridge],
+        ports: Sequence[model.Port],
+        existed: tuple[set[str], set[str]],
+    ) -> None:
+        """Remove the bridges and ports :meth:`ensure` made (not others).
+
+        ``existed`` is what :meth:`existing` returned before.
+        """
+        old_bridges, old_ports = existed
+        api = self.api
+        commands: list[Any] = [
+            _RemovePort(api, model.PortRemoval(p.name))
+            for p in ports
+            if p.name not in old_ports
+        ]
+        commands += [
+            api.del_br(b.name, if_exists=True)
+            for b in bridges
+            if b.name not in old_bridges
+        ]
+        self._commit(commands, "undo of " + ", ".join(p.name for p in ports))
 
     def remove(self, removals: Sequence[model.PortRemoval]) -> bool:
         """Remove the ports (absent ones are skipped), in one transaction."""

@@ -119,18 +119,39 @@ class OvsPlugin(PluginBase):
         self.apply(wanted)
 
     def apply(self, wanted: plan.PlugPlan) -> None:
-        """Carry out a plug plan; undo its kernel changes if OVSDB fails."""
+        """Carry out a plug plan, leaving nothing behind if it fails.
+
+        The kernel steps (in the privsep daemon) and the OVSDB transaction
+        (in the IDL connection's thread, answered by ovsdb-server) are
+        independent -- ovs-vswitchd opens a port's device whenever it
+        appears -- so they run at the same time.  If either fails, what
+        the other did is undone: the devices this plug created are
+        deleted, the rows it added are removed.
+        """
         ovsdb = self.ovsdb
-        # Only a plan that runs can create devices (and need an undo).
-        existed = dict.fromkeys(wanted.created, True)
-        if wanted.kernel and not kernel_state.satisfied(wanted.kernel):
-            existed = {
-                name: linkstate.device_exists(name) for name in wanted.created
-            }
-            self.host.run(wanted.kernel)
-        try:
+        kernel_needed = bool(wanted.kernel) and not kernel_state.satisfied(
+            wanted.kernel
+        )
+        if not kernel_needed:
             ovsdb.ensure(wanted.bridges, wanted.ports)
-        except Exception:
+            return
+        existed = {
+            name: linkstate.device_exists(name) for name in wanted.created
+        }
+        rows_existed = ovsdb.existing(wanted.bridges, wanted.ports)
+        pending = ovsdb.ensure_start(wanted.bridges, wanted.ports)
+        try:
+            self.host.run(wanted.kernel)
+        except BaseException:
+            # The daemon undid its own steps; take the rows back too.
+            if pending is not None:
+                self._undo_rows(ovsdb, pending, wanted, rows_existed)
+            raise
+        if pending is None:
+            return
+        try:
+            pending.wait()
+        except BaseException:
             undo = [
                 host_ops.delete_device(name)
                 for name in wanted.created
@@ -141,6 +162,22 @@ class OvsPlugin(PluginBase):
             except Exception as err:
                 LOG.warning("Could not undo a failed plug: %s", err)
             raise
+
+    @staticmethod
+    def _undo_rows(
+        ovsdb: ovsdb_client.OvsdbClient,
+        pending: ovsdb_client.PendingCommit,
+        wanted: plan.PlugPlan,
+        rows_existed: tuple[set[str], set[str]],
+    ) -> None:
+        try:
+            pending.wait()
+        except Exception:
+            return  # never committed: nothing to take back
+        try:
+            ovsdb.undo_ensure(wanted.bridges, wanted.ports, rows_existed)
+        except Exception as err:
+            LOG.warning("Could not undo the OVSDB rows of a plug: %s", err)
 
     # -- unplug ------------------------------------------------------------
 

@@ -345,7 +345,10 @@ def test_hybrid_kernel_failure_undoes_earlier_steps(
         ovs_plugin.plug(vif, INSTANCE)
     left = {names[k] for k in names if k != blocker} & _links()
     assert left == set()
+    # The OVSDB rows, sent at the same time as the kernel steps, are taken
+    # back too, including the bridge this plug made.
     assert ovsdb_rows.row(ovs, "Port", names["qvo"]) is None
+    assert ovs.bridges() == []
 
 
 def test_hybrid_ovsdb_refusal_undoes_kernel_steps(ovs_plugin, ovs) -> None:
