@@ -13,7 +13,8 @@ call (one plan, undone as a whole if a step fails):
 * when the VIF has no traffic filtering of its own, accept rules so that
   the host firewall does not drop traffic across the bridge (see
   :mod:`os_vif.internal.firewall`);
-* with ``create_tap``, the tap ``vif.vif_name``, attached to the bridge.
+* with ``create_tap``, the tap ``vif.vif_name``, attached to the bridge,
+  with the guest's MAC but a first octet of ``fe`` (as libvirt does).
 
 Unplug deletes the tap if ``create_tap``, then the bridge if os_vif made
 it and only its uplink is left (with the VLAN device os_vif made), and the
@@ -147,9 +148,27 @@ class LinuxBridgePlugin(PluginBase):
             )
         if self.config.create_tap:
             plan.append(
-                host_ops.ensure_tap(vif.vif_name, mtu=mtu, master=bridge)
+                host_ops.ensure_tap(
+                    vif.vif_name,
+                    mtu=mtu,
+                    master=bridge,
+                    mac=self._tap_mac(vif),
+                )
             )
         return plan
+
+    @staticmethod
+    def _tap_mac(vif: Any) -> str | None:
+        """The tap's MAC: the guest's with a first octet of 0xfe.
+
+        As libvirt does for the taps it makes: the host side must not have
+        the guest's own address, and a bridge takes the lowest MAC of its
+        ports, which 0xfe keeps from being the tap's.
+        """
+        address = validation.optional_mac_address(
+            _field(vif, "address"), "vif.address"
+        )
+        return None if address is None else "fe" + address[2:]
 
     def unplug_plan(self, vif: Any) -> list[host_ops.Step]:
         """Return the steps that unplug ``vif`` (validated, nothing done)."""

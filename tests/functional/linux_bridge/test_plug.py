@@ -163,6 +163,7 @@ def test_plug_makes_bridge_uplink_and_tap(netns, lb_config, ipr, uplink):
     tap = link(ipr, TAP)
     assert tap.get(("linkinfo", "kind")) == "tun"
     assert tap.get("mtu") == 1450
+    assert tap.get("address") == "fe:54:00:12:34:56"
     assert tap["flags"] & 1
     assert master_of(ipr, TAP) == BRIDGE
     assert master_of(ipr, UPLINK) == BRIDGE

@@ -135,6 +135,9 @@ def test_create_tap(plugin):
     override(create_tap=True)
     plan = plugin.plug_plan(make_vif(mtu=1400))
     assert plan[-1] == host_ops.ensure_tap("tap0", mtu=1400, master="br100")
+    vif = make_vif()
+    vif.address = "FA:16:3E:01:02:03"
+    assert plugin.plug_plan(vif)[-1].arguments["mac"] == "fe:16:3e:01:02:03"
     assert ops(plugin.unplug_plan(make_vif())) == [
         "delete_device", "remove_bridge_if_unused",
         "revoke_bridge_forwarding",
