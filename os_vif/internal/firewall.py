@@ -108,11 +108,23 @@ def close_sockets() -> None:
                 nft.close()
 
 
+# What nf_tables answers when the kernel or the family lacks it.
+_NO_NFTABLES = (errno.EPROTONOSUPPORT, errno.EOPNOTSUPP, errno.EAFNOSUPPORT)
+
+
 def _has_forward_chain(nft: NFTables) -> bool:
+    try:
+        chains = list(nft.get_chains())
+    except (NetlinkError, OSError) as err:
+        code = getattr(err, "code", None) or getattr(err, "errno", None)
+        if code in _NO_NFTABLES:
+            # No nf_tables here: no iptables-nft firewall to get past.
+            return False
+        raise
     return any(
         chain.get("NFTA_CHAIN_TABLE") == TABLE
         and chain.get("NFTA_CHAIN_NAME") == CHAIN
-        for chain in nft.get_chains()
+        for chain in chains
     )
 
 
@@ -288,6 +300,8 @@ def allow_bridge_forwarding(
 
 def _revoke(family: int, tag: str) -> bool:
     with _nft(family) as nft:
+        if not _has_forward_chain(nft):
+            return False
         handles = list(_tagged_rules(nft, tag))
         _delete_rules(nft, handles)
     return bool(handles)

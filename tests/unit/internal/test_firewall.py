@@ -51,3 +51,16 @@ def test_rules_are_tagged_per_bridge():
     assert not firewall._rule_userdata(
         "br01", ("br01", None, "ACCEPT")
     ).startswith(firewall.rule_tag("br0"))
+
+
+class _NoNftables:
+    def get_chains(self):
+        import errno
+
+        from pyroute2.netlink.exceptions import NetlinkError
+
+        raise NetlinkError(errno.EOPNOTSUPP, "Operation not supported")
+
+
+def test_a_kernel_without_nf_tables_has_no_chain_to_get_past():
+    assert firewall._has_forward_chain(_NoNftables()) is False
