@@ -116,7 +116,9 @@ class _FloorIdl(impl_idl.OvsdbIdl):
 
     def create_transaction(self, check_error=False, log_errors=True, **kw):
         return _NoWaitTransaction(
-            self, self.ovsdb_connection, check_error=check_error,
+            self,
+            self.ovsdb_connection,
+            check_error=check_error,
             log_errors=log_errors,
         )
 
@@ -165,18 +167,31 @@ class Floor:
             if not ipr.link_lookup(ifname=tap):
                 ipr.link("add", ifname=tap, kind="tuntap", mode="tap")
             ipr.link(
-                "set", index=self._index(tap), mtu=MTU, address=mac(n),
+                "set",
+                index=self._index(tap),
+                mtu=MTU,
+                address=mac(n),
                 state="up",
             )
             self._port(tap, n)
             return
-        qbr, qvb, qvo = (("qbr" + vid)[:14], ("qvb" + vid)[:14],
-                         ("qvo" + vid)[:14])
+        qbr, qvb, qvo = (
+            ("qbr" + vid)[:14],
+            ("qvb" + vid)[:14],
+            ("qvo" + vid)[:14],
+        )
         if not ipr.link_lookup(ifname=qbr):
-            ipr.link("add", ifname=qbr, kind="bridge", br_stp_state=0,
-                     br_forward_delay=0)
-        for key, value in (("ipv6/conf/%s/disable_ipv6", 1),
-                           ("ipv4/conf/%s/arp_ignore", 1)):
+            ipr.link(
+                "add",
+                ifname=qbr,
+                kind="bridge",
+                br_stp_state=0,
+                br_forward_delay=0,
+            )
+        for key, value in (
+            ("ipv6/conf/%s/disable_ipv6", 1),
+            ("ipv4/conf/%s/arp_ignore", 1),
+        ):
             with open("/proc/sys/net/" + key % qbr, "w") as sysctl:
                 sysctl.write(str(value))
         ipr.link("set", index=self._index(qbr), mtu=MTU, state="up")
@@ -247,8 +262,12 @@ def ensure_oracle_venv(venv: str) -> str:
 
 
 def run_oracle(
-    python: str, venv: str, server: ovs_server.OvsServer, kind: str,
-    count: int, workdir: str,
+    python: str,
+    venv: str,
+    server: ovs_server.OvsServer,
+    kind: str,
+    count: int,
+    workdir: str,
 ) -> dict[str, float]:
     conf = os.path.join(workdir, "oracle.conf")
     with open(conf, "w") as handle:
@@ -259,9 +278,21 @@ def run_oracle(
         )
     assert server.netns is not None
     out = subprocess.run(
-        ["ip", "netns", "exec", server.netns, python,
-         os.path.join(HERE, "oracle_ovs_worker.py"), conf, kind, str(count)],
-        capture_output=True, text=True, check=True, cwd=workdir,
+        [
+            "ip",
+            "netns",
+            "exec",
+            server.netns,
+            python,
+            os.path.join(HERE, "oracle_ovs_worker.py"),
+            conf,
+            kind,
+            str(count),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=workdir,
     ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -294,14 +325,22 @@ def report(results: dict, counts: list[int]) -> str:
                 )
                 lines.append(
                     "%-7s %-4d %-7s %10.2f %10.2f %10.2f %9.2fx %8.1fx"
-                    % (kind, count, op, ours, floor, oracle, ours / floor,
-                       oracle / ours)
+                    % (
+                        kind,
+                        count,
+                        op,
+                        ours,
+                        floor,
+                        oracle,
+                        ours / floor,
+                        oracle / ours,
+                    )
                 )
             plug = results["os_vif"][kind][count]["plug"]
             replug = results["os_vif"][kind][count]["replug"]
             lines.append(
-                "%-7s %-4d re-plug/plug (os_vif): %.3f" % (
-                    kind, count, replug / plug)
+                "%-7s %-4d re-plug/plug (os_vif): %.3f"
+                % (kind, count, replug / plug)
             )
     return "\n".join(lines)
 
@@ -343,12 +382,19 @@ def main() -> None:
                         )
                         reset(server)
                         results["5.3.0"][kind][count] = run_oracle(
-                            oracle_python, args.oracle_venv, server, kind,
-                            count, workdir,
+                            oracle_python,
+                            args.oracle_venv,
+                            server,
+                            kind,
+                            count,
+                            workdir,
                         )
                         reset(server)
-                        print("done: %s N=%d" % (kind, count),
-                              file=sys.stderr, flush=True)
+                        print(
+                            "done: %s N=%d" % (kind, count),
+                            file=sys.stderr,
+                            flush=True,
+                        )
                 floor.close()
             finally:
                 server.stop()

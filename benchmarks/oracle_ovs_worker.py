@@ -25,16 +25,26 @@ def make_vif(kind, n):
     mac = "fa:16:3e:10:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF)
     if kind == "ovs":
         return vif_objects.VIFOpenVSwitch(
-            id=vid, address=mac, network=net, plugin="ovs",
-            vif_name=("tap" + vid)[:14], bridge_name="br-int",
+            id=vid,
+            address=mac,
+            network=net,
+            plugin="ovs",
+            vif_name=("tap" + vid)[:14],
+            bridge_name="br-int",
             port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-                interface_id=vid, datapath_type="netdev",
-                create_port=True, create_tap=True,
+                interface_id=vid,
+                datapath_type="netdev",
+                create_port=True,
+                create_tap=True,
             ),
         )
     return vif_objects.VIFBridge(
-        id=vid, address=mac, network=net, plugin="ovs",
-        vif_name=("tap" + vid)[:14], bridge_name=("qbr" + vid)[:14],
+        id=vid,
+        address=mac,
+        network=net,
+        plugin="ovs",
+        vif_name=("tap" + vid)[:14],
+        bridge_name=("qbr" + vid)[:14],
         has_traffic_filtering=True,
         port_profile=vif_objects.VIFPortProfileOpenVSwitch(
             interface_id=vid, datapath_type="netdev"
