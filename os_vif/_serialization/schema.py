@@ -15,7 +15,7 @@ from os_vif._serialization import catalog as cat
 from os_vif._serialization import decode
 from os_vif._serialization import encode as enc
 
-__all__ = ["json_schema", "FORMATS", "SCHEMA_DIALECT"]
+__all__ = ["json_schema", "bundle", "FORMATS", "SCHEMA_DIALECT"]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 FORMATS = ("compact", "primitive")
@@ -229,5 +229,31 @@ def json_schema(
         "$id": "%s%s/%s-%s.json" % (_ID_BASE, format, name, version),
         "title": "os_vif %s %s (%s format)" % (name, version, format),
         **root,
+        "$defs": dict(sorted(builder.defs.items())),
+    }
+
+
+def bundle(format: str) -> dict[str, Any]:
+    """Return one schema holding every class at every version.
+
+    The schema accepts any os_vif object in ``format``; ``$defs`` holds
+    ``<Name>-<version>`` for each class and version (what
+    :func:`json_schema` describes at the top) and ``<Name>`` for a class at
+    any version.  This is the file published in the documentation.
+    """
+    if format not in FORMATS:
+        raise exception.InvalidArgument(
+            field="format",
+            value=format,
+            reason="not one of compact, primitive",
+        )
+    builder = _Builder(format == "compact")
+    names = sorted(cat.catalog().by_name)
+    roots = [builder.any_version(name) for name in names]
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": "%sos_vif.%s.json" % (_ID_BASE, format),
+        "title": "Any os_vif object (%s format)" % format,
+        "anyOf": roots,
         "$defs": dict(sorted(builder.defs.items())),
     }
