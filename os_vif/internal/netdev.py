@@ -268,10 +268,17 @@ def _set_link(
     up: bool | None = None,
     master: str | None = None,
     nomaster: bool = False,
+    alias: str | None = None,
 ) -> bool:
-    """Bring ``link`` to the given attributes in at most one request."""
+    """Bring ``link`` to the given attributes in at most one request.
+
+    ``alias`` is only for devices this plan created (their undo deletes
+    them, so the alias needs none).
+    """
     changes: dict[str, Any] = {}
     previous: dict[str, Any] = {}
+    if alias is not None and link.get("ifalias") != alias:
+        changes["ifalias"] = alias
     if mtu is not None and link.get("mtu") != mtu:
         changes["mtu"], previous["mtu"] = mtu, link.get("mtu")
     if mac is not None and link.get("address") != mac:
@@ -295,7 +302,10 @@ def _set_link(
     def restore() -> None:
         ipr.link("set", index=index, **previous)
 
-    tx.on_undo("set %s on %s" % (sorted(changes), link.get("ifname")), restore)
+    if previous:
+        tx.on_undo(
+            "set %s on %s" % (sorted(previous), link.get("ifname")), restore
+        )
     return True
 
 
@@ -312,10 +322,10 @@ def _created(tx: Transaction, ipr: IPRoute, name: str) -> Any:
     link = _require_link(ipr, name)
     index = link["index"]
     tx.on_undo("create %s" % name, lambda: _delete_index(ipr, index))
-    # Creators that can pass the alias in their "add" request save this
-    # request (each one costs about a millisecond in pyroute2).
-    if link.get("ifalias") != OS_VIF_ALIAS:
-        ipr.link("set", index=index, ifalias=OS_VIF_ALIAS)
+    # The kernel ignores an alias in the creating request: the caller's
+    # _set_link(..., alias=OS_VIF_ALIAS) marks the device in the request
+    # that sets its other attributes (each request costs about a
+    # millisecond in pyroute2).
     return link
 
 
@@ -378,11 +388,14 @@ def ensure_bridge(
             changed = True
         else:
             _check_kind(link, name, ("bridge",))
+        alias = OS_VIF_ALIAS if changed else None
         # IPv6 off before the bridge comes up: no link-local address and
         # no router solicitation ever leave it.
         if disable_ipv6:
             changed |= _write_sysctl(tx, name, "ipv6", "disable_ipv6", 1)
-        changed |= _set_link(tx, ipr, link, mtu=mtu, mac=mac, up=up)
+        changed |= _set_link(
+            tx, ipr, link, mtu=mtu, mac=mac, up=up, alias=alias
+        )
         return changed
 
 
@@ -427,7 +440,16 @@ def ensure_tap(
         else:
             _check_kind(link, name, ("tun",))
         return (
-            _set_link(tx, ipr, link, mtu=mtu, mac=mac, up=up, master=master)
+            _set_link(
+                tx,
+                ipr,
+                link,
+                mtu=mtu,
+                mac=mac,
+                up=up,
+                master=master,
+                alias=OS_VIF_ALIAS if changed else None,
+            )
             or changed
         )
 
@@ -483,11 +505,10 @@ def ensure_veth(
             )
             link = _created(tx, ipr, name)
             peer_link = _require_link(ipr, peer)
-            if peer_link.get("ifalias") != OS_VIF_ALIAS:
-                ipr.link("set", index=peer_link["index"], ifalias=OS_VIF_ALIAS)
             changed = True
-        changed |= _set_link(tx, ipr, link, mtu=mtu, up=up)
-        changed |= _set_link(tx, ipr, peer_link, mtu=mtu, up=up)
+        alias = OS_VIF_ALIAS if changed else None
+        changed |= _set_link(tx, ipr, link, mtu=mtu, up=up, alias=alias)
+        changed |= _set_link(tx, ipr, peer_link, mtu=mtu, up=up, alias=alias)
         return changed
 
 
@@ -536,7 +557,18 @@ def ensure_macvlan(
             changed = True
         else:
             _check_kind(device, name, (kind,))
-        return _set_link(tx, ipr, device, mtu=mtu, mac=mac, up=up) or changed
+        return (
+            _set_link(
+                tx,
+                ipr,
+                device,
+                mtu=mtu,
+                mac=mac,
+                up=up,
+                alias=OS_VIF_ALIAS if changed else None,
+            )
+            or changed
+        )
 
 
 @operation(
@@ -586,7 +618,15 @@ def ensure_vlan(
                     err="exists for VLAN %s, not %s" % (existing, vlan),
                 )
         return (
-            _set_link(tx, ipr, device, mtu=mtu, up=up, master=master)
+            _set_link(
+                tx,
+                ipr,
+                device,
+                mtu=mtu,
+                up=up,
+                master=master,
+                alias=OS_VIF_ALIAS if changed else None,
+            )
             or changed
         )
 

@@ -53,6 +53,7 @@ def test_tap_plain_and_multiqueue(ipr, family):
     assert mq.get("mtu") == 9000 and mq["flags"] & 1
     assert mq.get("address") == "fe:16:3e:00:00:01"
     assert mq.get("master") == get(ipr, "br0")["index"]
+    assert mq.get("ifalias") == sq.get("ifalias") == "os-vif"
     assert not sq["flags"] & 1
     # Again: nothing to change.
     assert family.run(
@@ -66,6 +67,7 @@ def test_veth_pair_and_stale_end(ipr):
         link = get(ipr, name)
         assert link.get(("linkinfo", "kind")) == "veth"
         assert link.get("mtu") == 1400 and link["flags"] & 1
+        assert h.get_device(name).made_by_os_vif
     assert not h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", mtu=1400))
     # A leftover single end is replaced by a fresh pair.
     ipr.link("del", ifname="qvb0")
