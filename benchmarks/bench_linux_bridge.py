@@ -9,8 +9,9 @@ inside it.  Each iteration plugs a VIFBridge through ``os_vif.plug`` (with
 ``create_tap``: bridge, uplink, firewall rules, tap) and unplugs it through
 ``os_vif.unplug``; the floor makes the same kernel changes directly with
 pyroute2 in this process, with no privsep, no validation and no lookups.
-The ratio os_vif/floor is printed for plug and unplug; the target is a
-plug within 2x of the floor.
+The two are measured interleaved, iteration by iteration, so that both
+see the same machine load.  The ratio os_vif/floor is printed for plug and
+unplug; the target is a plug within 2x of the floor.
 """
 
 from __future__ import annotations
@@ -152,21 +153,34 @@ class Floor:
                 )
 
 
+Pair = tuple[Callable[[], None], Callable[[], None]]
+
+
+def _timed(call: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
 def measure(
-    plug: Callable[[], None], unplug: Callable[[], None], n: int
-) -> tuple[list[float], list[float]]:
-    plug()
-    unplug()  # warm up (the daemon starts on the first call)
-    plugs, unplugs = [], []
-    for _ in range(n):
-        start = time.perf_counter()
-        plug()
-        middle = time.perf_counter()
+    contenders: dict[str, Pair], n: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Time plug and unplug of each contender, interleaved.
+
+    Interleaving gives every contender the same share of whatever else
+    the machine is doing, so that the ratio holds on a busy machine.
+    """
+    for plug, unplug in contenders.values():
+        plug()  # warm up (the daemon starts on the first call)
         unplug()
-        end = time.perf_counter()
-        plugs.append((middle - start) * 1000)
-        unplugs.append((end - middle) * 1000)
-    return plugs, unplugs
+    samples: dict[str, tuple[list[float], list[float]]] = {
+        name: ([], []) for name in contenders
+    }
+    for _ in range(n):
+        for name, (plug, unplug) in contenders.items():
+            samples[name][0].append(_timed(plug))
+            samples[name][1].append(_timed(unplug))
+    return samples
 
 
 def report(name: str, samples: list[float]) -> float:
@@ -194,13 +208,18 @@ def main() -> int:
         with IPRoute() as ipr:
             ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
         vif = make_vif()
-        ours = measure(
-            lambda: os_vif.plug(vif, INSTANCE),
-            lambda: os_vif.unplug(vif, INSTANCE),
+        floor = Floor()
+        samples = measure(
+            {
+                "os_vif": (
+                    lambda: os_vif.plug(vif, INSTANCE),
+                    lambda: os_vif.unplug(vif, INSTANCE),
+                ),
+                "floor": (floor.plug, floor.unplug),
+            },
             args.iterations,
         )
-        floor = Floor()
-        raw = measure(floor.plug, floor.unplug, args.iterations)
+    ours, raw = samples["os_vif"], samples["floor"]
     print("VIFBridge, %d iterations (median of each):" % args.iterations)
     print("plug")
     plug_ours = report("os_vif.plug", ours[0])
