@@ -72,7 +72,13 @@ class OsVifPrivContext(priv_context.PrivContext):
 
     def helper_command(self, sockpath: str) -> list[str]:
         """Return the command that starts this context's daemon."""
-        if self.conf.helper_command or os.geteuid() != 0:
+        # sys.executable is empty when Python is embedded: then no
+        # interpreter can be named, and privsep's own command is used.
+        if (
+            self.conf.helper_command
+            or os.geteuid() != 0
+            or not sys.executable
+        ):
             return list(super().helper_command(sockpath))
         # The caller's configuration files, if any, still apply (user,
         # capabilities, logging); none is needed.

@@ -67,3 +67,9 @@ def test_one_entrypoint_per_family():
         privsep.linux_bridge_execute
     )
     assert host_ops.OVS._entrypoint is privsep.ovs_execute
+
+
+def test_embedded_python_falls_back_to_privsep_default(context, monkeypatch):
+    monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(privsep.sys, "executable", "")
+    assert "privsep-helper" in context.helper_command("/tmp/sock")
