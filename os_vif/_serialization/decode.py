@@ -14,12 +14,15 @@ path of the bad value, e.g. ``network.subnets.objects[0].cidr``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import netaddr
+from netaddr.strategy import ipv4 as _netaddr_ipv4
+from netaddr.strategy import ipv6 as _netaddr_ipv6
 
 from os_vif import exception
 from os_vif._serialization import catalog as cat
@@ -56,6 +59,68 @@ _UUID = re.compile(
 )
 _MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z")
 _PCI = re.compile(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]\Z")
+# Addresses are most of a VIF's values, and netaddr's string parser most of
+# the cost of loading them.  Canonical dotted quads, and IPv6 text made of
+# hex digits and colons only (which the standard library parses exactly
+# as netaddr does; a test holds them to it), are parsed here, and the
+# netaddr object is made directly, provided this netaddr's objects are
+# still built that way (checked once, below).  Anything else goes through
+# netaddr.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"\.".join([_OCTET] * 4) + r"\Z")
+_IPV6 = re.compile(r"[0-9a-fA-F:]{2,39}\Z")
+
+
+def _make_address(value: int, module: Any) -> Any:
+    address = netaddr.IPAddress.__new__(netaddr.IPAddress)
+    address._value = value  # noqa: SLF001 - see above
+    address._module = module  # noqa: SLF001
+    return address
+
+
+def _shortcut_works() -> bool:
+    try:
+        for text, module in (
+            ("192.0.2.10", _netaddr_ipv4),
+            ("2001:db8::a", _netaddr_ipv6),
+        ):
+            made = _make_address(int(ipaddress.ip_address(text)), module)
+            real = netaddr.IPAddress(text)
+            if not (
+                made == real
+                and str(made) == str(real)
+                and made.version == real.version
+                and hash(made) == hash(real)
+            ):
+                return False
+    except Exception:  # noqa: BLE001 - any surprise: use netaddr's parser
+        return False
+    return True
+
+
+_SHORTCUT = _shortcut_works()
+
+
+def _fast_address(text: str) -> Any:
+    """The netaddr address of ``text``, or None to ask netaddr itself."""
+    if not _SHORTCUT:
+        return None
+    quad = _IPV4.match(text)
+    if quad is not None:
+        a, b, c, d = quad.groups()
+        return _make_address(
+            (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d),
+            _netaddr_ipv4,
+        )
+    if ":" in text and _IPV6.match(text) is not None:
+        try:
+            value = int(ipaddress.IPv6Address(text))
+        except ValueError:
+            return None  # netaddr decides, and words the error
+        return _make_address(value, _netaddr_ipv6)
+    return None
+
+
 _INT_LIMIT = 2**63
 _ADDRESS_ERRORS = (netaddr.AddrFormatError, ValueError, TypeError,
                    IndexError, OverflowError)
@@ -315,6 +380,10 @@ def _string(raw: Any) -> str:
 
 
 def _ip_address(raw: Any) -> Any:
+    if type(raw) is str:
+        fast = _fast_address(raw)
+        if fast is not None:
+            return fast
     text = _string(raw)
     if len(text) > 64:
         raise _Bad("%s is not an IP address" % _show(text))
@@ -461,6 +530,15 @@ def _fields(
         fspec = readable.get(key)
         if fspec is None:
             raise _unknown_field(spec, version, key)
+        # The commonest cases inline; everything else (and every error)
+        # through _value.
+        kind = fspec.kind
+        raw_type = type(raw)
+        if (kind == cat.STR and raw_type is str
+                and len(raw) <= MAX_STRING_LENGTH) or (
+                    kind == cat.BOOL and raw_type is bool):
+            values[key] = raw
+            continue
         try:
             values[key] = _value(
                 fspec, raw, depth, budget, compact, spec, version

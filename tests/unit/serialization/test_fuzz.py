@@ -179,3 +179,39 @@ def test_random_json(value):
 @given(st.binary(max_size=200))
 def test_random_bytes(blob):
     _check(serialization.loads, blob)
+
+
+def _netaddr_or_none(text):
+    import netaddr
+
+    try:
+        return netaddr.IPAddress(text)
+    except Exception:  # noqa: BLE001 - any refusal counts as None
+        return None
+
+
+_GROUP = st.text("0123456789abcdefABCDEF", max_size=5)
+
+
+@SETTINGS
+@given(
+    st.lists(_GROUP, min_size=1, max_size=9).map(":".join)
+    | st.lists(_GROUP, min_size=1, max_size=9).map(
+        lambda g: ":".join(g).replace(":", "::", 1)
+    )
+    | st.text("0123456789abcdef:", max_size=40)
+    | st.lists(st.integers(0, 300).map(str), min_size=4, max_size=4).map(
+        ".".join
+    )
+    | st.text("0123456789.", max_size=16)
+)
+def test_address_shortcut_agrees_with_netaddr(text):
+    from os_vif._serialization import decode
+
+    fast = decode._fast_address(text)
+    real = _netaddr_or_none(text)
+    if fast is not None:
+        assert real is not None
+        assert (fast, str(fast), fast.version) == (
+            real, str(real), real.version
+        )
