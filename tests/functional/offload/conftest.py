@@ -80,8 +80,26 @@ class OffloadHost:
         assert device is not None
         return device.index
 
-    def snapshot(self) -> dict[str, Any]:
-        """Every link of the namespace with what a plug may change."""
+    def stand_ins(self) -> set[str]:
+        """The names of the veths that play the PFs and representors."""
+        names = set()
+        for pf in self.layout.pfs:
+            names |= {pf.ifname, "up%d" % pf.number}
+            for vf in pf.vfs:
+                if vf.representor is not None:
+                    names |= {
+                        vf.representor,
+                        "vf%d-%d" % (pf.number, vf.index),
+                    }
+        return names
+
+    def snapshot(self, stand_ins_only: bool = False) -> dict[str, Any]:
+        """Every link of the namespace with what a plug may change.
+
+        ``stand_ins_only`` leaves out the links ovs-vswitchd owns (its
+        datapath device and bridge ports, which it removes in its own
+        time after a bridge is deleted).
+        """
         with IPRoute() as ipr:
             links = {
                 link.get("ifname"): (
@@ -90,6 +108,7 @@ class OffloadHost:
                     link.get("master"),
                 )
                 for link in ipr.get_links()
+                if not stand_ins_only or link.get("ifname") in self.stand_ins()
             }
         return {"links": links, "vfs": self.state()["pfs"]}
 
