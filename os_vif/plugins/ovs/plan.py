@@ -13,6 +13,7 @@ matter of concatenating them.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from os_vif import exception
@@ -22,7 +23,13 @@ from os_vif.objects import fields
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.ovs import naming
 
-__all__ = ["PlugPlan", "UnplugPlan", "plug_plan", "unplug_plan"]
+__all__ = [
+    "PlugPlan",
+    "UnplugPlan",
+    "plug_plan",
+    "unplug_plan",
+    "merge_plug_plans",
+]
 
 #: Datapath types that mean "the kernel's datapath".
 KERNEL_DATAPATHS = (None, "", "system")
@@ -368,6 +375,26 @@ def plug_plan(
     raise _invalid(
         "vif", type(vif).__name__, "the ovs plugin cannot plug this VIF type"
     )
+
+
+def merge_plug_plans(plans: Sequence[PlugPlan]) -> PlugPlan:
+    """Merge the plans of several VIFs into one, for a bulk plug.
+
+    The merged plan runs as one privileged call and one OVSDB transaction;
+    a bridge wanted by several VIFs is listed once.
+    """
+    merged = PlugPlan()
+    seen: set[model.Bridge] = set()
+    for one in plans:
+        merged.kernel += one.kernel
+        merged.created += one.created
+        merged.restore += one.restore
+        merged.ports += one.ports
+        for bridge in one.bridges:
+            if bridge not in seen:
+                seen.add(bridge)
+                merged.bridges.append(bridge)
+    return merged
 
 
 # -- unplug ------------------------------------------------------------------

@@ -416,3 +416,28 @@ def test_daemon_runs_in_the_switch_namespace(ovs_plugin, ovs) -> None:
         os.stat("/proc/thread-self/ns/net").st_ino
         == os.stat("/run/netns/" + ovs.netns).st_ino
     )
+
+
+def test_merged_plans_plug_many_vifs_in_one_transaction(
+    ovs_plugin, ovs
+) -> None:
+    from os_vif.plugins.ovs import plan
+
+    many = [vifs.ovs_vif(n) for n in range(5)] + [vifs.hybrid_vif(7)]
+    merged = plan.merge_plug_plans(
+        [
+            plan.plug_plan(
+                vif, INSTANCE, ovs_plugin.config, ovs_plugin.discovery
+            )
+            for vif in many
+        ]
+    )
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.apply(merged)
+    assert ovsdb_rows.next_cfg(ovs) == before + 1
+    names = [v.vif_name for v in many[:5]] + [
+        naming.hybrid_names(many[5].id)[2]
+    ]
+    for name in names:
+        assert ovsdb_rows.port_bridge(ovs, name) == "br-int"
+    assert all(host_ops.device_exists(v.vif_name) for v in many[:5])

@@ -254,3 +254,13 @@ def test_vhostuser_server_mode_needs_a_path():
     with pytest.raises(exception.InvalidArgument) as caught:
         plug(vif)
     assert caught.value.kwargs["field"] == "vif.path"
+
+
+def test_plans_merge_into_one_for_a_bulk_plug():
+    plans = [plug(vifs.ovs_vif(n)) for n in range(3)]
+    plans.append(plug(vifs.hybrid_vif(9)))
+    merged = plan.merge_plug_plans(plans)
+    assert merged.bridges == [model.Bridge("br-int", "netdev")]
+    assert len(merged.ports) == 4
+    assert [s.operation for s in merged.kernel][:3] == ["ensure_tap"] * 3
+    assert merged.created == [n for p in plans for n in p.created]
