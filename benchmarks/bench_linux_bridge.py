@@ -38,6 +38,7 @@ from pyroute2.nftables.main import NFTables  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import os_vif  # noqa: E402
+from os_vif.internal import operations  # noqa: E402
 from os_vif.objects import instance_info, network  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
 from tests.functional import netns as netns_fixture  # noqa: E402
@@ -186,7 +187,7 @@ def measure(
 def report(name: str, samples: list[float]) -> float:
     median = statistics.median(samples)
     print(
-        "  %-14s median %7.2f ms  mean %7.2f ms  min %7.2f ms"
+        "  %-15s median %7.2f ms  mean %7.2f ms  min %7.2f ms"
         % (name, median, statistics.fmean(samples), min(samples))
     )
     return median
@@ -209,27 +210,49 @@ def main() -> int:
             ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
         vif = make_vif()
         floor = Floor()
+        plugin = os_vif._PLUGINS["linux_bridge"]
+        plug_plan = [[x.operation, dict(x.arguments)] for x in
+                     plugin.plug_plan(vif)]
+        unplug_plan = [[x.operation, dict(x.arguments)] for x in
+                       plugin.unplug_plan(vif)]
         samples = measure(
             {
                 "os_vif": (
                     lambda: os_vif.plug(vif, INSTANCE),
                     lambda: os_vif.unplug(vif, INSTANCE),
                 ),
+                # The same plans, run by the same executor in this
+                # process: what the daemon's work costs without the
+                # privsep round trip (and its scheduling on a busy host).
+                "plan in-process": (
+                    lambda: operations.execute(plug_plan),
+                    lambda: operations.execute(unplug_plan),
+                ),
                 "floor": (floor.plug, floor.unplug),
             },
             args.iterations,
         )
-    ours, raw = samples["os_vif"], samples["floor"]
+    ours, inproc, raw = (
+        samples["os_vif"],
+        samples["plan in-process"],
+        samples["floor"],
+    )
     print("VIFBridge, %d iterations (median of each):" % args.iterations)
     print("plug")
     plug_ours = report("os_vif.plug", ours[0])
+    plug_inproc = report("plan in-process", inproc[0])
     plug_floor = report("pyroute2 floor", raw[0])
     print("unplug")
     unplug_ours = report("os_vif.unplug", ours[1])
+    report("plan in-process", inproc[1])
     unplug_floor = report("pyroute2 floor", raw[1])
     print(
         "ratio os_vif/floor: plug %.2fx (target <= 2x), unplug %.2fx"
         % (plug_ours / plug_floor, unplug_ours / unplug_floor)
+    )
+    print(
+        "privsep round trip in a plug: %.2f ms"
+        % (plug_ours - plug_inproc)
     )
     return 0
 
