@@ -76,13 +76,31 @@ class VersionedObject(
 ):
     """Base class of every os_vif object.
 
-    Objects compare equal when their primitives are equal.  Every field that
-    holds another object has a rule in :attr:`obj_relationships`, so that an
-    object can be backported to any earlier version of its major version
-    without a version manifest.
+    Objects compare equal when their primitives are equal, change tracking
+    aside (see :meth:`__eq__`).  Every field that holds another object has a
+    rule in :attr:`obj_relationships`, so that an object can be backported
+    to any earlier version of its major version without a version manifest.
     """
 
     OBJ_PROJECT_NAMESPACE = NAMESPACE
+
+    def __eq__(self, other: object) -> bool:
+        """Same class, version, fields set and values, nested included.
+
+        Which fields changed since construction or loading is bookkeeping,
+        not value: oslo.versionedobjects compares it too, in the iteration
+        order of a set (so equal objects could compare unequal), and an
+        object loaded from the compact format, which does not carry it,
+        would differ from the one written.
+        """
+        if not isinstance(other, ovo_base.VersionedObject):
+            return NotImplemented
+        return _without_changes(self.obj_to_primitive()) == (
+            _without_changes(other.obj_to_primitive())
+        )
+
+    # Defining __eq__ would make instances unhashable; keep identity hashes.
+    __hash__ = ovo_base.ComparableVersionedObject.__hash__
 
     #: Version steps of this class: version -> fields added by that version.
     #: :meth:`obj_make_compatible` removes them from older targets.
@@ -138,6 +156,19 @@ class VersionedObject(
                     first = rules[0][0] if rules else "1.0"
                     return [(first, child.VERSION)]
         return super()._obj_relationship_for(field, target_version)
+
+
+def _without_changes(primitive: Any) -> Any:
+    """``primitive`` without its ``versioned_object.changes`` lists."""
+    if isinstance(primitive, dict):
+        return {
+            key: _without_changes(value)
+            for key, value in primitive.items()
+            if key != "versioned_object.changes"
+        }
+    if isinstance(primitive, list):
+        return [_without_changes(item) for item in primitive]
+    return primitive
 
 
 def _accepts_subclasses(field_type: ovo_fields.Field[Any]) -> bool:
