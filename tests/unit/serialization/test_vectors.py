@@ -40,6 +40,7 @@ def test_vector_round_trips(vector):
     text = serialization.dumps(obj)
     again = serialization.loads(text)
     assert type(again) is type(obj)
+    assert again == obj
     assert vectors.without_changes(
         serialization.to_primitive(again)
     ) == vectors.without_changes(stored)
@@ -47,6 +48,7 @@ def test_vector_round_trips(vector):
 
     # loads() recognises the primitive format too.
     from_text = serialization.loads(json.dumps(stored))
+    assert from_text == obj
     assert serialization.to_primitive(from_text) == vectors.reemitted(stored)
 
 
