@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.functional import netns as netns_fixture
+from os_vif.sandbox import netns as netns_fixture
 
 
 @pytest.fixture
-def netns() -> Iterator[netns_fixture.TestNetns]:
+def netns() -> Iterator[netns_fixture.Namespace]:
     """A fresh network namespace the test runs in, deleted afterwards.
 
     The os_vif privsep daemons started during the test run inside it.

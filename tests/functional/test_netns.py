@@ -8,7 +8,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif.internal import host_ops
-from tests.functional import netns as netns_fixture
+from os_vif.sandbox import netns as netns_fixture
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
 from os_vif.internal import host_ops as h
-from tests.functional import netns as netns_fixture
+from os_vif.sandbox import netns as netns_fixture
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_move_to_netns(ipr):
             [h.ensure_veth("c0", "c0p"), h.move_to_netns("c0p", target)]
         )
         assert get(ipr, "c0p") is None
-        assert "c0p" in netns_fixture.TestNetns(target).link_names()
+        assert "c0p" in netns_fixture.Namespace(target).link_names()
         # Already moved: nothing to do.
         assert h.LINUX_BRIDGE.run([h.move_to_netns("c0p", target)]) == [False]
 

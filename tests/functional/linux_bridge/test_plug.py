@@ -24,7 +24,7 @@ from os_vif import exception
 from os_vif.internal import firewall, operations, privsep
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
-from tests.functional import netns as netns_fixture
+from os_vif.sandbox import netns as netns_fixture
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1", name="vm-1", project_id="p"

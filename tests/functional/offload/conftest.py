@@ -30,7 +30,7 @@ from pyroute2 import IPRoute
 from os_vif.internal import netdev
 from os_vif.plugins.offload import OffloadPlugin
 from tests import fake_sysfs
-from tests.functional import netns as netns_fixture
+from os_vif.sandbox import netns as netns_fixture
 from tests.functional.offload import fake_vf_daemon
 from tests.functional.ovs.conftest import (  # noqa: F401 - fixtures
     ovs,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pyroute2 import NetNS
 
-from tests.functional import ovs_server
+from os_vif.sandbox import ovs as ovs_server
 
 #: Links the userspace datapath and the namespace itself own.
 PERMANENT_LINKS = frozenset({"lo", "ovs-netdev"})
@@ -112,7 +112,7 @@ def in_ovs_netns(ovs_server_session: ovs_server.OvsServer) -> Iterator[str]:
     it per test would cost more than the tests), so the plugin's devices
     are made where ovs-vswitchd can open them.
     """
-    from tests.functional import netns as netns_fixture
+    from os_vif.sandbox import netns as netns_fixture
 
     assert ovs_server_session.netns is not None
     with netns_fixture.entered(ovs_server_session.netns):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.functional.ovs_server import OvsServer
+from os_vif.sandbox.ovs import OvsServer
 
 
 def _value(datum: Any) -> Any:

@@ -7,7 +7,7 @@ import os
 import pytest
 from pyroute2 import IPRoute, NetNS
 
-from tests.functional import ovs_server
+from os_vif.sandbox import ovs as ovs_server
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 

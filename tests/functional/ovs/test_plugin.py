@@ -15,7 +15,7 @@ from os_vif.internal import host_ops
 from os_vif.plugins.ovs import naming
 from tests import fake_sysfs
 from tests.functional.ovs import ovsdb_rows, vifs
-from tests.functional.ovs_server import OvsServer
+from os_vif.sandbox.ovs import OvsServer
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 

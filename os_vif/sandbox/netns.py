@@ -1,4 +1,4 @@
-"""Fresh network namespaces for functional tests, privsep daemons inside.
+"""Fresh network namespaces, with the privsep daemons inside.
 
 :func:`fresh_netns` makes a named network namespace (visible as
 ``/run/netns/<name>``, so ``ip netns exec`` and ovs tools can use it),
@@ -28,7 +28,7 @@ from pyroute2 import netns as pyroute2_netns
 from os_vif.internal import firewall, netdev, privsep
 
 __all__ = [
-    "TestNetns",
+    "Namespace",
     "fresh_netns",
     "entered",
     "current_netns_inode",
@@ -60,7 +60,7 @@ def missing_reason() -> str | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class TestNetns:
+class Namespace:
     """A network namespace a test runs in."""
 
     # Not a test class, whatever its name says.
@@ -122,15 +122,15 @@ def entered_path(path: str, restart_privsep: bool = True) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def entered(name: str) -> Iterator[TestNetns]:
+def entered(name: str) -> Iterator[Namespace]:
     """Enter the existing namespace ``name`` (privsep daemons follow)."""
-    handle = TestNetns(name)
+    handle = Namespace(name)
     with entered_path(handle.path):
         yield handle
 
 
 @contextlib.contextmanager
-def fresh_netns(prefix: str = "osvif") -> Iterator[TestNetns]:
+def fresh_netns(prefix: str = "osvif") -> Iterator[Namespace]:
     """Make, enter, and finally delete a new network namespace."""
     name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:8])
     pyroute2_netns.create(name)

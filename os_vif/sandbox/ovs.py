@@ -1,4 +1,4 @@
-"""A private Open vSwitch for functional tests.
+"""A private Open vSwitch, for the demo and the functional tests.
 
 :class:`OvsServer` runs its own ``ovsdb-server`` and ``ovs-vswitchd`` with
 every file they write (database, sockets, pid files, logs, ``--unixctl``
