@@ -288,3 +288,36 @@ def test_writing_a_foreign_object_is_refused():
         serialization.dumps(
             wire_samples.build_sample("VIFGeneric", "minimal"), format="yaml"
         )
+
+
+def test_nothing_named_in_the_data_is_imported(monkeypatch, primitive):
+    import builtins
+    import importlib
+
+    serialization.from_primitive(copy.deepcopy(primitive))  # warm up
+    imported = []
+    real_import = builtins.__import__
+
+    def spy(name, *args, **kwargs):
+        imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", spy)
+    monkeypatch.setattr(
+        importlib, "import_module", lambda *a, **k: imported.append(a)
+    )
+    for name in ("subprocess.Popen", "os_vif.objects.vif.VIFBase.__init__",
+                 "builtins.eval", "PodState"):
+        doc = copy.deepcopy(primitive)
+        doc[NAME] = name
+        doc["versioned_object.namespace"] = "os_vif"
+        try:
+            serialization.from_primitive(doc)
+        except exception.DeserializationError:
+            pass
+        else:
+            raise AssertionError("%s loaded" % name)
+    # (the test machinery itself may import, e.g. inspect; nothing the
+    # data names is.)
+    named = ("subprocess", "os_vif.objects.vif", "builtins", "PodState")
+    assert [n for n in imported if str(n).startswith(named)] == []
