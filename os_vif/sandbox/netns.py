@@ -28,6 +28,7 @@ from pyroute2 import netns as pyroute2_netns
 from os_vif.internal import firewall, netdev, privsep
 
 __all__ = [
+    "setns",
     "Namespace",
     "fresh_netns",
     "entered",
@@ -39,7 +40,8 @@ _CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _setns(fd: int) -> None:
+def setns(fd: int) -> None:
+    """Move the calling thread into the network namespace open as ``fd``."""
     if _libc.setns(fd, _CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, "setns: %s" % os.strerror(err))
@@ -109,13 +111,13 @@ def entered_path(path: str, restart_privsep: bool = True) -> Iterator[None]:
     try:
         if restart_privsep:
             _reset_process_state()
-        _setns(target)
+        setns(target)
         try:
             yield
         finally:
             if restart_privsep:
                 _reset_process_state()
-            _setns(original)
+            setns(original)
     finally:
         os.close(target)
         os.close(original)

@@ -27,6 +27,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 
+from os_vif.sandbox import netns
+
 __all__ = [
     "OVS_SCHEMA",
     "OvsServer",
@@ -139,14 +141,20 @@ class OvsServer:
 
     # -- running commands --------------------------------------------------
 
-    def _in_netns(self, argv: Sequence[str]) -> list[str]:
-        if self.netns is None:
-            return list(argv)
-        return ["ip", "netns", "exec", self.netns, *argv]
+    def _enter_netns(self) -> None:
+        # Runs in the child between fork and exec: the daemon starts inside
+        # the namespace without shelling out to "ip netns exec".
+        fd = os.open("/run/netns/" + str(self.netns), os.O_RDONLY)
+        netns.setns(fd)
 
-    def _run(self, argv: Sequence[str], what: str) -> str:
+    def _run(
+        self, argv: Sequence[str], what: str, in_netns: bool = False
+    ) -> str:
         result = subprocess.run(
             list(argv),
+            preexec_fn=(
+                self._enter_netns if in_netns and self.netns else None
+            ),
             env=self._env,
             capture_output=True,
             text=True,
@@ -214,7 +222,7 @@ class OvsServer:
             *remotes,
             *self._daemon_argv("ovsdb-server"),
         ]
-        self._run(self._in_netns(argv), "starting ovsdb-server")
+        self._run(argv, "starting ovsdb-server", in_netns=True)
         self.vsctl("--no-wait", "init")
 
     def start_vswitchd(self) -> None:
@@ -224,7 +232,7 @@ class OvsServer:
             self.connection,
             *self._daemon_argv("ovs-vswitchd"),
         ]
-        self._run(self._in_netns(argv), "starting ovs-vswitchd")
+        self._run(argv, "starting ovs-vswitchd", in_netns=True)
 
     def start(self) -> None:
         """Start both daemons; stop what did start if one fails."""

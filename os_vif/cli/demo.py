@@ -1,0 +1,265 @@
+"""``os-vif demo``: plug real VIFs into a throwaway network namespace.
+
+The demo makes a network namespace, moves into it (the privsep daemons
+start inside it, so the host's own interfaces are never touched), plugs a
+``VIFBridge`` through the ``linux_bridge`` plugin and, when Open vSwitch is
+installed, a ``VIFOpenVSwitch`` and a hybrid ``VIFBridge`` through the
+``ovs`` plugin into a private ovsdb-server/ovs-vswitchd.  After each plug it
+prints what the kernel and OVSDB hold, then unplugs, checks that nothing is
+left, and finally deletes the namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from oslo_config import cfg
+from pyroute2 import IPRoute
+
+import os_vif
+from os_vif.cli import CommandError
+from os_vif.objects import instance_info, network, vif
+
+__all__ = ["register", "run"]
+
+Printer = Callable[[str], None]
+
+INSTANCE = instance_info.InstanceInfo(
+    uuid="a3a5f1c4-7b1e-4a0e-9d76-5b6ad9cf6a21",
+    name="os-vif-demo",
+    project_id="demo",
+)
+NETWORK_ID = "5c6e8c36-8f1e-4e4b-9c3b-7f0a0f3ddc7a"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``demo`` subcommand."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="plug real VIFs into a throwaway network namespace",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--no-ovs",
+        action="store_true",
+        help="skip the Open vSwitch part even when OVS is installed",
+    )
+    parser.set_defaults(func=run)
+
+
+def _port_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _describe_links(ipr: IPRoute, names: list[str], say: Printer) -> None:
+    """Print what the kernel says about the named devices."""
+    index_to_name = {
+        link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()
+    }
+    for name in names:
+        found = ipr.link_lookup(ifname=name)
+        if not found:
+            say("    %-16s (absent)" % name)
+            continue
+        link = ipr.get_links(found[0])[0]
+        info = link.get_attr("IFLA_LINKINFO")
+        kind = info.get_attr("IFLA_INFO_KIND") if info else "device"
+        master = index_to_name.get(link.get_attr("IFLA_MASTER"), "-")
+        state = "up" if link["flags"] & 1 else "down"
+        ipv6 = _ipv6_disabled(name)
+        say(
+            "    %-16s %-7s mtu %-5s %-4s mac %s master %s%s"
+            % (
+                name,
+                kind or "device",
+                link.get_attr("IFLA_MTU"),
+                state,
+                link.get_attr("IFLA_ADDRESS"),
+                master,
+                ", IPv6 off" if ipv6 else "",
+            )
+        )
+
+
+def _ipv6_disabled(name: str) -> bool:
+    try:
+        with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % name) as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def _plug_and_show(
+    label: str,
+    port: vif.VIFBase,
+    devices: list[str],
+    say: Printer,
+    extra: Callable[[], None] | None = None,
+) -> None:
+    say("")
+    say("== %s" % label)
+    started = time.perf_counter()
+    os_vif.plug(port, INSTANCE)
+    plug_ms = (time.perf_counter() - started) * 1000
+    say(
+        "  plugged %s %s in %.1f ms; the kernel has:"
+        % (port.obj_name(), port.id, plug_ms)
+    )
+    with IPRoute() as ipr:
+        _describe_links(ipr, devices, say)
+    if extra is not None:
+        extra()
+    started = time.perf_counter()
+    os_vif.plug(port, INSTANCE)
+    say(
+        "  plugged again in %.1f ms: nothing to change (plug is idempotent)"
+        % ((time.perf_counter() - started) * 1000)
+    )
+    os_vif.unplug(port, INSTANCE)
+    os_vif.unplug(port, INSTANCE)
+    with IPRoute() as ipr:
+        left = [name for name in devices if ipr.link_lookup(ifname=name)]
+    if left:
+        raise CommandError("unplug left %s behind" % ", ".join(left))
+    say("  unplugged (twice): %s gone" % ", ".join(devices))
+
+
+def _linux_bridge_scene(say: Printer) -> None:
+    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
+    port = vif.VIFBridge(
+        id=_port_id(),
+        address="fa:16:3e:11:22:33",
+        bridge_name="brdemo",
+        vif_name="tapdemo0",
+        plugin="linux_bridge",
+        has_traffic_filtering=True,
+        network=network.Network(
+            id=NETWORK_ID,
+            bridge="brdemo",
+            label="demo",
+            should_provide_bridge=True,
+            mtu=1450,
+        ),
+    )
+    _plug_and_show(
+        "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
+    )
+
+
+@contextmanager
+def _private_ovs(say: Printer) -> Iterator[Any]:
+    from os_vif.sandbox import ovs as ovs_sandbox
+
+    with tempfile.TemporaryDirectory(prefix="os-vif-demo-ovs-") as workdir:
+        server = ovs_sandbox.OvsServer(workdir)
+        server.start()
+        try:
+            say("")
+            say("== private Open vSwitch started in %s" % workdir)
+            cfg.CONF.set_override(
+                "ovsdb_connection", server.connection, group="os_vif_ovs"
+            )
+            yield server
+        finally:
+            server.stop()
+
+
+def _ovs_scenes(say: Printer) -> None:
+    with _private_ovs(say) as server:
+
+        def show_ovsdb() -> None:
+            say("  OVSDB has:")
+            for line in server.vsctl(
+                "--format=table",
+                "--columns=name,type,mtu_request,external_ids",
+                "list",
+                "Interface",
+            ).splitlines():
+                say("    " + line)
+
+        port_id = _port_id()
+        ovs_port = vif.VIFOpenVSwitch(
+            id=port_id,
+            address="fa:16:3e:44:55:66",
+            bridge_name="brint",
+            vif_name="tapdemo1",
+            plugin="ovs",
+            network=network.Network(
+                id=NETWORK_ID, bridge="brint", label="demo", mtu=1400
+            ),
+            port_profile=vif.VIFPortProfileOpenVSwitch(
+                interface_id=port_id,
+                datapath_type="netdev",
+                create_port=True,
+                create_tap=True,
+            ),
+        )
+        _plug_and_show(
+            "ovs: VIFOpenVSwitch (create_port, create_tap)",
+            ovs_port,
+            ["tapdemo1"],
+            say,
+            show_ovsdb,
+        )
+
+        hybrid_id = _port_id()
+        short = hybrid_id[:11]
+        hybrid = vif.VIFBridge(
+            id=hybrid_id,
+            address="fa:16:3e:77:88:99",
+            bridge_name="qbr" + short,
+            vif_name="tap" + short,
+            plugin="ovs",
+            has_traffic_filtering=False,
+            network=network.Network(
+                id=NETWORK_ID, bridge="brint", label="demo", mtu=1400
+            ),
+            port_profile=vif.VIFPortProfileOpenVSwitch(
+                interface_id=hybrid_id, datapath_type="netdev"
+            ),
+        )
+        _plug_and_show(
+            "ovs: hybrid VIFBridge (qbr, qvb/qvo veth pair)",
+            hybrid,
+            ["qbr" + short, "qvb" + short, "qvo" + short],
+            say,
+            show_ovsdb,
+        )
+
+
+def run(args: argparse.Namespace, say: Printer = print) -> int:
+    """Run the demo; return the exit code."""
+    if os.geteuid() != 0:
+        raise CommandError(
+            "the demo needs root: it creates a network namespace"
+        )
+    from os_vif.sandbox import netns as netns_sandbox
+    from os_vif.sandbox import ovs as ovs_sandbox
+
+    os_vif.initialize()
+    loaded = {p.plugin_name for p in os_vif.host_info().plugin_info}
+    say("os_vif plugins loaded: %s" % ", ".join(sorted(loaded)))
+    with netns_sandbox.fresh_netns("os-vif-demo") as sandbox:
+        say("throwaway network namespace: %s" % sandbox.name)
+        if "linux_bridge" in loaded:
+            _linux_bridge_scene(say)
+        missing_ovs = ovs_sandbox.missing_reason()
+        if args.no_ovs:
+            say("\n(Open vSwitch part skipped: --no-ovs)")
+        elif missing_ovs or "ovs" not in loaded:
+            say(
+                "\n(Open vSwitch part skipped: %s)"
+                % (missing_ovs or "the ovs plugin is not loaded")
+            )
+        else:
+            _ovs_scenes(say)
+    say("")
+    say("namespace %s deleted; the host was not touched" % sandbox.name)
+    return 0
