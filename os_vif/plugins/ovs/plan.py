@@ -130,8 +130,12 @@ def _vif_port(
     *,
     interface_type: str = "",
     options: dict[str, str] | None = None,
+    with_mtu: bool = True,
 ) -> model.Port:
-    """The port of a VIF as os-vif 5.x makes it (see the plugin docs)."""
+    """The port of a VIF as os-vif 5.x makes it (see the plugin docs).
+
+    ``with_mtu=False`` is for patch ports, which have no MTU of their own.
+    """
     profile = _profile(vif)
     datapath = _attr(profile, "datapath_type")
     isolate = config.isolate_vif and not naming.is_trunk_bridge(bridge)
@@ -142,7 +146,7 @@ def _vif_port(
         interface_type=interface_type,
         external_ids=_external_ids(vif, profile, instance_info),
         options=options or {},
-        mtu_request=_mtu(vif, config),
+        mtu_request=_mtu(vif, config) if with_mtu else None,
         tag=model.DEAD_VLAN if isolate else None,
         vlan_mode="trunk" if isolate else None,
         trunks=(model.DEAD_VLAN,) if isolate else (),
@@ -213,10 +217,9 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> PlugPlan:
                 bridge,
                 interface_type="patch",
                 options={"peer": own_patch},
+                with_mtu=False,
             ),
         ]
-        # A patch port has no MTU of its own.
-        plan.ports[-1] = dataclasses.replace(plan.ports[-1], mtu_request=None)
         return plan
     plan.bridges.append(_bridge(vif, bridge))
     plan.ports.append(_vif_port(vif, instance_info, config, name, bridge))
@@ -256,9 +259,10 @@ def hybrid_devices(vif: Any) -> tuple[str, str, str]:
     return qbr, qvb, qvo
 
 
-def _representor(
+def _virtual_function(
     vif: Any, discovery: sysfs.SwitchdevDiscovery
-) -> tuple[sysfs.VirtualFunction, Any]:
+) -> sysfs.VirtualFunction:
+    """Find the VF a representor profile names (raise if it is not there)."""
     profile = _profile(vif)
     address = _attr(profile, "representor_address")
     if address is None and vif.obj_attr_is_set("dev_address"):
@@ -269,8 +273,7 @@ def _representor(
             None,
             "a representor port needs the VF's PCI address",
         )
-    vf = discovery.virtual_function(address)
-    return vf, discovery
+    return discovery.virtual_function(address)
 
 
 def _plug_vhostuser(
@@ -283,7 +286,7 @@ def _plug_vhostuser(
     profile = _profile(vif)
     if isinstance(profile, vif_objects.VIFPortProfileOVSRepresentor):
         # OVS-DPDK hardware offload: the VF's representor is a DPDK port.
-        vf, _ = _representor(vif, discovery)
+        vf = _virtual_function(vif, discovery)
         port = _vif_port(
             vif,
             instance_info,
@@ -341,7 +344,7 @@ def _plug_host_device(
             "representor: use VIFPortProfileOVSRepresentor",
         )
     bridge = _integration_bridge(vif)
-    vf, _ = _representor(vif, discovery)
+    vf = _virtual_function(vif, discovery)
     representor = discovery.vf_representor(vf).ifname
     mtu = _mtu(vif, config)
     plan = PlugPlan(
