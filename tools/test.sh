@@ -4,23 +4,31 @@
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
 # functional tests start their own ovsdb-server and ovs-vswitchd), then
-# runs ruff, mypy, and pytest on the unit and functional tests.
+# runs ruff, mypy, the docs build and pytest (unit and functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
-# Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff
-# and mypy.
+# Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff,
+# mypy and the docs build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/setup-env.sh
 
 ensure_ovs
-ensure_venv test-requirements.txt
+ensure_venv test-requirements.txt doc/requirements.txt
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff"
     "$venv/bin/ruff" check os_vif tests benchmarks tools
     echo "==> mypy"
     "$venv/bin/mypy"
+    echo "==> docs (sphinx, warnings are errors)"
+    docs_out=$(mktemp -d)
+    if ! "$venv/bin/sphinx-build" -W -q -b html doc/source "$docs_out" \
+            >"$docs_out.log" 2>&1; then
+        cat "$docs_out.log"
+        exit 1
+    fi
+    rm -rf "$docs_out" "$docs_out.log"
 fi
 
 echo "==> pytest"
