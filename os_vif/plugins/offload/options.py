@@ -6,12 +6,25 @@ from oslo_config import cfg
 
 from os_vif.internal import sysfs
 
-__all__ = ["OPTS", "SWITCH_LINUX_BRIDGE", "SWITCH_OVS"]
+__all__ = [
+    "OPTS",
+    "SWITCH_LINUX_BRIDGE",
+    "SWITCH_OVS",
+    "VF_VLAN_ALWAYS",
+    "VF_VLAN_AUTO",
+    "VF_VLAN_NEVER",
+]
 
 #: ``default_switch`` value: attach representors to Open vSwitch.
 SWITCH_OVS = "openvswitch"
 #: ``default_switch`` value: attach representors to a Linux bridge.
 SWITCH_LINUX_BRIDGE = "linux_bridge"
+#: ``vf_vlan`` value: VLAN on the VF only when it has no representor.
+VF_VLAN_AUTO = "auto"
+#: ``vf_vlan`` value: VLAN on the VF whatever the eswitch mode.
+VF_VLAN_ALWAYS = "always"
+#: ``vf_vlan`` value: never a VLAN on the VF.
+VF_VLAN_NEVER = "never"
 
 OPTS = [
     cfg.StrOpt(
@@ -66,12 +79,15 @@ OPTS = [
         help="Link state given to plugged VFs: auto follows the physical "
         "port, enable forces the link up, disable forces it down.",
     ),
-    cfg.BoolOpt(
+    cfg.StrOpt(
         "vf_vlan",
-        default=True,
-        help="Tag a plugged VF's traffic in the NIC with the network's VLAN "
-        "(ip link set <PF> vf <N> vlan <V>).  Turn off when the switch the "
-        "representor is attached to handles VLANs itself.",
+        default=VF_VLAN_AUTO,
+        choices=[VF_VLAN_AUTO, VF_VLAN_ALWAYS, VF_VLAN_NEVER],
+        help="When to tag a plugged VF's traffic in the NIC with the "
+        "network's VLAN (ip link set <PF> vf <N> vlan <V>).  auto: only for "
+        "VFs without a representor (legacy mode), since NICs in switchdev "
+        "mode refuse VF VLANs (mlx5 answers EOPNOTSUPP) and the switch the "
+        "representor is on tags the traffic instead; always; never.",
     ),
     cfg.BoolOpt(
         "reset_vf_mac_on_unplug",

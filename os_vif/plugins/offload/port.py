@@ -173,17 +173,26 @@ def vf_address(vif: Any) -> str:
     )
 
 
-def vf_settings(vif: Any, config: Any) -> VFSettings:
-    """Return the VF settings the VIF and the options ask for."""
+def vf_settings(vif: Any, config: Any, has_representor: bool) -> VFSettings:
+    """Return the VF settings the VIF and the options ask for.
+
+    ``has_representor`` says whether the VF's PF is in switchdev mode,
+    which decides where the network's VLAN goes with ``vf_vlan=auto``.
+    """
     network = _field(vif, "network")
-    vlan = _field(network, "vlan") if config.vf_vlan else None
+    vlan = _field(network, "vlan")
+    if vlan is not None:
+        vlan = validation.vlan_id(vlan, "vif.network.vlan")
+    policy = config.vf_vlan
+    if policy == options.VF_VLAN_NEVER or (
+        policy == options.VF_VLAN_AUTO and has_representor
+    ):
+        vlan = None
     return VFSettings(
         mac=validation.optional_mac_address(
             _field(vif, "address"), "vif.address"
         ),
-        vlan=None
-        if vlan is None
-        else validation.vlan_id(vlan, "vif.network.vlan"),
+        vlan=vlan,
         spoofchk=config.spoof_check,
         trust=config.trust,
         link_state=config.vf_link_state,
@@ -203,7 +212,8 @@ def describe_port(
         not where sysfs should show it.
     """
     address = vf_address(vif)
-    settings = vf_settings(vif, config)
+    # Every field is checked before discovery; the VLAN's fate waits for it.
+    vf_settings(vif, config, has_representor=False)
     network = _field(vif, "network")
     mtu = validation.optional_mtu(_field(network, "mtu"), "vif.network.mtu")
     wants_representor = _offload_requested(vif, address)
@@ -216,7 +226,9 @@ def describe_port(
             address,
             vf.pf_ifname,
         )
+        settings = vf_settings(vif, config, has_representor=False)
         return OffloadedPort(str(vif.id), vf, None, settings, mtu, None)
     switch = switch_port(vif, instance_info, config)
     representor = discovery.vf_representor(vf)
+    settings = vf_settings(vif, config, has_representor=True)
     return OffloadedPort(str(vif.id), vf, representor, settings, mtu, switch)

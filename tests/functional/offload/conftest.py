@@ -29,8 +29,8 @@ from pyroute2 import IPRoute
 
 from os_vif.internal import netdev
 from os_vif.plugins.offload import OffloadPlugin
-from tests import fake_sysfs
 from os_vif.sandbox import netns as netns_fixture
+from tests import fake_sysfs
 from tests.functional.offload import fake_vf_daemon
 from tests.functional.ovs.conftest import (  # noqa: F401 - fixtures
     ovs,
@@ -172,6 +172,7 @@ def offload_host_on(
         cfg.CONF.clear_override("sysfs_root", group="os_vif_offload")
         cfg.CONF.clear_override("default_switch", group="os_vif_offload")
         cfg.CONF.clear_override("ovsdb_connection", group="os_vif_offload")
+        cfg.CONF.clear_override("vf_vlan", group="os_vif_offload")
 
 
 def _require_functional() -> None:

@@ -64,8 +64,9 @@ def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
     assert described.representor is not None
     assert described.representor.ifname == "enp3s0f0npf0vf1"
     assert described.mtu == 9000
+    # In switchdev mode the switch tags the traffic, not the VF.
     assert described.settings == port.VFSettings(
-        mac=MAC, vlan=100, spoofchk=True, trust=False, link_state="auto"
+        mac=MAC, vlan=None, spoofchk=True, trust=False, link_state="auto"
     )
     assert described.switch == port.SwitchPort(
         kind=options.SWITCH_OVS,
@@ -114,7 +115,7 @@ def test_ovs_profile_gives_interface_id_and_datapath(
 
 def test_options_shape_the_vf_settings(config: Any, cx5: Any) -> None:
     overrides = {
-        "vf_vlan": False,
+        "vf_vlan": "always",
         "spoof_check": False,
         "trust": True,
         "vf_link_state": "enable",
@@ -127,7 +128,7 @@ def test_options_shape_the_vf_settings(config: Any, cx5: Any) -> None:
         for key in overrides:
             cfg.CONF.clear_override(key, group="os_vif_offload")
     assert described.settings == port.VFSettings(
-        mac=MAC, vlan=None, spoofchk=False, trust=True, link_state="enable"
+        mac=MAC, vlan=100, spoofchk=False, trust=True, link_state="enable"
     )
 
 
@@ -138,6 +139,17 @@ def test_legacy_without_offload_profile_is_vf_only(
     assert described.representor is None
     assert described.switch is None
     assert described.vf.pf_ifname == "enp3s0f0np0"
+    # No switch to tag the traffic: the VF does.
+    assert described.settings.vlan == 100
+
+
+def test_vf_vlan_never(config: Any, legacy: Any) -> None:
+    cfg.CONF.set_override("vf_vlan", "never", group="os_vif_offload")
+    try:
+        described = port.describe_port(_hostdev(), INSTANCE, config, legacy)
+    finally:
+        cfg.CONF.clear_override("vf_vlan", group="os_vif_offload")
+    assert described.settings.vlan is None
 
 
 @pytest.mark.parametrize(
@@ -264,3 +276,4 @@ def test_loaded_by_entry_point_with_its_options() -> None:
     assert group.sysfs_root == "/sys"
     assert group.default_switch == "openvswitch"
     assert group.reset_vf_mac_on_unplug is True
+    assert group.vf_vlan == "auto"
