@@ -13,9 +13,9 @@ from pyroute2 import IPRoute
 from os_vif import exception
 from os_vif.internal import host_ops
 from os_vif.plugins.ovs import naming
+from os_vif.sandbox.ovs import OvsServer
 from tests import fake_sysfs
 from tests.functional.ovs import ovsdb_rows, vifs
-from os_vif.sandbox.ovs import OvsServer
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 
