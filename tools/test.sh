@@ -18,7 +18,7 @@ ensure_venv test-requirements.txt doc/requirements.txt
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff"
-    "$venv/bin/ruff" check os_vif tests benchmarks tools
+    "$venv/bin/ruff" check os_vif vif_plug_ovs tests benchmarks tools
     echo "==> mypy"
     "$venv/bin/mypy"
     echo "==> docs (sphinx, warnings are errors)"

@@ -32,7 +32,7 @@ from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins.ovs import kernel_state, options, plan
+from os_vif.plugins.ovs import kernel_state, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
 
@@ -54,6 +54,10 @@ class OvsPlugin(PluginBase):
     """Plugs VIFs into Open vSwitch (see the module documentation)."""
 
     CONFIG_OPTS = options.OPTS
+
+    #: ``gen_port_name(prefix, vif_id)``: the device name os-vif 5.x's
+    #: plugin derived from a VIF id (kuryr-kubernetes calls it).
+    gen_port_name = staticmethod(naming.port_name)
 
     def __init__(self, config: Any) -> None:
         """Keep the ``[os_vif_ovs]`` options; connect on first use."""

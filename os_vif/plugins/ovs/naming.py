@@ -25,8 +25,12 @@ NAME_LENGTH = 14
 TRUNK_BRIDGE_PREFIX = "tbr-"
 
 
-def _name(prefix: str, vif_id: str) -> str:
-    return (prefix + vif_id)[:NAME_LENGTH]
+def port_name(prefix: str, vif_id: str, max_length: int = NAME_LENGTH) -> str:
+    """Return ``prefix`` + ``vif_id``, cut to a device name's length."""
+    return (prefix + vif_id)[:max_length]
+
+
+_name = port_name
 
 
 def hybrid_names(vif_id: str) -> tuple[str, str, str]:
