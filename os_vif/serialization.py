@@ -77,7 +77,10 @@ MAX_STRING_LENGTH = _decode.MAX_STRING_LENGTH
 #: At most this many characters (or bytes) in a document given to loads().
 MAX_DOCUMENT_SIZE = _decode.MAX_DOCUMENT_SIZE
 
-_COMPACT_SEPARATORS = (",", ":")
+# Made once: json.dumps() builds an encoder per call for non-default
+# arguments.  The primitive one is json.dumps()'s default.
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_PRIMITIVE_ENCODER = json.JSONEncoder()
 
 
 def version_manifest(target: Target, obj: Any = None) -> dict[str, str] | None:
@@ -196,11 +199,9 @@ def dumps(
     :raises InvalidArgument: unknown format, or as :func:`to_primitive`.
     """
     if format == "compact":
-        return json.dumps(
-            to_compact(obj, target), separators=_COMPACT_SEPARATORS
-        )
+        return _COMPACT_ENCODER.encode(to_compact(obj, target))
     if format == "primitive":
-        return json.dumps(to_primitive(obj, target))
+        return _PRIMITIVE_ENCODER.encode(to_primitive(obj, target))
     raise exception.InvalidArgument(
         field="format", value=format, reason="not one of compact, primitive"
     )

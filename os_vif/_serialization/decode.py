@@ -240,6 +240,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# Made once: json.loads() would build a decoder per call for these hooks.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_keys, parse_constant=_no_constants
+)
+
+
 def parse_json(text: Any) -> Any:
     """Parse a JSON document within the size limit, refusing duplicate keys.
 
@@ -261,9 +267,7 @@ def _parse(text: Any) -> Any:
     if len(text) > MAX_DOCUMENT_SIZE:
         raise _Bad("the document exceeds %d characters" % MAX_DOCUMENT_SIZE)
     try:
-        return json.loads(
-            text, object_pairs_hook=_unique_keys, parse_constant=_no_constants
-        )
+        return _DECODER.decode(text)
     except _Bad:
         raise
     except RecursionError:
@@ -539,6 +543,11 @@ def _fields(
                     kind == cat.BOOL and raw_type is bool):
             values[key] = raw
             continue
+        if kind == cat.IPADDR and raw_type is str:
+            address = _fast_address(raw)
+            if address is not None:
+                values[key] = address
+                continue
         try:
             values[key] = _value(
                 fspec, raw, depth, budget, compact, spec, version
