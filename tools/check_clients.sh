@@ -32,4 +32,4 @@ check nova nova==34.0.0 \
 check kuryr kuryr-kubernetes==10.0.0 \
     kuryr_kubernetes.objects.vif kuryr_kubernetes.os_vif_plug_noop \
     kuryr_kubernetes.os_vif_util kuryr_kubernetes.cni.binding.vhostuser \
-    kuryr_kubernetes.cni.binding.nested kuryr_kubernetes.cni.binding.sriov
+    kuryr_kubernetes.cni.binding.nested kuryr_kubernetes.cni.binding.bridge
