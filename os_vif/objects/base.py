@@ -42,13 +42,23 @@ def warn_if_subclassed_outside(cls: type, root: str) -> None:
     module = cls.__module__ or ""
     if module == "os_vif" or module.startswith("os_vif."):
         return
+    # Name the os_vif class actually subclassed (VIFNestedDPDK, not VIFBase).
+    parent = next(
+        (
+            b.__name__
+            for b in cls.__mro__[1:]
+            if b.__module__.startswith("os_vif")
+        ),
+        root,
+    )
     warnings.warn(
         "%s.%s subclasses the os_vif class %s. Subclassing os_vif objects "
         "outside os_vif is not supported and will stop working in a future "
         "release: construct the os_vif types as they are (the types "
         "kuryr-kubernetes used to define, VIFVlanNested, VIFMacvlanNested, "
         "VIFDPDKNested and VIFSriov, are in os_vif.objects.vif) or propose "
-        "the new type for inclusion in os_vif." % (module, cls.__name__, root),
+        "the new type for inclusion in os_vif."
+        % (module, cls.__name__, parent),
         SubclassingWarning,
         stacklevel=3,
     )
