@@ -59,13 +59,13 @@ _UUID = re.compile(
 )
 _MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z")
 _PCI = re.compile(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]\Z")
-# Addresses are most of a VIF's values, and netaddr's string parser most of
-# the cost of loading them.  Canonical dotted quads, and IPv6 text made of
-# hex digits and colons only (which the standard library parses exactly
-# as netaddr does; a test holds them to it), are parsed here, and the
-# netaddr object is made directly, provided this netaddr's objects are
-# still built that way (checked once, below).  Anything else goes through
-# netaddr.
+# Addresses and networks are most of a VIF's values, and netaddr's string
+# parser most of the cost of loading them.  Canonical dotted quads, and
+# IPv6 text made of hex digits and colons only (which the standard library
+# parses exactly as netaddr does; property tests hold both to it), with an
+# optional decimal prefix length, are parsed here, and the netaddr object
+# is made directly, provided this netaddr's objects are still built that
+# way (checked once, below).  Anything else goes through netaddr.
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(r"\.".join([_OCTET] * 4) + r"\Z")
 _IPV6 = re.compile(r"[0-9a-fA-F:]{2,39}\Z")
@@ -78,8 +78,33 @@ def _make_address(value: int, module: Any) -> Any:
     return address
 
 
+def _make_network(value: int, prefixlen: int, module: Any) -> Any:
+    network = netaddr.IPNetwork.__new__(netaddr.IPNetwork)
+    network._value = value  # noqa: SLF001 - see above
+    network._prefixlen = prefixlen  # noqa: SLF001
+    network._module = module  # noqa: SLF001
+    return network
+
+
 def _shortcut_works() -> bool:
     try:
+        for text, module, prefix in (
+            ("192.0.2.10", _netaddr_ipv4, 24),
+            ("2001:db8::a", _netaddr_ipv6, 64),
+        ):
+            made = _make_network(
+                int(ipaddress.ip_address(text)), prefix, module
+            )
+            real = netaddr.IPNetwork("%s/%d" % (text, prefix))
+            if not (
+                made == real
+                and str(made) == str(real)
+                and made.version == real.version
+                and made.prefixlen == real.prefixlen
+                and made.network == real.network
+                and hash(made) == hash(real)
+            ):
+                return False
         for text, module in (
             ("192.0.2.10", _netaddr_ipv4),
             ("2001:db8::a", _netaddr_ipv6),
@@ -99,6 +124,24 @@ def _shortcut_works() -> bool:
 
 
 _SHORTCUT = _shortcut_works()
+
+
+_PREFIX = re.compile(r"(?:0|[1-9][0-9]{0,2})\Z")
+
+
+def _fast_network(text: str) -> Any:
+    """The netaddr network of ``text``, or None to ask netaddr itself."""
+    address, slash, prefix = text.partition("/")
+    if not slash or _PREFIX.match(prefix) is None:
+        return None
+    parsed = _fast_address(address)
+    if parsed is None:
+        return None
+    prefixlen = int(prefix)
+    module = parsed._module  # noqa: SLF001
+    if prefixlen > module.width:
+        return None
+    return _make_network(parsed._value, prefixlen, module)  # noqa: SLF001
 
 
 def _fast_address(text: str) -> Any:
@@ -448,6 +491,10 @@ def _value(
     if kind == cat.IPADDR:
         return _ip_address(raw)
     if kind == cat.IPNET:
+        if type(raw) is str:
+            fast = _fast_network(raw)
+            if fast is not None:
+                return fast
         text = _string(raw)
         if len(text) > 64:
             raise _Bad("%s is not an IP network" % _show(text))

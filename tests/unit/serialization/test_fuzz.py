@@ -215,3 +215,36 @@ def test_address_shortcut_agrees_with_netaddr(text):
         assert (fast, str(fast), fast.version) == (
             real, str(real), real.version
         )
+
+
+def _netaddr_network_or_none(text):
+    import netaddr
+
+    try:
+        return netaddr.IPNetwork(text)
+    except Exception:  # noqa: BLE001 - any refusal counts as None
+        return None
+
+
+@SETTINGS
+@given(
+    st.tuples(
+        st.lists(st.integers(0, 300).map(str), min_size=4, max_size=4).map(
+            ".".join
+        )
+        | st.lists(_GROUP, min_size=1, max_size=9).map(
+            lambda g: ":".join(g).replace(":", "::", 1)
+        ),
+        st.integers(0, 140).map(str) | st.text("0123456789/", max_size=4),
+    ).map("/".join)
+)
+def test_network_shortcut_agrees_with_netaddr(text):
+    from os_vif._serialization import decode
+
+    fast = decode._fast_network(text)
+    real = _netaddr_network_or_none(text)
+    if fast is not None:
+        assert real is not None
+        assert (fast, str(fast), fast.version, fast.prefixlen,
+                fast.network) == (real, str(real), real.version,
+                                  real.prefixlen, real.network)
