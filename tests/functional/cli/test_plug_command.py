@@ -1,0 +1,76 @@
+"""``os-vif plug`` / ``os-vif unplug`` on the real kernel.
+
+The linux_bridge plugin, through its privsep daemon, in a fresh network
+namespace; the result is read back from the kernel with netlink.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from oslo_config import cfg
+from pyroute2 import IPRoute
+
+import os_vif
+from os_vif import serialization
+from os_vif.cli import main
+from os_vif.objects import network
+from os_vif.objects import vif as vif_objects
+
+INSTANCE = "6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1"
+
+
+def bridge_vif(n: int) -> vif_objects.VIFBridge:
+    return vif_objects.VIFBridge(
+        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7%d" % n,
+        address="52:54:00:12:34:5%d" % n,
+        network=network.Network(
+            id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
+            bridge="br-cli0",
+            should_provide_bridge=True,
+            mtu=1400,
+        ),
+        plugin="linux_bridge",
+        vif_name="tap-cli%d" % n,
+        bridge_name="br-cli0",
+    )
+
+
+@pytest.fixture
+def create_tap():
+    os_vif.initialize()
+    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
+    try:
+        yield
+    finally:
+        cfg.CONF.clear_override("create_tap", group="os_vif_linux_bridge")
+
+
+def names(ipr: IPRoute) -> set[str]:
+    return {link.get("ifname") for link in ipr.get_links()}
+
+
+def test_plug_and_unplug_a_file_of_vifs(netns, create_tap, tmp_path, capsys):
+    path = tmp_path / "vifs.json"
+    # One VIF in each format: the command reads both.
+    path.write_text(json.dumps([
+        serialization.to_compact(bridge_vif(0)),
+        serialization.to_primitive(bridge_vif(1)),
+    ]))
+    assert main(["plug", "--instance-uuid", INSTANCE, str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "[2/2] plugging VIFBridge" in err and "plugged 2 VIFs" in err
+    with IPRoute() as ipr:
+        assert {"br-cli0", "tap-cli0", "tap-cli1"} <= names(ipr)
+        bridge = ipr.link_lookup(ifname="br-cli0")[0]
+        for tap in ("tap-cli0", "tap-cli1"):
+            link = ipr.link("get", ifname=tap)[0]
+            assert link.get("master") == bridge
+            assert link.get("mtu") == 1400
+    # Idempotent, as the library.
+    assert main(["plug", "-q", "--instance-uuid", INSTANCE, str(path)]) == 0
+    assert main(["unplug", "--instance-uuid", INSTANCE, str(path)]) == 0
+    assert "unplugged 2 VIFs" in capsys.readouterr().err
+    with IPRoute() as ipr:
+        assert not {"tap-cli0", "tap-cli1"} & names(ipr)
