@@ -116,6 +116,13 @@ class VersionedObject(
     #: :meth:`obj_make_compatible` removes them from older targets.
     VERSION_STEPS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
+    #: Fields os-vif 5.x removes from an older target only through
+    #: :attr:`obj_relationships`, which a version manifest bypasses: given a
+    #: manifest, it keeps them.  We do the same, so that our primitives are
+    #: byte for byte os-vif 5.x's; readers of any version ignore fields their
+    #: version does not have.
+    KEPT_WITH_MANIFEST: ClassVar[tuple[str, ...]] = ()
+
     def obj_make_compatible(
         self, primitive: dict[str, Any], target_version: str
     ) -> None:
@@ -123,10 +130,19 @@ class VersionedObject(
 
         Nested objects are backported first, following the version
         manifest when one is given and :attr:`obj_relationships` otherwise;
-        then the fields that ``target_version`` does not have are removed.
+        then the fields that ``target_version`` does not have are removed
+        (but for :attr:`KEPT_WITH_MANIFEST` under a manifest).
         """
         super().obj_make_compatible(primitive, target_version)
+        kept = {}
+        if getattr(self, "_obj_version_manifest", None) is not None:
+            kept = {
+                name: primitive[name]
+                for name in self.KEPT_WITH_MANIFEST
+                if name in primitive
+            }
         drop_fields_newer_than(primitive, target_version, self.VERSION_STEPS)
+        primitive.update(kept)
 
     @classmethod
     def _obj_from_primitive(

@@ -117,6 +117,7 @@ class VIFPortProfileBase(osv_base.VersionedObject):
         datapath_offload: DatapathOffloadBase | None
 
     obj_relationships = {"datapath_offload": [("1.1", "1.0")]}
+    KEPT_WITH_MANIFEST = ("datapath_offload",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
