@@ -14,6 +14,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from oslo_config import cfg
@@ -75,6 +76,12 @@ def _load_config(files: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``os-vif`` command; return its exit code."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if "--debug" not in words:
+        # oslo.versionedobjects imports oslo.messaging, which imports
+        # eventlet, whose deprecation notice (eight lines, not ours) would
+        # otherwise precede every answer and break "errors are one line".
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
