@@ -8,9 +8,9 @@ an index -- on a plain rtnetlink socket and decodes only the attributes it
 needs, in tens of microseconds.  It never changes anything: writes go
 through the privsep daemon (:mod:`os_vif.internal.host_ops`).
 
-Sockets belong to the network namespace they were opened in, so one is
-kept per namespace of the calling thread (tests move threads between
-namespaces).
+Sockets belong to the network namespace they were opened in; the socket
+is kept for the calling thread's namespace and replaced when a thread asks
+from another one (tests move threads between namespaces).
 """
 
 from __future__ import annotations
@@ -77,6 +77,12 @@ def _socket() -> socket.socket:
     key = os.stat("/proc/thread-self/ns/net").st_ino
     sock = _SOCKETS.get(key)
     if sock is None:
+        # An open socket keeps its namespace alive (with its devices), so
+        # only the namespace in use keeps one: a thread that comes back
+        # from a namespace the tests deleted releases it here.
+        for stale in _SOCKETS.values():
+            stale.close()
+        _SOCKETS.clear()
         sock = socket.socket(
             socket.AF_NETLINK,
             socket.SOCK_RAW | socket.SOCK_CLOEXEC,

@@ -1,0 +1,53 @@
+"""linkstate reads what pyroute2 reads, in the calling thread's namespace."""
+
+from __future__ import annotations
+
+import pytest
+from pyroute2 import IPRoute
+
+from os_vif import exception
+from os_vif.internal import linkstate, netdev
+
+pytestmark = pytest.mark.functional
+
+
+def test_same_answers_as_pyroute2(netns) -> None:
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="br-ls", kind="bridge")
+        ipr.link("add", ifname="ve-ls0", kind="veth", peer="ve-ls1")
+        bridge = ipr.link_lookup(ifname="br-ls")[0]
+        ipr.link(
+            "set",
+            index=ipr.link_lookup(ifname="ve-ls0")[0],
+            master=bridge,
+            mtu=1400,
+            address="fa:16:3e:aa:bb:cc",
+            ifalias="os-vif",
+            state="up",
+        )
+        ipr.link("add", ifname="tap-ls", kind="tuntap", mode="tap")
+    for name in ("lo", "br-ls", "ve-ls0", "ve-ls1", "tap-ls"):
+        assert linkstate.get_device(name) == netdev.get_device(name)
+    device = linkstate.get_device("ve-ls0")
+    assert device is not None
+    assert (device.kind, device.master, device.mtu, device.up) == (
+        "veth",
+        "br-ls",
+        1400,
+        True,
+    )
+    assert device.mac == "fa:16:3e:aa:bb:cc" and device.made_by_os_vif
+
+
+def test_absent_device_and_bad_name(netns) -> None:
+    assert linkstate.get_device("no-such-dev") is None
+    assert not linkstate.device_exists("no-such-dev")
+    assert linkstate.device_exists("lo")
+    with pytest.raises(exception.InvalidArgument):
+        linkstate.get_device("x" * 16)
+
+
+def test_reads_follow_the_thread_into_a_namespace(netns) -> None:
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="only-here", kind="bridge")
+    assert linkstate.device_exists("only-here")
