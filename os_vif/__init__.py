@@ -87,6 +87,27 @@ def _check_arguments(vif: Any, instance_info: Any) -> None:
         )
 
 
+def _run_plugin(
+    action: str,
+    vif: vif_objects.VIFBase,
+    instance_info: instance_info_objects.InstanceInfo,
+    failure: type[exception.ExceptionBase],
+) -> None:
+    """Call the plugin's ``action`` ("plug"/"unplug"), wrapping its errors."""
+    _check_arguments(vif, instance_info)
+    plugin = _plugin_for(vif)
+    LOG.debug("%s of VIF %s", action, vif)
+    try:
+        getattr(plugin, action)(vif, instance_info)
+    except failure:
+        LOG.error("Failed to %s VIF %s", action, vif.id)
+        raise
+    except Exception as err:
+        LOG.error("Failed to %s VIF %s: %s", action, vif.id, err)
+        raise failure(vif=vif, err=err) from err
+    LOG.info("%s of VIF %s done by plugin %s", action, vif.id, vif.plugin)
+
+
 def plug(
     vif: vif_objects.VIFBase,
     instance_info: instance_info_objects.InstanceInfo,
@@ -97,18 +118,7 @@ def plug(
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises PlugException: the plugin failed; ``err`` holds its error.
     """
-    _check_arguments(vif, instance_info)
-    plugin = _plugin_for(vif)
-    LOG.debug("Plugging VIF %s", vif)
-    try:
-        plugin.plug(vif, instance_info)
-    except exception.PlugException:
-        LOG.error("Failed to plug VIF %s", vif.id)
-        raise
-    except Exception as err:
-        LOG.error("Failed to plug VIF %s: %s", vif.id, err)
-        raise exception.PlugException(vif=vif, err=err) from err
-    LOG.info("Plugged VIF %s with plugin %s", vif.id, vif.plugin)
+    _run_plugin("plug", vif, instance_info, exception.PlugException)
 
 
 def unplug(
@@ -123,18 +133,7 @@ def unplug(
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises UnplugException: the plugin failed; ``err`` holds its error.
     """
-    _check_arguments(vif, instance_info)
-    plugin = _plugin_for(vif)
-    LOG.debug("Unplugging VIF %s", vif)
-    try:
-        plugin.unplug(vif, instance_info)
-    except exception.UnplugException:
-        LOG.error("Failed to unplug VIF %s", vif.id)
-        raise
-    except Exception as err:
-        LOG.error("Failed to unplug VIF %s: %s", vif.id, err)
-        raise exception.UnplugException(vif=vif, err=err) from err
-    LOG.info("Unplugged VIF %s with plugin %s", vif.id, vif.plugin)
+    _run_plugin("unplug", vif, instance_info, exception.UnplugException)
 
 
 def host_info(
