@@ -127,10 +127,20 @@ def ensure_tap(
 
 
 def ensure_veth(
-    name: str, peer: str, *, mtu: int | None = None, up: bool | None = True
+    name: str,
+    peer: str,
+    *,
+    mtu: int | None = None,
+    up: bool | None = True,
+    master: str | None = None,
 ) -> Step:
-    """The veth pair ``name``/``peer`` exists; both ends get mtu/state."""
-    return _step("ensure_veth", name=name, peer=peer, mtu=mtu, up=up)
+    """The veth pair ``name``/``peer`` exists, ``name`` on ``master``.
+
+    Both ends get the MTU and state.
+    """
+    return _step(
+        "ensure_veth", name=name, peer=peer, mtu=mtu, up=up, master=master
+    )
 
 
 def ensure_macvlan(

@@ -15,15 +15,72 @@ from another one (tests move threads between namespaces).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import socket
 import struct
 import threading
 
-from os_vif.internal import netdev, validation
+from os_vif.internal import validation
 
-__all__ = ["get_device", "device_exists", "close_sockets"]
+__all__ = [
+    "OS_VIF_ALIAS",
+    "DeviceInfo",
+    "Link",
+    "read_link",
+    "decode_link",
+    "get_device",
+    "device_exists",
+    "close_sockets",
+]
+
+#: The interface alias (``ip link show`` prints it) of devices os_vif made.
+OS_VIF_ALIAS = "os-vif"
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceInfo:
+    """What the kernel says about one network device."""
+
+    name: str
+    index: int
+    #: The link kind (``bridge``, ``tun``, ``veth``...), None for hardware.
+    kind: str | None
+    mtu: int
+    mac: str | None
+    #: Administratively up (IFF_UP).
+    up: bool
+    #: Name of the master device (the bridge it is attached to), if any.
+    master: str | None
+    #: The interface alias; :data:`OS_VIF_ALIAS` if os_vif made the device.
+    alias: str | None
+
+    @property
+    def made_by_os_vif(self) -> bool:
+        """Tell whether os_vif created this device."""
+        return self.alias == OS_VIF_ALIAS
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """One device as a single netlink answer gives it (no name lookups).
+
+    What the privileged operations compare against before they change a
+    device: the master is its index, as netlink sets it.
+    """
+
+    name: str
+    index: int
+    kind: str | None
+    mtu: int
+    mac: str | None
+    up: bool
+    #: Index of the master device, 0 when it has none.
+    master_index: int
+    alias: str | None
+    #: The 802.1Q id of a ``vlan`` device, else None.
+    vlan_id: int | None
 
 _RTM_NEWLINK = 16
 _RTM_GETLINK = 18
@@ -38,6 +95,8 @@ _IFLA_LINKINFO = 18
 _IFLA_IFALIAS = 20
 _IFLA_EXT_MASK = 29
 _IFLA_INFO_KIND = 1
+_IFLA_INFO_DATA = 2
+_IFLA_VLAN_ID = 1
 # Leave the counters out of the answer: they are most of its size.
 _RTEXT_FILTER_SKIP_STATS = 1 << 3
 
@@ -93,8 +152,8 @@ def _socket() -> socket.socket:
     return sock
 
 
-def _request(name: str | None, index: int = 0) -> dict[int, bytes] | None:
-    """Return the attributes of one link (plus index/flags), or None."""
+def _request(name: str | None, index: int = 0) -> bytes | None:
+    """Return the kernel's RTM_NEWLINK answer for one link, or None."""
     payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
     if name is not None:
         payload += _attr(_IFLA_IFNAME, name.encode() + b"\0")
@@ -115,7 +174,7 @@ def _request(name: str | None, index: int = 0) -> dict[int, bytes] | None:
         sock.send(header + payload)
         while True:
             data = sock.recv(65536)
-            length, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(data, 0)
+            _, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(data, 0)
             if got_seq == seq:
                 break
     if kind == _NLMSG_ERROR:
@@ -125,47 +184,73 @@ def _request(name: str | None, index: int = 0) -> dict[int, bytes] | None:
         raise OSError(-code, os.strerror(-code))
     if kind != _RTM_NEWLINK:
         raise OSError(errno.EPROTO, "unexpected netlink message %d" % kind)
-    _, _, link_index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSGHDR.size)
-    start = _NLMSGHDR.size + _IFINFOMSG.size
-    found = _attrs(data, start, length)
-    found[-1] = struct.pack("=iI", link_index, flags)
-    return found
+    return data
 
 
-def get_device(name: str) -> netdev.DeviceInfo | None:
-    """Return what the kernel says about device ``name``, or None."""
-    validation.interface_name(name)
-    found = _request(name)
-    if found is None:
-        return None
-    index, flags = struct.unpack("=iI", found[-1])
-    kind = None
+def _u32(value: bytes | None) -> int:
+    return struct.unpack("=I", value[:4])[0] if value else 0
+
+
+def decode_link(data: bytes) -> Link:
+    """Decode one RTM_NEWLINK message (header included) into a Link."""
+    length = _NLMSGHDR.unpack_from(data, 0)[0]
+    _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSGHDR.size)
+    found = _attrs(data, _NLMSGHDR.size + _IFINFOMSG.size, length)
+    kind = vlan_id = None
     if _IFLA_LINKINFO in found:
         info = found[_IFLA_LINKINFO]
-        kind = _string(_attrs(info, 0, len(info)).get(_IFLA_INFO_KIND))
+        parts = _attrs(info, 0, len(info))
+        kind = _string(parts.get(_IFLA_INFO_KIND))
+        info_data = parts.get(_IFLA_INFO_DATA)
+        if kind == "vlan" and info_data is not None:
+            vlan = _attrs(info_data, 0, len(info_data)).get(_IFLA_VLAN_ID)
+            if vlan is not None:
+                (vlan_id,) = struct.unpack("=H", vlan[:2])
     mac = None
     if _IFLA_ADDRESS in found and len(found[_IFLA_ADDRESS]) == 6:
         mac = ":".join("%02x" % b for b in found[_IFLA_ADDRESS])
-    master = None
-    if _IFLA_MASTER in found:
-        (master_index,) = struct.unpack("=I", found[_IFLA_MASTER][:4])
-        master_attrs = _request(None, master_index)
-        if master_attrs is not None:
-            master = _string(master_attrs.get(_IFLA_IFNAME))
-    mtu = (
-        struct.unpack("=I", found[_IFLA_MTU][:4])[0]
-        if (_IFLA_MTU in found)
-        else 0
-    )
-    return netdev.DeviceInfo(
-        name=name,
+    return Link(
+        name=_string(found.get(_IFLA_IFNAME)) or "",
         index=index,
         kind=kind,
-        mtu=mtu,
+        mtu=_u32(found.get(_IFLA_MTU)),
         mac=mac,
         up=bool(flags & _IFF_UP),
-        master=master,
+        master_index=_u32(found.get(_IFLA_MASTER)),
         alias=_string(found.get(_IFLA_IFALIAS)),
+        vlan_id=vlan_id,
+    )
+
+
+def read_link(name: str | None = None, index: int = 0) -> Link | None:
+    """Return the device called ``name`` (or numbered ``index``), or None.
+
+    The name must have been validated by the caller: this is the hot path
+    of the privileged operations, which validate their arguments first.
+    """
+    data = _request(name, index)
+    return None if data is None else decode_link(data)
+
+
+def get_device(name: str) -> DeviceInfo | None:
+    """Return what the kernel says about device ``name``, or None."""
+    validation.interface_name(name)
+    link = read_link(name)
+    if link is None:
+        return None
+    master = None
+    if link.master_index:
+        master_link = read_link(index=link.master_index)
+        master = None if master_link is None else master_link.name
+    return DeviceInfo(
+        name=link.name,
+        index=link.index,
+        kind=link.kind,
+        mtu=link.mtu,
+        mac=link.mac,
+        up=link.up,
+        master=master,
+        alias=link.alias,
     )
 
 

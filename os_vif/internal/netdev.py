@@ -35,7 +35,6 @@ os_vif made.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import os
@@ -49,7 +48,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl.ifinfmsg import tuntap as _tuntap
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import linkstate, validation
 from os_vif.internal.operations import Transaction, Validator, operation
 
 __all__ = [
@@ -65,7 +64,10 @@ __all__ = [
 ]
 
 #: The interface alias (``ip link show`` prints it) of devices os_vif made.
-OS_VIF_ALIAS = "os-vif"
+OS_VIF_ALIAS = linkstate.OS_VIF_ALIAS
+DeviceInfo = linkstate.DeviceInfo
+get_device = linkstate.get_device
+device_exists = linkstate.device_exists
 
 #: Per-device sysctls a plan may set: (family, key) -> allowed values.
 SYSCTLS: dict[tuple[str, str], tuple[int, ...]] = {
@@ -82,29 +84,6 @@ _IFF_NO_PI = 0x1000
 _TUN_DEVICE = "/dev/net/tun"
 
 _MACVLAN_MODES = ("private", "vepa", "bridge", "passthru", "source")
-
-
-@dataclasses.dataclass(frozen=True)
-class DeviceInfo:
-    """What the kernel says about one network device."""
-
-    name: str
-    index: int
-    #: The link kind (``bridge``, ``tun``, ``veth``...), None for hardware.
-    kind: str | None
-    mtu: int
-    mac: str | None
-    #: Administratively up (IFF_UP).
-    up: bool
-    #: Name of the master device (the bridge it is attached to), if any.
-    master: str | None
-    #: The interface alias; :data:`OS_VIF_ALIAS` if os_vif made the device.
-    alias: str | None
-
-    @property
-    def made_by_os_vif(self) -> bool:
-        """Tell whether os_vif created this device."""
-        return self.alias == OS_VIF_ALIAS
 
 
 # One netlink socket per network namespace, per process.  Opening one costs
@@ -142,54 +121,6 @@ def close_sockets() -> None:
                 ipr.close()
 
 
-def _get_link(ipr: IPRoute, name: str) -> Any:
-    try:
-        return ipr.link("get", ifname=name)[0]
-    except NetlinkError as err:
-        if err.code == errno.ENODEV:
-            return None
-        raise
-
-
-def _name_of(ipr: IPRoute, index: int | None) -> str | None:
-    if not index:
-        return None
-    try:
-        return str(ipr.link("get", index=index)[0].get("ifname"))
-    except NetlinkError as err:
-        if err.code == errno.ENODEV:
-            return None
-        raise
-
-
-def _info(ipr: IPRoute, link: Any) -> DeviceInfo:
-    return DeviceInfo(
-        name=link.get("ifname"),
-        index=link["index"],
-        kind=link.get(("linkinfo", "kind")),
-        mtu=link.get("mtu"),
-        mac=link.get("address"),
-        up=bool(link["flags"] & _IFF_UP),
-        master=_name_of(ipr, link.get("master")),
-        alias=link.get("ifalias"),
-    )
-
-
-def get_device(name: str) -> DeviceInfo | None:
-    """Return what the kernel says about device ``name``, or None."""
-    validation.interface_name(name)
-    with netlink() as ipr:
-        link = _get_link(ipr, name)
-        return None if link is None else _info(ipr, link)
-
-
-def device_exists(name: str) -> bool:
-    """Tell whether the device ``name`` exists in this namespace."""
-    validation.interface_name(name)
-    with netlink() as ipr:
-        return _get_link(ipr, name) is not None
-
-
 def bridge_ports(name: str) -> list[str]:
     """Return the names of the devices attached to the bridge ``name``."""
     validation.interface_name(name)
@@ -198,13 +129,13 @@ def bridge_ports(name: str) -> list[str]:
 
 
 def _port_names(ipr: IPRoute, bridge: str) -> list[str]:
-    link = _get_link(ipr, bridge)
+    link = linkstate.read_link(bridge)
     if link is None:
         return []
     return sorted(
         port.get("ifname")
-        for port in ipr.link("dump", master=link["index"])
-        if port.get("master") == link["index"]
+        for port in ipr.link("dump", master=link.index)
+        if port.get("master") == link.index
     )
 
 
@@ -227,8 +158,8 @@ def read_sysctl(name: str, family: str, key: str) -> int | None:
 # --- privileged side -------------------------------------------------------
 
 
-def _require_link(ipr: IPRoute, name: str) -> Any:
-    link = _get_link(ipr, name)
+def _require_link(name: str) -> linkstate.Link:
+    link = linkstate.read_link(name)
     if link is None:
         raise exception.NetworkInterfaceNotFound(interface=name)
     return link
@@ -262,7 +193,7 @@ def _write_sysctl(
 def _set_link(
     tx: Transaction,
     ipr: IPRoute,
-    link: Any,
+    link: linkstate.Link,
     mtu: int | None = None,
     mac: str | None = None,
     up: bool | None = None,
@@ -277,26 +208,25 @@ def _set_link(
     """
     changes: dict[str, Any] = {}
     previous: dict[str, Any] = {}
-    if alias is not None and link.get("ifalias") != alias:
+    if alias is not None and link.alias != alias:
         changes["ifalias"] = alias
-    if mtu is not None and link.get("mtu") != mtu:
-        changes["mtu"], previous["mtu"] = mtu, link.get("mtu")
-    if mac is not None and link.get("address") != mac:
-        changes["address"], previous["address"] = mac, link.get("address")
-    is_up = bool(link["flags"] & _IFF_UP)
-    if up is not None and is_up != up:
+    if mtu is not None and link.mtu != mtu:
+        changes["mtu"], previous["mtu"] = mtu, link.mtu
+    if mac is not None and link.mac != mac:
+        changes["address"], previous["address"] = mac, link.mac
+    if up is not None and link.up != up:
         changes["state"] = "up" if up else "down"
-        previous["state"] = "up" if is_up else "down"
-    current_master = link.get("master") or 0
+        previous["state"] = "up" if link.up else "down"
+    current_master = link.master_index
     if master is not None:
-        wanted = _require_link(ipr, master)["index"]
+        wanted = _require_link(master).index
         if current_master != wanted:
             changes["master"], previous["master"] = wanted, current_master
     elif nomaster and current_master:
         changes["master"], previous["master"] = 0, current_master
     if not changes:
         return False
-    index = link["index"]
+    index = link.index
     ipr.link("set", index=index, **changes)
 
     def restore() -> None:
@@ -304,7 +234,7 @@ def _set_link(
 
     if previous:
         tx.on_undo(
-            "set %s on %s" % (sorted(previous), link.get("ifname")), restore
+            "set %s on %s" % (sorted(previous), link.name), restore
         )
     return True
 
@@ -317,10 +247,10 @@ def _delete_index(ipr: IPRoute, index: int) -> None:
             raise
 
 
-def _created(tx: Transaction, ipr: IPRoute, name: str) -> Any:
-    """Record that ``name`` was just made: mark it, undo = delete it."""
-    link = _require_link(ipr, name)
-    index = link["index"]
+def _created(tx: Transaction, ipr: IPRoute, name: str) -> linkstate.Link:
+    """Record that ``name`` was just made: undo = delete it."""
+    link = _require_link(name)
+    index = link.index
     tx.on_undo("create %s" % name, lambda: _delete_index(ipr, index))
     # The kernel ignores an alias in the creating request: the caller's
     # _set_link(..., alias=OS_VIF_ALIAS) marks the device in the request
@@ -329,12 +259,12 @@ def _created(tx: Transaction, ipr: IPRoute, name: str) -> Any:
     return link
 
 
-def _check_kind(link: Any, name: str, kinds: tuple[str, ...]) -> None:
-    kind = link.get(("linkinfo", "kind"))
+def _check_kind(link: linkstate.Link, kinds: tuple[str, ...]) -> None:
+    kind = link.kind
     if kind not in kinds:
         raise exception.HostOperationFailed(
             operation="create %s" % kinds[0],
-            device=name,
+            device=link.name,
             err="a device of kind %s already has this name" % (kind or "hw"),
         )
 
@@ -372,7 +302,7 @@ def ensure_bridge(
     the operator's, with loops to prevent.
     """
     with netlink() as ipr:
-        link = _get_link(ipr, name)
+        link = linkstate.read_link(name)
         changed = False
         if link is None:
             ipr.link(
@@ -381,13 +311,12 @@ def ensure_bridge(
                 kind="bridge",
                 br_stp_state=0,
                 br_forward_delay=0,
-                ifalias=OS_VIF_ALIAS,
                 **({} if mtu is None else {"mtu": mtu}),
             )
             link = _created(tx, ipr, name)
             changed = True
         else:
-            _check_kind(link, name, ("bridge",))
+            _check_kind(link, ("bridge",))
         alias = OS_VIF_ALIAS if changed else None
         # IPv6 off before the bridge comes up: no link-local address and
         # no router solicitation ever leave it.
@@ -431,14 +360,14 @@ def ensure_tap(
 ) -> bool:
     """Make the persistent tap ``name`` exist, attached to ``master``."""
     with netlink() as ipr:
-        link = _get_link(ipr, name)
+        link = linkstate.read_link(name)
         changed = False
         if link is None:
             _tap_ioctl(name, multiqueue)
             link = _created(tx, ipr, name)
             changed = True
         else:
-            _check_kind(link, name, ("tun",))
+            _check_kind(link, ("tun",))
         return (
             _set_link(
                 tx,
@@ -461,6 +390,7 @@ def ensure_tap(
         "peer": validation.interface_name,
         "mtu": validation.optional_mtu,
         "up": validation.optional_boolean,
+        "master": validation.optional_interface_name,
     },
     required=("name", "peer"),
 )
@@ -470,46 +400,59 @@ def ensure_veth(
     peer: str,
     mtu: int | None = None,
     up: bool | None = True,
+    master: str | None = None,
 ) -> bool:
     """Make the veth pair ``name``/``peer`` exist, both ends alike.
 
-    If only one end exists it is a leftover of an interrupted plug: it is
-    deleted and the pair made again.
+    ``master`` is the bridge the ``name`` end joins (the peer stays free
+    for the caller to attach elsewhere).  If only one end exists it is a
+    leftover of an interrupted plug: it is deleted and the pair made again.
     """
     if name == peer:
         raise exception.InvalidArgument(
             field="ensure_veth.peer", value=peer, reason="equals name"
         )
+    if master is not None and master in (name, peer):
+        raise exception.InvalidArgument(
+            field="ensure_veth.master", value=master, reason="is a veth end"
+        )
     with netlink() as ipr:
-        link, peer_link = _get_link(ipr, name), _get_link(ipr, peer)
-        changed = False
-        if link is not None and peer_link is not None:
-            _check_kind(link, name, ("veth",))
-            _check_kind(peer_link, peer, ("veth",))
+        link, peer_link = linkstate.read_link(name), linkstate.read_link(peer)
+        created = link is None or peer_link is None
+        if not created:
+            assert link is not None and peer_link is not None
+            _check_kind(link, ("veth",))
+            _check_kind(peer_link, ("veth",))
         else:
             for stale in (link, peer_link):
                 if stale is not None:
-                    _check_kind(stale, stale.get("ifname"), ("veth",))
-                    _delete_index(ipr, stale["index"])
-            # MTU, alias and (for this end) state in the creating request:
-            # fewer requests, and no moment with the wrong MTU.
+                    _check_kind(stale, ("veth",))
+                    _delete_index(ipr, stale.index)
+            # MTU, state and master of this end in the creating request:
+            # each request is a round trip and wakes every netlink listener
+            # (ovs-vswitchd among them), and the pair never has the wrong
+            # MTU.
             size = {} if mtu is None else {"mtu": mtu}
+            extra: dict[str, Any] = dict(size)
+            if up:
+                extra["state"] = "up"
+            if master is not None:
+                extra["master"] = _require_link(master).index
             ipr.link(
                 "add",
                 ifname=name,
                 kind="veth",
-                ifalias=OS_VIF_ALIAS,
-                peer={"ifname": peer, "ifalias": OS_VIF_ALIAS, **size},
-                **size,
-                **({"state": "up"} if up else {}),
+                peer={"ifname": peer, **size},
+                **extra,
             )
             link = _created(tx, ipr, name)
-            peer_link = _require_link(ipr, peer)
-            changed = True
-        alias = OS_VIF_ALIAS if changed else None
-        changed |= _set_link(tx, ipr, link, mtu=mtu, up=up, alias=alias)
+            peer_link = _require_link(peer)
+        alias = OS_VIF_ALIAS if created else None
+        changed = _set_link(
+            tx, ipr, link, mtu=mtu, up=up, master=master, alias=alias
+        )
         changed |= _set_link(tx, ipr, peer_link, mtu=mtu, up=up, alias=alias)
-        return changed
+        return created or changed
 
 
 def _macvlan_mode(value: Any, field: str) -> str:
@@ -542,21 +485,21 @@ def ensure_macvlan(
     """Make a macvlan (or macvtap) ``name`` on the lower device ``link``."""
     kind = "macvtap" if macvtap else "macvlan"
     with netlink() as ipr:
-        device = _get_link(ipr, name)
+        device = linkstate.read_link(name)
         changed = False
         if device is None:
-            lower = _require_link(ipr, link)
+            lower = _require_link(link)
             ipr.link(
                 "add",
                 ifname=name,
                 kind=kind,
-                link=lower["index"],
+                link=lower.index,
                 **{kind + "_mode": mode},
             )
             device = _created(tx, ipr, name)
             changed = True
         else:
-            _check_kind(device, name, (kind,))
+            _check_kind(device, (kind,))
         return (
             _set_link(
                 tx,
@@ -594,23 +537,22 @@ def ensure_vlan(
 ) -> bool:
     """Make the 802.1Q device ``name`` for ``vlan`` on ``link``."""
     with netlink() as ipr:
-        device = _get_link(ipr, name)
+        device = linkstate.read_link(name)
         changed = False
         if device is None:
-            lower = _require_link(ipr, link)
+            lower = _require_link(link)
             ipr.link(
                 "add",
                 ifname=name,
                 kind="vlan",
-                link=lower["index"],
+                link=lower.index,
                 vlan_id=vlan,
             )
             device = _created(tx, ipr, name)
             changed = True
         else:
-            _check_kind(device, name, ("vlan",))
-            data = device.get(("linkinfo", "data"))
-            existing = data.get("IFLA_VLAN_ID") if data is not None else None
+            _check_kind(device, ("vlan",))
+            existing = device.vlan_id
             if existing is not None and existing != vlan:
                 raise exception.HostOperationFailed(
                     operation="create vlan",
@@ -650,7 +592,7 @@ def set_link(
 ) -> bool:
     """Set the MTU, MAC, admin state or master of an existing device."""
     with netlink() as ipr:
-        link = _require_link(ipr, name)
+        link = _require_link(name)
         return _set_link(
             tx,
             ipr,
@@ -697,8 +639,7 @@ def set_sysctl(
             value=value,
             reason="net.%s.conf.*.%s may not be set to that" % (family, key),
         )
-    with netlink() as ipr:
-        _require_link(ipr, name)
+    _require_link(name)
     return _write_sysctl(tx, name, family, key, value)
 
 
@@ -709,10 +650,10 @@ def delete_device(tx: Transaction, name: str) -> bool:
     Deletion cannot be undone, so plans delete last.
     """
     with netlink() as ipr:
-        link = _get_link(ipr, name)
+        link = linkstate.read_link(name)
         if link is None:
             return False
-        _delete_index(ipr, link["index"])
+        _delete_index(ipr, link.index)
         return True
 
 
@@ -742,19 +683,19 @@ def remove_bridge_if_unused(
     released by the bridge's deletion.
     """
     with netlink() as ipr:
-        link = _get_link(ipr, name)
-        if link is None or link.get("ifalias") != OS_VIF_ALIAS:
+        link = linkstate.read_link(name)
+        if link is None or link.alias != OS_VIF_ALIAS:
             return False
-        if link.get(("linkinfo", "kind")) != "bridge":
+        if link.kind != "bridge":
             return False
         ports = _port_names(ipr, name)
         if set(ports) - set(uplinks):
             return False
-        _delete_index(ipr, link["index"])
+        _delete_index(ipr, link.index)
         for port in ports:
-            device = _get_link(ipr, port)
-            if device is not None and device.get("ifalias") == OS_VIF_ALIAS:
-                _delete_index(ipr, device["index"])
+            device = linkstate.read_link(port)
+            if device is not None and device.alias == OS_VIF_ALIAS:
+                _delete_index(ipr, device.index)
         return True
 
 
@@ -778,12 +719,12 @@ def move_to_netns(tx: Transaction, name: str, netns: str) -> bool:
     here; plans move last.
     """
     with netlink() as ipr:
-        link = _get_link(ipr, name)
+        link = linkstate.read_link(name)
         if link is None:
             return False
         fd = os.open(_netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            ipr.link("set", index=link["index"], net_ns_fd=fd)
+            ipr.link("set", index=link.index, net_ns_fd=fd)
         finally:
             os.close(fd)
         return True
@@ -850,8 +791,8 @@ def set_vf(
     if len(spec) == 1:
         return False
     with netlink() as ipr:
-        link = _require_link(ipr, name)
-        index = link["index"]
+        link = _require_link(name)
+        index = link.index
         current = _vf_settings(ipr, index, vf)
         if current is not None:
             spec = {

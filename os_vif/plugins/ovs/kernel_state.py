@@ -51,13 +51,16 @@ def _tap(arguments: dict[str, Any]) -> bool:
 
 
 def _veth(arguments: dict[str, Any]) -> bool:
-    link = {k: v for k, v in arguments.items() if k in ("mtu", "up")}
-    return all(
-        _kind(device, "veth") and _link_matches(device, link)
-        for device in (
-            linkstate.get_device(arguments["name"]),
-            linkstate.get_device(arguments["peer"]),
-        )
+    both = {k: v for k, v in arguments.items() if k in ("mtu", "up")}
+    name, peer = (
+        linkstate.get_device(arguments["name"]),
+        linkstate.get_device(arguments["peer"]),
+    )
+    return (
+        _kind(name, "veth")
+        and _kind(peer, "veth")
+        and _link_matches(name, dict(both, **arguments))
+        and _link_matches(peer, both)
     )
 
 

@@ -236,8 +236,7 @@ def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> PlugPlan:
             # the guest's tap and Open vSwitch and must not answer itself.
             host_ops.ensure_bridge(qbr, mtu=mtu, up=True, disable_ipv6=True),
             host_ops.set_sysctl(qbr, "ipv4", "arp_ignore", 1),
-            host_ops.ensure_veth(qvb, qvo, mtu=mtu, up=True),
-            host_ops.set_link(qvb, master=qbr),
+            host_ops.ensure_veth(qvb, qvo, mtu=mtu, up=True, master=qbr),
         ],
         # Deleting qvb deletes its peer qvo too.
         created=[qvb, qbr],

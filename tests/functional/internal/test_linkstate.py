@@ -6,9 +6,26 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal import linkstate, netdev
+from os_vif.internal import linkstate
 
 pytestmark = pytest.mark.functional
+
+
+def _pyroute2_view(ipr: IPRoute, name: str) -> linkstate.DeviceInfo:
+    link = ipr.link("get", ifname=name)[0]
+    master = link.get("master")
+    return linkstate.DeviceInfo(
+        name=link.get("ifname"),
+        index=link["index"],
+        kind=link.get(("linkinfo", "kind")),
+        mtu=link.get("mtu"),
+        mac=link.get("address"),
+        up=bool(link["flags"] & 1),
+        master=(
+            ipr.link("get", index=master)[0].get("ifname") if master else None
+        ),
+        alias=link.get("ifalias"),
+    )
 
 
 def test_same_answers_as_pyroute2(netns) -> None:
@@ -26,8 +43,11 @@ def test_same_answers_as_pyroute2(netns) -> None:
             state="up",
         )
         ipr.link("add", ifname="tap-ls", kind="tuntap", mode="tap")
-    for name in ("lo", "br-ls", "ve-ls0", "ve-ls1", "tap-ls"):
-        assert linkstate.get_device(name) == netdev.get_device(name)
+        for name in ("lo", "br-ls", "ve-ls0", "ve-ls1", "tap-ls"):
+            assert linkstate.get_device(name) == _pyroute2_view(ipr, name)
+            link = linkstate.read_link(name)
+            assert link is not None
+            assert link == linkstate.read_link(index=link.index)
     device = linkstate.get_device("ve-ls0")
     assert device is not None
     assert (device.kind, device.master, device.mtu, device.up) == (
@@ -37,6 +57,26 @@ def test_same_answers_as_pyroute2(netns) -> None:
         True,
     )
     assert device.mac == "fa:16:3e:aa:bb:cc" and device.made_by_os_vif
+    raw = linkstate.read_link("ve-ls0")
+    assert raw is not None and raw.master_index == bridge
+    assert raw.vlan_id is None
+
+
+def test_vlan_id_is_read(netns) -> None:
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="br-lo", kind="bridge")
+        try:
+            ipr.link(
+                "add",
+                ifname="br-lo.42",
+                kind="vlan",
+                link=ipr.link_lookup(ifname="br-lo")[0],
+                vlan_id=42,
+            )
+        except Exception as err:  # noqa: BLE001 - the kernel lacks 8021q
+            pytest.skip("this kernel has no 802.1Q: %s" % err)
+    link = linkstate.read_link("br-lo.42")
+    assert link is not None and (link.kind, link.vlan_id) == ("vlan", 42)
 
 
 def test_absent_device_and_bad_name(netns) -> None:

@@ -1,8 +1,10 @@
 """The VLAN device path, on a fake netlink socket.
 
 This kernel has no 802.1Q support, so the functional VLAN test skips; the
-fake stands in for the thinnest layer (the rtnetlink socket) and checks the
-requests made and the idempotency and rollback logic around them.
+fake stands in for the thinnest layer (the rtnetlink socket: pyroute2's
+requests and linkstate's reads) and checks the requests made and the
+idempotency and rollback logic around them.  How linkstate decodes a VLAN
+device's answer is checked against pyroute2's own encoding below.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
-from os_vif.internal import netdev, operations
+from os_vif.internal import linkstate, netdev, operations
 
 
 class FakeLink(dict):
@@ -48,6 +50,24 @@ class FakeIPRoute:
             if link["ifname"] == ifname or link["index"] == index:
                 return link
         raise NetlinkError(errno.ENODEV, "No such device")
+
+    def read_link(self, name=None, index=0):
+        """What linkstate.read_link answers, from the fake's table."""
+        try:
+            link = self._find(ifname=name, index=index or None)
+        except NetlinkError:
+            return None
+        return linkstate.Link(
+            name=link["ifname"],
+            index=link["index"],
+            kind=link["kind"],
+            mtu=link["mtu"],
+            mac=link["address"],
+            up=bool(link["flags"] & 1),
+            master_index=link["master"],
+            alias=link.get("ifalias"),
+            vlan_id=link.get("vlan_id"),
+        )
 
     def link(self, command, **kwargs):
         self.requests.append((command, dict(kwargs)))
@@ -88,6 +108,7 @@ def fake(monkeypatch):
         yield ipr
 
     monkeypatch.setattr(netdev, "netlink", netlink)
+    monkeypatch.setattr(linkstate, "read_link", ipr.read_link)
     return ipr
 
 
@@ -114,7 +135,7 @@ def test_existing_vlan_device_is_left_alone(fake):
     assert operations.execute(
         [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42}]]
     ) == [False]
-    assert [r[0] for r in fake.requests] == ["get"]
+    assert fake.requests == []
 
 
 def test_vlan_device_for_another_vlan_is_an_error(fake):
@@ -157,3 +178,40 @@ def test_unused_bridge_goes_with_the_vlan_device_os_vif_made(fake):
     ) == [True]
     assert "br0" not in fake.links and "vlan42" not in fake.links
     assert "eth1" in fake.links
+
+
+def test_linkstate_decodes_the_vlan_id_pyroute2_encodes():
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    msg = ifinfmsg()
+    msg["index"] = 7
+    msg["flags"] = 1
+    msg["attrs"] = [
+        ("IFLA_IFNAME", "vlan42"),
+        ("IFLA_MTU", 1400),
+        ("IFLA_MASTER", 3),
+        ("IFLA_IFALIAS", "os-vif"),
+        (
+            "IFLA_LINKINFO",
+            {
+                "attrs": [
+                    ("IFLA_INFO_KIND", "vlan"),
+                    ("IFLA_INFO_DATA", {"attrs": [("IFLA_VLAN_ID", 42)]}),
+                ]
+            },
+        ),
+    ]
+    msg["header"]["type"] = 16
+    msg.encode()
+    link = linkstate.decode_link(bytes(msg.data))
+    assert link == linkstate.Link(
+        name="vlan42",
+        index=7,
+        kind="vlan",
+        mtu=1400,
+        mac=None,
+        up=True,
+        master_index=3,
+        alias="os-vif",
+        vlan_id=42,
+    )

@@ -1,8 +1,9 @@
 """The set_vf operation against a PF whose netlink answers are faked.
 
-SR-IOV needs hardware, so the pyroute2 calls are answered here: ``get``
-returns the PF's VF table encoded and decoded as the kernel's message
-would be, ``set`` with ``vf=`` records the exact request.  (The functional
+SR-IOV needs hardware, so the netlink calls are answered here: the PF
+lookup (linkstate) gets the PF's message as pyroute2 encodes it, the
+pyroute2 ``get`` returns the PF's VF table encoded and decoded as the
+kernel's message would be, ``set`` with ``vf=`` records the exact request.  (The functional
 tests run the same operation in the privsep daemon.)
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
-from os_vif.internal import netdev
+from os_vif.internal import linkstate, netdev
 from os_vif.internal.operations import Transaction
 from tests.functional.offload import fake_vf_daemon
 
@@ -29,17 +30,23 @@ class FakePF:
         msg = ifinfmsg()
         msg.update(family=0, ifi_type=1, index=7, flags=1, change=0)
         msg["attrs"] = [("IFLA_IFNAME", "pf0")]
+        msg["header"]["type"] = 16  # RTM_NEWLINK, as the kernel answers
         msg.encode()
+        self.link_bytes = bytes(msg.data)
         self.link_msg = ifinfmsg(msg.data)
         self.link_msg.decode()
+
+    def read_link(
+        self, name: str | None = None, index: int = 0
+    ) -> linkstate.Link | None:
+        if name == "pf0" or index == 7:
+            return linkstate.decode_link(self.link_bytes)
+        return None
 
     def link(self, command: str, **kwarg: Any) -> Any:
         if command == "get" and "ext_mask" in kwarg:
             assert kwarg == {"index": 7, "ext_mask": 1}
             return (fake_vf_daemon._with_vfs(self.link_msg, self.vfs),)
-        if command == "get":
-            assert kwarg == {"ifname": "pf0"}
-            return (self.link_msg,)
         assert command == "set" and set(kwarg) == {"index", "vf"}
         assert kwarg["index"] == 7
         self.sets.append(dict(kwarg["vf"]))
@@ -65,6 +72,7 @@ def pf(monkeypatch: pytest.MonkeyPatch) -> FakePF:
         yield fake
 
     monkeypatch.setattr(netdev, "netlink", netlink)
+    monkeypatch.setattr(linkstate, "read_link", fake.read_link)
     return fake
 
 

@@ -159,8 +159,10 @@ def test_hybrid():
             "set_sysctl",
             {"name": qbr, "family": "ipv4", "key": "arp_ignore", "value": 1},
         ),
-        ("ensure_veth", {"name": qvb, "peer": qvo, "mtu": 1450, "up": True}),
-        ("set_link", {"name": qvb, "master": qbr, "nomaster": False}),
+        (
+            "ensure_veth",
+            {"name": qvb, "peer": qvo, "mtu": 1450, "up": True, "master": qbr},
+        ),
     ]
     assert wanted.created == [qvb, qbr]
     assert [p.name for p in wanted.ports] == [qvo]
