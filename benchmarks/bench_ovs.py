@@ -9,12 +9,14 @@ throwaway network namespace; for each N and each VIF type --
 
 * **os_vif**: this project's ``ovs`` plugin through ``os_vif.plug`` /
   ``os_vif.unplug`` (privsep daemon, validation, the IDL cache check);
-* **floor**: the same kernel changes with pyroute2 in this process (no
-  privsep, no validation, no reads) and the same OVSDB changes in one
-  ovsdbapp transaction per port; its "re-plug" does it all again;
+* **floor**: the same kernel changes with pyroute2 (no privsep, no
+  validation, no reads) and the same OVSDB changes in one ovsdbapp
+  transaction per port; its "re-plug" does it all again;
 * **5.3.0**: os-vif 5.3.0 from PyPI, in its own venv (``--oracle-venv``,
-  created with pip if missing), in a subprocess inside the same
-  namespace, against the same switch, with its privsep daemon.
+  created with pip if missing), with its privsep daemon.
+
+Each runs in a process of its own inside the namespace, against the same
+switch, after a warm-up plug (daemon started, OVSDB connected).
 
 With ``--repeat R`` each cell is the median of R interleaved rounds (the
 machine may be busy with other work).  The table gives milliseconds per
@@ -240,8 +242,11 @@ def timed(func: Callable[[int], None], count: int) -> float:
     return time.perf_counter() - start
 
 
-def run_os_vif(kind: str, count: int) -> dict[str, float]:
+def run_os_vif(kind: str, count: int, connection: str) -> dict[str, float]:
+    os_vif.initialize()
+    cfg.CONF.set_override("ovsdb_connection", connection, "os_vif_ovs")
     vifs = [make_vif(kind, n) for n in range(count)]
+    # Warm up: privsep daemon and OVSDB connection, outside the timing.
     warm = make_vif(kind, 9999)
     os_vif.plug(warm, INSTANCE)
     os_vif.unplug(warm, INSTANCE)
@@ -252,14 +257,52 @@ def run_os_vif(kind: str, count: int) -> dict[str, float]:
     }
 
 
-def run_floor(floor: Floor, kind: str, count: int) -> dict[str, float]:
+def run_floor(kind: str, count: int, connection: str) -> dict[str, float]:
+    floor = Floor(connection)
     floor.plug(kind, 9999)
     floor.unplug(kind, 9999)
-    return {
+    result = {
         "plug": timed(lambda n: floor.plug(kind, n), count),
         "replug": timed(lambda n: floor.plug(kind, n), count),
         "unplug": timed(lambda n: floor.unplug(kind, n), count),
     }
+    floor.close()
+    return result
+
+
+WORKERS = {"os_vif": run_os_vif, "floor": run_floor}
+
+
+def run_worker(
+    impl: str, server: ovs_server.OvsServer, kind: str, count: int
+) -> dict[str, float]:
+    """Run one implementation in a process of its own, in the namespace.
+
+    Each implementation gets a fresh process with only its own OVSDB
+    client: an idle IDL connection left in the same process would parse
+    every update ovs-vswitchd writes while the other one is timed.
+    """
+    assert server.netns is not None
+    out = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            server.netns,
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            impl,
+            kind,
+            str(count),
+            server.connection,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def ensure_oracle_venv(venv: str) -> str:
@@ -365,7 +408,15 @@ def main() -> None:
         "--repeat", type=int, default=1, help="rounds; the median is shown"
     )
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument(
+        "--worker", nargs=4, metavar=("IMPL", "KIND", "N", "OVSDB"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args()
+    if args.worker:
+        impl, kind, count, connection = args.worker
+        print(json.dumps(WORKERS[impl](kind, int(count), connection)))
+        return
     reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
     if reason:
         sys.exit("cannot run: " + reason)
@@ -378,14 +429,9 @@ def main() -> None:
             )
             server.start()
             try:
-                os_vif.initialize()
-                cfg.CONF.set_override(
-                    "ovsdb_connection", server.connection, "os_vif_ovs"
-                )
-                floor = Floor(server.connection)
                 runners = {
-                    "floor": lambda k, c: run_floor(floor, k, c),
-                    "os_vif": run_os_vif,
+                    "floor": lambda k, c: run_worker("floor", server, k, c),
+                    "os_vif": lambda k, c: run_worker("os_vif", server, k, c),
                     "5.3.0": lambda k, c: run_oracle(
                         oracle_python,
                         args.oracle_venv,
@@ -395,18 +441,21 @@ def main() -> None:
                         workdir,
                     ),
                 }
+                order = list(runners)
                 for kind in KINDS:
                     for count in args.n:
                         rounds: dict[str, list[dict[str, float]]] = {
                             impl: [] for impl in runners
                         }
-                        # Rounds interleave the three, so that a burst of
-                        # load from elsewhere hits them alike; the median
-                        # round is reported.
-                        for _ in range(args.repeat):
-                            for impl, runner in runners.items():
+                        # Rounds interleave the three, each round in a
+                        # different order, so that a burst of load from
+                        # elsewhere hits them alike; the median round is
+                        # reported.
+                        for number in range(args.repeat):
+                            shift = number % len(order)
+                            for impl in order[shift:] + order[:shift]:
                                 reset(server)
-                                rounds[impl].append(runner(kind, count))
+                                rounds[impl].append(runners[impl](kind, count))
                         reset(server)
                         for impl, samples in rounds.items():
                             results[impl].setdefault(kind, {})[count] = {
@@ -418,7 +467,6 @@ def main() -> None:
                             file=sys.stderr,
                             flush=True,
                         )
-                floor.close()
             finally:
                 server.stop()
     print(report(results, args.n))
