@@ -327,6 +327,27 @@ class OvsdbClient:
             bridge = None if port is None else _bridge_of(api, port)
             return None if bridge is None else str(bridge.name)
 
+    def ports_of_vif(self, iface_id: str, mac: str) -> list[str]:
+        """Return the ports whose interface carries this VIF's identity.
+
+        The identity is the ``external_ids`` a plug writes: ``iface-id``
+        and ``attached-mac``.  For finding a port whose device can no
+        longer be named (a representor gone from sysfs).
+        """
+        api = self.api
+        with api.ovsdb_connection.lock:
+            names = {
+                str(iface.name)
+                for iface in api.tables["Interface"].rows.values()
+                if iface.external_ids.get("iface-id") == iface_id
+                and iface.external_ids.get("attached-mac") == mac
+            }
+            return sorted(
+                name
+                for name in names
+                if _lookup(api, "Port", name) is not None
+            )
+
     def bridge_exists(self, name: str) -> bool:
         """Say whether the bridge ``name`` is in the database."""
         api = self.api

@@ -29,6 +29,7 @@ from typing import Any
 from os_vif import exception
 from os_vif.internal import host_ops, linkstate, sysfs
 from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.internal.ovsdb import model
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
@@ -185,6 +186,24 @@ class OvsPlugin(PluginBase):
 
     # -- unplug ------------------------------------------------------------
 
+    def _unplug_vanished(
+        self, vif: Any, err: exception.DeviceDiscoveryFailed
+    ) -> None:
+        """Remove the ports of a VIF whose device cannot be found."""
+        iface_id, mac = plan.vif_identity(vif)
+        names = self.ovsdb.ports_of_vif(iface_id, mac)
+        if not names:
+            LOG.info("Nothing to unplug for VIF %s: %s", vif.id, err)
+            return
+        LOG.info(
+            "VIF %s: %s; removing its ports %s, found by iface-id %s",
+            vif.id,
+            err,
+            ", ".join(names),
+            iface_id,
+        )
+        self.ovsdb.remove([model.PortRemoval(name) for name in names])
+
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Unplug ``vif``; what is gone already is skipped."""
         try:
@@ -192,8 +211,9 @@ class OvsPlugin(PluginBase):
                 vif, instance_info, self.config, self.discovery
             )
         except exception.DeviceDiscoveryFailed as err:
-            # The VF (or its representor) is gone: nothing left to unplug.
-            LOG.info("Nothing to unplug for VIF %s: %s", vif.id, err)
+            # The VF or its representor is gone from sysfs (driver
+            # unloaded, VFs re-created); its port may still be in OVSDB.
+            self._unplug_vanished(vif, err)
             return
         self.ovsdb.remove(wanted.removals)
         gone = [

@@ -109,14 +109,21 @@ def _attr(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name) if obj.obj_attr_is_set(name) else default
 
 
-def _external_ids(
-    vif: Any, profile: Any, instance_info: Any
-) -> dict[str, str]:
-    interface_id = _attr(profile, "interface_id") or vif.id
+def vif_identity(vif: Any) -> tuple[str, str]:
+    """Return the ``iface-id`` and ``attached-mac`` a plug writes."""
+    interface_id = _attr(_profile(vif), "interface_id") or vif.id
+    return (
+        str(interface_id),
+        validation.mac_address(vif.address, "vif.address"),
+    )
+
+
+def _external_ids(vif: Any, instance_info: Any) -> dict[str, str]:
+    iface_id, mac = vif_identity(vif)
     return {
-        "iface-id": str(interface_id),
+        "iface-id": iface_id,
         "iface-status": "active",
-        "attached-mac": validation.mac_address(vif.address, "vif.address"),
+        "attached-mac": mac,
         "vm-uuid": str(instance_info.uuid),
     }
 
@@ -144,7 +151,7 @@ def _vif_port(
         name=name,
         bridge=bridge,
         interface_type=interface_type,
-        external_ids=_external_ids(vif, profile, instance_info),
+        external_ids=_external_ids(vif, instance_info),
         options=options or {},
         mtu_request=_mtu(vif, config) if with_mtu else None,
         tag=model.DEAD_VLAN if isolate else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from typing import Any
 
@@ -282,6 +283,34 @@ def test_host_device_representor(ovs_plugin, ovs, fake_switchdev) -> None:
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", fvf.representor) is None
     assert host_ops.device_exists(fvf.representor)  # hardware stays
+
+
+def test_unplug_after_the_representor_left_sysfs(
+    ovs_plugin, ovs, fake_switchdev, tmp_path
+) -> None:
+    fvf = fake_switchdev.vf(0, 2)
+    other = fake_switchdev.vf(0, 3)
+    with IPRoute() as ipr:
+        for n, device in enumerate((fvf.representor, other.representor)):
+            ipr.link("add", ifname=device, kind="veth", peer="rep-p%d" % n)
+    vif = vifs.representor_vif(fvf.address)
+    neighbour = vifs.representor_vif(other.address, n=1)
+    ovs_plugin.plug(vif, INSTANCE)
+    ovs_plugin.plug(neighbour, INSTANCE)
+    # The driver was reloaded: the VF's PCI device left sysfs, so the
+    # representor cannot be found from the VIF any more.
+    shutil.rmtree(
+        fake_sysfs.FakeSysfs(fake_switchdev.root).device_dir(fvf.address)
+    )
+    with pytest.raises(exception.DeviceDiscoveryFailed):
+        ovs_plugin.plug(vif, INSTANCE)
+    ovs_plugin.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", fvf.representor) is None
+    # Only the port with this VIF's iface-id and MAC went.
+    assert ovsdb_rows.port_bridge(ovs, other.representor) == "br-int"
+    ovs_plugin.unplug(vif, INSTANCE)  # and again: nothing to do
+    ovs_plugin.unplug(neighbour, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", other.representor) is None
 
 
 def test_dpdk_representor_rows(ovs_plugin, ovs, fake_switchdev) -> None:

@@ -3,8 +3,9 @@
 SR-IOV needs hardware, so the netlink calls are answered here: the PF
 lookup (linkstate) gets the PF's message as pyroute2 encodes it, the
 pyroute2 ``get`` returns the PF's VF table encoded and decoded as the
-kernel's message would be, ``set`` with ``vf=`` records the exact request.  (The functional
-tests run the same operation in the privsep daemon.)
+kernel's message would be, ``set`` with ``vf=`` records the exact
+request.  (The functional tests run the same operation in the privsep
+daemon.)
 """
 
 from __future__ import annotations
