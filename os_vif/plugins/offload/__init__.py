@@ -158,6 +158,23 @@ class OffloadPlugin(PluginBase):
 
     # -- unplug ------------------------------------------------------------
 
+    def _detach_vanished(self, vif: Any, instance_info: Any) -> None:
+        """Remove the OVS port of a representor that cannot be named.
+
+        The VF (or its representor) left sysfs -- driver reloaded, VFs
+        re-created -- but the port the plug added may still be in OVSDB.
+        """
+        switch = port.switch_port(vif, instance_info, self.config)
+        if switch.kind != options.SWITCH_OVS:
+            return
+        removed = self._ovs().detach_vif(switch)
+        if removed:
+            LOG.info(
+                "Removed OVS ports %s of VIF %s, found by its iface-id",
+                ", ".join(removed),
+                vif.id,
+            )
+
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Detach the representor and reset the VF; skip what is gone."""
         address = port.vf_address(vif)
@@ -165,7 +182,8 @@ class OffloadPlugin(PluginBase):
         try:
             vf = discovery.virtual_function(address)
         except exception.DeviceDiscoveryFailed as err:
-            LOG.info("Nothing to unplug for VF %s: %s", address, err)
+            LOG.info("VF %s is gone: %s", address, err)
+            self._detach_vanished(vif, instance_info)
             return
         representor: sysfs.Representor | None
         try:
@@ -173,6 +191,7 @@ class OffloadPlugin(PluginBase):
         except exception.DeviceDiscoveryFailed as err:
             LOG.debug("VF %s has no representor to detach: %s", address, err)
             representor = None
+            self._detach_vanished(vif, instance_info)
         plan: list[host_ops.Step] = []
         switch = None
         if representor is not None:

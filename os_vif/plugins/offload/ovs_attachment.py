@@ -57,3 +57,19 @@ class OvsAttachment:
     def detach(self, ifname: str) -> bool:
         """Remove the port ``ifname``; return whether it was there."""
         return self.client.remove([model.PortRemoval(ifname)])
+
+    def detach_vif(self, switch: port.SwitchPort) -> list[str]:
+        """Remove the ports carrying this VIF's iface-id and MAC.
+
+        For a representor that can no longer be named (gone from sysfs):
+        its port is found by the identity the plug wrote.  Return the
+        names of the ports removed.
+        """
+        ids = switch.external_ids
+        if "attached-mac" not in ids:
+            # The iface-id alone could match a port another plug owns.
+            return []
+        names = self.client.ports_of_vif(ids["iface-id"], ids["attached-mac"])
+        if names:
+            self.client.remove([model.PortRemoval(name) for name in names])
+        return names

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from os_vif import exception
 from os_vif.internal import netdev
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
+from tests import fake_sysfs
 from tests.functional.offload.conftest import FRESH_VF, OffloadHost
 
 pytestmark = pytest.mark.functional
@@ -313,6 +315,49 @@ def test_plug_unplug_ovs(cx5_ovs_host: tuple[OffloadHost, Any]) -> None:
     host.plugin.unplug(vif, INSTANCE)
     assert _device(vf.representor).up is False
     assert len(host.vf_calls()) == 2
+
+
+@pytest.mark.ovs
+def test_unplug_after_the_vf_left_sysfs_removes_its_port(
+    cx5_ovs_host: tuple[OffloadHost, Any],
+) -> None:
+    host, ovs = cx5_ovs_host
+    vf, other = host.layout.vf(0, 1), host.layout.vf(0, 2)
+    assert vf.representor is not None and other.representor is not None
+
+    gone = _hostdev(
+        vf.address,
+        network=_network(bridge="br-offload"),
+        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id="0f3a7c1e-1111-4c5d-8e9f-0a1b2c3d4e5f",
+            datapath_type="netdev",
+            representor_address=vf.address,
+        ),
+    )
+    stays = _hostdev(
+        other.address,
+        id="e4d2a1b3-7c8f-4e2d-8b6a-3f6c9d0e1f22",
+        network=_network(bridge="br-offload"),
+        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id="0f3a7c1e-2222-4c5d-8e9f-0a1b2c3d4e5f",
+            datapath_type="netdev",
+            representor_address=other.address,
+        ),
+    )
+    stays.address = "fa:16:3e:11:22:44"
+    host.plugin.plug(gone, INSTANCE)
+    host.plugin.plug(stays, INSTANCE)
+    # The driver was reloaded: the VF left sysfs, its representor can no
+    # longer be named from the VIF.
+    shutil.rmtree(
+        fake_sysfs.FakeSysfs(host.layout.root).device_dir(vf.address)
+    )
+    host.plugin.unplug(gone, INSTANCE)
+    ports = ovs.vsctl("list-ports", "br-offload").split()
+    assert vf.representor not in ports and other.representor in ports
+    host.plugin.unplug(gone, INSTANCE)  # again: nothing left, no error
+    host.plugin.unplug(stays, INSTANCE)
+    assert ovs.vsctl("list-ports", "br-offload").split() == []
 
 
 @pytest.mark.ovs
