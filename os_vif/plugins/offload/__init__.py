@@ -167,7 +167,18 @@ class OffloadPlugin(PluginBase):
         switch = port.switch_port(vif, instance_info, self.config)
         if switch.kind != options.SWITCH_OVS:
             return
-        removed = self._ovs().detach_vif(switch)
+        try:
+            removed = self._ovs().detach_vif(switch)
+        except exception.HostOperationFailed as err:
+            # The VF is gone either way; a port left behind is logged
+            # with what finds it, rather than failing the unplug.
+            LOG.warning(
+                "VIF %s: could not look for its OVS port (iface-id %s): %s",
+                vif.id,
+                switch.external_ids.get("iface-id"),
+                err,
+            )
+            return
         if removed:
             LOG.info(
                 "Removed OVS ports %s of VIF %s, found by its iface-id",
@@ -189,9 +200,10 @@ class OffloadPlugin(PluginBase):
         try:
             representor = discovery.vf_representor(vf)
         except exception.DeviceDiscoveryFailed as err:
+            # Legacy mode (no representors), or a representor that went
+            # while its VF stayed: nothing was, or can be, found to detach.
             LOG.debug("VF %s has no representor to detach: %s", address, err)
             representor = None
-            self._detach_vanished(vif, instance_info)
         plan: list[host_ops.Step] = []
         switch = None
         if representor is not None:

@@ -218,6 +218,33 @@ def test_unknown_pci_address(cx5_host: OffloadHost) -> None:
     assert cx5_host.snapshot() == before
 
 
+def test_gone_vf_with_ovs_unreachable(
+    cx5_host: OffloadHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The VF left sysfs and its port cannot be looked for: OVSDB is not
+    # there.  The unplug still succeeds, and says what it could not do.
+    cfg.CONF.set_override(
+        "ovsdb_connection", "tcp:127.0.0.1:1", group="os_vif_offload"
+    )
+    cfg.CONF.set_override("ovsdb_timeout", 2, group="os_vif_offload")
+    vif = _hostdev(
+        "0000:81:00.2",
+        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id="0f3a7c1e-3333-4c5d-8e9f-0a1b2c3d4e5f",
+            representor_address="0000:81:00.2",
+        ),
+    )
+    before = cx5_host.snapshot()
+    try:
+        cx5_host.plugin.unplug(vif, INSTANCE)
+    finally:
+        cfg.CONF.clear_override("ovsdb_connection", group="os_vif_offload")
+        cfg.CONF.clear_override("ovsdb_timeout", group="os_vif_offload")
+    assert cx5_host.snapshot() == before
+    assert "could not look for its OVS port" in caplog.text
+    assert "0f3a7c1e-3333-4c5d-8e9f-0a1b2c3d4e5f" in caplog.text
+
+
 def test_bad_mtu_before_any_host_operation(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(0, 0)
     before = cx5_host.snapshot()
