@@ -439,6 +439,24 @@ def test_ovsdb_restart_between_two_plugs(ovs_plugin, ovs) -> None:
     assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
 
 
+def test_only_configuration_columns_are_monitored(ovs_plugin, ovs) -> None:
+    from os_vif.internal.ovsdb import connection
+
+    vif = vifs.ovs_vif()
+    ovs_plugin.plug(vif, INSTANCE)
+    api = connection.get_api(ovs.connection, 20)
+    interface = api.tables["Interface"]
+    assert set(interface.columns) == set(
+        connection.MONITORED_COLUMNS["Interface"]
+    )
+    # ovs-vswitchd fills these in all the time; none of it reaches us.
+    assert _ofport(ovs, vif.vif_name) > 0
+    row = next(iter(interface.rows.values()))
+    for column in ("statistics", "ofport", "link_state", "error"):
+        assert not hasattr(row, column)
+    ovs_plugin.unplug(vif, INSTANCE)
+
+
 def test_daemon_runs_in_the_switch_namespace(ovs_plugin, ovs) -> None:
     ovs_plugin.plug(vifs.ovs_vif(), INSTANCE)
     assert (
