@@ -40,7 +40,7 @@ import fcntl
 import os
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -269,6 +269,32 @@ def _check_kind(link: linkstate.Link, kinds: tuple[str, ...]) -> None:
         )
 
 
+def _find_or_create(
+    tx: Transaction,
+    ipr: IPRoute,
+    name: str,
+    kind: str,
+    create: Callable[[], Any],
+) -> tuple[linkstate.Link, bool]:
+    """Return the device ``name`` and whether this call created it.
+
+    An existing device must be of ``kind``; a missing one is made by
+    ``create()`` and deleted again if the plan fails.
+    """
+    link = linkstate.read_link(name)
+    if link is not None:
+        _check_kind(link, (kind,))
+        return link, False
+    create()
+    return _created(tx, ipr, name), True
+
+
+def _alias(created: bool) -> str | None:
+    # Only devices os_vif made carry the mark; an existing device's alias
+    # is its owner's.
+    return OS_VIF_ALIAS if created else None
+
+
 _LINK_PARAMS: dict[str, Validator] = {
     "mtu": validation.optional_mtu,
     "mac": validation.optional_mac_address,
@@ -302,30 +328,29 @@ def ensure_bridge(
     the operator's, with loops to prevent.
     """
     with netlink() as ipr:
-        link = linkstate.read_link(name)
-        changed = False
-        if link is None:
-            ipr.link(
+        link, created = _find_or_create(
+            tx,
+            ipr,
+            name,
+            "bridge",
+            lambda: ipr.link(
                 "add",
                 ifname=name,
                 kind="bridge",
                 br_stp_state=0,
                 br_forward_delay=0,
                 **({} if mtu is None else {"mtu": mtu}),
-            )
-            link = _created(tx, ipr, name)
-            changed = True
-        else:
-            _check_kind(link, ("bridge",))
-        alias = OS_VIF_ALIAS if changed else None
+            ),
+        )
         # IPv6 off before the bridge comes up: no link-local address and
         # no router solicitation ever leave it.
-        if disable_ipv6:
-            changed |= _write_sysctl(tx, name, "ipv6", "disable_ipv6", 1)
-        changed |= _set_link(
-            tx, ipr, link, mtu=mtu, mac=mac, up=up, alias=alias
+        changed = disable_ipv6 and _write_sysctl(
+            tx, name, "ipv6", "disable_ipv6", 1
         )
-        return changed
+        changed |= _set_link(
+            tx, ipr, link, mtu=mtu, mac=mac, up=up, alias=_alias(created)
+        )
+        return created or changed
 
 
 def _tap_ioctl(name: str, multiqueue: bool) -> None:
@@ -339,6 +364,7 @@ def _tap_ioctl(name: str, multiqueue: bool) -> None:
         fcntl.ioctl(fd, _tuntap.TUNSETPERSIST, 1)
     finally:
         os.close(fd)
+
 
 
 @operation(
@@ -360,27 +386,20 @@ def ensure_tap(
 ) -> bool:
     """Make the persistent tap ``name`` exist, attached to ``master``."""
     with netlink() as ipr:
-        link = linkstate.read_link(name)
-        changed = False
-        if link is None:
-            _tap_ioctl(name, multiqueue)
-            link = _created(tx, ipr, name)
-            changed = True
-        else:
-            _check_kind(link, ("tun",))
-        return (
-            _set_link(
-                tx,
-                ipr,
-                link,
-                mtu=mtu,
-                mac=mac,
-                up=up,
-                master=master,
-                alias=OS_VIF_ALIAS if changed else None,
-            )
-            or changed
+        link, created = _find_or_create(
+            tx, ipr, name, "tun", lambda: _tap_ioctl(name, multiqueue)
         )
+        changed = _set_link(
+            tx,
+            ipr,
+            link,
+            mtu=mtu,
+            mac=mac,
+            up=up,
+            master=master,
+            alias=_alias(created),
+        )
+        return created or changed
 
 
 @operation(
@@ -447,7 +466,7 @@ def ensure_veth(
             )
             link = _created(tx, ipr, name)
             peer_link = _require_link(peer)
-        alias = OS_VIF_ALIAS if created else None
+        alias = _alias(created)
         changed = _set_link(
             tx, ipr, link, mtu=mtu, up=up, master=master, alias=alias
         )
@@ -485,33 +504,23 @@ def ensure_macvlan(
     """Make a macvlan (or macvtap) ``name`` on the lower device ``link``."""
     kind = "macvtap" if macvtap else "macvlan"
     with netlink() as ipr:
-        device = linkstate.read_link(name)
-        changed = False
-        if device is None:
-            lower = _require_link(link)
-            ipr.link(
+        device, created = _find_or_create(
+            tx,
+            ipr,
+            name,
+            kind,
+            lambda: ipr.link(
                 "add",
                 ifname=name,
                 kind=kind,
-                link=lower.index,
+                link=_require_link(link).index,
                 **{kind + "_mode": mode},
-            )
-            device = _created(tx, ipr, name)
-            changed = True
-        else:
-            _check_kind(device, (kind,))
-        return (
-            _set_link(
-                tx,
-                ipr,
-                device,
-                mtu=mtu,
-                mac=mac,
-                up=up,
-                alias=OS_VIF_ALIAS if changed else None,
-            )
-            or changed
+            ),
         )
+        changed = _set_link(
+            tx, ipr, device, mtu=mtu, mac=mac, up=up, alias=_alias(created)
+        )
+        return created or changed
 
 
 @operation(
@@ -537,40 +546,35 @@ def ensure_vlan(
 ) -> bool:
     """Make the 802.1Q device ``name`` for ``vlan`` on ``link``."""
     with netlink() as ipr:
-        device = linkstate.read_link(name)
-        changed = False
-        if device is None:
-            lower = _require_link(link)
-            ipr.link(
+        device, created = _find_or_create(
+            tx,
+            ipr,
+            name,
+            "vlan",
+            lambda: ipr.link(
                 "add",
                 ifname=name,
                 kind="vlan",
-                link=lower.index,
+                link=_require_link(link).index,
                 vlan_id=vlan,
-            )
-            device = _created(tx, ipr, name)
-            changed = True
-        else:
-            _check_kind(device, ("vlan",))
-            existing = device.vlan_id
-            if existing is not None and existing != vlan:
-                raise exception.HostOperationFailed(
-                    operation="create vlan",
-                    device=name,
-                    err="exists for VLAN %s, not %s" % (existing, vlan),
-                )
-        return (
-            _set_link(
-                tx,
-                ipr,
-                device,
-                mtu=mtu,
-                up=up,
-                master=master,
-                alias=OS_VIF_ALIAS if changed else None,
-            )
-            or changed
+            ),
         )
+        if not created and device.vlan_id not in (None, vlan):
+            raise exception.HostOperationFailed(
+                operation="create vlan",
+                device=name,
+                err="exists for VLAN %s, not %s" % (device.vlan_id, vlan),
+            )
+        changed = _set_link(
+            tx,
+            ipr,
+            device,
+            mtu=mtu,
+            up=up,
+            master=master,
+            alias=_alias(created),
+        )
+        return created or changed
 
 
 @operation(
