@@ -41,7 +41,8 @@ import os_vif  # noqa: E402
 from os_vif.internal import operations  # noqa: E402
 from os_vif.objects import instance_info, network  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
-from tests.functional import netns as netns_fixture  # noqa: E402
+from os_vif.plugins.linux_bridge import LinuxBridgePlugin  # noqa: E402
+from os_vif.sandbox import netns as netns_fixture  # noqa: E402
 
 BRIDGE, TAP, UPLINK, MTU = "br-bench", "tap-bench", "up-bench", 1450
 INSTANCE = instance_info.InstanceInfo(
@@ -154,10 +155,10 @@ class Floor:
                 )
 
 
-Pair = tuple[Callable[[], None], Callable[[], None]]
+Pair = tuple[Callable[[], object], Callable[[], object]]
 
 
-def _timed(call: Callable[[], None]) -> float:
+def _timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
     return (time.perf_counter() - start) * 1000
@@ -210,7 +211,8 @@ def main() -> int:
             ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
         vif = make_vif()
         floor = Floor()
-        plugin = os_vif._PLUGINS["linux_bridge"]
+        plugin = os_vif._PLUGINS["linux_bridge"] if os_vif._PLUGINS else None
+        assert isinstance(plugin, LinuxBridgePlugin)
         plug_plan = [[x.operation, dict(x.arguments)] for x in
                      plugin.plug_plan(vif)]
         unplug_plan = [[x.operation, dict(x.arguments)] for x in

@@ -38,6 +38,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 warnings.filterwarnings("ignore")
 
@@ -121,14 +122,16 @@ def make_vif(kind: str, n: int) -> vif_objects.VIFBase:
 class _NoWaitTransaction(impl_idl.OvsVsctlTransaction):
     # Like os_vif (and ovs-vsctl --no-wait): done when ovsdb-server has
     # committed; ovs-vswitchd applies it asynchronously.
-    def do_post_commit(self, txn):
+    def do_post_commit(self, txn: Any) -> None:
         return None
 
 
 class _FloorIdl(impl_idl.OvsdbIdl):
     _ovsdb_connection = None
 
-    def create_transaction(self, check_error=False, log_errors=True, **kw):
+    def create_transaction(
+        self, check_error: bool = False, log_errors: bool = True, **kw: Any
+    ) -> _NoWaitTransaction:
         return _NoWaitTransaction(
             self,
             self.ovsdb_connection,

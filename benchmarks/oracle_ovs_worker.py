@@ -17,7 +17,7 @@ from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 
 
-def make_vif(kind, n):
+def make_vif(kind: str, n: int) -> vif_objects.VIFBase:
     vid = str(uuid.UUID(int=(0xB0000000 + n) << 96 | 0x5678))
     net = network.Network(
         id="a1b2c3d4-0000-4000-8000-000000000001", bridge="br-int", mtu=1450
@@ -52,7 +52,7 @@ def make_vif(kind, n):
     )
 
 
-def main():
+def main() -> None:
     config_file, kind, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     cfg.CONF(["--config-file", config_file])
     os_vif.initialize()
@@ -64,7 +64,7 @@ def main():
     warm = make_vif(kind, 9999)
     os_vif.plug(warm, inst)
     os_vif.unplug(warm, inst)
-    result = {}
+    result: dict[str, float] = {}
     for op, func in (
         ("plug", os_vif.plug),
         ("replug", os_vif.plug),

@@ -303,7 +303,10 @@ class HostOperations:
         operations.validate_plan(wire)
         if not wire:
             return []
-        return list(self._entrypoint(wire))
+        try:
+            return list(self._entrypoint(wire))
+        except privsep.RemoteError as err:
+            raise privsep.rebuild(err) from None
 
     def run_step(self, step: Step) -> bool:
         """Run a plan of one step; return whether it changed the host."""

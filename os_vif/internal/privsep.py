@@ -17,6 +17,13 @@ Each context exposes exactly one entrypoint, ``execute(plan)``, which runs
 a whole validated plan (see :mod:`os_vif.internal.operations`); the two
 entrypoints share one implementation.
 
+oslo.privsep sends an exception back as its class and ``args``; an os_vif
+exception keeps its details (``field``, ``value``, ``device``...) in
+keyword arguments, which would be lost.  The entrypoints therefore raise
+:class:`RemoteError` carrying the class name, message and keyword
+arguments, and :func:`rebuild` makes the original exception again on the
+client side.
+
 Starting the daemon: if ``helper_command`` is set, it is used as configured
 (the usual ``sudo``/rootwrap path).  If it is not set and this process is
 already root (kuryr's CNI daemon, CI), the daemon is started directly as
@@ -36,6 +43,7 @@ from oslo_config import cfg
 from oslo_privsep import capabilities as caps
 from oslo_privsep import priv_context
 
+from os_vif import exception
 from os_vif.internal import firewall, netdev, operations
 
 __all__ = [
@@ -45,6 +53,8 @@ __all__ = [
     "vif_plug_ovs",
     "linux_bridge_execute",
     "ovs_execute",
+    "RemoteError",
+    "rebuild",
     "stop_all",
 ]
 
@@ -114,16 +124,61 @@ vif_plug_ovs = OsVifPrivContext(
 CONTEXTS: Sequence[OsVifPrivContext] = (vif_plug_linux_bridge, vif_plug_ovs)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class RemoteError(Exception):
+    """An os_vif exception raised in a daemon, on its way to the client.
+
+    ``args`` is ``(class name, message, keyword arguments)``, made of
+    values privsep can send (others become their text).
+    """
+
+
+def _carry(err: exception.ExceptionBase) -> RemoteError:
+    kwargs = {
+        key: value if isinstance(value, _PLAIN) else str(value)
+        for key, value in err.kwargs.items()
+    }
+    return RemoteError(type(err).__name__, err.message, kwargs)
+
+
+def rebuild(err: RemoteError) -> exception.ExceptionBase:
+    """Return the os_vif exception ``err`` carries.
+
+    Only classes of :mod:`os_vif.exception` are made; anything else (a
+    daemon of another version) becomes HostOperationFailed with the
+    daemon's message.
+    """
+    name, message, kwargs = err.args
+    cls = getattr(exception, str(name), None)
+    if isinstance(cls, type) and issubclass(cls, exception.ExceptionBase):
+        try:
+            return cls(message, **dict(kwargs))
+        except TypeError:
+            pass  # a class whose constructor wants other arguments
+    return exception.HostOperationFailed(
+        operation="privileged call", device="", err=message
+    )
+
+
+def _execute(plan: Any) -> list[bool]:
+    try:
+        return operations.execute(plan)
+    except exception.ExceptionBase as err:
+        raise _carry(err) from None
+
+
 @vif_plug_linux_bridge.entrypoint
 def linux_bridge_execute(plan: Any) -> list[bool]:
     """Run ``plan`` in the linux_bridge daemon (see operations.execute)."""
-    return operations.execute(plan)
+    return _execute(plan)
 
 
 @vif_plug_ovs.entrypoint
 def ovs_execute(plan: Any) -> list[bool]:
     """Run ``plan`` in the ovs daemon (see operations.execute)."""
-    return operations.execute(plan)
+    return _execute(plan)
 
 
 def stop_all() -> None:

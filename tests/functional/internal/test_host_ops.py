@@ -77,6 +77,32 @@ def test_veth_pair_and_stale_end(ipr):
     assert get(ipr, "qvo0") is not None
 
 
+def test_veth_end_joins_its_bridge(ipr):
+    h.OVS.run_step(h.ensure_bridge("qbr0"))
+    h.OVS.run_step(h.ensure_bridge("qbr1"))
+    assert h.OVS.run_step(
+        h.ensure_veth("qvb0", "qvo0", mtu=1400, master="qbr0")
+    )
+    assert h.get_device("qvb0").master == "qbr0"
+    assert h.get_device("qvo0").master is None
+    assert h.get_device("qvo0").up and h.get_device("qvb0").made_by_os_vif
+    assert not h.OVS.run_step(
+        h.ensure_veth("qvb0", "qvo0", mtu=1400, master="qbr0")
+    )
+    # An existing pair is moved to the bridge asked for.
+    assert h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qbr1"))
+    assert h.get_device("qvb0").master == "qbr1"
+    with pytest.raises(exception.InvalidArgument) as caught:
+        h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qvo0"))
+    assert caught.value.kwargs["field"] == "ensure_veth.master"
+
+
+def test_veth_with_a_missing_bridge_leaves_nothing(ipr):
+    with pytest.raises(exception.NetworkInterfaceNotFound):
+        h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qbr-none"))
+    assert get(ipr, "qvb0") is None and get(ipr, "qvo0") is None
+
+
 def test_bridge_for_hybrid_plug(ipr):
     h.OVS.run(
         [

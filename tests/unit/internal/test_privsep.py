@@ -73,3 +73,42 @@ def test_embedded_python_falls_back_to_privsep_default(context, monkeypatch):
     monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
     monkeypatch.setattr(privsep.sys, "executable", "")
     assert "privsep-helper" in context.helper_command("/tmp/sock")
+
+
+def test_os_vif_exceptions_keep_their_details_across_the_daemon():
+    from os_vif import exception
+
+    sent = privsep._carry(
+        exception.HostOperationFailed(
+            operation="create veth",
+            device="qvb0",
+            err=OSError(17, "File exists"),
+        )
+    )
+    # What privsep sends: the class and args, plain values only.
+    name, message, kwargs = sent.args
+    assert name == "HostOperationFailed"
+    assert kwargs == {
+        "operation": "create veth",
+        "device": "qvb0",
+        "err": "[Errno 17] File exists",
+    }
+    back = privsep.rebuild(privsep.RemoteError(*sent.args))
+    assert type(back) is exception.HostOperationFailed
+    assert back.kwargs == kwargs and str(back) == message
+
+    invalid = privsep.rebuild(
+        privsep._carry(
+            exception.InvalidArgument(field="mtu", value=70000, reason="big")
+        )
+    )
+    assert invalid.kwargs == {"field": "mtu", "value": 70000, "reason": "big"}
+
+
+def test_only_os_vif_exception_classes_are_rebuilt():
+    from os_vif import exception
+
+    for name in ("ValueError", "OsVifPrivContext", "no.such.Class"):
+        back = privsep.rebuild(privsep.RemoteError(name, "it broke", {}))
+        assert type(back) is exception.HostOperationFailed
+        assert "it broke" in str(back)
