@@ -285,13 +285,9 @@ def run_worker(
     client: an idle IDL connection left in the same process would parse
     every update ovs-vswitchd writes while the other one is timed.
     """
-    assert server.netns is not None
-    out = subprocess.run(
+    return _run_in_namespace(
+        server,
         [
-            "ip",
-            "netns",
-            "exec",
-            server.netns,
             sys.executable,
             os.path.abspath(__file__),
             "--worker",
@@ -300,9 +296,20 @@ def run_worker(
             str(count),
             server.connection,
         ],
+    )
+
+
+def _run_in_namespace(
+    server: ovs_server.OvsServer, argv: list[str], cwd: str | None = None
+) -> dict[str, float]:
+    """Run ``argv`` in the switch's namespace; return its last JSON line."""
+    assert server.netns is not None
+    out = subprocess.run(
+        ["ip", "netns", "exec", server.netns, *argv],
         capture_output=True,
         text=True,
         check=True,
+        cwd=cwd,
     ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -334,26 +341,17 @@ def run_oracle(
             "[vif_plug_ovs_privileged]\nhelper_command = %s\n"
             % (server.connection, os.path.join(venv, "bin", "privsep-helper"))
         )
-    assert server.netns is not None
-    out = subprocess.run(
+    return _run_in_namespace(
+        server,
         [
-            "ip",
-            "netns",
-            "exec",
-            server.netns,
             python,
             os.path.join(HERE, "oracle_ovs_worker.py"),
             conf,
             kind,
             str(count),
         ],
-        capture_output=True,
-        text=True,
-        check=True,
         cwd=workdir,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    )
 
 
 def reset(server: ovs_server.OvsServer) -> None:
