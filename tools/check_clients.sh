@@ -4,7 +4,8 @@
 # For nova 34.0.0 and kuryr-kubernetes 10.0.0, each in its own virtualenv
 # under ${OS_VIF_CLIENTS_DIR:-/tmp/os-vif-clients}: install the client
 # (which pulls os-vif 5.x from PyPI), install this tree over it, run
-# "pip check", and import the client's modules that use os_vif.
+# "pip check", and import the client's modules that use os_vif; then plug
+# the VIFs nova's os_vif_util builds (tools/nova_plug_check.py).
 # Needs PyPI; not part of the test suite (it takes minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,19 @@ check() {
 
 check nova nova==34.0.0 \
     nova.network.os_vif_util nova.virt.libvirt.vif
+# nova's own conversion of network-model VIFs, plugged by this os_vif on a
+# private Open vSwitch in a throwaway namespace (needs root and OVS).
+if [ "$(id -u)" = 0 ] && command -v ovsdb-server >/dev/null; then
+    ns=os-vif-nova-check-$$
+    ip netns add "$ns"
+    trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" "$top/nova/bin/python" tools/nova_plug_check.py
+    ip netns del "$ns"
+    trap - EXIT
+else
+    echo "skipping nova plug check: needs root and Open vSwitch"
+fi
 check kuryr kuryr-kubernetes==10.0.0 \
     kuryr_kubernetes.objects.vif kuryr_kubernetes.os_vif_plug_noop \
     kuryr_kubernetes.os_vif_util kuryr_kubernetes.cni.binding.vhostuser \
