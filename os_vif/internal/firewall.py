@@ -41,7 +41,6 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
-from os_vif import exception
 from os_vif.internal import netdev, validation
 from os_vif.internal.operations import Transaction, operation
 
@@ -236,22 +235,11 @@ def _drop_action(value: Any, field: str) -> str:
     return str(validation.one_of(value, ("DROP", "REJECT"), field))
 
 
-def _peers(value: Any, field: str) -> list[str]:
-    if not isinstance(value, (list, tuple)):
-        raise exception.InvalidArgument(
-            field=field, value=value, reason="must be a list of names"
-        )
-    return [
-        validation.interface_name(item, "%s[%d]" % (field, position))
-        for position, item in enumerate(value)
-    ]
-
-
 @operation(
     "allow_bridge_forwarding",
     {
         "name": validation.interface_name,
-        "peers": _peers,
+        "peers": validation.interface_names,
         "drop_action": _drop_action,
     },
 )

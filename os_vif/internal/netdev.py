@@ -661,20 +661,12 @@ def delete_device(tx: Transaction, name: str) -> bool:
         return True
 
 
-def _interface_names(value: Any, field: str) -> list[str]:
-    if not isinstance(value, (list, tuple)):
-        raise exception.InvalidArgument(
-            field=field, value=value, reason="must be a list of names"
-        )
-    return [
-        validation.interface_name(item, "%s[%d]" % (field, position))
-        for position, item in enumerate(value)
-    ]
-
-
 @operation(
     "remove_bridge_if_unused",
-    {"name": validation.interface_name, "uplinks": _interface_names},
+    {
+        "name": validation.interface_name,
+        "uplinks": validation.interface_names,
+    },
 )
 def remove_bridge_if_unused(
     tx: Transaction, name: str, uplinks: list[str] | tuple[str, ...] = ()

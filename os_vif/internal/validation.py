@@ -22,6 +22,7 @@ __all__ = [
     "MAX_MTU",
     "MAX_VLAN",
     "interface_name",
+    "interface_names",
     "optional_interface_name",
     "mtu",
     "optional_mtu",
@@ -84,6 +85,16 @@ def interface_name(value: Any, field: str = "name") -> str:
                 "an interface name may not contain %r" % char,
             )
     return value
+
+
+def interface_names(value: Any, field: str = "names") -> list[str]:
+    """Validate a list of interface names; each one is named in errors."""
+    if not isinstance(value, (list, tuple)):
+        raise _invalid(field, value, "must be a list of names")
+    return [
+        interface_name(item, "%s[%d]" % (field, position))
+        for position, item in enumerate(value)
+    ]
 
 
 def optional_interface_name(value: Any, field: str = "name") -> str | None:
