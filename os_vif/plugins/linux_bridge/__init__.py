@@ -30,6 +30,7 @@ from os_vif.internal import host_ops, validation
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
+from os_vif.plugins import description
 from os_vif.plugins.linux_bridge.options import OPTS
 
 __all__ = ["LinuxBridgePlugin", "PLUGIN_NAME"]
@@ -58,16 +59,8 @@ class LinuxBridgePlugin(PluginBase):
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFBridge 1.0 support, with no port profile."""
-        return host_info.HostPluginInfo(
-            plugin_name=PLUGIN_NAME,
-            vif_info=[
-                host_info.HostVIFInfo(
-                    vif_object_name=vif_objects.VIFBridge.__name__,
-                    min_version="1.0",
-                    max_version=vif_objects.VIFBridge.VERSION,
-                    supported_port_profiles=[],
-                )
-            ],
+        return description.plugin_info(
+            PLUGIN_NAME, [(vif_objects.VIFBridge, ())]
         )
 
     # --- what to make --------------------------------------------------

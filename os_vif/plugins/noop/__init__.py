@@ -13,6 +13,7 @@ from typing import Any
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
+from os_vif.plugins import description
 
 __all__ = ["NoOpPlugin"]
 
@@ -31,17 +32,8 @@ class NoOpPlugin(PluginBase):
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report the VIF types whose host side is made outside os_vif."""
-        return host_info.HostPluginInfo(
-            plugin_name="noop",
-            vif_info=[
-                host_info.HostVIFInfo(
-                    vif_object_name=vif_class.__name__,
-                    min_version="1.0",
-                    max_version=vif_class.VERSION,
-                    supported_port_profiles=[],
-                )
-                for vif_class in SUPPORTED_VIFS
-            ],
+        return description.plugin_info(
+            "noop", ((vif, ()) for vif in SUPPORTED_VIFS)
         )
 
     def plug(self, vif: Any, instance_info: Any) -> None:

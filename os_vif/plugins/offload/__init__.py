@@ -35,6 +35,7 @@ from os_vif.internal import host_ops, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
+from os_vif.plugins import description
 from os_vif.plugins.offload import options, ovs_attachment, port
 
 __all__ = ["OffloadPlugin"]
@@ -72,25 +73,9 @@ class OffloadPlugin(PluginBase):
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFHostDevice and VIFDirect with their port profiles."""
-        profiles = [
-            host_info.HostPortProfileInfo(
-                profile_object_name=profile.__name__,
-                min_version="1.0",
-                max_version=profile.VERSION,
-            )
-            for profile in SUPPORTED_PROFILES
-        ]
-        return host_info.HostPluginInfo(
-            plugin_name="offload",
-            vif_info=[
-                host_info.HostVIFInfo(
-                    vif_object_name=vif_class.__name__,
-                    min_version="1.0",
-                    max_version=vif_class.VERSION,
-                    supported_port_profiles=profiles,
-                )
-                for vif_class in SUPPORTED_VIFS
-            ],
+        return description.plugin_info(
+            "offload",
+            ((vif, SUPPORTED_PROFILES) for vif in SUPPORTED_VIFS),
         )
 
     # -- plug --------------------------------------------------------------

@@ -33,6 +33,7 @@ from os_vif.internal.ovsdb import model
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
+from os_vif.plugins import description
 from os_vif.plugins.ovs import kernel_state, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
@@ -94,25 +95,7 @@ class OvsPlugin(PluginBase):
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report each VIF type, its versions and its port profiles."""
-        return host_info.HostPluginInfo(
-            plugin_name="ovs",
-            vif_info=[
-                host_info.HostVIFInfo(
-                    vif_object_name=vif_class.__name__,
-                    min_version="1.0",
-                    max_version=vif_class.VERSION,
-                    supported_port_profiles=[
-                        host_info.HostPortProfileInfo(
-                            profile_object_name=profile.__name__,
-                            min_version="1.0",
-                            max_version=profile.VERSION,
-                        )
-                        for profile in profiles
-                    ],
-                )
-                for vif_class, profiles in SUPPORTED
-            ],
-        )
+        return description.plugin_info("ovs", SUPPORTED)
 
     # -- plug --------------------------------------------------------------
 
