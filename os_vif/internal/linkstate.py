@@ -15,6 +15,7 @@ from another one (tests move threads between namespaces).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import errno
 import os
@@ -266,3 +267,7 @@ def close_sockets() -> None:
         for sock in _SOCKETS.values():
             sock.close()
         _SOCKETS.clear()
+
+
+# A socket still open at exit is reported by Python as a leak.
+atexit.register(close_sockets)
