@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import netaddr
@@ -426,18 +426,25 @@ def _string(raw: Any) -> str:
     return raw
 
 
-def _ip_address(raw: Any) -> Any:
+def _ip(
+    raw: Any, fast_parse: Callable[[str], Any], make: Any, what: str
+) -> Any:
+    """Parse an IP address or network: the fast parser, else netaddr."""
     if type(raw) is str:
-        fast = _fast_address(raw)
+        fast = fast_parse(raw)
         if fast is not None:
             return fast
     text = _string(raw)
     if len(text) > 64:
-        raise _Bad("%s is not an IP address" % _show(text))
+        raise _Bad("%s is not an IP %s" % (_show(text), what))
     try:
-        return netaddr.IPAddress(text)
+        return make(text)
     except _ADDRESS_ERRORS:
-        raise _Bad("%s is not an IP address" % _show(text)) from None
+        raise _Bad("%s is not an IP %s" % (_show(text), what)) from None
+
+
+def _ip_address(raw: Any) -> Any:
+    return _ip(raw, _fast_address, netaddr.IPAddress, "address")
 
 
 def _value(
@@ -491,17 +498,7 @@ def _value(
     if kind == cat.IPADDR:
         return _ip_address(raw)
     if kind == cat.IPNET:
-        if type(raw) is str:
-            fast = _fast_network(raw)
-            if fast is not None:
-                return fast
-        text = _string(raw)
-        if len(text) > 64:
-            raise _Bad("%s is not an IP network" % _show(text))
-        try:
-            return netaddr.IPNetwork(text)
-        except _ADDRESS_ERRORS:
-            raise _Bad("%s is not an IP network" % _show(text)) from None
+        return _ip(raw, _fast_network, netaddr.IPNetwork, "network")
     if kind == cat.IPLIST:
         items = _array(raw)
         result = []
