@@ -124,7 +124,8 @@ def test_bad_netns(ref):
 
 
 def test_interface_names_name_the_bad_item():
-    assert validation.interface_names(("br0", "eth1"), "uplinks") == ["br0", "eth1"]
+    names = validation.interface_names(("br0", "eth1"), "uplinks")
+    assert names == ["br0", "eth1"]
     with pytest.raises(exception.InvalidArgument) as caught:
         validation.interface_names(["br0", "a/b"], "uplinks")
     assert caught.value.kwargs["field"] == "uplinks[1]"
