@@ -24,8 +24,10 @@ import statistics
 import struct
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 warnings.filterwarnings("ignore")
 
@@ -38,11 +40,13 @@ from pyroute2.nftables.main import NFTables  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import os_vif  # noqa: E402
-from os_vif.internal import operations  # noqa: E402
-from os_vif.objects import instance_info, network  # noqa: E402
+from os_vif.internal.privileged import executor  # noqa: E402
+from os_vif.objects import instance_info  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
 from os_vif.plugins.linux_bridge import LinuxBridgePlugin  # noqa: E402
+from os_vif.plugins.linux_bridge import plan as lb_plan  # noqa: E402
 from os_vif.sandbox import netns as netns_fixture  # noqa: E402
+from os_vif.sandbox import vifs  # noqa: E402
 
 BRIDGE, TAP, UPLINK, MTU = "br-bench", "tap-bench", "up-bench", 1450
 INSTANCE = instance_info.InstanceInfo(
@@ -51,21 +55,13 @@ INSTANCE = instance_info.InstanceInfo(
 
 
 def make_vif() -> vif_objects.VIFBridge:
-    return vif_objects.VIFBridge(
-        id="1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+    return vifs.bridge_vif(
+        bridge=BRIDGE,
+        tap=TAP,
+        mtu=MTU,
+        uplink=UPLINK,
+        vid="1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
         address="52:54:00:aa:bb:cc",
-        network=network.Network(
-            id="7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
-            bridge=BRIDGE,
-            should_provide_bridge=True,
-            should_provide_vlan=False,
-            bridge_interface=UPLINK,
-            mtu=MTU,
-        ),
-        plugin="linux_bridge",
-        vif_name=TAP,
-        bridge_name=BRIDGE,
-        has_traffic_filtering=False,
     )
 
 
@@ -213,10 +209,14 @@ def main() -> int:
         floor = Floor()
         plugin = os_vif._PLUGINS["linux_bridge"] if os_vif._PLUGINS else None
         assert isinstance(plugin, LinuxBridgePlugin)
-        plug_plan = [[x.operation, dict(x.arguments)] for x in
-                     plugin.plug_plan(vif)]
-        unplug_plan = [[x.operation, dict(x.arguments)] for x in
-                       plugin.unplug_plan(vif)]
+        plug_plan = lb_plan.plug_plan(vif, plugin.config).to_wire()
+        unplug_plan = lb_plan.unplug_plan(vif, plugin.config).to_wire()
+
+        def in_process(steps: list[Any]) -> Any:
+            return executor.execute(
+                {"id": uuid.uuid4().hex, "groups": [steps]}
+            )
+
         samples = measure(
             {
                 "os_vif": (
@@ -227,8 +227,8 @@ def main() -> int:
                 # process: what the daemon's work costs without the
                 # privsep round trip (and its scheduling on a busy host).
                 "plan in-process": (
-                    lambda: operations.execute(plug_plan),
-                    lambda: operations.execute(unplug_plan),
+                    lambda: in_process(plug_plan),
+                    lambda: in_process(unplug_plan),
                 ),
                 "floor": (floor.plug, floor.unplug),
             },

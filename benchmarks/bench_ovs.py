@@ -51,8 +51,9 @@ from pyroute2 import IPRoute  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import os_vif  # noqa: E402
-from os_vif.objects import instance_info, network  # noqa: E402
+from os_vif.objects import instance_info  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
+from os_vif.sandbox import vifs  # noqa: E402
 
 # The sandbox helpers moved from the test tree into os_vif.sandbox; accept
 # either location.
@@ -84,36 +85,13 @@ def mac(n: int) -> str:
 
 def make_vif(kind: str, n: int) -> vif_objects.VIFBase:
     vid = vif_id(n)
-    net = network.Network(
-        id="a1b2c3d4-0000-4000-8000-000000000001", bridge=BRIDGE, mtu=MTU
-    )
     if kind == "ovs":
-        return vif_objects.VIFOpenVSwitch(
-            id=vid,
-            address=mac(n),
-            network=net,
-            plugin="ovs",
-            vif_name=("tap" + vid)[:14],
-            bridge_name=BRIDGE,
-            port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-                interface_id=vid,
-                datapath_type="netdev",
-                create_port=True,
-                create_tap=True,
-            ),
-        )
-    return vif_objects.VIFBridge(
-        id=vid,
-        address=mac(n),
-        network=net,
-        plugin="ovs",
-        vif_name=("tap" + vid)[:14],
-        bridge_name=("qbr" + vid)[:14],
-        has_traffic_filtering=True,
-        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-            interface_id=vid, datapath_type="netdev"
-        ),
-    )
+        vif: vif_objects.VIFBase = vifs.ovs_vif(n, bridge=BRIDGE, mtu=MTU,
+                                                vid=vid)
+    else:
+        vif = vifs.hybrid_vif(n, bridge=BRIDGE, mtu=MTU, vid=vid)
+    vif.address = mac(n)
+    return vif
 
 
 # -- the floor ---------------------------------------------------------------

@@ -31,6 +31,7 @@ __all__ = [
     "HostOperationFailed",
     "DeviceDiscoveryFailed",
     "DeserializationError",
+    "HostOperationRefused",
 ]
 
 
@@ -194,3 +195,15 @@ class DeserializationError(ExceptionBase, ValueError):
         super().__init__(message, **kwargs)
         self.path: str = kwargs["path"]
         self.reason: str = kwargs.get("reason", "")
+
+
+class HostOperationRefused(HostOperationFailed):
+    """The privileged side refused to touch a host object os_vif does not own.
+
+    ``operation`` is what was asked (``delete``, ``change``...), ``device``
+    the object and ``rule`` the ownership rule it fails (see
+    ``doc/source/operators/ownership.rst``).  Nothing on the host was
+    changed.
+    """
+
+    msg_fmt = "Refused to %(operation)s %(device)s: %(rule)s"

@@ -1,7 +1,7 @@
 """Constants of os-vif 5.x's ovs plugin, as its clients read them."""
 
-from os_vif.internal import dpdk_representor
 from os_vif.internal.ovsdb import model
+from os_vif.internal.unprivileged import dpdk_representor
 from os_vif.plugins.ovs import naming
 
 PLUGIN_NAME = "ovs"

@@ -25,7 +25,8 @@ from pyroute2 import IPRoute
 
 import os_vif
 from os_vif.cli import CommandError
-from os_vif.objects import instance_info, network, vif
+from os_vif.objects import instance_info, vif
+from os_vif.sandbox import vifs
 
 __all__ = ["register", "run"]
 
@@ -133,20 +134,13 @@ def _plug_and_show(
 
 def _linux_bridge_scene(say: Printer) -> None:
     cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
-    port = vif.VIFBridge(
-        id=_port_id(),
+    port = vifs.bridge_vif(
+        bridge="brdemo",
+        tap="tapdemo0",
+        mtu=1450,
+        filtering=True,
+        vid=_port_id(),
         address="fa:16:3e:11:22:33",
-        bridge_name="brdemo",
-        vif_name="tapdemo0",
-        plugin="linux_bridge",
-        has_traffic_filtering=True,
-        network=network.Network(
-            id=NETWORK_ID,
-            bridge="brdemo",
-            label="demo",
-            should_provide_bridge=True,
-            mtu=1450,
-        ),
     )
     _plug_and_show(
         "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
@@ -185,22 +179,9 @@ def _ovs_scenes(say: Printer) -> None:
                 say("    " + line)
 
         port_id = _port_id()
-        ovs_port = vif.VIFOpenVSwitch(
-            id=port_id,
-            address="fa:16:3e:44:55:66",
-            bridge_name="brint",
-            vif_name="tapdemo1",
-            plugin="ovs",
-            network=network.Network(
-                id=NETWORK_ID, bridge="brint", label="demo", mtu=1400
-            ),
-            port_profile=vif.VIFPortProfileOpenVSwitch(
-                interface_id=port_id,
-                datapath_type="netdev",
-                create_port=True,
-                create_tap=True,
-            ),
-        )
+        ovs_port = vifs.ovs_vif(bridge="brint", mtu=1400, vid=port_id)
+        ovs_port.address = "fa:16:3e:44:55:66"
+        ovs_port.vif_name = "tapdemo1"
         _plug_and_show(
             "ovs: VIFOpenVSwitch (create_port, create_tap)",
             ovs_port,
@@ -211,20 +192,10 @@ def _ovs_scenes(say: Printer) -> None:
 
         hybrid_id = _port_id()
         short = hybrid_id[:11]
-        hybrid = vif.VIFBridge(
-            id=hybrid_id,
-            address="fa:16:3e:77:88:99",
-            bridge_name="qbr" + short,
-            vif_name="tap" + short,
-            plugin="ovs",
-            has_traffic_filtering=False,
-            network=network.Network(
-                id=NETWORK_ID, bridge="brint", label="demo", mtu=1400
-            ),
-            port_profile=vif.VIFPortProfileOpenVSwitch(
-                interface_id=hybrid_id, datapath_type="netdev"
-            ),
+        hybrid = vifs.hybrid_vif(
+            bridge="brint", mtu=1400, vid=hybrid_id, filtering=False
         )
+        hybrid.address = "fa:16:3e:77:88:99"
         _plug_and_show(
             "ovs: hybrid VIFBridge (qbr, qvb/qvo veth pair)",
             hybrid,

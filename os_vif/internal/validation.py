@@ -35,6 +35,8 @@ __all__ = [
     "integer_in_range",
     "one_of",
     "netns_reference",
+    "vif_id",
+    "role",
 ]
 
 #: The kernel's limit on an interface name, terminating NUL excluded.
@@ -46,6 +48,7 @@ MAX_MTU = 65535
 #: The largest 802.1Q VLAN ID (0 means untagged/priority only).
 MAX_VLAN = 4095
 
+_VIF_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
 _NETNS_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
@@ -205,3 +208,23 @@ def netns_reference(value: Any, field: str = "netns") -> str:
     elif value in (".", "..") or not _NETNS_NAME_RE.match(value):
         raise _invalid(field, value, "not a valid network namespace name")
     return value
+
+
+def vif_id(value: Any, field: str = "vif_id") -> str:
+    """Return ``value`` if it can be a VIF id (what os-vif 5.x names from).
+
+    1 to 64 letters, digits, ``-``, ``_`` or ``.``, starting with a letter
+    or digit: a UUID and every id kuryr or nova makes.
+    """
+    if not isinstance(value, str) or not _VIF_ID_RE.match(value):
+        raise _invalid(field, value, "not a VIF id")
+    return value
+
+
+def role(choices: tuple[str, ...]) -> Any:
+    """Return a validator accepting one of the ``choices`` strings."""
+
+    def validate(value: Any, field: str) -> str:
+        return str(one_of(value, choices, field))
+
+    return validate

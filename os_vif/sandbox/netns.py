@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pyroute2 import IPRoute
 from pyroute2 import netns as pyroute2_netns
 
-from os_vif.internal import firewall, netdev, privsep
+from os_vif.internal.privileged import context, firewall, netlink
 
 __all__ = [
     "setns",
@@ -98,8 +98,8 @@ def _ipr_in(path: str) -> Iterator[IPRoute]:
 
 def _reset_process_state() -> None:
     # Daemons and cached sockets belong to the namespace they were made in.
-    privsep.stop_all()
-    netdev.close_sockets()
+    context.stop_all()
+    netlink.close_sockets()
     firewall.close_sockets()
 
 

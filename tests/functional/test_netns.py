@@ -7,7 +7,8 @@ import os
 import pytest
 from pyroute2 import IPRoute
 
-from os_vif.internal import host_ops
+from os_vif.internal.privileged import devices
+from os_vif.internal.unprivileged import plan, runner
 from os_vif.sandbox import netns as netns_fixture
 
 
@@ -24,7 +25,9 @@ def test_fresh_netns_enters_restores_and_deletes():
         assert netns_fixture.current_netns_inode() == ns.inode != before
         path = ns.path
         # The daemon started now runs in here: its bridge appears here.
-        host_ops.LINUX_BRIDGE.run_step(host_ops.ensure_bridge("br-self0"))
+        runner.LINUX_BRIDGE.run(
+            plan.Plan().add(devices.EnsureBridge(name="br-self0"))
+        )
         assert ns.link_names() == ["br-self0", "lo"]
         with IPRoute() as ipr:
             assert ipr.link_lookup(ifname="lo")

@@ -23,6 +23,7 @@ PUBLIC_SURFACE = {
         "ExceptionBase",
         "ExternalImport",
         "HostOperationFailed",
+        "HostOperationRefused",
         "InvalidArgument",
         "LibraryNotInitialized",
         "NetworkInterfaceNotFound",

@@ -6,5 +6,7 @@
 * :mod:`.model` describes what a plugin wants in the database (bridges,
   ports with their interface) as plain values;
 * :mod:`.client` compares that with the IDL's cache and writes only the
-  differences, all in one transaction, for one port or for many.
+  differences, all in one transaction, for one port or for many;
+* :mod:`.operations` are the OVSDB host operations plans are made of
+  (check, ownership, commands, undo), run in the caller's process.
 """

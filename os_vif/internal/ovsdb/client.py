@@ -276,6 +276,9 @@ class PendingCommit:
                 % self.txn.timeout,
             ) from err
         if isinstance(result, idlutils.ExceptionResult):
+            if isinstance(result.ex, exception.ExceptionBase):
+                # An operation's own refusal, raised inside the transaction.
+                raise result.ex
             raise exception.HostOperationFailed(
                 operation="ovsdb transaction", device=self.what, err=result.ex
             ) from result.ex
@@ -371,6 +374,16 @@ class OvsdbClient:
         for command in commands:
             txn.add(command)
         return PendingCommit(txn, what)
+
+    def start(
+        self, commands: Iterable[Any], what: str
+    ) -> PendingCommit | None:
+        """Queue ``commands`` as one transaction; do not wait for it.
+
+        ``None`` when there is nothing to commit.  For the plan runner,
+        which works while ovsdb-server commits.
+        """
+        return self._start(commands, what)
 
     def existing(
         self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]

@@ -10,7 +10,7 @@ For a :class:`~os_vif.objects.vif.VIFHostDevice` (``dev_type``
 :class:`~os_vif.objects.vif.VIFDirect` (a macvtap on the VF), plugging:
 
 1. checks the VIF and finds the VF, its PF and its representor in sysfs
-   (:mod:`os_vif.internal.sysfs`), before touching the host;
+   (:mod:`os_vif.internal.unprivileged.sysfs`), before touching the host;
 2. attaches the representor to the switch the port belongs to: an Open
    vSwitch bridge (with the port's ``external_ids``) when the port profile
    is an Open vSwitch one or the options say so, else a Linux bridge;
@@ -31,12 +31,13 @@ import logging
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import host_ops, sysfs
+from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
 from os_vif.plugins import description
-from os_vif.plugins.offload import options, ovs_attachment, port
+from os_vif.plugins.offload import options, plan, port
 
 __all__ = ["OffloadPlugin"]
 
@@ -52,22 +53,28 @@ SUPPORTED_PROFILES = (
 
 
 class OffloadPlugin(PluginBase):
-    """Plugs SR-IOV VFs and attaches their switchdev representors."""
+    """Plugs SR-IOV VFs and attaches their switchdev representors.
+
+    Discovery and plans: :mod:`.port` and :mod:`.plan`; this class runs
+    them.
+    """
 
     CONFIG_OPTS = options.OPTS
 
     def __init__(self, config: Any) -> None:
         """Keep the ``[os_vif_offload]`` options."""
         super().__init__(config)
-        self.host = host_ops.OVS
+        self.host = runner.OVS
 
     @property
     def discovery(self) -> sysfs.SwitchdevDiscovery:
         """Discovery under the configured sysfs root (read on every use)."""
         return sysfs.SwitchdevDiscovery(self.config.sysfs_root)
 
-    def _ovs(self) -> ovs_attachment.OvsAttachment:
-        return ovs_attachment.OvsAttachment(
+    @property
+    def ovsdb(self) -> ovsdb_client.OvsdbClient:
+        """The OVSDB client for the configured connection."""
+        return ovsdb_client.OvsdbClient(
             self.config.ovsdb_connection, self.config.ovsdb_timeout
         )
 
@@ -80,66 +87,21 @@ class OffloadPlugin(PluginBase):
 
     # -- plug --------------------------------------------------------------
 
-    def _vf_step(self, offloaded: port.OffloadedPort) -> host_ops.Step:
-        settings = offloaded.settings
-        return host_ops.set_vf(
-            offloaded.vf.pf_ifname,
-            offloaded.vf.vf_index,
-            mac=settings.mac,
-            vlan=settings.vlan,
-            spoofchk=settings.spoofchk,
-            trust=settings.trust,
-            link_state=settings.link_state,
-        )
-
-    def plug(self, vif: Any, instance_info: Any) -> None:
-        """Configure the VF and attach its representor (see the module)."""
+    def plug_plan(self, vif: Any, instance_info: Any) -> plan.Plan:
+        """Discover the VF and its representor; build the plug plan."""
         offloaded = port.describe_port(
             vif, instance_info, self.config, self.discovery
         )
-        # The VF is configured last: its settings are the ones a driver
-        # may fail to report, and so the ones an undo may not restore.
-        vf_step = self._vf_step(offloaded)
-        representor = offloaded.representor
-        switch = offloaded.switch
-        if representor is None or switch is None:
-            self.host.run([vf_step])
-            return
-        if switch.kind == options.SWITCH_LINUX_BRIDGE:
-            self.host.run(
-                [
-                    host_ops.ensure_bridge(switch.bridge),
-                    host_ops.set_link(
-                        representor.ifname,
-                        mtu=offloaded.mtu,
-                        up=True,
-                        master=switch.bridge,
-                    ),
-                    vf_step,
-                ]
-            )
-            return
-        ovs = self._ovs()
-        made = ovs.attach(representor.ifname, switch)
-        try:
-            self.host.run(
-                [
-                    host_ops.set_link(
-                        representor.ifname, mtu=offloaded.mtu, up=True
-                    ),
-                    vf_step,
-                ]
-            )
-        except Exception:
-            try:
-                ovs.undo(representor.ifname, switch, made)
-            except Exception as err:
-                LOG.warning(
-                    "Could not remove OVS port %s after a failed plug: %s",
-                    representor.ifname,
-                    err,
-                )
-            raise
+        return plan.plug_plan(offloaded)
+
+    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+        """Check ``vif`` as plug and the daemon would; change nothing."""
+        self.host.validate(self.plug_plan(vif, instance_info))
+
+    def plug(self, vif: Any, instance_info: Any) -> None:
+        """Configure the VF and attach its representor (see the module)."""
+        wanted = self.plug_plan(vif, instance_info)
+        self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)
 
     # -- unplug ------------------------------------------------------------
 
@@ -150,10 +112,11 @@ class OffloadPlugin(PluginBase):
         re-created -- but the port the plug added may still be in OVSDB.
         """
         switch = port.switch_port(vif, instance_info, self.config)
-        if switch.kind != options.SWITCH_OVS:
+        wanted = plan.vanished_plan(switch)
+        if wanted is None:
             return
         try:
-            removed = self._ovs().detach_vif(switch)
+            self.host.run(wanted, self.ovsdb)
         except exception.HostOperationFailed as err:
             # The VF is gone either way; a port left behind is logged
             # with what finds it, rather than failing the unplug.
@@ -162,13 +125,6 @@ class OffloadPlugin(PluginBase):
                 vif.id,
                 switch.external_ids.get("iface-id"),
                 err,
-            )
-            return
-        if removed:
-            LOG.info(
-                "Removed OVS ports %s of VIF %s, found by its iface-id",
-                ", ".join(removed),
-                vif.id,
             )
 
     def unplug(self, vif: Any, instance_info: Any) -> None:
@@ -181,45 +137,11 @@ class OffloadPlugin(PluginBase):
             LOG.info("VF %s is gone: %s", address, err)
             self._detach_vanished(vif, instance_info)
             return
-        representor: sysfs.Representor | None
-        try:
-            representor = discovery.vf_representor(vf)
-        except exception.DeviceDiscoveryFailed as err:
-            # Legacy mode (no representors), or a representor that went
-            # while its VF stayed: nothing was, or can be, found to detach.
-            LOG.debug("VF %s has no representor to detach: %s", address, err)
-            representor = None
-        plan: list[host_ops.Step] = []
-        switch = None
-        if representor is not None:
-            switch = port.switch_port(vif, instance_info, self.config)
-            if switch.kind == options.SWITCH_OVS:
-                self._ovs().detach(representor.ifname)
-            device = host_ops.get_device(representor.ifname)
-            if device is not None:
-                # Release the representor only from the bridge it was
-                # attached to, never from a master someone else gave it.
-                plan.append(
-                    host_ops.set_link(
-                        representor.ifname,
-                        up=False,
-                        nomaster=device.master == switch.bridge
-                        and switch.kind == options.SWITCH_LINUX_BRIDGE,
-                    )
-                )
-            if switch.kind == options.SWITCH_LINUX_BRIDGE:
-                plan.append(host_ops.remove_bridge_if_unused(switch.bridge))
-        if host_ops.device_exists(vf.pf_ifname):
-            plan.append(
-                host_ops.set_vf(
-                    vf.pf_ifname,
-                    vf.vf_index,
-                    vlan=0,
-                    mac=(
-                        port.ZERO_MAC
-                        if self.config.reset_vf_mac_on_unplug
-                        else None
-                    ),
-                )
-            )
-        self.host.run(plan)
+        found = plan.discover_unplug(vf, discovery)
+        switch = (
+            port.switch_port(vif, instance_info, self.config)
+            if found.representor is not None
+            else None
+        )
+        wanted = plan.unplug_plan(found, switch, self.config)
+        self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from os_vif.internal import sysfs
+from os_vif.internal.unprivileged import sysfs
 
 __all__ = [
     "OPTS",

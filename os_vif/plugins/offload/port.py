@@ -13,7 +13,8 @@ import logging
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import sysfs, validation
+from os_vif.internal import validation
+from os_vif.internal.unprivileged import sysfs
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.offload import options
 

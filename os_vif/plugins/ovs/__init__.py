@@ -13,12 +13,12 @@ VIF types (see ``doc/source/plugins/ovs.rst`` for the details):
 * ``VIFHostDevice`` with ``VIFPortProfileOVSRepresentor`` -- the kernel
   representor of an SR-IOV VF (hardware offload).
 
-A plug is a plan (:mod:`.plan`): kernel steps run first, in one call to
-the privsep daemon, then the OVSDB changes in one transaction.  A re-plug
-reads the kernel (netlink, unprivileged) and the IDL cache first and, when
-nothing differs, calls neither the daemon nor ovsdb-server.  When the OVSDB
-transaction fails, the devices this plug created are deleted again; when a
-kernel step fails, the daemon has undone the plan's earlier steps.
+A plug is a plan (:mod:`.plan`, after an explicit discovery step): kernel
+operations in one call to the privsep daemon and the OVSDB changes in one
+transaction, at the same time.  A re-plug reads the kernel (netlink,
+unprivileged) and the IDL cache first and, when nothing differs, calls
+neither the daemon nor ovsdb-server.  A failure anywhere undoes the whole
+plug (:mod:`os_vif.internal.unprivileged.runner`).
 """
 
 from __future__ import annotations
@@ -27,14 +27,13 @@ import logging
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import host_ops, linkstate, sysfs
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.ovsdb import model
+from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
 from os_vif.plugins import description
-from os_vif.plugins.ovs import kernel_state, naming, options, plan
+from os_vif.plugins.ovs import naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
 
@@ -64,7 +63,7 @@ class OvsPlugin(PluginBase):
     def __init__(self, config: Any) -> None:
         """Keep the ``[os_vif_ovs]`` options; connect on first use."""
         super().__init__(config)
-        self.host = host_ops.OVS
+        self.host = runner.OVS
         #: Where SR-IOV devices are looked up (tests point it elsewhere).
         self.sysfs_root = sysfs.DEFAULT_SYSFS_ROOT
         if config.ovsdb_interface not in options.OVSDB_INTERFACES:
@@ -99,112 +98,32 @@ class OvsPlugin(PluginBase):
 
     # -- plug --------------------------------------------------------------
 
+    def plug_plan(self, vif: Any, instance_info: Any) -> plan.Plan:
+        """Discover, then build the plan that plugs ``vif``."""
+        found = plan.discover(vif, self.discovery)
+        return plan.plug_plan(vif, instance_info, self.config, found)
+
+    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+        """Check ``vif`` as plug and the daemon would; change nothing."""
+        self.host.validate(self.plug_plan(vif, instance_info))
+
     def plug(self, vif: Any, instance_info: Any) -> None:
         """Plug ``vif``; change nothing if it is plugged already."""
-        wanted = plan.plug_plan(
-            vif, instance_info, self.config, self.discovery
-        )
-        self.apply(wanted)
-
-    def apply(self, wanted: plan.PlugPlan) -> None:
-        """Carry out a plug plan, leaving nothing behind if it fails.
-
-        The kernel steps (in the privsep daemon) and the OVSDB transaction
-        (in the IDL connection's thread, answered by ovsdb-server) are
-        independent -- ovs-vswitchd opens a port's device whenever it
-        appears -- so they run at the same time.  If either fails, what
-        the other did is undone: the devices this plug created are
-        deleted, the rows it added are removed.
-        """
-        ovsdb = self.ovsdb
-        kernel_needed = bool(wanted.kernel) and not kernel_state.satisfied(
-            wanted.kernel
-        )
-        if not kernel_needed:
-            ovsdb.ensure(wanted.bridges, wanted.ports)
-            return
-        existed = {
-            name: linkstate.device_exists(name) for name in wanted.created
-        }
-        rows_existed = ovsdb.existing(wanted.bridges, wanted.ports)
-        pending = ovsdb.ensure_start(wanted.bridges, wanted.ports)
-        try:
-            self.host.run(wanted.kernel)
-        except BaseException:
-            # The daemon undid its own steps; take the rows back too.
-            if pending is not None:
-                self._undo_rows(ovsdb, pending, wanted, rows_existed)
-            raise
-        if pending is None:
-            return
-        try:
-            pending.wait()
-        except BaseException:
-            undo = [
-                host_ops.delete_device(name)
-                for name in wanted.created
-                if not existed[name]
-            ]
-            try:
-                self.host.run(undo + wanted.restore)
-            except Exception as err:
-                LOG.warning("Could not undo a failed plug: %s", err)
-            raise
-
-    @staticmethod
-    def _undo_rows(
-        ovsdb: ovsdb_client.OvsdbClient,
-        pending: ovsdb_client.PendingCommit,
-        wanted: plan.PlugPlan,
-        rows_existed: tuple[set[str], set[str]],
-    ) -> None:
-        try:
-            pending.wait()
-        except Exception:
-            return  # never committed: nothing to take back
-        try:
-            ovsdb.undo_ensure(wanted.bridges, wanted.ports, rows_existed)
-        except Exception as err:
-            LOG.warning("Could not undo the OVSDB rows of a plug: %s", err)
+        self.host.run(self.plug_plan(vif, instance_info), self.ovsdb)
 
     # -- unplug ------------------------------------------------------------
-
-    def _unplug_vanished(
-        self, vif: Any, err: exception.DeviceDiscoveryFailed
-    ) -> None:
-        """Remove the ports of a VIF whose device cannot be found."""
-        iface_id, mac = plan.vif_identity(vif)
-        names = self.ovsdb.ports_of_vif(iface_id, mac)
-        if not names:
-            LOG.info("Nothing to unplug for VIF %s: %s", vif.id, err)
-            return
-        LOG.info(
-            "VIF %s: %s; removing its ports %s, found by iface-id %s",
-            vif.id,
-            err,
-            ", ".join(names),
-            iface_id,
-        )
-        self.ovsdb.remove([model.PortRemoval(name) for name in names])
 
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Unplug ``vif``; what is gone already is skipped."""
         try:
-            wanted = plan.unplug_plan(
-                vif, instance_info, self.config, self.discovery
-            )
+            found = plan.discover(vif, self.discovery)
         except exception.DeviceDiscoveryFailed as err:
             # The VF or its representor is gone from sysfs (driver
             # unloaded, VFs re-created); its port may still be in OVSDB.
-            self._unplug_vanished(vif, err)
+            LOG.info("VIF %s: %s; removing its ports by iface-id", vif.id, err)
+            self.host.run(plan.vanished_plan(vif), self.ovsdb)
             return
-        self.ovsdb.remove(wanted.removals)
-        gone = [
-            step
-            for step in wanted.kernel
-            if step.operation == "delete_device"
-            and not linkstate.device_exists(step.arguments["name"])
-        ]
-        remaining = [step for step in wanted.kernel if step not in gone]
-        if remaining:
-            self.host.run(remaining)
+        self.host.run(
+            plan.unplug_plan(vif, instance_info, self.config, found),
+            self.ovsdb,
+        )

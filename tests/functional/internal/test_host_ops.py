@@ -6,17 +6,37 @@ is started inside it.  Results are read back with pyroute2 and /proc/sys.
 
 from __future__ import annotations
 
-import contextlib
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from pyroute2 import IPRoute
-from pyroute2 import netns as pyroute2_netns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
-from os_vif.internal import host_ops as h
-from os_vif.sandbox import netns as netns_fixture
+from os_vif.internal.privileged import context, executor
+from os_vif.internal.privileged import devices as d
+from os_vif.internal.unprivileged import daemon, linkstate, runner
+
+LINUX_BRIDGE, OVS = runner.LINUX_BRIDGE, runner.OVS
+
+
+def run(family: runner.HostRunner, *steps: d.KernelOperation) -> list[bool]:
+    """Run one group through ``family``'s real daemon; raise its error."""
+    answer = daemon.call(
+        family.context,
+        family._entrypoint,
+        {"id": uuid.uuid4().hex, "groups": [[s.to_wire() for s in steps]]},
+        timeout=60,
+        what="test",
+    )[0]
+    if "error" in answer:
+        raise context.rebuild(answer["error"])
+    return list(answer["changed"])
+
+
+def run_step(family: runner.HostRunner, step: d.KernelOperation) -> bool:
+    return run(family, step)[0]
 
 
 @pytest.fixture
@@ -36,15 +56,19 @@ def tun_data(link) -> dict:
     return dict(link.get(("linkinfo", "data"))["attrs"])
 
 
-@pytest.mark.parametrize("family", [h.LINUX_BRIDGE, h.OVS], ids=str)
+@pytest.mark.parametrize("family", [LINUX_BRIDGE, OVS], ids=str)
 def test_tap_plain_and_multiqueue(ipr, family):
-    assert family.run(
-        [
-            h.ensure_bridge("br0"),
-            h.ensure_tap("tap-mq", multiqueue=True, mtu=9000, master="br0",
-                         mac="fe:16:3e:00:00:01"),
-            h.ensure_tap("tap-sq", up=False),
-        ]
+    assert run(
+        family,
+        d.EnsureBridge(name="br0"),
+        d.EnsureTap(
+            name="tap-mq",
+            multiqueue=True,
+            mtu=9000,
+            master="br0",
+            mac="fe:16:3e:00:00:01",
+        ),
+        d.EnsureTap(name="tap-sq", up=False),
     ) == [True, True, True]
     mq, sq = get(ipr, "tap-mq"), get(ipr, "tap-sq")
     assert tun_data(mq)["IFLA_TUN_MULTI_QUEUE"] == 1
@@ -56,88 +80,82 @@ def test_tap_plain_and_multiqueue(ipr, family):
     assert mq.get("ifalias") == sq.get("ifalias") == "os-vif"
     assert not sq["flags"] & 1
     # Again: nothing to change.
-    assert family.run(
-        [h.ensure_tap("tap-mq", multiqueue=True, mtu=9000, master="br0")]
+    assert run(
+        family,
+        d.EnsureTap(name="tap-mq", multiqueue=True, mtu=9000, master="br0"),
     ) == [False]
 
 
 def test_veth_pair_and_stale_end(ipr):
-    assert h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", mtu=1400))
+    assert run_step(OVS, d.EnsureVeth(name="qvb0", peer="qvo0", mtu=1400))
     for name in ("qvb0", "qvo0"):
         link = get(ipr, name)
         assert link.get(("linkinfo", "kind")) == "veth"
         assert link.get("mtu") == 1400 and link["flags"] & 1
-        assert h.get_device(name).made_by_os_vif
-    assert not h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", mtu=1400))
+        assert linkstate.get_device(name).made_by_os_vif
+    assert not run_step(OVS, d.EnsureVeth(name="qvb0", peer="qvo0", mtu=1400))
     # A leftover single end is replaced by a fresh pair.
     ipr.link("del", ifname="qvb0")
     ipr.link("add", ifname="qvb1", kind="veth", peer="qvo1")
     ipr.link("del", ifname="qvo1")
-    assert h.OVS.run_step(h.ensure_veth("qvb0", "qvo0"))
+    assert run_step(OVS, d.EnsureVeth(name="qvb0", peer="qvo0"))
     assert get(ipr, "qvo0") is not None
 
 
 def test_veth_end_joins_its_bridge(ipr):
-    h.OVS.run_step(h.ensure_bridge("qbr0"))
-    h.OVS.run_step(h.ensure_bridge("qbr1"))
-    assert h.OVS.run_step(
-        h.ensure_veth("qvb0", "qvo0", mtu=1400, master="qbr0")
+    run_step(OVS, d.EnsureBridge(name="qbr0"))
+    run_step(OVS, d.EnsureBridge(name="qbr1"))
+    assert run_step(
+        OVS, d.EnsureVeth(name="qvb0", peer="qvo0", mtu=1400, master="qbr0")
     )
-    assert h.get_device("qvb0").master == "qbr0"
-    assert h.get_device("qvo0").master is None
-    assert h.get_device("qvo0").up and h.get_device("qvb0").made_by_os_vif
-    assert not h.OVS.run_step(
-        h.ensure_veth("qvb0", "qvo0", mtu=1400, master="qbr0")
+    assert linkstate.get_device("qvb0").master == "qbr0"
+    assert linkstate.get_device("qvo0").master is None
+    assert (
+        linkstate.get_device("qvo0").up
+        and linkstate.get_device("qvb0").made_by_os_vif
+    )
+    assert not run_step(
+        OVS, d.EnsureVeth(name="qvb0", peer="qvo0", mtu=1400, master="qbr0")
     )
     # An existing pair is moved to the bridge asked for.
-    assert h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qbr1"))
-    assert h.get_device("qvb0").master == "qbr1"
+    assert run_step(OVS, d.EnsureVeth(name="qvb0", peer="qvo0", master="qbr1"))
+    assert linkstate.get_device("qvb0").master == "qbr1"
     with pytest.raises(exception.InvalidArgument) as caught:
-        h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qvo0"))
+        run_step(OVS, d.EnsureVeth(name="qvb0", peer="qvo0", master="qvo0"))
     assert caught.value.kwargs["field"] == "ensure_veth.master"
 
 
 def test_veth_with_a_missing_bridge_leaves_nothing(ipr):
     with pytest.raises(exception.NetworkInterfaceNotFound):
-        h.OVS.run_step(h.ensure_veth("qvb0", "qvo0", master="qbr-none"))
+        run_step(
+            OVS, d.EnsureVeth(name="qvb0", peer="qvo0", master="qbr-none")
+        )
     assert get(ipr, "qvb0") is None and get(ipr, "qvo0") is None
 
 
 def test_bridge_for_hybrid_plug(ipr):
-    h.OVS.run(
-        [
-            h.ensure_bridge("qbr0", mtu=1450, disable_ipv6=True),
-            h.set_sysctl("qbr0", "ipv4", "arp_ignore", 1),
-            h.set_sysctl("qbr0", "ipv4", "arp_announce", 2),
-        ]
+    run(
+        OVS,
+        *[
+            d.EnsureBridge(name="qbr0", mtu=1450, disable_ipv6=True),
+            d.SetSysctl(name="qbr0", family="ipv4", key="arp_ignore", value=1),
+            d.SetSysctl(
+                name="qbr0", family="ipv4", key="arp_announce", value=2
+            ),
+        ],
     )
     data = dict(get(ipr, "qbr0").get(("linkinfo", "data"))["attrs"])
     assert data["IFLA_BR_STP_STATE"] == 0
     assert data["IFLA_BR_FORWARD_DELAY"] == 0
-    assert h.read_sysctl("qbr0", "ipv6", "disable_ipv6") == 1
-    assert h.read_sysctl("qbr0", "ipv4", "arp_ignore") == 1
-    assert h.read_sysctl("qbr0", "ipv4", "arp_announce") == 2
-
-
-def test_macvlan_and_macvtap(ipr):
-    ipr.link("add", ifname="lower0", kind="veth", peer="lower0p")
-    h.LINUX_BRIDGE.run(
-        [
-            h.ensure_macvlan("mvl0", "lower0", mode="bridge", mtu=1400),
-            h.ensure_macvlan("mvt0", "lower0", macvtap=True, mode="vepa"),
-        ]
-    )
-    assert get(ipr, "mvl0").get(("linkinfo", "kind")) == "macvlan"
-    assert get(ipr, "mvt0").get(("linkinfo", "kind")) == "macvtap"
-    assert get(ipr, "mvl0").get("link") == get(ipr, "lower0")["index"]
-    with pytest.raises(exception.HostOperationFailed):
-        h.LINUX_BRIDGE.run([h.ensure_macvlan("mvt0", "lower0")])
+    assert linkstate.read_sysctl("qbr0", "ipv6", "disable_ipv6") == 1
+    assert linkstate.read_sysctl("qbr0", "ipv4", "arp_ignore") == 1
+    assert linkstate.read_sysctl("qbr0", "ipv4", "arp_announce") == 2
 
 
 def test_vlan_device_or_skip(ipr):
     ipr.link("add", ifname="lower0", kind="veth", peer="lower0p")
     try:
-        h.LINUX_BRIDGE.run([h.ensure_vlan("lower0.5", "lower0", 5)])
+        run(LINUX_BRIDGE, d.EnsureVlan(name="lower0.5", link="lower0", vlan=5))
     except exception.HostOperationFailed as err:
         if "Operation not supported" in str(err):
             pytest.skip("this kernel has no 802.1Q (CONFIG_VLAN_8021Q)")
@@ -147,54 +165,153 @@ def test_vlan_device_or_skip(ipr):
 
 
 def test_set_link_and_release(ipr):
-    h.LINUX_BRIDGE.run([h.ensure_bridge("br0"), h.ensure_tap("t0")])
-    h.LINUX_BRIDGE.run_step(
-        h.set_link("t0", mtu=1300, mac="02:00:00:00:00:07", master="br0")
+    run(LINUX_BRIDGE, d.EnsureBridge(name="br0"), d.EnsureTap(name="t0"))
+    run_step(
+        LINUX_BRIDGE,
+        d.SetLink(name="t0", mtu=1300, mac="02:00:00:00:00:07", master="br0"),
     )
     link = get(ipr, "t0")
     assert link.get("mtu") == 1300
     assert link.get("address") == "02:00:00:00:00:07"
-    assert h.get_device("t0").master == "br0"
-    assert h.bridge_ports("br0") == ["t0"]
-    h.LINUX_BRIDGE.run_step(h.set_link("t0", nomaster=True, up=False))
-    assert h.get_device("t0").master is None
-    assert not h.get_device("t0").up
+    assert linkstate.get_device("t0").master == "br0"
+    assert linkstate.bridge_ports("br0") == ["t0"]
+    run_step(LINUX_BRIDGE, d.SetLink(name="t0", nomaster=True, up=False))
+    assert linkstate.get_device("t0").master is None
+    assert not linkstate.get_device("t0").up
 
 
 def test_delete_is_idempotent(ipr):
-    assert h.LINUX_BRIDGE.run_step(h.ensure_tap("t0"))
-    assert h.LINUX_BRIDGE.run_step(h.delete_device("t0"))
-    assert not h.LINUX_BRIDGE.run_step(h.delete_device("t0"))
-    assert not h.device_exists("t0")
-
-
-@contextlib.contextmanager
-def other_netns() -> Iterator[str]:
-    name = "osvif-other-%s" % id(object())
-    pyroute2_netns.create(name)
-    try:
-        yield name
-    finally:
-        pyroute2_netns.remove(name)
-
-
-def test_move_to_netns(ipr):
-    with other_netns() as target:
-        h.LINUX_BRIDGE.run(
-            [h.ensure_veth("c0", "c0p"), h.move_to_netns("c0p", target)]
-        )
-        assert get(ipr, "c0p") is None
-        assert "c0p" in netns_fixture.Namespace(target).link_names()
-        # Already moved: nothing to do.
-        assert h.LINUX_BRIDGE.run([h.move_to_netns("c0p", target)]) == [False]
+    assert run_step(LINUX_BRIDGE, d.EnsureTap(name="t0"))
+    assert run_step(LINUX_BRIDGE, d.DeleteDevice(name="t0"))
+    assert not run_step(LINUX_BRIDGE, d.DeleteDevice(name="t0"))
+    assert not linkstate.device_exists("t0")
 
 
 def test_sysctl_allow_list(ipr):
-    h.LINUX_BRIDGE.run_step(h.ensure_bridge("br0"))
+    run_step(LINUX_BRIDGE, d.EnsureBridge(name="br0"))
     with pytest.raises(exception.InvalidArgument):
-        h.LINUX_BRIDGE.run_step(h.set_sysctl("br0", "ipv4", "arp_ignore", 9))
-    with pytest.raises(exception.InvalidArgument):
-        h.LINUX_BRIDGE.run_step(
-            h.Step("set_sysctl", {"name": "br0", "family": "ipv4",
-                                  "key": "forwarding", "value": 1})
+        run_step(
+            LINUX_BRIDGE,
+            d.SetSysctl(name="br0", family="ipv4", key="arp_ignore", value=9),
         )
+    with pytest.raises(exception.InvalidArgument):
+        executor.REGISTRY.from_wire(
+            [
+                "set_sysctl",
+                {
+                    "name": "br0",
+                    "family": "ipv4",
+                    "key": "forwarding",
+                    "value": 1,
+                },
+            ]
+        )
+
+
+# -- ownership, through the entrypoint with hand-made plans ------------------
+
+
+def host_devices(ipr: IPRoute) -> dict[str, tuple]:
+    """What the tests compare: every link's kind, MTU, state, master, alias."""
+    return {
+        link.get("ifname"): (
+            link.get(("linkinfo", "kind")),
+            link.get("mtu"),
+            link["flags"] & 1,
+            link.get("master"),
+            link.get("ifalias"),
+        )
+        for link in ipr.get_links()
+    }
+
+
+@pytest.fixture
+def foreign(ipr):
+    """Devices of the host os_vif does not own: a veth pair, a bridge with
+    a port of its own, a tap."""
+    ipr.link("add", ifname="hostveth0", kind="veth", peer="hostveth1")
+    ipr.link("add", ifname="hostbr0", kind="bridge")
+    # Up, as a bridge in use is: setting it up changes nothing then.
+    ipr.link("set", index=ipr.link_lookup(ifname="hostbr0")[0], state="up")
+    ipr.link("add", ifname="hostport0", kind="veth", peer="hostport1")
+    ipr.link(
+        "set",
+        index=ipr.link_lookup(ifname="hostport0")[0],
+        master=ipr.link_lookup(ifname="hostbr0")[0],
+    )
+    return host_devices(ipr)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [d.DeleteDevice(name="hostveth0")],
+        [
+            d.DeleteDevice(
+                name="hostveth0",
+                kind="veth",
+                vif_id="0000aaaa-0000-4000-8000-000000000001",
+            )
+        ],
+        [d.EnsureTap(name="hostveth0", mtu=1400)],
+        [d.EnsureVeth(name="hostveth0", peer="hostveth1", mtu=1400)],
+        [d.EnsureVeth(name="hostveth0", peer="qvo-new0")],
+        [
+            d.EnsureBridge(name="qbr-new0"),
+            d.EnsureBridge(name="hostbr0", mtu=1400),
+        ],
+        [d.SetLink(name="hostveth0", mtu=1400)],
+        [d.SetLink(name="hostveth0", mtu=1400, role="uplink")],
+        [
+            d.SetSysctl(
+                name="hostbr0", family="ipv4", key="arp_ignore", value=1
+            )
+        ],
+        [d.EnsureTap(name="tap-new0"), d.DeleteDevice(name="hostbr0")],
+    ],
+    ids=repr,
+)
+def test_the_daemon_refuses_what_os_vif_does_not_own(ipr, foreign, steps):
+    with pytest.raises(exception.HostOperationRefused) as caught:
+        run(OVS, *steps)
+    assert caught.value.kwargs["device"] in ("hostveth0", "hostbr0")
+    assert caught.value.kwargs["rule"]
+    assert host_devices(ipr) == foreign
+
+
+def test_a_bridge_with_another_port_is_used_but_never_deleted(ipr, foreign):
+    assert run(OVS, d.RemoveBridgeIfUnused(name="hostbr0")) == [False]
+    # A network's bridge may be set up and used...
+    run(
+        OVS,
+        d.EnsureBridge(name="hostbr0", role="bridge"),
+        d.EnsureTap(name="tap-lb0", master="hostbr0"),
+    )
+    assert linkstate.get_device("tap-lb0").master == "hostbr0"
+    run(OVS, d.DeleteDevice(name="tap-lb0", kind="tun"))
+    # ...but is not os_vif's to delete, even once empty of os_vif's ports.
+    assert run(OVS, d.RemoveBridgeIfUnused(name="hostbr0")) == [False]
+    assert host_devices(ipr) == foreign
+
+
+def test_what_os_vif_5_made_is_os_vifs(ipr):
+    vif_id = "5a5a5a5a-0000-4000-8000-000000000001"
+    qbr, qvb, qvo = (
+        ("qbr" + vif_id)[:14],
+        ("qvb" + vif_id)[:14],
+        ("qvo" + vif_id)[:14],
+    )
+    # As os-vif 5.x made them: no alias.
+    ipr.link("add", ifname=qbr, kind="bridge")
+    ipr.link("add", ifname=qvb, kind="veth", peer=qvo)
+    with pytest.raises(exception.HostOperationRefused):
+        run(OVS, d.DeleteDevice(name=qvb, kind="veth"))
+    with pytest.raises(exception.HostOperationRefused):
+        # The derived name, but not the kind 5.x makes under it.
+        run(OVS, d.DeleteDevice(name=qbr, kind="veth", vif_id=vif_id))
+    assert run(
+        OVS,
+        d.DeleteDevice(name=qvb, kind="veth", vif_id=vif_id),
+        d.RemoveBridgeIfUnused(name=qbr, vif_id=vif_id),
+    ) == [True, True]
+    assert get(ipr, qbr) is None and get(ipr, qvo) is None

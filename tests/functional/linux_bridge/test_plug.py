@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,10 +22,13 @@ from pyroute2.nftables.main import NFTables
 
 import os_vif
 from os_vif import exception
-from os_vif.internal import firewall, operations, privsep
-from os_vif.objects import instance_info, network
+from os_vif.internal.privileged import context as privsep
+from os_vif.internal.privileged import devices, executor, firewall
+from os_vif.objects import instance_info
 from os_vif.objects import vif as vif_objects
+from os_vif.plugins.linux_bridge import plan as lb_plan
 from os_vif.sandbox import netns as netns_fixture
+from os_vif.sandbox import vifs
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1", name="vm-1", project_id="p"
@@ -42,23 +46,15 @@ def make_vif(
     filtering: bool = False,
     vlan: int | None = None,
 ) -> vif_objects.VIFBridge:
-    net = network.Network(
-        id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
+    return vifs.bridge_vif(
         bridge=bridge,
-        should_provide_bridge=True,
-        should_provide_vlan=vlan is not None,
-        bridge_interface=uplink,
-        vlan=vlan,
+        tap=tap,
         mtu=mtu,
-    )
-    return vif_objects.VIFBridge(
-        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
+        uplink=uplink,
+        filtering=filtering,
+        vlan=vlan,
+        vid="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
         address="52:54:00:12:34:56",
-        network=net,
-        plugin="linux_bridge",
-        vif_name=tap,
-        bridge_name=bridge,
-        has_traffic_filtering=filtering,
     )
 
 
@@ -317,29 +313,31 @@ def test_fault_at_each_step_is_undone(
     can be injected; it is the same plan and executor the daemon runs.
     """
     plugin = os_vif._PLUGINS["linux_bridge"]
-    plan = [[s.operation, s.arguments] for s in plugin.plug_plan(make_vif())]
-    assert len(plan) == 4  # bridge, uplink, firewall rules, tap
+    steps = lb_plan.plug_plan(make_vif(), plugin.config).to_wire()
+    assert len(steps) == 4  # bridge, uplink, firewall rules, tap
     before = snapshot(ipr)
     calls = {"n": 0}
-    real = dict(operations.OPERATIONS)
 
-    def faulty(op):
-        def run(tx, **kwargs):
+    def faulty(cls):
+        real = cls.apply
+
+        def apply(self, ctx):
+            if ctx.trusted:  # the rollback: no fault there
+                return real(self, ctx)
             if calls["n"] == fail_at:
                 raise OSError(5, "injected fault")
             calls["n"] += 1
-            return op.run(tx, **kwargs)
+            return real(self, ctx)
 
-        return operations.Operation(
-            op.name, op.params, op.required, run, op.device
-        )
+        return apply
 
-    for name, op in real.items():
-        monkeypatch.setitem(operations.OPERATIONS, name, faulty(op))
+    for cls in executor.REGISTRY.classes.values():
+        monkeypatch.setattr(cls, "apply", faulty(cls))
     # A last no-op step, to fail after every real step has run.
-    plan.append(["set_link", {"name": "lo"}])
-    with pytest.raises(exception.HostOperationFailed):
-        operations.execute(plan)
+    steps.append(devices.SetLink(name="lo", up=True, role="uplink").to_wire())
+    result = executor.execute({"id": uuid.uuid4().hex, "groups": [steps]})
+    assert "error" in result[0]
+    assert result[0]["error"][0] == "HostOperationFailed"
     assert snapshot(ipr) == before
 
 
@@ -354,8 +352,9 @@ def _daemon_pids() -> list[int]:
         except OSError:
             continue
         if (
-            b"os_vif.internal.privsep_helper" in argv
-            and b"os_vif.internal.privsep.vif_plug_linux_bridge" in argv
+            b"os_vif.internal.privileged.helper" in argv
+            and b"os_vif.internal.privileged.context.vif_plug_linux_bridge"
+            in argv
         ):
             pids.append(int(entry))
     return pids
@@ -373,10 +372,10 @@ def test_a_real_daemon_runs_inside_the_test_netns(netns, lb_config):
 def test_daemon_refuses_bad_names_and_survives(netns, lb_config, ipr):
     entrypoint = privsep.linux_bridge_execute
 
-    def refused(plan):
+    def refused(steps):
         # The raw entrypoint: what the daemon itself sends back.
         with pytest.raises(privsep.RemoteError) as caught:
-            entrypoint(plan)
+            entrypoint({"id": uuid.uuid4().hex, "groups": [steps]})
         error = privsep.rebuild(caught.value)
         assert isinstance(error, exception.InvalidArgument)
         return error.kwargs["field"]
@@ -394,7 +393,11 @@ def test_daemon_refuses_bad_names_and_survives(netns, lb_config, ipr):
                          "key": "forwarding", "value": 1}]]
     ) == "set_sysctl.key"
     assert link(ipr, BRIDGE) is None
-    assert list(entrypoint([["ensure_bridge", {"name": BRIDGE}]])) == [True]
+    result = entrypoint(
+        {"id": uuid.uuid4().hex, "groups": [[["ensure_bridge",
+                                               {"name": BRIDGE}]]]}
+    )
+    assert list(result[0]["changed"]) == [True]
     assert link(ipr, BRIDGE) is not None
 
 

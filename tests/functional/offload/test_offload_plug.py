@@ -18,7 +18,7 @@ from oslo_config import cfg
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal import netdev
+from os_vif.internal.unprivileged import linkstate as netdev
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 from tests import fake_sysfs
@@ -423,15 +423,18 @@ def test_ovs_plug_failure_removes_port_and_bridge(
 def test_set_vf_is_undone_when_a_later_step_fails(
     cx5_host: OffloadHost,
 ) -> None:
-    from os_vif.internal import host_ops
+    from os_vif.internal.privileged import devices
+    from os_vif.internal.unprivileged import plan, runner
 
     before = cx5_host.vf_state(1, 1)
     with pytest.raises(exception.ExceptionBase):
-        host_ops.OVS.run(
-            [
-                host_ops.set_vf("enp3s0f1np1", 1, mac=MAC, vlan=7, trust=True),
-                host_ops.set_link("no-such-dev", up=True),
-            ]
+        runner.OVS.run(
+            plan.Plan().add(
+                devices.SetVf(
+                    name="enp3s0f1np1", vf=1, mac=MAC, vlan=7, trust=True
+                ),
+                devices.SetLink(name="no-such-dev", up=True, role="uplink"),
+            )
         )
     index = cx5_host.pf_index(1)
     assert [call["vf"] for call in cx5_host.vf_calls()] == [
@@ -443,10 +446,11 @@ def test_set_vf_is_undone_when_a_later_step_fails(
 
 
 def test_set_vf_on_a_device_without_sriov(cx5_host: OffloadHost) -> None:
-    from os_vif.internal import host_ops
+    from os_vif.internal.privileged import devices
+    from os_vif.internal.unprivileged import plan, runner
 
     # The representor is a veth, which has no VFs: the kernel's answer.
     rep = cx5_host.layout.vf(0, 0).representor or ""
     with pytest.raises(exception.HostOperationFailed) as caught:
-        host_ops.OVS.run([host_ops.set_vf(rep, 0, vlan=5)])
+        runner.OVS.run(plan.Plan().add(devices.SetVf(name=rep, vf=0, vlan=5)))
     assert "Operation not supported" in str(caught.value)

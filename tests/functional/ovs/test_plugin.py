@@ -12,11 +12,12 @@ from oslo_config import cfg
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal import host_ops
+from os_vif.internal.unprivileged import linkstate
 from os_vif.plugins.ovs import naming
+from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
 from tests import fake_sysfs
-from tests.functional.ovs import ovsdb_rows, vifs
+from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 
@@ -71,7 +72,7 @@ def test_ovs_vif_with_tap(ovs_plugin, ovs: OvsServer) -> None:
     _check_vif_interface(ovs, vif.vif_name, vif, 1450)
     port = ovsdb_rows.row(ovs, "Port", vif.vif_name)
     assert port["tag"] == [] and port["qos"] == []  # netdev: no QoS row
-    tap = host_ops.get_device(vif.vif_name)
+    tap = linkstate.get_device(vif.vif_name)
     assert tap is not None and tap.kind == "tun"
     assert (tap.mtu, tap.mac, tap.up) == (1450, vif.address, True)
     # ovs-vswitchd opened the tap on the userspace datapath.
@@ -81,11 +82,11 @@ def test_ovs_vif_with_tap(ovs_plugin, ovs: OvsServer) -> None:
     before = ovsdb_rows.next_cfg(ovs)
     ovs_plugin.plug(vif, INSTANCE)
     assert ovsdb_rows.next_cfg(ovs) == before
-    assert host_ops.get_device(vif.vif_name).index == tap.index
+    assert linkstate.get_device(vif.vif_name).index == tap.index
 
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
-    assert not host_ops.device_exists(vif.vif_name)
+    assert not linkstate.device_exists(vif.vif_name)
     # Unplugging again is not an error and writes nothing.
     before = ovsdb_rows.next_cfg(ovs)
     ovs_plugin.unplug(vif, INSTANCE)
@@ -102,7 +103,7 @@ def test_replug_repairs_what_differs(ovs_plugin, ovs: OvsServer) -> None:
     ovs_plugin.plug(vif, INSTANCE)
     iface = _check_vif_interface(ovs, vif.vif_name, vif, 1450)
     assert iface["external_ids"]["agent"] == "kept"
-    assert host_ops.get_device(vif.vif_name).up
+    assert linkstate.get_device(vif.vif_name).up
 
 
 def test_port_without_tap_and_default_mtu(ovs_plugin, ovs) -> None:
@@ -113,7 +114,7 @@ def test_port_without_tap_and_default_mtu(ovs_plugin, ovs) -> None:
     finally:
         cfg.CONF.clear_override("network_device_mtu", "os_vif_ovs")
     _check_vif_interface(ovs, vif.vif_name, vif, 1400)
-    assert not host_ops.device_exists(vif.vif_name)
+    assert not linkstate.device_exists(vif.vif_name)
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
 
@@ -181,7 +182,7 @@ def test_per_port_bridge(ovs_plugin, ovs) -> None:
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovs.bridges() == ["br-int"]
     assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
-    assert not host_ops.device_exists(vif.vif_name)
+    assert not linkstate.device_exists(vif.vif_name)
 
 
 def test_default_qos_type_on_kernel_datapath(ovs_plugin, ovs) -> None:
@@ -206,15 +207,15 @@ def test_hybrid_plug(ovs_plugin, ovs: OvsServer) -> None:
     assert qbr == vif.bridge_name
     ovs_plugin.plug(vif, INSTANCE)
 
-    bridge = host_ops.get_device(qbr)
+    bridge = linkstate.get_device(qbr)
     assert bridge.kind == "bridge" and bridge.up and bridge.mtu == 1450
-    assert host_ops.read_sysctl(qbr, "ipv6", "disable_ipv6") == 1
-    assert host_ops.read_sysctl(qbr, "ipv4", "arp_ignore") == 1
+    assert linkstate.read_sysctl(qbr, "ipv6", "disable_ipv6") == 1
+    assert linkstate.read_sysctl(qbr, "ipv4", "arp_ignore") == 1
     for end in (qvb, qvo):
-        device = host_ops.get_device(end)
+        device = linkstate.get_device(end)
         assert device.kind == "veth" and device.up and device.mtu == 1450
-    assert host_ops.get_device(qvb).master == qbr
-    assert host_ops.bridge_ports(qbr) == [qvb]
+    assert linkstate.get_device(qvb).master == qbr
+    assert linkstate.bridge_ports(qbr) == [qvb]
     assert ovsdb_rows.port_bridge(ovs, qvo) == "br-int"
     _check_vif_interface(ovs, qvo, vif, 1450)
     assert _ofport(ovs, qvo) > 0
@@ -277,12 +278,12 @@ def test_host_device_representor(ovs_plugin, ovs, fake_switchdev) -> None:
     ovs_plugin.plug(vif, INSTANCE)
     assert ovsdb_rows.port_bridge(ovs, fvf.representor) == "br-int"
     _check_vif_interface(ovs, fvf.representor, vif, 1400)
-    device = host_ops.get_device(fvf.representor)
+    device = linkstate.get_device(fvf.representor)
     assert device.up and device.mtu == 1400
     assert _ofport(ovs, fvf.representor) > 0
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", fvf.representor) is None
-    assert host_ops.device_exists(fvf.representor)  # hardware stays
+    assert linkstate.device_exists(fvf.representor)  # hardware stays
 
 
 def test_unplug_after_the_representor_left_sysfs(
@@ -417,7 +418,7 @@ def test_ovs_tap_left_nothing_when_ovsdb_is_down(ovs_plugin, ovs) -> None:
     vif = vifs.ovs_vif(2)
     with pytest.raises(exception.ExceptionBase):
         ovs_plugin.plug(vif, INSTANCE)
-    assert not host_ops.device_exists(vif.vif_name)
+    assert not linkstate.device_exists(vif.vif_name)
     ovs.start_ovsdb()
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
 
@@ -468,23 +469,35 @@ def test_daemon_runs_in_the_switch_namespace(ovs_plugin, ovs) -> None:
 def test_merged_plans_plug_many_vifs_in_one_transaction(
     ovs_plugin, ovs
 ) -> None:
-    from os_vif.plugins.ovs import plan
-
     many = [vifs.ovs_vif(n) for n in range(5)] + [vifs.hybrid_vif(7)]
-    merged = plan.merge_plug_plans(
-        [
-            plan.plug_plan(
-                vif, INSTANCE, ovs_plugin.config, ovs_plugin.discovery
-            )
-            for vif in many
-        ]
-    )
+    plans = [ovs_plugin.plug_plan(vif, INSTANCE) for vif in many]
     before = ovsdb_rows.next_cfg(ovs)
-    ovs_plugin.apply(merged)
+    assert ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb) == [None] * 6
     assert ovsdb_rows.next_cfg(ovs) == before + 1
     names = [v.vif_name for v in many[:5]] + [
         naming.hybrid_names(many[5].id)[2]
     ]
     for name in names:
         assert ovsdb_rows.port_bridge(ovs, name) == "br-int"
-    assert all(host_ops.device_exists(v.vif_name) for v in many[:5])
+    assert all(linkstate.device_exists(v.vif_name) for v in many[:5])
+
+    # Plugged as described: a second run changes nothing.
+    assert ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb) == [None] * 6
+    assert ovsdb_rows.next_cfg(ovs) == before + 1
+
+
+def test_one_bad_vif_of_a_batch_fails_alone(ovs_plugin, ovs) -> None:
+    good = [vifs.ovs_vif(n) for n in range(3)]
+    bad = vifs.ovs_vif(9)
+    # Its port name is taken by a port of another VIF.
+    other = vifs.ovs_vif(8)
+    other.vif_name = bad.vif_name
+    ovs_plugin.plug(other, INSTANCE)
+    plans = [ovs_plugin.plug_plan(v, INSTANCE) for v in [*good, bad]]
+    results = ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb)
+    assert results[:3] == [None] * 3
+    assert isinstance(results[3], exception.HostOperationRefused)
+    for vif in good:
+        assert ovsdb_rows.port_bridge(ovs, vif.vif_name) == "br-int"
+    iface = ovsdb_rows.row(ovs, "Interface", bad.vif_name)
+    assert iface is not None and iface["external_ids"]["iface-id"] == other.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from os_vif.internal import dpdk_representor, sysfs
+from os_vif.internal.unprivileged import dpdk_representor, sysfs
 from tests import fake_sysfs
 
 

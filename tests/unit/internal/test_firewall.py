@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from os_vif.internal import firewall
+from os_vif.internal.privileged import firewall
 
 
 def test_all_interfaces():

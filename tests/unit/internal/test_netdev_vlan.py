@@ -16,7 +16,8 @@ import pytest
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
-from os_vif.internal import linkstate, netdev, operations
+from os_vif.internal.privileged import devices, executor, ownership
+from os_vif.internal.unprivileged import linkstate
 
 
 class FakeLink(dict):
@@ -107,14 +108,26 @@ def fake(monkeypatch):
     def netlink():
         yield ipr
 
-    monkeypatch.setattr(netdev, "netlink", netlink)
+    monkeypatch.setattr(devices, "netlink", netlink)
     monkeypatch.setattr(linkstate, "read_link", ipr.read_link)
     return ipr
 
 
+def _execute(steps):
+    """Run one group in this process; raise its error, as the client does."""
+    import uuid
+
+    from os_vif.internal.privileged import context
+
+    result = executor.execute({"id": uuid.uuid4().hex, "groups": [steps]})[0]
+    if "error" in result:
+        raise context.rebuild(result["error"])
+    return result["changed"]
+
+
 def test_vlan_device_is_made_marked_and_attached(fake):
     fake._add("br0", "bridge")
-    result = operations.execute(
+    result = _execute(
         [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42,
                           "mtu": 1400, "master": "br0"}]]
     )
@@ -125,14 +138,14 @@ def test_vlan_device_is_made_marked_and_attached(fake):
                  "link": fake.links["eth1"]["index"], "vlan_id": 42})
     ]
     vlan = fake.links["vlan42"]
-    assert vlan["ifalias"] == netdev.OS_VIF_ALIAS
+    assert vlan["ifalias"] == ownership.OS_VIF_ALIAS
     assert vlan["master"] == fake.links["br0"]["index"]
     assert vlan["mtu"] == 1400 and vlan["flags"] == 1
 
 
 def test_existing_vlan_device_is_left_alone(fake):
     fake._add("vlan42", "vlan", vlan_id=42, flags=1)
-    assert operations.execute(
+    assert _execute(
         [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42}]]
     ) == [False]
     assert fake.requests == []
@@ -141,7 +154,7 @@ def test_existing_vlan_device_is_left_alone(fake):
 def test_vlan_device_for_another_vlan_is_an_error(fake):
     fake._add("vlan42", "vlan", vlan_id=7)
     with pytest.raises(exception.HostOperationFailed) as caught:
-        operations.execute(
+        _execute(
             [["ensure_vlan", {"name": "vlan42", "link": "eth1", "vlan": 42}]]
         )
     assert "VLAN 7" in str(caught.value)
@@ -149,7 +162,7 @@ def test_vlan_device_for_another_vlan_is_an_error(fake):
 
 def test_missing_lower_device(fake):
     with pytest.raises(exception.NetworkInterfaceNotFound):
-        operations.execute(
+        _execute(
             [["ensure_vlan", {"name": "vlan42", "link": "eth9", "vlan": 42}]]
         )
     assert "vlan42" not in fake.links
@@ -157,7 +170,7 @@ def test_missing_lower_device(fake):
 
 def test_failure_after_vlan_removes_it(fake):
     with pytest.raises(exception.NetworkInterfaceNotFound):
-        operations.execute(
+        _execute(
             [
                 ["ensure_vlan", {"name": "vlan42", "link": "eth1",
                                  "vlan": 42}],
@@ -168,12 +181,12 @@ def test_failure_after_vlan_removes_it(fake):
 
 
 def test_unused_bridge_goes_with_the_vlan_device_os_vif_made(fake):
-    fake._add("br0", "bridge", ifalias=netdev.OS_VIF_ALIAS)
+    fake._add("br0", "bridge", ifalias=ownership.OS_VIF_ALIAS)
     fake._add(
-        "vlan42", "vlan", vlan_id=42, ifalias=netdev.OS_VIF_ALIAS,
+        "vlan42", "vlan", vlan_id=42, ifalias=ownership.OS_VIF_ALIAS,
         master=fake.links["br0"]["index"],
     )
-    assert operations.execute(
+    assert _execute(
         [["remove_bridge_if_unused", {"name": "br0", "uplinks": ["vlan42"]}]]
     ) == [True]
     assert "br0" not in fake.links and "vlan42" not in fake.links

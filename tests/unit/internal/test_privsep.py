@@ -7,7 +7,8 @@ import sys
 import pytest
 from oslo_config import cfg
 
-from os_vif.internal import host_ops, privsep
+from os_vif.internal.privileged import context as privsep
+from os_vif.internal.unprivileged import runner
 
 GROUP = "vif_plug_linux_bridge_privileged"
 
@@ -22,11 +23,11 @@ def test_root_without_helper_command_needs_no_sudo(context, monkeypatch):
     monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
     command = context.helper_command("/tmp/sock")
     assert command[:3] == [sys.executable, "-m",
-                           "os_vif.internal.privsep_helper"]
+                           "os_vif.internal.privileged.helper"]
     assert "sudo" not in command
     assert command[-4:] == [
         "--privsep_context",
-        "os_vif.internal.privsep.vif_plug_linux_bridge",
+        "os_vif.internal.privileged.context.vif_plug_linux_bridge",
         "--privsep_sock_path",
         "/tmp/sock",
     ]
@@ -53,9 +54,12 @@ def test_contexts_and_capabilities():
     sections = [c.cfg_section for c in privsep.CONTEXTS]
     assert sections == [GROUP, "vif_plug_ovs_privileged"]
     for context in privsep.CONTEXTS:
+        name = context.pypath.rsplit(".", 1)[1]
         assert sorted(context.conf.capabilities) == sorted(
-            privsep._CAPABILITIES
+            privsep.CAPABILITIES[name]
         )
+    # No operation a plugin uses needs CAP_SYS_ADMIN (21).
+    assert all(21 not in caps for caps in privsep.CAPABILITIES.values())
 
 
 def test_one_entrypoint_per_family():
@@ -66,7 +70,7 @@ def test_one_entrypoint_per_family():
     assert not privsep.vif_plug_ovs.is_entrypoint(
         privsep.linux_bridge_execute
     )
-    assert host_ops.OVS._entrypoint is privsep.ovs_execute
+    assert runner.OVS._entrypoint is privsep.ovs_execute
 
 
 def test_embedded_python_falls_back_to_privsep_default(context, monkeypatch):

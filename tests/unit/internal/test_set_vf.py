@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
-from os_vif.internal import linkstate, netdev
-from os_vif.internal.operations import Transaction
+from os_vif.internal.privileged import devices
+from os_vif.internal.privileged.executor import Context
+from os_vif.internal.unprivileged import linkstate
 from tests.functional.offload import fake_vf_daemon
 
 UNKNOWN = 0xFFFFFFFF
@@ -72,40 +73,43 @@ def pf(monkeypatch: pytest.MonkeyPatch) -> FakePF:
     def netlink() -> Iterator[FakePF]:
         yield fake
 
-    monkeypatch.setattr(netdev, "netlink", netlink)
+    monkeypatch.setattr(devices, "netlink", netlink)
     monkeypatch.setattr(linkstate, "read_link", fake.read_link)
     return fake
 
 
 def test_only_differing_settings_are_sent_and_undone(pf: FakePF) -> None:
-    tx = Transaction()
-    changed = netdev.set_vf(
-        tx,
-        "pf0",
-        0,
+    tx = Context(None)
+    changed = devices.SetVf(
+        name="pf0",
+        vf=0,
         mac="fa:16:3e:00:00:01",
         vlan=0,
         spoofchk=True,
         trust=False,
         link_state="auto",
-    )
+    ).apply(tx)
     assert changed is True
     # vlan, spoofchk and link state already match; the driver cannot report
     # trust, so it is sent -- and cannot be restored.
     assert pf.sets == [{"vf": 0, "mac": "fa:16:3e:00:00:01", "trust": 0}]
-    tx.rollback()
-    assert pf.sets[1] == {"vf": 0, "mac": "00:00:00:00:00:00"}
+    # The undo sends the old MAC back (trust cannot be restored).
+    assert tx.undo_log == [
+        devices.SetVf(name="pf0", vf=0, mac="00:00:00:00:00:00")
+    ]
 
 
 def test_nothing_to_change_sends_nothing(pf: FakePF) -> None:
-    tx = Transaction()
-    assert netdev.set_vf(tx, "pf0", 0, vlan=0, spoofchk=True) is False
+    tx = Context(None)
+    assert devices.SetVf(name="pf0", vf=0, vlan=0, spoofchk=True).apply(
+        tx
+    ) is False
     assert pf.sets == []
 
 
 def test_vf_missing_from_the_table_gets_the_whole_request(pf: FakePF) -> None:
-    tx = Transaction()
-    assert netdev.set_vf(tx, "pf0", 3, vlan=12) is True
+    tx = Context(None)
+    assert devices.SetVf(name="pf0", vf=3, vlan=12).apply(tx) is True
     assert pf.sets == [{"vf": 3, "vlan": 12}]
     tx.rollback()
     assert len(pf.sets) == 1

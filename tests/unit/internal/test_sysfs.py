@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from os_vif import exception
-from os_vif.internal import sysfs, validation
+from os_vif.internal import validation
+from os_vif.internal.unprivileged import sysfs
 from tests import fake_sysfs
 
 

@@ -9,10 +9,11 @@ import pytest
 from oslo_config import cfg
 
 from os_vif import exception
-from os_vif.internal import host_ops
+from os_vif.internal.privileged import devices, firewall
+from os_vif.internal.unprivileged import runner
 from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
-from os_vif.plugins.linux_bridge import LinuxBridgePlugin
+from os_vif.plugins.linux_bridge import LinuxBridgePlugin, plan
 from os_vif.plugins.linux_bridge.options import OPTS
 
 GROUP = "os_vif_linux_bridge"
@@ -49,8 +50,16 @@ def make_vif(**net_fields):
     )
 
 
-def ops(plan):
-    return [step.operation for step in plan]
+def plug_plan(plugin, vif):
+    return plan.plug_plan(vif, plugin.config).steps
+
+
+def unplug_plan(plugin, vif):
+    return plan.unplug_plan(vif, plugin.config).steps
+
+
+def ops(steps):
+    return [step.NAME for step in steps]
 
 
 def test_option_names_are_os_vifs():
@@ -70,85 +79,102 @@ def test_describe(plugin):
 
 
 def test_flat_network_plan(plugin):
-    plan = plugin.plug_plan(make_vif(bridge_interface="eth1", mtu=1450))
-    assert plan == [
-        host_ops.ensure_bridge("br100", mtu=1450, disable_ipv6=True),
-        host_ops.set_link("eth1", master="br100", up=True),
-        host_ops.allow_bridge_forwarding("br100"),
+    steps = plug_plan(plugin, make_vif(bridge_interface="eth1", mtu=1450))
+    assert steps == [
+        devices.EnsureBridge(
+            name="br100", mtu=1450, disable_ipv6=True, role="bridge"
+        ),
+        devices.SetLink(name="eth1", master="br100", up=True, role="uplink"),
+        firewall.AllowBridgeForwarding(
+            name="br100", peers=[], drop_action="DROP"
+        ),
     ]
 
 
 def test_flat_interface_option_wins(plugin):
     override(flat_interface="eth9")
-    plan = plugin.plug_plan(make_vif(bridge_interface="eth1"))
-    assert plan[1] == host_ops.set_link("eth9", master="br100", up=True)
+    steps = plug_plan(plugin, make_vif(bridge_interface="eth1"))
+    assert steps[1] == devices.SetLink(
+        name="eth9", master="br100", up=True, role="uplink"
+    )
 
 
 def test_vlan_network_plan(plugin):
-    plan = plugin.plug_plan(
-        make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1")
+    steps = plug_plan(
+        plugin,
+        make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1"),
     )
-    assert plan[1:3] == [
-        host_ops.set_link("eth1", up=True),
-        host_ops.ensure_vlan("vlan42", "eth1", 42, mtu=1500, master="br100"),
+    assert steps[1:3] == [
+        devices.SetLink(name="eth1", up=True, role="uplink"),
+        devices.EnsureVlan(
+            name="vlan42", link="eth1", vlan=42, mtu=1500, master="br100"
+        ),
     ]
     override(vlan_interface="bond0")
-    plan = plugin.plug_plan(
-        make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1")
+    steps = plug_plan(
+        plugin,
+        make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1"),
     )
-    assert plan[2].arguments["link"] == "bond0"
+    assert steps[2].arguments["link"] == "bond0"
 
 
 def test_vlan_network_needs_an_interface(plugin):
     with pytest.raises(exception.InvalidArgument) as caught:
-        plugin.plug_plan(make_vif(should_provide_vlan=True, vlan=42))
+        plug_plan(plugin, make_vif(should_provide_vlan=True, vlan=42))
     assert caught.value.kwargs["field"] == "vlan_interface"
 
 
 def test_mtu_falls_back_to_network_device_mtu(plugin):
     override(network_device_mtu=9000)
-    assert plugin.plug_plan(make_vif())[0].arguments["mtu"] == 9000
-    assert plugin.plug_plan(make_vif(mtu=None))[0].arguments["mtu"] == 9000
+    assert plug_plan(plugin, make_vif())[0].arguments["mtu"] == 9000
+    assert plug_plan(plugin, make_vif(mtu=None))[0].arguments["mtu"] == 9000
+    # 0 is "not set" on the wire, for every plugin (as in os-vif 5.x).
+    assert plug_plan(plugin, make_vif(mtu=0))[0].arguments["mtu"] == 9000
 
 
 def test_use_ipv6_keeps_ipv6(plugin):
     override(use_ipv6=True)
-    assert plugin.plug_plan(make_vif())[0].arguments["disable_ipv6"] is False
+    assert plug_plan(plugin, make_vif())[0].arguments["disable_ipv6"] is False
 
 
 def test_filtering_vif_gets_no_firewall_step(plugin):
     vif = make_vif()
     vif.has_traffic_filtering = True
-    assert "allow_bridge_forwarding" not in ops(plugin.plug_plan(vif))
+    assert "allow_bridge_forwarding" not in ops(plug_plan(plugin, vif))
 
 
 def test_forward_bridge_interface_and_drop_action(plugin):
     override(forward_bridge_interface=["eth2", "eth3"],
              iptables_drop_action="REJECT")
-    step = plugin.plug_plan(make_vif())[-1]
-    assert step == host_ops.allow_bridge_forwarding(
-        "br100", peers=["eth2", "eth3"], drop_action="REJECT"
+    step = plug_plan(plugin, make_vif())[-1]
+    assert step == firewall.AllowBridgeForwarding(
+        name="br100", peers=["eth2", "eth3"], drop_action="REJECT"
     )
 
 
 def test_create_tap(plugin):
     override(create_tap=True)
-    plan = plugin.plug_plan(make_vif(mtu=1400))
-    assert plan[-1] == host_ops.ensure_tap("tap0", mtu=1400, master="br100")
+    steps = plug_plan(plugin, make_vif(mtu=1400))
+    assert steps[-1] == devices.EnsureTap(
+        name="tap0",
+        mtu=1400,
+        master="br100",
+        vif_id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
+    )
     vif = make_vif()
     vif.address = "FA:16:3E:01:02:03"
-    assert plugin.plug_plan(vif)[-1].arguments["mac"] == "fe:16:3e:01:02:03"
-    assert ops(plugin.unplug_plan(make_vif())) == [
+    assert plug_plan(plugin, vif)[-1].arguments["mac"] == "fe:16:3e:01:02:03"
+    assert ops(unplug_plan(plugin, make_vif())) == [
         "delete_device", "remove_bridge_if_unused",
         "revoke_bridge_forwarding",
     ]
 
 
 def test_unplug_plan_names_the_uplink(plugin):
-    plan = plugin.unplug_plan(make_vif(bridge_interface="eth1"))
-    assert plan == [
-        host_ops.remove_bridge_if_unused("br100", uplinks=["eth1"]),
-        host_ops.revoke_bridge_forwarding("br100", if_absent=True),
+    steps = unplug_plan(plugin, make_vif(bridge_interface="eth1"))
+    assert steps == [
+        devices.RemoveBridgeIfUnused(name="br100", uplinks=["eth1"]),
+        firewall.RevokeBridgeForwarding(name="br100", if_absent=True),
     ]
 
 
@@ -159,7 +185,7 @@ def test_unplug_plan_names_the_uplink(plugin):
                                                       "br/x")),
         ("vif.bridge_name", "b" * 16, lambda v: setattr(v, "bridge_name",
                                                         "b" * 16)),
-        ("network.mtu", 20, lambda v: setattr(v.network, "mtu", 20)),
+        ("vif.network.mtu", 20, lambda v: setattr(v.network, "mtu", 20)),
         ("network.bridge_interface", "e th",
          lambda v: setattr(v.network, "bridge_interface", "e th")),
     ],
@@ -184,10 +210,10 @@ def test_bad_vlan_names_the_field(plugin):
 def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin):
     vif = make_vif()
     vif.vif_name = "t" * 20
-    plugin.plug_plan(vif)
+    plug_plan(plugin, vif)
     override(create_tap=True)
     with pytest.raises(exception.InvalidArgument) as caught:
-        plugin.plug_plan(vif)
+        plug_plan(plugin, vif)
     assert caught.value.kwargs["field"] == "vif.vif_name"
 
 
@@ -205,9 +231,21 @@ def test_plug_runs_one_privileged_plan(plugin, monkeypatch):
     calls = []
     override(create_tap=True)
     monkeypatch.setattr(
-        host_ops.HostOperations, "run",
-        lambda self, plan: calls.append(plan) or [True] * len(plan),
+        runner.HostRunner, "run",
+        lambda self, plan, ovsdb=None: calls.append(plan),
     )
     plugin.plug(make_vif(bridge_interface="eth1"), None)
     plugin.unplug(make_vif(bridge_interface="eth1"), None)
-    assert [len(plan) for plan in calls] == [4, 3]
+    assert [len(plan.steps) for plan in calls] == [4, 3]
+
+
+def test_unplug_is_lenient_where_plug_is_strict(plugin):
+    override(create_tap=True)
+    vif = make_vif(mtu=20)
+    vif.vif_name = "t" * 16
+    with pytest.raises(exception.InvalidArgument):
+        plugin.validate_plug(vif, None)
+    # The tap cannot exist under that name; the bridge is still looked at.
+    assert ops(unplug_plan(plugin, vif)) == [
+        "remove_bridge_if_unused", "revoke_bridge_forwarding",
+    ]

@@ -10,7 +10,7 @@ from oslo_config import cfg
 
 import os_vif
 from os_vif import exception
-from os_vif.internal import sysfs
+from os_vif.internal.unprivileged import sysfs
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.offload import OffloadPlugin, options, port

@@ -22,14 +22,13 @@ own tables, e.g. firewalld's) and legacy x_tables rules are not changed: an
 accept in another table cannot overrule their drops, and legacy iptables
 has no netlink interface; a warning says so when legacy rules exist.
 
-Operations: ``allow_bridge_forwarding``, ``revoke_bridge_forwarding``.
+Operations: :class:`AllowBridgeForwarding`, :class:`RevokeBridgeForwarding`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import logging
 import os
 import socket
@@ -41,8 +40,14 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
-from os_vif.internal import netdev, validation
-from os_vif.internal.operations import Transaction, operation
+from os_vif.internal import validation
+from os_vif.internal.operation import Problem
+from os_vif.internal.privileged.executor import (
+    REGISTRY,
+    Context,
+    KernelOperation,
+)
+from os_vif.internal.unprivileged import linkstate
 
 __all__ = [
     "TABLE",
@@ -51,6 +56,8 @@ __all__ = [
     "rule_tag",
     "bridge_rules",
     "forwarding_rules",
+    "AllowBridgeForwarding",
+    "RevokeBridgeForwarding",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -235,46 +242,84 @@ def _drop_action(value: Any, field: str) -> str:
     return str(validation.one_of(value, ("DROP", "REJECT"), field))
 
 
-@operation(
-    "allow_bridge_forwarding",
-    {
-        "name": validation.interface_name,
-        "peers": validation.interface_names,
-        "drop_action": _drop_action,
-    },
-)
-def allow_bridge_forwarding(
-    tx: Transaction,
-    name: str,
-    peers: list[str] | tuple[str, ...] = (),
-    drop_action: str = "DROP",
-) -> bool:
+def _readable_rules(tag: str) -> list[str] | None:
+    """Return the user data of the os_vif rules with ``tag``, all families.
+
+    None when nf_tables cannot be read here (no privilege).
+    """
+    found: list[str] = []
+    for family in FAMILIES:
+        try:
+            with _nft(family) as nft:
+                existing = _existing_rules(nft, tag)
+        except (NetlinkError, OSError):
+            return None
+        if existing is not None:
+            found += existing.values()
+    return sorted(found)
+
+
+@REGISTRY.register
+class AllowBridgeForwarding(KernelOperation):
     """Let forwarded traffic in and out of bridge ``name`` pass.
 
     ``peers`` and ``drop_action``: see :func:`forwarding_rules`.  Rules
-    already there for the bridge are replaced if they differ.
+    already there for the bridge are replaced if they differ.  The rules
+    are os_vif's own (tagged), so no device ownership applies.
     """
-    tag = rule_tag(name)
-    rules = forwarding_rules(name, list(peers), drop_action)
-    changed = False
-    _warn_about_legacy_iptables()
-    userdata = [_rule_userdata(name, rule) for rule in rules]
-    for family in FAMILIES:
-        with _nft(family) as nft:
-            existing = _existing_rules(nft, tag)
-            if existing is None or sorted(existing.values()) == sorted(
-                userdata
-            ):
-                continue
-            _delete_rules(nft, list(existing))
-            if not _insert_rules(nft, family, rules, userdata):
-                continue
-        tx.on_undo(
-            "allow forwarding on %s" % name,
-            functools.partial(_revoke, family, tag),
+
+    NAME = "allow_bridge_forwarding"
+    PARAMS = {
+        "name": validation.interface_name,
+        "peers": validation.interface_names,
+        "drop_action": _drop_action,
+    }
+
+    def _rules(self) -> tuple[list[_Rule], list[str]]:
+        name = self.device
+        rules = forwarding_rules(
+            name, list(self.get("peers", ())), self.get("drop_action", "DROP")
         )
-        changed = True
-    return changed
+        return rules, [_rule_userdata(name, rule) for rule in rules]
+
+    def apply(self, ctx: Context) -> bool:
+        """Insert the rules in every family that has the chain."""
+        name = self.device
+        tag = rule_tag(name)
+        rules, userdata = self._rules()
+        changed = False
+        _warn_about_legacy_iptables()
+        for family in FAMILIES:
+            with _nft(family) as nft:
+                existing = _existing_rules(nft, tag)
+                if existing is None or sorted(existing.values()) == sorted(
+                    userdata
+                ):
+                    continue
+                if not changed:
+                    ctx.record_undo(RevokeBridgeForwarding(name=name))
+                _delete_rules(nft, list(existing))
+                if not _insert_rules(nft, family, rules, userdata):
+                    continue
+            changed = True
+        return changed
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """Compare the bridge's rules with what is asked."""
+        found = _readable_rules(rule_tag(self.device))
+        wanted = sorted(self._rules()[1])
+        if found is None:
+            return [
+                Problem("firewall %s" % self.device, "rules", wanted, None)
+            ]
+        # Each family with a FORWARD chain holds one copy of the rules.
+        if (
+            found
+            and set(found) == set(wanted)
+            and len(found) % len(wanted) == 0
+        ):
+            return []
+        return [Problem("firewall %s" % self.device, "rules", wanted, found)]
 
 
 def _insert_rules(
@@ -314,22 +359,35 @@ def _revoke(family: int, tag: str) -> bool:
     return True
 
 
-@operation(
-    "revoke_bridge_forwarding",
-    {"name": validation.interface_name, "if_absent": validation.boolean},
-)
-def revoke_bridge_forwarding(
-    tx: Transaction, name: str, if_absent: bool = False
-) -> bool:
-    """Remove the rules :func:`allow_bridge_forwarding` made for ``name``.
+@REGISTRY.register
+class RevokeBridgeForwarding(KernelOperation):
+    """Remove what :class:`AllowBridgeForwarding` added for ``name``.
 
     With ``if_absent``, only once the bridge no longer exists (so that an
     unplug plan can end with this step whether or not it removed the
     bridge).
     """
-    if if_absent and netdev.device_exists(name):
-        return False
-    changed = False
-    for family in FAMILIES:
-        changed |= _revoke(family, rule_tag(name))
-    return changed
+
+    NAME = "revoke_bridge_forwarding"
+    PARAMS = {
+        "name": validation.interface_name,
+        "if_absent": validation.boolean,
+    }
+
+    def apply(self, ctx: Context) -> bool:
+        """Delete the bridge's tagged rules."""
+        if self.get("if_absent", False) and linkstate.read_link(self.device):
+            return False
+        changed = False
+        for family in FAMILIES:
+            changed |= _revoke(family, rule_tag(self.device))
+        return changed
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """No rule should be left (when the bridge is gone, with if_absent)."""
+        if self.get("if_absent", False) and linkstate.read_link(self.device):
+            return []
+        found = _readable_rules(rule_tag(self.device))
+        if found == []:
+            return []
+        return [Problem("firewall %s" % self.device, "rules", [], found)]

@@ -7,15 +7,16 @@ os-vif has always had them (``nova.conf`` files set ``helper_command``,
 * :data:`vif_plug_linux_bridge` -- ``[vif_plug_linux_bridge_privileged]``
 * :data:`vif_plug_ovs` -- ``[vif_plug_ovs_privileged]``
 
-Both keep only the capabilities the host operations need:
-``CAP_NET_ADMIN`` (netlink changes, per-device sysctls), ``CAP_DAC_OVERRIDE``
-(writing ``/proc/sys`` and ``/dev/net/tun`` when the daemon runs as an
-unprivileged user) and ``CAP_SYS_ADMIN`` (opening another network namespace
-to move a device into it).
+Each keeps only the capabilities its operations need (see
+:data:`CAPABILITIES` and ``doc/source/operators/privsep.rst``):
+``CAP_NET_ADMIN`` (netlink changes, taps, nf_tables, per-device sysctls)
+and ``CAP_DAC_OVERRIDE`` (writing ``/proc/sys``, ``/dev/net/tun`` and the
+plan journal in ``/run`` when the daemon runs as an unprivileged user).
+No operation a plugin uses needs ``CAP_SYS_ADMIN``, so neither has it.
 
 Each context exposes exactly one entrypoint, ``execute(plan)``, which runs
-a whole validated plan (see :mod:`os_vif.internal.operations`); the two
-entrypoints share one implementation.
+a whole plan (see :mod:`.executor`); the two entrypoints share one
+implementation.
 
 oslo.privsep sends an exception back as its class and ``args``; an os_vif
 exception keeps its details (``field``, ``value``, ``device``...) in
@@ -44,9 +45,10 @@ from oslo_privsep import capabilities as caps
 from oslo_privsep import priv_context
 
 from os_vif import exception
-from os_vif.internal import firewall, netdev, operations
+from os_vif.internal.privileged import devices, executor, firewall
 
 __all__ = [
+    "CAPABILITIES",
     "CONTEXTS",
     "OsVifPrivContext",
     "vif_plug_linux_bridge",
@@ -60,9 +62,13 @@ __all__ = [
 
 # Imported for their side effect: they register the operations a plan may
 # name.  Keep the references so linters see them used.
-_OPERATION_MODULES = (netdev, firewall)
+_OPERATION_MODULES = (devices, firewall)
 
-_CAPABILITIES = [caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE, caps.CAP_SYS_ADMIN]
+#: The capabilities of both daemons, by context name.
+CAPABILITIES: dict[str, tuple[int, ...]] = {
+    "vif_plug_linux_bridge": (caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE),
+    "vif_plug_ovs": (caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE),
+}
 
 
 def _config_files() -> list[str]:
@@ -84,18 +90,14 @@ class OsVifPrivContext(priv_context.PrivContext):
         """Return the command that starts this context's daemon."""
         # sys.executable is empty when Python is embedded: then no
         # interpreter can be named, and privsep's own command is used.
-        if (
-            self.conf.helper_command
-            or os.geteuid() != 0
-            or not sys.executable
-        ):
+        if self.conf.helper_command or os.geteuid() != 0 or not sys.executable:
             return list(super().helper_command(sockpath))
         # The caller's configuration files, if any, still apply (user,
         # capabilities, logging); none is needed.
         return [
             sys.executable,
             "-m",
-            "os_vif.internal.privsep_helper",
+            "os_vif.internal.privileged.helper",
             *_config_files(),
             "--privsep_context",
             str(self.pypath),
@@ -109,7 +111,7 @@ vif_plug_linux_bridge = OsVifPrivContext(
     "os_vif",
     cfg_section="vif_plug_linux_bridge_privileged",
     pypath=__name__ + ".vif_plug_linux_bridge",
-    capabilities=_CAPABILITIES,
+    capabilities=list(CAPABILITIES["vif_plug_linux_bridge"]),
 )
 
 #: Privileged context of the ovs plugin (and of the offload plugin).
@@ -117,14 +119,11 @@ vif_plug_ovs = OsVifPrivContext(
     "os_vif",
     cfg_section="vif_plug_ovs_privileged",
     pypath=__name__ + ".vif_plug_ovs",
-    capabilities=_CAPABILITIES,
+    capabilities=list(CAPABILITIES["vif_plug_ovs"]),
 )
 
 #: Every os_vif privsep context.
 CONTEXTS: Sequence[OsVifPrivContext] = (vif_plug_linux_bridge, vif_plug_ovs)
-
-
-_PLAIN = (str, int, float, bool, type(None))
 
 
 class RemoteError(Exception):
@@ -136,21 +135,19 @@ class RemoteError(Exception):
 
 
 def _carry(err: exception.ExceptionBase) -> RemoteError:
-    kwargs = {
-        key: value if isinstance(value, _PLAIN) else str(value)
-        for key, value in err.kwargs.items()
-    }
-    return RemoteError(type(err).__name__, err.message, kwargs)
+    return RemoteError(*executor.carry(err))
 
 
-def rebuild(err: RemoteError) -> exception.ExceptionBase:
+def rebuild(err: RemoteError | Any) -> exception.ExceptionBase:
     """Return the os_vif exception ``err`` carries.
 
-    Only classes of :mod:`os_vif.exception` are made; anything else (a
-    daemon of another version) becomes HostOperationFailed with the
-    daemon's message.
+    ``err`` is a :class:`RemoteError` or its ``args`` (a group's error in
+    a plan's result).  Only classes of :mod:`os_vif.exception` are made;
+    anything else (a daemon of another version) becomes
+    HostOperationFailed with the daemon's message.
     """
-    name, message, kwargs = err.args
+    args = err.args if isinstance(err, RemoteError) else err
+    name, message, kwargs = args
     cls = getattr(exception, str(name), None)
     if isinstance(cls, type) and issubclass(cls, exception.ExceptionBase):
         try:
@@ -162,22 +159,22 @@ def rebuild(err: RemoteError) -> exception.ExceptionBase:
     )
 
 
-def _execute(plan: Any) -> list[bool]:
+def _execute(plan: Any) -> list[dict[str, Any]]:
     try:
-        return operations.execute(plan)
+        return executor.execute(plan)
     except exception.ExceptionBase as err:
         raise _carry(err) from None
 
 
 @vif_plug_linux_bridge.entrypoint
-def linux_bridge_execute(plan: Any) -> list[bool]:
-    """Run ``plan`` in the linux_bridge daemon (see operations.execute)."""
+def linux_bridge_execute(plan: Any) -> list[dict[str, Any]]:
+    """Run ``plan`` in the linux_bridge daemon (see executor.execute)."""
     return _execute(plan)
 
 
 @vif_plug_ovs.entrypoint
-def ovs_execute(plan: Any) -> list[bool]:
-    """Run ``plan`` in the ovs daemon (see operations.execute)."""
+def ovs_execute(plan: Any) -> list[dict[str, Any]]:
+    """Run ``plan`` in the ovs daemon (see executor.execute)."""
     return _execute(plan)
 
 

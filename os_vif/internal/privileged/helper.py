@@ -1,8 +1,8 @@
-"""Start a privsep daemon: ``python -m os_vif.internal.privsep_helper``.
+"""Start a privsep daemon: ``python -m os_vif.internal.privileged.helper``.
 
 The same as oslo.privsep's ``privsep-helper`` command, run with the caller's
 own interpreter, so that a root caller needs neither ``sudo`` nor the
-console script on ``PATH`` (see :mod:`os_vif.internal.privsep`).
+console script on ``PATH`` (see :mod:`os_vif.internal.privileged.context`).
 """
 
 from __future__ import annotations

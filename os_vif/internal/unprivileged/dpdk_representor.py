@@ -9,7 +9,7 @@ in the database (checked against os-vif 5.3.0 on a fake sysfs tree).
 
 from __future__ import annotations
 
-from os_vif.internal import sysfs
+from os_vif.internal.unprivileged import sysfs
 
 __all__ = [
     "INTERFACE_TYPE",

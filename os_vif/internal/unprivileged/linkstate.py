@@ -6,7 +6,7 @@ in its asynchronous machinery, more than the whole decision should cost.
 This module sends the one request needed -- ``RTM_GETLINK`` for a name or
 an index -- on a plain rtnetlink socket and decodes only the attributes it
 needs, in tens of microseconds.  It never changes anything: writes go
-through the privsep daemon (:mod:`os_vif.internal.host_ops`).
+through the privsep daemon (:mod:`os_vif.internal.privileged`).
 
 Sockets belong to the network namespace they were opened in; the socket
 is kept for the calling thread's namespace and replaced when a thread asks
@@ -33,6 +33,8 @@ __all__ = [
     "decode_link",
     "get_device",
     "device_exists",
+    "bridge_ports",
+    "read_sysctl",
     "close_sockets",
 ]
 
@@ -82,6 +84,7 @@ class Link:
     alias: str | None
     #: The 802.1Q id of a ``vlan`` device, else None.
     vlan_id: int | None
+
 
 _RTM_NEWLINK = 16
 _RTM_GETLINK = 18
@@ -259,6 +262,34 @@ def device_exists(name: str) -> bool:
     """Tell whether the device ``name`` exists in this namespace."""
     validation.interface_name(name)
     return _request(name) is not None
+
+
+def bridge_ports(name: str) -> list[str]:
+    """Return the names of the devices attached to the bridge ``name``."""
+    validation.interface_name(name)
+    link = read_link(name)
+    if link is None:
+        return []
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        return sorted(
+            port.get("ifname")
+            for port in ipr.link("dump", master=link.index)
+            if port.get("master") == link.index
+        )
+
+
+def read_sysctl(name: str, family: str, key: str) -> int | None:
+    """Return a per-device sysctl, or None if the device or key is absent."""
+    validation.interface_name(name)
+    # The name was validated: the path cannot leave the device's directory.
+    path = "/proc/sys/net/%s/conf/%s/%s" % (family, name, key)
+    try:
+        with open(path) as handle:
+            return int(handle.read().strip())
+    except FileNotFoundError:
+        return None
 
 
 def close_sockets() -> None:

@@ -1,0 +1,490 @@
+"""OVSDB operations: one class per change, run in the caller's transaction.
+
+The OVSDB counterparts of :mod:`os_vif.internal.privileged.devices`, on
+the same model (:class:`os_vif.internal.operation.Operation`): typed
+arguments, ``check`` against the IDL cache (no round trip), ``admit``
+(ownership, against the cache before anything runs, and again inside the
+transaction), ``commands`` (ovsdbapp commands for one transaction) and
+``undo`` (operations that take the change back, computed from the cache
+before the commit).
+
+OVSDB is written by the caller's process, not by the privsep daemon, so
+these ownership rules are enforced here:
+
+* an existing bridge's ``datapath_type`` is never switched (its ports
+  would break): a plan asking for another one is refused, naming both;
+* a port is changed or removed only when its Interface belongs to the VIF
+  (``external_ids:iface-id``, or ``attached-mac`` when the Interface has
+  no iface-id), or when it is on the VIF's own per-port bridge; never by
+  name alone;
+* a bridge is deleted only when nothing but its own internal port and
+  patch ports is left on it, and only by an unplug that asks for it
+  (trunk and per-port bridges) or by the undo of the plug that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from os_vif import exception
+from os_vif.internal import operation, validation
+from os_vif.internal.operation import Problem
+from os_vif.internal.ovsdb import client, model
+
+__all__ = [
+    "REGISTRY",
+    "OvsdbOperation",
+    "EnsureOvsBridge",
+    "EnsureOvsPort",
+    "RemoveOvsPort",
+    "RemoveOvsPortsOfVif",
+    "DeleteOvsBridge",
+    "KERNEL_DATAPATHS",
+]
+
+#: The OVSDB operations, by wire name.
+REGISTRY = operation.Registry(operation.OVSDB)
+
+#: Datapath types that all mean "the kernel's datapath".
+KERNEL_DATAPATHS = ("", "system")
+
+
+def _ovs_name(value: Any, field: str) -> str:
+    # OVSDB names are not kernel names: patch ports have no device and may
+    # be longer than 15 bytes (os-vif 5.x wrote 16-byte ones, too).
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= 255
+        or "\0" in value
+    ):
+        raise operation.invalid(field, value, "not an OVSDB name")
+    return value
+
+
+def _string_map(value: Any, field: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and "\0" not in k + v
+        for k, v in value.items()
+    ):
+        raise operation.invalid(field, value, "must map strings to strings")
+    return dict(value)
+
+
+def _string(value: Any, field: str) -> str:
+    if not isinstance(value, str) or "\0" in value or len(value) > 255:
+        raise operation.invalid(field, value, "must be a short string")
+    return value
+
+
+def _vlans(value: Any, field: str) -> list[int]:
+    if not isinstance(value, (list, tuple)):
+        raise operation.invalid(field, value, "must be a list of VLANs")
+    return [
+        validation.vlan_id(v, "%s[%d]" % (field, i))
+        for i, v in enumerate(value)
+    ]
+
+
+def _refuse(
+    action: str, device: str, rule: str
+) -> exception.HostOperationRefused:
+    return exception.HostOperationRefused(
+        operation=action, device=device, rule=rule
+    )
+
+
+def _datapath(value: Any) -> str:
+    value = client._optional(value) or ""
+    return "" if value in KERNEL_DATAPATHS else str(value)
+
+
+def _interface_ids(api: Any, name: str) -> dict[str, str] | None:
+    iface = client._lookup(api, "Interface", name)
+    return None if iface is None else dict(iface.external_ids)
+
+
+def _belongs(
+    ids: Mapping[str, str] | None, iface_id: str | None, mac: str | None
+) -> bool:
+    """Say whether an Interface's external_ids are this VIF's."""
+    if ids is None:
+        return False
+    found = ids.get("iface-id")
+    if iface_id is not None and found is not None:
+        return found == iface_id
+    return mac is not None and ids.get("attached-mac") == mac
+
+
+class OvsdbOperation(operation.Operation):
+    """An OVSDB operation (see the module)."""
+
+    DOMAIN = operation.OVSDB
+
+    def admit(self, api: Any) -> None:
+        """Raise HostOperationRefused if this may not touch what it names.
+
+        Called with the IDL cache locked, before anything of the plan
+        runs, and again inside the transaction.
+        """
+
+    def commands(self, api: Any) -> list[Any]:
+        """Return the ovsdbapp commands that make the change."""
+        raise NotImplementedError
+
+    def undo(self, api: Any) -> list[OvsdbOperation]:
+        """Return what takes the change back (read before the commit)."""
+        return []
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """See :meth:`os_vif.internal.operation.Operation.check`."""
+        raise NotImplementedError
+
+
+class _Admitted:
+    """Mixin for ovsdbapp commands: re-admit inside the transaction."""
+
+    operation: OvsdbOperation
+
+    def run_idl(self, txn: Any) -> None:
+        self.operation.admit(self.api)  # type: ignore[attr-defined]
+        super().run_idl(txn)  # type: ignore[misc]
+
+
+class _EnsureBridgeCommand(_Admitted, client._EnsureBridge):
+    def __init__(self, api: Any, op: EnsureOvsBridge) -> None:
+        super().__init__(api, op.bridge_model())
+        self.operation = op
+
+
+class _EnsurePortCommand(_Admitted, client._EnsurePort):
+    def __init__(self, api: Any, op: EnsureOvsPort) -> None:
+        super().__init__(api, op.port_model())
+        self.operation = op
+
+
+class _RemovePortCommand(_Admitted, client._RemovePort):
+    def __init__(self, api: Any, op: RemoveOvsPort) -> None:
+        super().__init__(
+            api,
+            model.PortRemoval(
+                op.device, op.get("remove_bridge_if_unused", False)
+            ),
+        )
+        self.operation = op
+
+
+@REGISTRY.register
+class EnsureOvsBridge(OvsdbOperation):
+    """Bridge ``name`` exists in OVSDB (with ``datapath_type`` if made).
+
+    An existing bridge with another datapath type is refused, never
+    switched under its ports.
+    """
+
+    NAME = "ovs_ensure_bridge"
+    PARAMS = {"name": _ovs_name, "datapath_type": _string}
+
+    def bridge_model(self) -> model.Bridge:
+        """The bridge as :mod:`.model` describes it."""
+        return model.Bridge(self.device, self.get("datapath_type") or None)
+
+    def _conflict(self, api: Any) -> str | None:
+        row = client._lookup(api, "Bridge", self.device)
+        wanted = self.get("datapath_type")
+        if row is None or wanted is None:
+            return None
+        found = _datapath(row.datapath_type)
+        if found != _datapath(wanted):
+            return found or "system"
+        return None
+
+    def admit(self, api: Any) -> None:
+        """Refuse to switch an existing bridge's datapath type."""
+        found = self._conflict(api)
+        if found is not None:
+            raise _refuse(
+                "switch the datapath type of",
+                "bridge %s" % self.device,
+                "it has datapath_type %s and the VIF asks for %s; os_vif "
+                "does not move a bridge's ports to another datapath"
+                % (found, self.get("datapath_type")),
+            )
+
+    def commands(self, api: Any) -> list[Any]:
+        """Create the bridge as ovs-vsctl add-br does."""
+        return [_EnsureBridgeCommand(api, self)]
+
+    def undo(self, api: Any) -> list[OvsdbOperation]:
+        """A bridge this makes is deleted again (if still unused)."""
+        if client._lookup(api, "Bridge", self.device) is None:
+            return [DeleteOvsBridge(name=self.device)]
+        return []
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """The bridge should exist with its datapath type."""
+        what = "bridge %s" % self.device
+        row = client._lookup(ovsdb, "Bridge", self.device)
+        if row is None:
+            return [Problem(what, "exists", True, False)]
+        found = self._conflict(ovsdb)
+        if found is not None:
+            return [
+                Problem(
+                    what, "datapath_type", self.get("datapath_type"), found
+                )
+            ]
+        return []
+
+
+@REGISTRY.register
+class EnsureOvsPort(OvsdbOperation):
+    """A port with one Interface of the same name on ``bridge``.
+
+    See :class:`os_vif.internal.ovsdb.model.Port` for what is kept in line
+    on every plug and what is set only when the port is made.
+    """
+
+    NAME = "ovs_ensure_port"
+    PARAMS = {
+        "name": _ovs_name,
+        "bridge": _ovs_name,
+        "interface_type": _string,
+        "external_ids": _string_map,
+        "options": _string_map,
+        "mtu_request": validation.optional_mtu,
+        "tag": validation.vlan_id,
+        "vlan_mode": _string,
+        "trunks": _vlans,
+        "qos_type": _string,
+        "per_port_bridge": _ovs_name,
+    }
+    REQUIRED = frozenset({"name", "bridge"})
+
+    def port_model(self) -> model.Port:
+        """The port as :mod:`.model` describes it."""
+        return model.Port(
+            name=self.device,
+            bridge=self.get("bridge"),
+            interface_type=self.get("interface_type", ""),
+            external_ids=dict(self.get("external_ids", {})),
+            options=dict(self.get("options", {})),
+            mtu_request=self.get("mtu_request"),
+            tag=self.get("tag"),
+            vlan_mode=self.get("vlan_mode"),
+            trunks=tuple(self.get("trunks", ())),
+            qos_type=self.get("qos_type"),
+        )
+
+    def admit(self, api: Any) -> None:
+        """An existing port must be this VIF's (see the module)."""
+        if client._lookup(api, "Port", self.device) is None:
+            return
+        ids = self.get("external_ids", {})
+        if self.get("per_port_bridge") == self.get("bridge"):
+            return
+        if "iface-id" not in ids and "attached-mac" not in ids:
+            return
+        found = _interface_ids(api, self.device)
+        if not _belongs(found, ids.get("iface-id"), ids.get("attached-mac")):
+            raise _refuse(
+                "change",
+                "port %s" % self.device,
+                "it belongs to another VIF (iface-id %s), not to iface-id "
+                "%s; os_vif changes only its own ports"
+                % ((found or {}).get("iface-id"), ids.get("iface-id")),
+            )
+
+    def commands(self, api: Any) -> list[Any]:
+        """Create or update the port."""
+        return [_EnsurePortCommand(api, self)]
+
+    def undo(self, api: Any) -> list[OvsdbOperation]:
+        """A port this makes is removed again."""
+        if client._lookup(api, "Port", self.device) is not None:
+            return []
+        ids = self.get("external_ids", {})
+        return [
+            RemoveOvsPort(
+                name=self.device,
+                iface_id=ids.get("iface-id"),
+                mac=ids.get("attached-mac"),
+                per_port_bridge=self.get("per_port_bridge"),
+            )
+        ]
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """Compare the port and its Interface with what is asked."""
+        api = ovsdb
+        what = "port %s" % self.device
+        port = client._lookup(api, "Port", self.device)
+        iface = client._lookup(api, "Interface", self.device)
+        if port is None or iface is None:
+            return [Problem(what, "exists", True, False)]
+        problems = []
+        if not client._references(port, "interfaces", iface):
+            problems.append(Problem(what, "interfaces", self.device, None))
+        bridge = client._lookup(api, "Bridge", self.get("bridge"))
+        if bridge is None or not client._references(bridge, "ports", port):
+            found = client._bridge_of(api, port)
+            problems.append(
+                Problem(
+                    what,
+                    "bridge",
+                    self.get("bridge"),
+                    None if found is None else found.name,
+                )
+            )
+        wanted_type = self.get("interface_type", "")
+        if iface.type != wanted_type:
+            problems.append(Problem(what, "type", wanted_type, iface.type))
+        for column in ("external_ids", "options"):
+            found_map = getattr(iface, column)
+            for key, value in self.get(column, {}).items():
+                if found_map.get(key) != value:
+                    problems.append(
+                        Problem(
+                            what,
+                            "%s:%s" % (column, key),
+                            value,
+                            found_map.get(key),
+                        )
+                    )
+        mtu = self.get("mtu_request")
+        found_mtu = client._optional(iface.mtu_request)
+        if mtu is not None and found_mtu != mtu:
+            problems.append(Problem(what, "mtu_request", mtu, found_mtu))
+        return problems
+
+
+@REGISTRY.register
+class RemoveOvsPort(OvsdbOperation):
+    """Remove the port ``name`` if it is this VIF's; absent is fine.
+
+    The port is this VIF's when its Interface carries ``iface_id`` (or
+    ``mac`` as attached-mac, when it has no iface-id), or when it is on the
+    VIF's ``per_port_bridge``.  With ``remove_bridge_if_unused`` the port's
+    bridge goes too once nothing uses it.
+    """
+
+    NAME = "ovs_remove_port"
+    PARAMS = {
+        "name": _ovs_name,
+        "iface_id": _string,
+        "mac": validation.mac_address,
+        "per_port_bridge": _ovs_name,
+        "remove_bridge_if_unused": validation.boolean,
+    }
+
+    def _owned(self, api: Any) -> bool:
+        port = client._lookup(api, "Port", self.device)
+        if port is None:
+            return True
+        per_port = self.get("per_port_bridge")
+        if per_port is not None:
+            bridge = client._bridge_of(api, port)
+            if bridge is not None and bridge.name == per_port:
+                return True
+        return _belongs(
+            _interface_ids(api, self.device),
+            self.get("iface_id"),
+            self.get("mac"),
+        )
+
+    def admit(self, api: Any) -> None:
+        """Refuse to remove another VIF's port (or anyone's by name)."""
+        if not self._owned(api):
+            found = _interface_ids(api, self.device) or {}
+            raise _refuse(
+                "remove",
+                "port %s" % self.device,
+                "its Interface has iface-id %s, not this VIF's %s; os_vif "
+                "removes only its own ports, never by name alone"
+                % (found.get("iface-id"), self.get("iface_id")),
+            )
+
+    def commands(self, api: Any) -> list[Any]:
+        """Remove the port (and, as asked, its unused bridge)."""
+        return [_RemovePortCommand(api, self)]
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """The port should be absent."""
+        if client._lookup(ovsdb, "Port", self.device) is None:
+            return []
+        return [Problem("port %s" % self.device, "exists", False, True)]
+
+
+@REGISTRY.register
+class RemoveOvsPortsOfVif(OvsdbOperation):
+    """Remove every port whose Interface carries this VIF's identity.
+
+    For an unplug that cannot name the port (a representor gone from
+    sysfs, a name os-vif 5.x wrote that is no device name): ``name`` is the
+    iface-id, ``mac`` the attached-mac both must carry.
+    """
+
+    NAME = "ovs_remove_ports_of_vif"
+    PARAMS = {"name": _string, "mac": validation.mac_address}
+    REQUIRED = frozenset({"name", "mac"})
+
+    def ports(self, api: Any) -> list[str]:
+        """The names of the ports this removes (from the cache)."""
+        names = {
+            str(iface.name)
+            for iface in api.tables["Interface"].rows.values()
+            if iface.external_ids.get("iface-id") == self.device
+            and iface.external_ids.get("attached-mac") == self.get("mac")
+        }
+        return sorted(
+            name for name in names if client._lookup(api, "Port", name)
+        )
+
+    def commands(self, api: Any) -> list[Any]:
+        """Remove each port found."""
+        return [
+            _RemovePortCommand(
+                api,
+                RemoveOvsPort(
+                    name=name, iface_id=self.device, mac=self.get("mac")
+                ),
+            )
+            for name in self.ports(api)
+        ]
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """No port should carry the identity."""
+        return [
+            Problem("port %s" % name, "exists", False, True)
+            for name in self.ports(ovsdb)
+        ]
+
+
+class _DeleteBridgeCommand(client.ovs_command.BaseCommand):
+    def __init__(self, api: Any, name: str) -> None:
+        super().__init__(api)
+        self.name = name
+
+    def run_idl(self, txn: Any) -> None:
+        bridge = client._lookup(self.api, "Bridge", self.name)
+        if bridge is None or not client._bridge_unused(bridge, None):
+            return
+        self.api._ovs.delvalue("bridges", bridge)
+        bridge.delete()
+
+
+@REGISTRY.register
+class DeleteOvsBridge(OvsdbOperation):
+    """Delete bridge ``name`` if nothing but plumbing is on it (an undo)."""
+
+    NAME = "ovs_delete_bridge"
+    PARAMS = {"name": _ovs_name}
+
+    def commands(self, api: Any) -> list[Any]:
+        """Delete the bridge when unused."""
+        return [_DeleteBridgeCommand(api, self.device)]
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """The bridge should be absent."""
+        if client._lookup(ovsdb, "Bridge", self.device) is None:
+            return []
+        return [Problem("bridge %s" % self.device, "exists", False, True)]

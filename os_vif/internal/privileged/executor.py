@@ -1,0 +1,229 @@
+"""Run a plan in the privileged daemon: validate, admit, apply, undo.
+
+A plan arrives as plain data::
+
+    {"id": "<32 hex digits>", "groups": [[step, ...], ...]}
+
+each step the wire form of a kernel operation
+(:meth:`os_vif.internal.operation.Operation.to_wire`).  A group is the
+all-or-nothing unit -- one VIF's kernel changes -- so that the plans of
+many VIFs run in one call and one bad VIF undoes only itself.
+:func:`execute`
+
+1. validates every operation of every group again (the daemon trusts
+   nothing its client sends): a bad step refuses the whole call, with
+   :class:`os_vif.exception.InvalidArgument`, before anything runs;
+2. per group: *admits* each operation (ownership, see
+   :mod:`.ownership`) before any of them changes anything, then applies
+   them in order; each records its undo (more operations) in the
+   :class:`Context` and in the plan's journal (:mod:`.journal`);
+3. when an operation fails or is refused, the group's undo operations run
+   newest first and the group's result is the error; other groups go on.
+
+The result is one entry per group: ``{"changed": [bool...], "undo":
+[step...]}`` -- the undo goes back to the client, which runs it should a
+later part of the plug (the OVSDB transaction) fail -- or ``{"error":
+[class name, message, keyword arguments]}``.
+
+``{"id": ..., "recover": true}`` runs the journal of a plan whose daemon
+died mid-call (see :mod:`.journal`); ``{"id": ..., "hello": true}``
+answers ``[{"pid": <the daemon's pid>}]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from os_vif import exception
+from os_vif.internal import operation
+from os_vif.internal.privileged import journal as journal_mod
+
+__all__ = [
+    "REGISTRY",
+    "KernelOperation",
+    "Context",
+    "validate_plan",
+    "execute",
+    "carry",
+]
+
+LOG = logging.getLogger(__name__)
+
+#: The kernel operations the daemon serves, by wire name.
+REGISTRY = operation.Registry(operation.KERNEL)
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class Context:
+    """What one group of a plan shares while it runs in the daemon."""
+
+    def __init__(
+        self, journal: journal_mod.Journal | None, trusted: bool = False
+    ) -> None:
+        self.journal = journal
+        #: Running the daemon's own journal: ownership was settled then.
+        self.trusted = trusted
+        #: Devices this plan created: name -> kind.
+        self.created: dict[str, str] = {}
+        self.undo_log: list[KernelOperation] = []
+
+    def record_undo(self, undo: KernelOperation) -> None:
+        """Remember ``undo`` -- before the change it takes back is made.
+
+        While undoing, nothing is recorded: an undo is not undone.
+        """
+        if self.trusted:
+            return
+        if self.journal is not None:
+            self.journal.record(undo.to_wire())
+        self.undo_log.append(undo)
+
+    def creating(self, name: str, kind: str) -> None:
+        """Say that ``name`` (of ``kind``) is about to be created."""
+        from os_vif.internal.privileged.devices import DeleteDevice
+
+        self.created[name] = kind
+        self.record_undo(DeleteDevice(name=name, kind=kind))
+
+    def rollback(self) -> None:
+        """Run the undo operations, newest first; log (not raise) failures.
+
+        A failing undo must not hide the error that caused the rollback,
+        nor stop the remaining undo operations.
+        """
+        self.trusted = True
+        while self.undo_log:
+            undo = self.undo_log.pop()
+            try:
+                undo.apply(self)
+            except Exception as err:
+                LOG.warning("Could not undo with %r: %s", undo, err)
+
+
+class KernelOperation(operation.Operation):
+    """A kernel operation: applied in the daemon, checked in the caller."""
+
+    DOMAIN = operation.KERNEL
+
+    def admit(self, ctx: Context) -> None:
+        """Raise HostOperationRefused if this may not touch what it names.
+
+        Runs for every operation of a group before any is applied, so a
+        refusal leaves the host unchanged.
+        """
+
+    def apply(self, ctx: Context) -> bool:
+        """Make the change; record its undo on ``ctx``; say if it changed."""
+        raise NotImplementedError
+
+    def check(self, ovsdb: Any = None) -> list[operation.Problem]:
+        """See :meth:`os_vif.internal.operation.Operation.check`."""
+        raise NotImplementedError
+
+
+def carry(err: BaseException) -> list[Any]:
+    """Return an exception as plain data: [class name, message, kwargs]."""
+    if isinstance(err, exception.ExceptionBase):
+        kwargs = {
+            key: value if isinstance(value, _PLAIN) else str(value)
+            for key, value in err.kwargs.items()
+        }
+        return [type(err).__name__, err.message, kwargs]
+    return [type(err).__name__, str(err), {}]
+
+
+def _failure(op: KernelOperation, err: Exception) -> exception.ExceptionBase:
+    if isinstance(err, exception.ExceptionBase):
+        return err
+    return exception.HostOperationFailed(
+        operation=op.NAME.replace("_", " "), device=op.device, err=err
+    )
+
+
+def validate_plan(
+    plan: Any,
+) -> tuple[str, list[list[KernelOperation]], bool]:
+    """Return (id, groups of operations, recover?) of a wire plan."""
+    if not isinstance(plan, Mapping):
+        raise operation.invalid("plan", plan, "a plan is a mapping")
+    identifier = journal_mod.plan_id(plan.get("id"))
+    if plan.get("recover") is True:
+        return identifier, [], True
+    if plan.get("hello") is True:
+        return identifier, [], False
+    groups = plan.get("groups")
+    if not isinstance(groups, (list, tuple)):
+        raise operation.invalid("plan.groups", groups, "must be a list")
+    parsed = []
+    for group in groups:
+        if not isinstance(group, (list, tuple)):
+            raise operation.invalid("plan.group", group, "must be a list")
+        ops = []
+        for step in group:
+            op = REGISTRY.from_wire(step)
+            assert isinstance(op, KernelOperation)
+            ops.append(op)
+        parsed.append(ops)
+    return identifier, parsed, False
+
+
+def _run_group(
+    group: list[KernelOperation], journal: journal_mod.Journal
+) -> dict[str, Any]:
+    ctx = Context(journal)
+    current: KernelOperation | None = None
+    try:
+        for current in group:
+            current.admit(ctx)
+        changed = []
+        for current in group:
+            changed.append(bool(current.apply(ctx)))
+    except Exception as err:
+        ctx.rollback()
+        assert current is not None
+        return {"error": carry(_failure(current, err))}
+    return {"changed": changed, "undo": [u.to_wire() for u in ctx.undo_log]}
+
+
+def _recover(identifier: str) -> dict[str, Any]:
+    ctx = Context(None, trusted=True)
+    for step in journal_mod.read(identifier):
+        try:
+            undo = REGISTRY.from_wire(step)
+        except exception.InvalidArgument as err:
+            LOG.warning("Skipping journal entry %r: %s", step, err)
+            continue
+        assert isinstance(undo, KernelOperation)
+        ctx.undo_log.append(undo)
+    undone = len(ctx.undo_log)
+    ctx.rollback()
+    journal_mod.remove(journal_mod.path(identifier))
+    return {"changed": [bool(undone)], "undo": []}
+
+
+# The daemon serves requests from a thread pool, and one netlink socket is
+# shared by all of them: plans run one at a time.  A plan takes a few
+# milliseconds, so this costs nothing in practice and keeps every plan
+# atomic with respect to the others (no interleaved check-then-create).
+_PLAN_LOCK = threading.Lock()
+
+
+def execute(plan: Any) -> list[dict[str, Any]]:
+    """Validate and run ``plan``; return one result per group (see module)."""
+    identifier, groups, recover = validate_plan(plan)
+    if isinstance(plan, Mapping) and plan.get("hello") is True:
+        # The client learns which process to kill should a call hang.
+        return [{"pid": os.getpid()}]
+    with _PLAN_LOCK:
+        if recover:
+            return [_recover(identifier)]
+        journal = journal_mod.Journal(identifier)
+        try:
+            return [_run_group(group, journal) for group in groups]
+        finally:
+            journal.close()

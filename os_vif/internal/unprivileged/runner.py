@@ -1,0 +1,320 @@
+"""Run plans: check first, then one privileged call and one transaction.
+
+:class:`HostRunner` is what plugins hand their plans to.  For a batch of
+plans (one VIF each; a single plug is a batch of one) it
+
+1. **checks** every plan against the host without privilege: the kernel
+   operations through netlink reads, the OVSDB ones against the IDL cache
+   (which also *admits* them: a port of another VIF, a bridge of another
+   datapath type is refused here, before anything changes).  A plan whose
+   domain is satisfied sends nothing to it -- a re-plug costs reads only;
+2. sends the kernel operations of every plan that needs them to the
+   privsep daemon in **one call**, one group per plan (each group is
+   all-or-nothing in the daemon), and the OVSDB operations of every plan
+   in **one transaction** -- at the same time for a plug;
+3. **undoes**, for each plan that failed anywhere, what its other domain
+   did: the undo is operations too (returned by the daemon for the kernel,
+   read from the cache for OVSDB), run the same way.  A transaction that
+   fails as a whole is retried plan by plan, so that one bad VIF fails
+   alone.  A daemon that dies or hangs mid-call is killed and replaced,
+   and the new one takes back the call's changes from its journal.
+
+The result is one entry per plan: ``None`` (done) or the os_vif exception
+that made it fail; :meth:`HostRunner.run` raises it for a single plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from oslo_privsep import priv_context
+
+from os_vif import exception
+from os_vif.internal import operation
+from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.internal.privileged import context as privileged_context
+from os_vif.internal.privileged import executor
+from os_vif.internal.unprivileged import daemon
+from os_vif.internal.unprivileged.plan import Plan
+
+__all__ = ["HostRunner", "LINUX_BRIDGE", "OVS"]
+
+LOG = logging.getLogger(__name__)
+
+_Result = exception.ExceptionBase | None
+
+
+class HostRunner:
+    """Runs plans with the privsep daemon of one plugin family."""
+
+    def __init__(
+        self,
+        name: str,
+        context: priv_context.PrivContext,
+        entrypoint: Callable[..., Any],
+        timeout: float = daemon.DEFAULT_TIMEOUT,
+    ) -> None:
+        self.name = name
+        self.context = context
+        self._entrypoint = entrypoint
+        #: Seconds one privileged call may take before the daemon is killed.
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return "HostRunner(%s)" % self.name
+
+    # -- without privilege --------------------------------------------------
+
+    @staticmethod
+    def validate(plan: Plan) -> None:
+        """Validate ``plan`` as the daemon will (its wire form, again)."""
+        groups = [[step.to_wire() for step in plan.kernel]]
+        executor.validate_plan({"id": "0" * 32, "groups": groups})
+
+    @staticmethod
+    def check(
+        plan: Plan, ovsdb: ovsdb_client.OvsdbClient | None = None
+    ) -> list[operation.Problem]:
+        """Return everything on the host that differs from ``plan``."""
+        problems: list[operation.Problem] = []
+        for step in plan.kernel:
+            problems += step.check()
+        if plan.ovsdb and ovsdb is not None:
+            api = ovsdb.api
+            with api.ovsdb_connection.lock:
+                for step in plan.ovsdb:
+                    problems += step.check(api)
+        return problems
+
+    # -- running -----------------------------------------------------------
+
+    def run(
+        self, plan: Plan, ovsdb: ovsdb_client.OvsdbClient | None = None
+    ) -> None:
+        """Carry out ``plan``; on failure undo it and raise the error."""
+        error = self.run_many([plan], ovsdb)[0]
+        if error is not None:
+            raise error
+
+    def run_many(
+        self,
+        plans: Sequence[Plan],
+        ovsdb: ovsdb_client.OvsdbClient | None = None,
+    ) -> list[_Result]:
+        """Carry out ``plans``, each all-or-nothing; see the module."""
+        results: list[_Result] = [None] * len(plans)
+        ovsdb_todo, ovsdb_undo = self._check_ovsdb(plans, ovsdb, results)
+        kernel_todo = {
+            i: plan.kernel
+            for i, plan in enumerate(plans)
+            if results[i] is None
+            and plan.kernel
+            and any(step.check() for step in plan.kernel)
+        }
+        if not ovsdb_todo and not kernel_todo:
+            return results
+        ovsdb_first = any(plan.ovsdb_first for plan in plans)
+        if ovsdb_first:
+            self._commit(ovsdb, ovsdb_todo, plans, results, None)
+            kernel_todo = {
+                i: ops for i, ops in kernel_todo.items() if results[i] is None
+            }
+            self._kernel(kernel_todo, plans, results)
+            return results
+        pending = self._start(ovsdb, ovsdb_todo, plans)
+        kernel_undo = self._kernel(kernel_todo, plans, results)
+        self._commit(ovsdb, ovsdb_todo, plans, results, pending)
+        # Each plan that failed in one domain: take back the other's part.
+        ovsdb_back = [
+            undo
+            for i, steps in ovsdb_undo.items()
+            if results[i] is not None
+            for undo in reversed(steps)
+        ]
+        kernel_back = {
+            i: list(reversed(kernel_undo[i]))
+            for i in kernel_undo
+            if results[i] is not None and kernel_undo[i]
+        }
+        if kernel_back:
+            failed: list[_Result] = [None] * len(plans)
+            self._kernel(kernel_back, plans, failed)
+            for i, error in enumerate(failed):
+                if error is not None:
+                    LOG.warning("Could not undo %s: %s", plans[i].label, error)
+        if ovsdb_back and ovsdb is not None:
+            try:
+                self._wait(
+                    ovsdb.start(
+                        [
+                            c
+                            for op in ovsdb_back
+                            for c in op.commands(ovsdb.api)
+                        ],
+                        "undo",
+                    )
+                )
+            except Exception as err:
+                LOG.warning("Could not undo the OVSDB rows of a plug: %s", err)
+        return results
+
+    # -- OVSDB -------------------------------------------------------------
+
+    @staticmethod
+    def _check_ovsdb(
+        plans: Sequence[Plan],
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        results: list[_Result],
+    ) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+        todo: dict[int, list[Any]] = {}
+        undo: dict[int, list[Any]] = {}
+        if ovsdb is None or not any(plan.ovsdb for plan in plans):
+            return todo, undo
+        try:
+            api = ovsdb.api
+        except exception.ExceptionBase as err:
+            for i, plan in enumerate(plans):
+                if plan.ovsdb:
+                    results[i] = err
+            return todo, undo
+        with api.ovsdb_connection.lock:
+            for i, plan in enumerate(plans):
+                try:
+                    for step in plan.ovsdb:
+                        step.admit(api)
+                    needed = [s for s in plan.ovsdb if s.check(api)]
+                    if needed:
+                        todo[i] = needed
+                        undo[i] = [u for s in needed for u in s.undo(api)]
+                except exception.ExceptionBase as err:
+                    results[i] = err
+        return todo, undo
+
+    @staticmethod
+    def _start(
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+    ) -> ovsdb_client.PendingCommit | None:
+        if not todo or ovsdb is None:
+            return None
+        api = ovsdb.api
+        return ovsdb.start(
+            [
+                c
+                for steps in todo.values()
+                for s in steps
+                for c in s.commands(api)
+            ],
+            ", ".join(plans[i].label for i in todo) or "plan",
+        )
+
+    @staticmethod
+    def _wait(pending: ovsdb_client.PendingCommit | None) -> None:
+        if pending is not None:
+            pending.wait()
+
+    def _commit(
+        self,
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+        pending: ovsdb_client.PendingCommit | None,
+    ) -> None:
+        if not todo or ovsdb is None:
+            return
+        try:
+            self._wait(pending or self._start(ovsdb, todo, plans))
+            return
+        except exception.ExceptionBase as err:
+            if len(todo) == 1:
+                results[next(iter(todo))] = err
+                return
+        # One transaction for all failed, so nothing of it was committed:
+        # one per plan finds the plans at fault.
+        for i, steps in todo.items():
+            try:
+                self._wait(self._start(ovsdb, {i: steps}, plans))
+            except exception.ExceptionBase as err:
+                results[i] = err
+
+    # -- kernel ------------------------------------------------------------
+
+    def _kernel(
+        self,
+        todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+    ) -> dict[int, list[Any]]:
+        """Run the groups in one call; return each group's undo operations."""
+        undo: dict[int, list[Any]] = {}
+        if not todo:
+            return undo
+        order = [i for i in todo if results[i] is None]
+        identifier = uuid.uuid4().hex
+        wire = {
+            "id": identifier,
+            "groups": [[step.to_wire() for step in todo[i]] for i in order],
+        }
+        what = ", ".join(plans[i].label for i in order) or "plan"
+        try:
+            answers = daemon.call(
+                self.context,
+                self._entrypoint,
+                wire,
+                timeout=self.timeout,
+                what=what,
+            )
+        except daemon.DaemonLost as lost:
+            self._recover(identifier, what)
+            for i in order:
+                results[i] = lost
+            return undo
+        except exception.ExceptionBase as err:
+            for i in order:
+                results[i] = err
+            return undo
+        for i, answer in zip(order, answers, strict=True):
+            if "error" in answer:
+                results[i] = privileged_context.rebuild(answer["error"])
+            else:
+                undo[i] = [
+                    executor.REGISTRY.from_wire(step)
+                    for step in answer["undo"]
+                ]
+        return undo
+
+    def _recover(self, identifier: str, what: str) -> None:
+        """Have a new daemon take back what the lost one did."""
+        try:
+            daemon.call(
+                self.context,
+                self._entrypoint,
+                {"id": identifier, "recover": True},
+                timeout=self.timeout,
+                what=what,
+            )
+        except Exception as err:
+            LOG.error(
+                "Could not take back the changes of privileged plan %s (%s): "
+                "%s",
+                identifier,
+                what,
+                err,
+            )
+
+
+#: Plans of the linux_bridge plugin's daemon.
+LINUX_BRIDGE = HostRunner(
+    "linux_bridge",
+    privileged_context.vif_plug_linux_bridge,
+    privileged_context.linux_bridge_execute,
+)
+#: Plans of the ovs (and offload) plugins' daemon.
+OVS = HostRunner(
+    "ovs", privileged_context.vif_plug_ovs, privileged_context.ovs_execute
+)

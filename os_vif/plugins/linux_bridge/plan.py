@@ -1,0 +1,160 @@
+"""What plugging or unplugging a linux_bridge VIF means, as a plan.
+
+Pure functions: a :class:`~os_vif.objects.vif.VIFBridge` and the
+``[os_vif_linux_bridge]`` options in, a
+:class:`~os_vif.internal.unprivileged.plan.Plan` out; no host read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from os_vif.internal import validation
+from os_vif.internal.privileged import devices, firewall
+from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import vif as vif_objects
+from os_vif.plugins import rules
+
+__all__ = ["plug_plan", "unplug_plan", "tap_mac"]
+
+
+def _check_vif(vif: Any, config: Any) -> tuple[str, Any]:
+    if not isinstance(vif, vif_objects.VIFBridge):
+        raise rules.invalid(
+            "vif",
+            type(vif).__name__,
+            "the linux_bridge plugin plugs VIFBridge only",
+        )
+    bridge = validation.interface_name(
+        rules.field(vif, "bridge_name"), "vif.bridge_name"
+    )
+    if config.create_tap:
+        validation.interface_name(rules.field(vif, "vif_name"), "vif.vif_name")
+    return bridge, rules.field(vif, "network")
+
+
+def _uplink(network: Any, config: Any) -> tuple[str | None, str | None, int]:
+    """Return (lower interface, VLAN device, VLAN) of the network."""
+    bridge_interface = validation.optional_interface_name(
+        rules.field(network, "bridge_interface"), "network.bridge_interface"
+    )
+    if rules.field(network, "should_provide_vlan", False):
+        vlan = validation.vlan_id(rules.field(network, "vlan"), "network.vlan")
+        lower = validation.optional_interface_name(
+            config.vlan_interface or bridge_interface, "vlan_interface"
+        )
+        if lower is None:
+            raise rules.invalid(
+                "vlan_interface",
+                None,
+                "a VLAN network needs vlan_interface or "
+                "network.bridge_interface",
+            )
+        return lower, "vlan%d" % vlan, vlan
+    flat = config.flat_interface or bridge_interface
+    return (
+        validation.optional_interface_name(flat, "flat_interface"),
+        None,
+        0,
+    )
+
+
+def tap_mac(vif: Any) -> str | None:
+    """The tap's MAC: the guest's with a first octet of 0xfe.
+
+    As libvirt does for the taps it makes: the host side must not have the
+    guest's own address, and a bridge takes the lowest MAC of its ports,
+    which 0xfe keeps from being the tap's.
+    """
+    address = validation.optional_mac_address(
+        rules.field(vif, "address"), "vif.address"
+    )
+    return None if address is None else "fe" + address[2:]
+
+
+def plug_plan(vif: Any, config: Any) -> Plan:
+    """Return the plan that plugs ``vif`` (validated, nothing done)."""
+    bridge, network = _check_vif(vif, config)
+    mtu = rules.mtu(vif, config)
+    lower, vlan_device, vlan = _uplink(network, config)
+    plan = Plan(label=str(rules.field(vif, "id", "")))
+    # The bridge is the network's: created if missing, set up, used; an
+    # existing one is deleted only if os_vif made it (see ownership).
+    plan.add(
+        devices.EnsureBridge(
+            name=bridge,
+            mtu=mtu,
+            disable_ipv6=not config.use_ipv6,
+            role="bridge",
+        )
+    )
+    if vlan_device is not None and lower is not None:
+        plan.add(
+            devices.SetLink(name=lower, up=True, role="uplink"),
+            devices.EnsureVlan(
+                name=vlan_device, link=lower, vlan=vlan, mtu=mtu, master=bridge
+            ),
+        )
+    elif lower is not None:
+        plan.add(
+            devices.SetLink(name=lower, master=bridge, up=True, role="uplink")
+        )
+    if not rules.field(vif, "has_traffic_filtering", False):
+        peers = list(config.forward_bridge_interface or ["all"])
+        plan.add(
+            firewall.AllowBridgeForwarding(
+                name=bridge,
+                peers=[] if "all" in peers else peers,
+                drop_action=config.iptables_drop_action,
+            )
+        )
+    if config.create_tap:
+        plan.add(
+            devices.EnsureTap(
+                name=vif.vif_name,
+                mtu=mtu,
+                master=bridge,
+                mac=tap_mac(vif),
+                vif_id=rules.vif_id(vif),
+            )
+        )
+    return plan
+
+
+def unplug_plan(vif: Any, config: Any) -> Plan:
+    """Return the plan that unplugs ``vif`` (nothing done).
+
+    Lenient: a field plug would refuse now drops only the step it names.
+    """
+    if not isinstance(vif, vif_objects.VIFBridge):
+        _check_vif(vif, config)
+    plan = Plan(label=str(rules.field(vif, "id", "")))
+    if config.create_tap:
+        tap = rules.lenient(
+            lambda: devices.DeleteDevice(
+                name=rules.field(vif, "vif_name"),
+                kind="tun",
+                vif_id=rules.vif_id(vif),
+            ),
+            "the tap",
+        )
+        if tap is not None:
+            plan.add(tap)
+    bridge = rules.lenient(
+        lambda: validation.interface_name(
+            rules.field(vif, "bridge_name"), "vif.bridge_name"
+        ),
+        "the bridge",
+    )
+    if bridge is None:
+        return plan
+    uplink = rules.lenient(
+        lambda: _uplink(rules.field(vif, "network"), config), "the uplink"
+    )
+    lower, vlan_device, _vlan = uplink or (None, None, 0)
+    uplinks = [u for u in (vlan_device or lower,) if u]
+    return plan.add(
+        devices.RemoveBridgeIfUnused(name=bridge, uplinks=uplinks),
+        # The rules guard the bridge: they go when it goes.
+        firewall.RevokeBridgeForwarding(name=bridge, if_absent=True),
+    )

@@ -1,0 +1,182 @@
+"""VIF factories: the VIFs unit tests, functional tests, benchmarks and the
+demo plug.
+
+One set, so that what is measured is what is tested: each factory makes a
+complete, valid VIF of one kind, deterministic from ``n`` (ids, MACs and
+derived device names differ in their first 11 characters, as os-vif 5.x's
+names need), with keyword arguments for what callers vary.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from os_vif.objects import instance_info, network
+from os_vif.objects import vif as vif_objects
+
+__all__ = [
+    "INSTANCE",
+    "NETWORK_ID",
+    "vif_id",
+    "mac",
+    "network_of",
+    "ovs_vif",
+    "hybrid_vif",
+    "vhostuser_vif",
+    "representor_vif",
+    "bridge_vif",
+]
+
+#: The network every factory's VIF is on.
+NETWORK_ID = "a1b2c3d4-0000-4000-8000-000000000001"
+
+#: The instance the VIFs belong to.
+INSTANCE = instance_info.InstanceInfo(
+    uuid="d2c1b38e-4b6e-4a57-9b41-95e3e4e7a0f1", name="vm1", project_id="p1"
+)
+
+
+def vif_id(n: int = 0, family: int = 0xE5F60000) -> str:
+    """A deterministic VIF id; ``n`` tells VIFs apart in the first 11."""
+    return str(uuid.UUID(int=(family + n) << 96 | 0x1234))
+
+
+def mac(n: int, kind: int = 0) -> str:
+    """A deterministic unicast MAC for VIF ``n`` of factory ``kind``."""
+    return "fa:16:3e:%02x:%02x:%02x" % (kind, n >> 8 & 0xFF, n & 0xFF)
+
+
+def network_of(bridge: str, mtu: int | None = None, **extra: Any) -> Any:
+    """The factories' network, on ``bridge``."""
+    net = network.Network(id=NETWORK_ID, **extra)
+    net.bridge = bridge
+    if mtu is not None:
+        net.mtu = mtu
+    return net
+
+
+_network = network_of
+
+
+def _profile(vid: str, **extra: Any) -> vif_objects.VIFPortProfileOpenVSwitch:
+    return vif_objects.VIFPortProfileOpenVSwitch(
+        interface_id=vid, datapath_type="netdev", **extra
+    )
+
+
+def ovs_vif(
+    n: int = 0,
+    *,
+    bridge: str = "br-int",
+    mtu: int | None = 1450,
+    create_tap: bool = True,
+    multiqueue: bool = False,
+    vid: str | None = None,
+) -> vif_objects.VIFOpenVSwitch:
+    """A ``VIFOpenVSwitch`` with ``create_port`` (and ``create_tap``)."""
+    vid = vid or vif_id(n)
+    return vif_objects.VIFOpenVSwitch(
+        id=vid,
+        address="fa:16:3e:00:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
+        network=_network(bridge, mtu),
+        plugin="ovs",
+        vif_name=("tap" + vid)[:14],
+        bridge_name=bridge,
+        port_profile=_profile(
+            vid,
+            create_port=True,
+            create_tap=create_tap,
+            multiqueue=multiqueue,
+        ),
+    )
+
+
+def hybrid_vif(
+    n: int = 0,
+    *,
+    bridge: str = "br-int",
+    mtu: int | None = 1450,
+    vid: str | None = None,
+    filtering: bool = True,
+) -> vif_objects.VIFBridge:
+    """A hybrid ``VIFBridge`` of the ovs plugin (``qbr``/``qvb``/``qvo``)."""
+    vid = vid or vif_id(n)
+    return vif_objects.VIFBridge(
+        id=vid,
+        address="fa:16:3e:01:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
+        network=_network(bridge, mtu),
+        plugin="ovs",
+        vif_name=("tap" + vid)[:14],
+        bridge_name=("qbr" + vid)[:14],
+        has_traffic_filtering=filtering,
+        port_profile=_profile(vid),
+    )
+
+
+def vhostuser_vif(
+    n: int = 0, *, mode: str = "server", path: str = "/tmp/vhu.sock"
+) -> vif_objects.VIFVHostUser:
+    """A ``VIFVHostUser`` (server mode: QEMU makes the socket)."""
+    vid = vif_id(n)
+    return vif_objects.VIFVHostUser(
+        id=vid,
+        address="fa:16:3e:02:00:%02x" % (n & 0xFF),
+        network=_network("br-int", 1500),
+        plugin="ovs",
+        vif_name=("vhu" + vid)[:14],
+        mode=mode,
+        path=path,
+        port_profile=_profile(vid),
+    )
+
+
+def representor_vif(vf_address: str, n: int = 0) -> vif_objects.VIFHostDevice:
+    """A ``VIFHostDevice`` plugged into OVS through its VF's representor."""
+    vid = vif_id(n)
+    return vif_objects.VIFHostDevice(
+        id=vid,
+        address="fa:16:3e:03:00:%02x" % (n & 0xFF),
+        network=_network("br-int", 1400),
+        plugin="ovs",
+        dev_type="ethernet",
+        dev_address=vf_address,
+        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id=vid,
+            datapath_type="netdev",
+            representor_address=vf_address,
+        ),
+    )
+
+
+def bridge_vif(
+    n: int = 0,
+    *,
+    bridge: str = "br-test0",
+    tap: str | None = None,
+    mtu: int | None = 1450,
+    uplink: str | None = None,
+    filtering: bool = False,
+    vlan: int | None = None,
+    vid: str | None = None,
+    address: str | None = None,
+) -> vif_objects.VIFBridge:
+    """A ``VIFBridge`` of the linux_bridge plugin on ``bridge``."""
+    vid = vid or vif_id(n, family=0x0F6B0000)
+    net = network_of(
+        bridge,
+        mtu,
+        should_provide_bridge=True,
+        should_provide_vlan=vlan is not None,
+        bridge_interface=uplink,
+        vlan=vlan,
+    )
+    return vif_objects.VIFBridge(
+        id=vid,
+        address=address or mac(n, kind=0x10),
+        network=net,
+        plugin="linux_bridge",
+        vif_name=tap or ("tap" + vid)[:14],
+        bridge_name=bridge,
+        has_traffic_filtering=filtering,
+    )
