@@ -4,9 +4,10 @@
 plans (one VIF each; a single plug is a batch of one) it
 
 1. **checks** every plan against the host without privilege: the kernel
-   operations through netlink reads, the OVSDB ones against the IDL cache
-   (which also *admits* them: a port of another VIF, a bridge of another
-   datapath type is refused here, before anything changes).  A plan whose
+   operations through netlink reads, the OVSDB ones against the IDL cache;
+   and *admits* them (ownership: a device or port of someone else, a
+   bridge of another datapath type is refused here, before anything
+   changes -- the daemon checks the kernel part again).  A plan whose
    domain is satisfied sends nothing to it -- a re-plug costs reads only;
 2. sends the kernel operations of every plan that needs them to the
    privsep daemon in **one call**, one group per plan (each group is
@@ -114,6 +115,13 @@ class HostRunner:
             and plan.kernel
             and any(step.check() for step in plan.kernel)
         }
+        self._admit_kernel(kernel_todo, results)
+        kernel_todo = {
+            i: ops for i, ops in kernel_todo.items() if results[i] is None
+        }
+        ovsdb_todo = {
+            i: ops for i, ops in ovsdb_todo.items() if results[i] is None
+        }
         if not ovsdb_todo and not kernel_todo:
             return results
         ovsdb_first = any(plan.ovsdb_first for plan in plans)
@@ -160,6 +168,25 @@ class HostRunner:
             except Exception as err:
                 LOG.warning("Could not undo the OVSDB rows of a plug: %s", err)
         return results
+
+    @staticmethod
+    def _admit_kernel(
+        todo: dict[int, list[Any]], results: list[_Result]
+    ) -> None:
+        """Refuse early what the daemon would refuse (it checks again).
+
+        The OVSDB transaction runs at the same time as the kernel call,
+        and ovs-vswitchd acts on a committed port at once -- on a device
+        the daemon will refuse, it would already have set the MTU.  The
+        ownership rules read only what anyone can read.
+        """
+        for i, steps in todo.items():
+            ctx = executor.Context(None)
+            try:
+                for step in steps:
+                    step.admit(ctx)
+            except exception.HostOperationRefused as err:
+                results[i] = err
 
     # -- OVSDB -------------------------------------------------------------
 
