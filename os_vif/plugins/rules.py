@@ -28,6 +28,7 @@ __all__ = [
     "vif_mac",
     "pci_address",
     "vif_id",
+    "optional_vif_id",
     "lenient",
 ]
 
@@ -76,6 +77,17 @@ def vif_id(vif: Any) -> str:
     if value is None:
         raise invalid("vif.id", None, "the VIF has no id")
     return validation.vif_id(str(value), "vif.id")
+
+
+def optional_vif_id(vif: Any) -> str | None:
+    """Return the VIF's id, or None when it has none (or none 5.x used)."""
+    value = field(vif, "id")
+    if value is None:
+        return None
+    try:
+        return validation.vif_id(str(value), "vif.id")
+    except exception.InvalidArgument:
+        return None
 
 
 def lenient(build: Callable[[], _T], what: str) -> _T | None:

@@ -823,14 +823,6 @@ class DeleteDevice(KernelOperation):
         return [Problem("device %s" % self.device, "exists", False, True)]
 
 
-def _port_names(ipr: IPRoute, link: linkstate.Link) -> list[str]:
-    return sorted(
-        port.get("ifname")
-        for port in ipr.link("dump", master=link.index)
-        if port.get("master") == link.index
-    )
-
-
 @REGISTRY.register
 class RemoveBridgeIfUnused(KernelOperation):
     """Delete bridge ``name`` if os_vif made it and nothing uses it.
@@ -856,18 +848,14 @@ class RemoveBridgeIfUnused(KernelOperation):
             return False
         if ownership.owner_rule(ctx, link, self.get("vif_id")) is None:
             return False
+        ports = linkstate.ports_of(link.index)
+        if {port.name for port in ports} - set(self.get("uplinks", ())):
+            return False
         with netlink() as ipr:
-            ports = _port_names(ipr, link)
-            if set(ports) - set(self.get("uplinks", ())):
-                return False
             delete_index(ipr, link.index)
             for port in ports:
-                device = linkstate.read_link(port)
-                if (
-                    device is not None
-                    and device.alias == ownership.OS_VIF_ALIAS
-                ):
-                    delete_index(ipr, device.index)
+                if port.alias == ownership.OS_VIF_ALIAS:
+                    delete_index(ipr, port.index)
             return True
 
     def check(self, ovsdb: Any = None) -> list[Problem]:

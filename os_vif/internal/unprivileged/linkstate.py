@@ -33,6 +33,7 @@ __all__ = [
     "decode_link",
     "get_device",
     "device_exists",
+    "ports_of",
     "bridge_ports",
     "read_sysctl",
     "close_sockets",
@@ -89,7 +90,9 @@ class Link:
 _RTM_NEWLINK = 16
 _RTM_GETLINK = 18
 _NLMSG_ERROR = 2
+_NLMSG_DONE = 3
 _NLM_F_REQUEST = 1
+_NLM_F_DUMP = 0x300
 _IFF_UP = 1
 _IFLA_ADDRESS = 1
 _IFLA_IFNAME = 3
@@ -264,20 +267,68 @@ def device_exists(name: str) -> bool:
     return _request(name) is not None
 
 
+def ports_of(index: int) -> list[Link]:
+    """Return the devices whose master is the device numbered ``index``.
+
+    One dump the kernel filters by master (``IFLA_MASTER`` in the request),
+    so the answer holds the ports only, however many devices the host has.
+    """
+    payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+    payload += _attr(_IFLA_MASTER, struct.pack("=I", index))
+    payload += _attr(
+        _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
+    )
+    ports: list[Link] = []
+    with _LOCK:
+        _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
+        seq = _SEQ[0]
+        header = _NLMSGHDR.pack(
+            _NLMSGHDR.size + len(payload),
+            _RTM_GETLINK,
+            _NLM_F_REQUEST | _NLM_F_DUMP,
+            seq,
+            0,
+        )
+        sock = _socket()
+        sock.send(header + payload)
+        done = False
+        while not done:
+            data = sock.recv(65536)
+            offset = 0
+            while offset + _NLMSGHDR.size <= len(data):
+                length, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(
+                    data, offset
+                )
+                if length < _NLMSGHDR.size:
+                    break
+                message = data[offset : offset + length]
+                offset += (length + 3) & ~3
+                if got_seq != seq:
+                    continue
+                if kind == _NLMSG_DONE:
+                    done = True
+                    break
+                if kind == _NLMSG_ERROR:
+                    (code,) = struct.unpack_from("=i", message, _NLMSGHDR.size)
+                    if code:
+                        raise OSError(-code, os.strerror(-code))
+                    done = True
+                    break
+                if kind == _RTM_NEWLINK:
+                    link = decode_link(message)
+                    # Older kernels ignore the filter: check it here too.
+                    if link.master_index == index:
+                        ports.append(link)
+    return ports
+
+
 def bridge_ports(name: str) -> list[str]:
     """Return the names of the devices attached to the bridge ``name``."""
     validation.interface_name(name)
     link = read_link(name)
     if link is None:
         return []
-    from pyroute2 import IPRoute
-
-    with IPRoute() as ipr:
-        return sorted(
-            port.get("ifname")
-            for port in ipr.link("dump", master=link.index)
-            if port.get("master") == link.index
-        )
+    return sorted(port.name for port in ports_of(link.index))
 
 
 def read_sysctl(name: str, family: str, key: str) -> int | None:

@@ -115,7 +115,7 @@ def plug_plan(vif: Any, config: Any) -> Plan:
                 mtu=mtu,
                 master=bridge,
                 mac=tap_mac(vif),
-                vif_id=rules.vif_id(vif),
+                vif_id=rules.optional_vif_id(vif),
             )
         )
     return plan
@@ -134,7 +134,7 @@ def unplug_plan(vif: Any, config: Any) -> Plan:
             lambda: devices.DeleteDevice(
                 name=rules.field(vif, "vif_name"),
                 kind="tun",
-                vif_id=rules.vif_id(vif),
+                vif_id=rules.optional_vif_id(vif),
             ),
             "the tap",
         )

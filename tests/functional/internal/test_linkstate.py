@@ -91,3 +91,29 @@ def test_reads_follow_the_thread_into_a_namespace(netns) -> None:
     with IPRoute() as ipr:
         ipr.link("add", ifname="only-here", kind="bridge")
     assert linkstate.device_exists("only-here")
+
+
+def test_ports_of_a_bridge_are_what_pyroute2_lists(netns):
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="brp0", kind="bridge")
+        bridge = ipr.link_lookup(ifname="brp0")[0]
+        for n in range(3):
+            ipr.link("add", ifname="pp%d" % n, kind="veth", peer="pq%d" % n)
+            ipr.link(
+                "set",
+                index=ipr.link_lookup(ifname="pp%d" % n)[0],
+                master=bridge,
+            )
+        ipr.link("add", ifname="loose0", kind="veth", peer="loose1")
+        expected = sorted(
+            link.get("ifname")
+            for link in ipr.get_links()
+            if link.get("master") == bridge
+        )
+    assert expected == ["pp0", "pp1", "pp2"]
+    assert [
+        p.name
+        for p in sorted(linkstate.ports_of(bridge), key=lambda p: p.name)
+    ] == expected
+    assert linkstate.bridge_ports("brp0") == expected
+    assert linkstate.bridge_ports("loose0") == []

@@ -70,6 +70,14 @@ class FakeIPRoute:
             vlan_id=link.get("vlan_id"),
         )
 
+    def ports_of(self, index):
+        """What linkstate.ports_of answers: the links mastered by index."""
+        return [
+            self.read_link(link["ifname"])
+            for link in list(self.links.values())
+            if link["master"] == index
+        ]
+
     def link(self, command, **kwargs):
         self.requests.append((command, dict(kwargs)))
         if command == "get":
@@ -110,6 +118,7 @@ def fake(monkeypatch):
 
     monkeypatch.setattr(devices, "netlink", netlink)
     monkeypatch.setattr(linkstate, "read_link", ipr.read_link)
+    monkeypatch.setattr(linkstate, "ports_of", ipr.ports_of)
     return ipr
 
 
