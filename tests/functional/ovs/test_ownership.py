@@ -151,3 +151,31 @@ def test_a_bridge_of_another_datapath_type_is_not_switched(foreign, ovs):
     message = str(caught.value.kwargs["err"])
     assert "netdev" in message and "system" in message and "br-int" in message
     assert host_state(ovs) == foreign
+
+
+@pytest.mark.parametrize("bad", ["name", "mtu"])
+def test_unplug_is_lenient_where_plug_is_strict(ovs_plugin, ovs, bad):
+    """A VIF os-vif 5.x plugged with values plug now refuses is unplugged:
+    its port is found by its iface-id."""
+    os_vif.initialize()
+    vif = vifs.ovs_vif(26, create_tap=False)
+    if bad == "name":
+        vif.vif_name = "tap0123456789abc"  # 16 bytes: no kernel device name
+    else:
+        vif.network.mtu = 70000
+    ovs.vsctl(
+        "add-br", "br-int", "--", "set", "Bridge", "br-int",
+        "datapath_type=netdev",
+    )
+    ovs.vsctl(
+        "add-port", "br-int", vif.vif_name, "--", "set", "Interface",
+        vif.vif_name, "type=internal",
+        "external_ids:iface-id=%s" % vif.port_profile.interface_id,
+        "external_ids:attached-mac=%s" % vif.address,
+    )
+    with pytest.raises(exception.PlugException) as caught:
+        os_vif.plug(vif, INSTANCE)
+    assert isinstance(caught.value.kwargs["err"], exception.InvalidArgument)
+    os_vif.unplug(vif, INSTANCE)
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+    assert ovsdb_rows.row(ovs, "Interface", vif.vif_name) is None

@@ -15,6 +15,7 @@ from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.linux_bridge import LinuxBridgePlugin, plan
 from os_vif.plugins.linux_bridge.options import OPTS
+from os_vif.sandbox import vifs
 
 GROUP = "os_vif_linux_bridge"
 
@@ -33,21 +34,26 @@ def override(**values):
 
 
 def make_vif(**net_fields):
-    fields = dict(
-        id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
+    vif = vifs.bridge_vif(
         bridge="br100",
-        should_provide_bridge=True,
-        should_provide_vlan=False,
+        tap="tap0",
+        mtu=None,
+        vid="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
     )
-    fields.update(net_fields)
-    return vif_objects.VIFBridge(
-        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
-        network=network.Network(**fields),
-        plugin="linux_bridge",
-        vif_name="tap0",
-        bridge_name="br100",
-        has_traffic_filtering=False,
+    # The tests below name the tap's MAC only where they set one.
+    del vif.address
+    vif.network = network.Network(
+        **dict(
+            dict(
+                id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
+                bridge="br100",
+                should_provide_bridge=True,
+                should_provide_vlan=False,
+            ),
+            **net_fields,
+        )
     )
+    return vif
 
 
 def plug_plan(plugin, vif):
