@@ -72,6 +72,7 @@ def _learn_pid(
 def kill(context: priv_context.PrivContext) -> None:
     """Kill ``context``'s daemon (one this process started) and forget it."""
     pid = daemon_pid(context)
+    channel = context.channel
     if pid is not None:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -82,6 +83,9 @@ def kill(context: priv_context.PrivContext) -> None:
     except Exception as err:  # a channel already broken
         LOG.debug("Stopping the privsep channel: %s", err)
         context.channel = None
+    if channel is not None:
+        # oslo.privsep only shuts the socket down; this daemon is gone.
+        channel.writer.writesock.close()
 
 
 def call(
