@@ -115,7 +115,12 @@ class HostRunner:
             and plan.kernel
             and any(step.check() for step in plan.kernel)
         }
-        self._admit_kernel(kernel_todo, results)
+        # Only where an OVSDB transaction runs beside the kernel call (see
+        # _admit_kernel); alone, the daemon's own admission suffices.
+        self._admit_kernel(
+            {i: ops for i, ops in kernel_todo.items() if i in ovsdb_todo},
+            results,
+        )
         kernel_todo = {
             i: ops for i, ops in kernel_todo.items() if results[i] is None
         }
