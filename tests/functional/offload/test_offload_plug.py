@@ -144,6 +144,29 @@ def test_operators_bridge_is_kept(cx5_host: OffloadHost) -> None:
     assert netdev.bridge_ports("brq-offload") == []
 
 
+def test_a_bridge_with_another_port_is_kept_as_it_was(
+    cx5_host: OffloadHost,
+) -> None:
+    vf = cx5_host.layout.vf(1, 1)
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="brq-offload", kind="bridge")
+        ipr.link("add", ifname="hostport0", kind="veth", peer="hostport1")
+        bridge = ipr.link_lookup(ifname="brq-offload")[0]
+        ipr.link("set", index=bridge, state="up")
+        ipr.link(
+            "set", index=ipr.link_lookup(ifname="hostport0")[0], master=bridge
+        )
+    before = _device("brq-offload")
+    vif = _hostdev(vf.address)
+    cx5_host.plugin.plug(vif, INSTANCE)
+    assert netdev.bridge_ports("brq-offload") == sorted(
+        ["hostport0", vf.representor or ""]
+    )
+    cx5_host.plugin.unplug(vif, INSTANCE)
+    assert netdev.bridge_ports("brq-offload") == ["hostport0"]
+    assert _device("brq-offload") == before
+
+
 def test_vfio_vf_without_netdev(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(1, 3)
     assert vf.netdev is None and vf.representor is not None
