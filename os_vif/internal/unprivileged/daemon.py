@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +37,9 @@ class DaemonLost(exception.HostOperationFailed):
     """The daemon died, or was killed after a timeout, during a call."""
 
 
-# The pid of each context's daemon, with the channel it was learnt on.
-_PIDS: dict[int, tuple[Any, int]] = {}
+# The pid of each context's daemon, with (a weak reference to) the channel
+# it was learnt on: a stopped channel must not be kept alive by this.
+_PIDS: dict[int, tuple[weakref.ref[Any], int]] = {}
 
 
 def daemon_pid(context: priv_context.PrivContext) -> int | None:
@@ -50,7 +52,7 @@ def daemon_pid(context: priv_context.PrivContext) -> int | None:
     if channel is None:
         return None
     known = _PIDS.get(id(context))
-    if known is not None and known[0] is channel:
+    if known is not None and known[0]() is channel:
         return known[1]
     return None
 
@@ -66,7 +68,10 @@ def _learn_pid(
     answer = entrypoint(
         {"id": "0" * 32, "hello": True}, _wrap_timeout=timeout or None
     )
-    _PIDS[id(context)] = (context.channel, int(answer[0]["pid"]))
+    _PIDS[id(context)] = (
+        weakref.ref(context.channel),
+        int(answer[0]["pid"]),
+    )
 
 
 def kill(context: priv_context.PrivContext) -> None:
