@@ -5,7 +5,10 @@ Each subcommand lives in its own module of this package and provides
 callable taking the parsed arguments and returning the exit code.
 
 Errors print one line on stderr and exit non-zero; ``--debug`` adds the
-traceback and debug logging.
+traceback and debug logging.  The global options (``--config-file``,
+``--debug``) are accepted before and after the subcommand.  Every os_vif
+option of the configuration files is read when the command starts, so a
+bad value is reported before anything runs.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
 
 from oslo_config import cfg
 
 from os_vif import exception
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "one_line", "CommandError"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS = (
@@ -39,15 +44,27 @@ class CommandError(Exception):
     """A subcommand failed in a way the operator can fix; one line."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of the ``os-vif`` command and its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="os-vif",
-        description="Inspect, convert, plug and unplug os_vif VIFs.",
-    )
+def _version() -> str:
+    try:
+        return metadata.version("os-vif")
+    except metadata.PackageNotFoundError:  # running from a bare checkout
+        return "unknown (not installed)"
+
+
+def _global_options(
+    parser: argparse.ArgumentParser, after_command: bool
+) -> None:
+    """Add ``--config-file`` and ``--debug`` to ``parser``.
+
+    After the subcommand they go to names of their own (argparse would
+    otherwise overwrite, not extend, what was given before it); ``main``
+    merges them.
+    """
+    prefix = "late_" if after_command else ""
     parser.add_argument(
         "--config-file",
         action="append",
+        dest=prefix + "config_file",
         default=[],
         metavar="PATH",
         help="oslo.config file to read (nova.conf, kuryr.conf...); "
@@ -56,22 +73,87 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug",
         action="store_true",
+        dest=prefix + "debug",
         help="log debug messages and show tracebacks on errors",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``os-vif`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="os-vif",
+        description="Inspect, convert, plug and unplug os_vif VIFs.",
+    )
+    parser.add_argument(
+        "--version", action="version", version="os-vif " + _version()
+    )
+    _global_options(parser, after_command=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, after_command=True)
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True
     )
     for name in SUBCOMMANDS:
         module = importlib.import_module("os_vif.cli." + name)
-        module.register(subparsers)
+        module.register(_WithCommonOptions(subparsers, common))
     return parser
 
 
+class _WithCommonOptions:
+    """The subparsers action, giving every subcommand the global options."""
+
+    def __init__(self, subparsers: Any, common: argparse.ArgumentParser):
+        self._subparsers = subparsers
+        self._common = common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add subcommand ``name``, with ``--config-file`` and ``--debug``."""
+        kwargs["parents"] = [*kwargs.get("parents", ()), self._common]
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name, **kwargs
+        )
+        return parser
+
+
 def _load_config(files: Sequence[str]) -> None:
+    """Read ``files`` and every os_vif option in them, or raise.
+
+    oslo.config checks a value only when it is first read, which for a
+    plugin option would be in the middle of a plug; reading them all now
+    makes a bad value an error before anything runs.
+    """
     # The command's own arguments are parsed by argparse; oslo.config only
-    # reads the files, so options of plugins registered later still come
-    # from them (oslo.config re-reads the parsed files on registration).
+    # reads the files.
     cfg.CONF([], project="os_vif", default_config_files=list(files))
+    from os_vif import opts
+
+    for group, options in opts.list_opts():
+        for option in options:
+            try:
+                cfg.CONF.register_opt(option, group=group)
+            except cfg.DuplicateOptError:
+                pass  # a privsep context registered its own variant
+            try:
+                getattr(cfg.CONF[group], option.dest)
+            except cfg.ConfigFileValueError as err:
+                reason = str(err).rpartition("is not valid: ")[2]
+                raise CommandError(
+                    "[%s] %s in %s: %s"
+                    % (group, option.dest, ", ".join(files), reason)
+                ) from None
+
+
+def _quiet_library_errors() -> None:
+    """Leave the reporting of a failed plug or unplug to the command.
+
+    :func:`os_vif.plug` logs "Failed to plug VIF ..." on the ``os_vif``
+    logger before raising; the command prints its own one-line error
+    naming the VIF.  A filter on that logger only drops records logged
+    there directly: the plugins' own warnings (children) still show.
+    """
+    logging.getLogger("os_vif").addFilter(
+        lambda record: record.levelno < logging.ERROR
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,20 +166,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.config_file = args.config_file + args.late_config_file
+    args.debug = args.debug or args.late_debug
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.debug:
+        _quiet_library_errors()
     try:
         _load_config(args.config_file)
         return int(args.func(args) or 0)
     except (CommandError, exception.ExceptionBase, OSError, cfg.Error) as err:
         if args.debug:
             raise
-        print("os-vif %s: error: %s" % (args.command, err), file=sys.stderr)
+        print(
+            "os-vif %s: error: %s" % (args.command, one_line(err)),
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def one_line(err: BaseException) -> str:
+    """``str(err)`` on one line (oslo.config's messages span several)."""
+    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":

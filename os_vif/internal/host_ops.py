@@ -63,6 +63,7 @@ __all__ = [
     "bridge_ports",
     "read_sysctl",
     "DeviceInfo",
+    "validate",
 ]
 
 DeviceInfo = netdev.DeviceInfo
@@ -281,6 +282,18 @@ def revoke_bridge_forwarding(name: str, *, if_absent: bool = False) -> Step:
     return _step("revoke_bridge_forwarding", name=name, if_absent=if_absent)
 
 
+def _wire(plan: Sequence[Step]) -> list[list[Any]]:
+    return [[step.operation, dict(step.arguments)] for step in plan]
+
+
+def validate(plan: Sequence[Step]) -> None:
+    """Check ``plan`` exactly as the daemon will, without running it.
+
+    :raises InvalidArgument: naming ``<operation>.<argument>``.
+    """
+    operations.validate_plan(_wire(plan))
+
+
 class HostOperations:
     """Runs plans in the privsep daemon of one plugin family."""
 
@@ -299,7 +312,7 @@ class HostOperations:
         Return, per step, whether it changed the host.  On failure the
         daemon has undone the plan's changes; the exception is raised here.
         """
-        wire = [[step.operation, dict(step.arguments)] for step in plan]
+        wire = _wire(plan)
         operations.validate_plan(wire)
         if not wire:
             return []

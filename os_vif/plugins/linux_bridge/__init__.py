@@ -182,6 +182,14 @@ class LinuxBridgePlugin(PluginBase):
 
     # --- the contract --------------------------------------------------
 
+    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+        """Raise what :meth:`plug` would for bad input; change nothing.
+
+        Builds the plan of the plug and checks every step's arguments as
+        the privileged daemon will.
+        """
+        host_ops.validate(self.plug_plan(vif))
+
     def plug(self, vif: Any, instance_info: Any) -> None:
         """Make the bridge, its uplink and (optionally) the tap of ``vif``.
 

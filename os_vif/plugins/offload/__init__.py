@@ -92,6 +92,31 @@ class OffloadPlugin(PluginBase):
             link_state=settings.link_state,
         )
 
+    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+        """Raise what :meth:`plug` would for bad input; change nothing.
+
+        Finds the VF and its representor in sysfs as a plug does, and
+        checks the arguments of the privileged steps as the daemon will.
+        """
+        offloaded = port.describe_port(
+            vif, instance_info, self.config, self.discovery
+        )
+        steps = [self._vf_step(offloaded)]
+        representor, switch = offloaded.representor, offloaded.switch
+        if representor is not None and switch is not None:
+            bridged = switch.kind == options.SWITCH_LINUX_BRIDGE
+            steps.append(
+                host_ops.set_link(
+                    representor.ifname,
+                    mtu=offloaded.mtu,
+                    up=True,
+                    master=switch.bridge if bridged else None,
+                )
+            )
+            if bridged:
+                steps.append(host_ops.ensure_bridge(switch.bridge))
+        host_ops.validate(steps)
+
     def plug(self, vif: Any, instance_info: Any) -> None:
         """Configure the VF and attach its representor (see the module)."""
         offloaded = port.describe_port(

@@ -99,6 +99,18 @@ class OvsPlugin(PluginBase):
 
     # -- plug --------------------------------------------------------------
 
+    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+        """Raise what :meth:`plug` would for bad input; change nothing.
+
+        Builds the plan of the plug (reading sysfs and the kernel for
+        representors, as a plug does) and checks its kernel steps'
+        arguments as the privileged daemon will.
+        """
+        wanted = plan.plug_plan(
+            vif, instance_info, self.config, self.discovery
+        )
+        host_ops.validate(wanted.kernel + wanted.restore)
+
     def plug(self, vif: Any, instance_info: Any) -> None:
         """Plug ``vif``; change nothing if it is plugged already."""
         wanted = plan.plug_plan(
