@@ -278,3 +278,30 @@ def test_a_utf8_byte_order_mark_is_accepted(capsys, tmp_path):
     assert out.startswith("valid: VIFVlanNested 1.0")
     code, out, err = run(capsys, "convert", str(path), "--to", "primitive")
     assert (code, err) == (0, "")
+
+
+def test_ovs_validate_plug_reads_no_switch(conf):
+    # No ovsdb-server behind the connection: validating reaches none.
+    os_vif.initialize()
+    conf.config(
+        ovsdb_connection="unix:/nonexistent/db.sock", group="os_vif_ovs"
+    )
+    port_id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+    port = vif_objects.VIFOpenVSwitch(
+        id=port_id,
+        address="fa:16:3e:44:55:66",
+        bridge_name="br-int",
+        vif_name="tap-ok",
+        plugin="ovs",
+        network=network.Network(id=port_id, bridge="br-int", mtu=1400),
+        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
+            interface_id=port_id, create_port=True
+        ),
+    )
+    instance = instance_info.InstanceInfo(uuid=INSTANCE, name="vm")
+    plugin = _plugging.plugin_of(port)
+    assert plugin.validate_plug(port, instance) is None
+    port.vif_name = "tap with space"
+    with pytest.raises(exception.InvalidArgument) as info:
+        plugin.validate_plug(port, instance)
+    assert "vif_name" in str(info.value)
