@@ -22,9 +22,8 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
-from oslo_config import cfg
-
 from os_vif import exception
+from os_vif.sandbox import interrupts
 
 __all__ = ["main", "build_parser", "one_line", "CommandError"]
 
@@ -38,6 +37,10 @@ SUBCOMMANDS = (
     "validate",
     "schema",
 )
+
+
+#: The subcommands as typed.
+_COMMAND_NAMES = frozenset(name.replace("_", "-") for name in SUBCOMMANDS)
 
 
 class CommandError(Exception):
@@ -122,6 +125,8 @@ def _load_config(files: Sequence[str]) -> None:
     plugin option would be in the middle of a plug; reading them all now
     makes a bad value an error before anything runs.
     """
+    from oslo_config import cfg
+
     # The command's own arguments are parsed by argparse; oslo.config only
     # reads the files.
     cfg.CONF([], project="os_vif", default_config_files=list(files))
@@ -157,7 +162,37 @@ def _quiet_library_errors() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``os-vif`` command; return its exit code."""
+    """Run the ``os-vif`` command; return its exit code.
+
+    SIGINT, SIGTERM and SIGHUP end it with one line saying so and the
+    status 128 + the signal's number, after every clean-up on the way ran
+    (see :mod:`os_vif.sandbox.interrupts`).
+    """
+    # Run as a program (no argv given), the handlers stay to the end.
+    with interrupts.guard(restore=argv is not None):
+        try:
+            return _main(argv)
+        except interrupts.Interrupted as stop:
+            command = _command_of(sys.argv[1:] if argv is None else argv)
+            print(
+                "os-vif%s: interrupted by %s"
+                % (" " + command if command else "", stop.name),
+                file=sys.stderr,
+                flush=True,
+            )
+            return stop.exit_code
+
+
+def _command_of(words: Sequence[str]) -> str | None:
+    for word in words:
+        if word.replace("_", "-") in _COMMAND_NAMES:
+            return word
+    return None
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from oslo_config import cfg
+
     words = sys.argv[1:] if argv is None else list(argv)
     if "--debug" not in words:
         # oslo.versionedobjects imports oslo.messaging, which imports
@@ -185,8 +220,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
-        return 130
 
 
 def one_line(err: BaseException) -> str:

@@ -7,12 +7,22 @@ installed, a ``VIFOpenVSwitch`` and a hybrid ``VIFBridge`` through the
 ``ovs`` plugin into a private ovsdb-server/ovs-vswitchd.  After each plug it
 prints what the kernel and OVSDB hold, then unplugs, checks that nothing is
 left, and finally deletes the namespace.
+
+Interrupted at any moment (SIGINT, SIGTERM, SIGHUP), it still deletes the
+namespace, stops its Open vSwitch and removes the temporary directory,
+says so in one line and exits with 128 + the signal's number (130, 143,
+129).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import shutil
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -26,6 +36,7 @@ from pyroute2 import IPRoute
 import os_vif
 from os_vif.cli import CommandError
 from os_vif.objects import instance_info, network, vif
+from os_vif.sandbox import interrupts
 
 __all__ = ["register", "run"]
 
@@ -52,6 +63,31 @@ def register(subparsers: Any) -> None:
         help="skip the Open vSwitch part even when OVS is installed",
     )
     parser.set_defaults(func=run)
+
+
+@contextmanager
+def _privsep_quiet_when_interrupted() -> Iterator[None]:
+    """Keep privsep's complaints about a vanished peer off the screen.
+
+    Once a signal has arrived, the daemons are stopped mid-conversation
+    (or were killed by the same signal, sent to the terminal's process
+    group); oslo.privsep then logs broken pipes and lost connections,
+    which say nothing the "interrupted" line does not.
+    """
+
+    def keep(record: logging.LogRecord) -> bool:
+        return interrupts.received() is None or not (
+            record.name.startswith(("oslo_privsep", "oslo.privsep"))
+        )
+
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(keep)
 
 
 def _port_id() -> str:
@@ -112,7 +148,9 @@ def _plug_and_show(
         "  plugged %s %s in %.1f ms; the kernel has:"
         % (port.obj_name(), port.id, plug_ms)
     )
-    with IPRoute() as ipr:
+    # pyroute2 runs an asyncio loop per call: one cut by a signal leaves
+    # a socket whose closing fails noisily later, so reads are shielded.
+    with interrupts.shielded(), IPRoute() as ipr:
         _describe_links(ipr, devices, say)
     if extra is not None:
         extra()
@@ -124,7 +162,7 @@ def _plug_and_show(
     )
     os_vif.unplug(port, INSTANCE)
     os_vif.unplug(port, INSTANCE)
-    with IPRoute() as ipr:
+    with interrupts.shielded(), IPRoute() as ipr:
         left = [name for name in devices if ipr.link_lookup(ifname=name)]
     if left:
         raise CommandError("unplug left %s behind" % ", ".join(left))
@@ -157,18 +195,26 @@ def _linux_bridge_scene(say: Printer) -> None:
 def _private_ovs(say: Printer) -> Iterator[Any]:
     from os_vif.sandbox import ovs as ovs_sandbox
 
-    with tempfile.TemporaryDirectory(prefix="os-vif-demo-ovs-") as workdir:
-        server = ovs_sandbox.OvsServer(workdir)
-        server.start()
-        try:
-            say("")
-            say("== private Open vSwitch started in %s" % workdir)
-            cfg.CONF.set_override(
-                "ovsdb_connection", server.connection, group="os_vif_ovs"
+    with contextlib.ExitStack() as cleanup:
+        # Made and registered for removal in one step, whatever signal
+        # comes (see os_vif.sandbox.interrupts).
+        with interrupts.shielded():
+            workdir = tempfile.mkdtemp(prefix="os-vif-demo-ovs-")
+            cleanup.callback(
+                interrupts.call_shielded,
+                shutil.rmtree,
+                workdir,
+                ignore_errors=True,
             )
-            yield server
-        finally:
-            server.stop()
+        server = ovs_sandbox.OvsServer(workdir)
+        cleanup.callback(server.stop)
+        server.start()
+        say("")
+        say("== private Open vSwitch started in %s" % workdir)
+        cfg.CONF.set_override(
+            "ovsdb_connection", server.connection, group="os_vif_ovs"
+        )
+        yield server
 
 
 def _ovs_scenes(say: Printer) -> None:
@@ -235,11 +281,34 @@ def _ovs_scenes(say: Printer) -> None:
 
 
 def run(args: argparse.Namespace, say: Printer = print) -> int:
-    """Run the demo; return the exit code."""
+    """Run the demo; return the exit code (128 + N after signal N)."""
     if os.geteuid() != 0:
         raise CommandError(
             "the demo needs root: it creates a network namespace"
         )
+    with interrupts.guard(), _privsep_quiet_when_interrupted():
+        try:
+            return _run(args, say)
+        except interrupts.Interrupted as stop:
+            signum = stop.signum
+        except Exception:
+            # An error the signal caused (a child process it killed) is
+            # the interruption, not a failure of the demo.
+            received = interrupts.received()
+            if received is None:
+                raise
+            signum = received
+    print(
+        "os-vif demo: interrupted by %s; the namespace, the private Open "
+        "vSwitch and the temporary directory are removed"
+        % signal.Signals(signum).name,
+        file=sys.stderr,
+        flush=True,
+    )
+    return 128 + signum
+
+
+def _run(args: argparse.Namespace, say: Printer) -> int:
     from os_vif.sandbox import netns as netns_sandbox
     from os_vif.sandbox import ovs as ovs_sandbox
 
