@@ -37,9 +37,9 @@ __all__ = [
 class ExceptionBase(Exception):
     """Root of every os_vif exception.
 
-    Subclasses set :attr:`msg_fmt`, a ``%``-style format filled from the
+    Subclasses set ``msg_fmt``, a ``%``-style format filled from the
     keyword arguments.  The keyword arguments stay available as
-    :attr:`kwargs` so that callers can act on them without parsing text.
+    ``kwargs`` so that callers can act on them without parsing text.
     """
 
     msg_fmt = "An unknown os_vif error occurred."

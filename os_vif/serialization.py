@@ -139,9 +139,9 @@ def to_primitive(obj: Any, target: Target = None) -> dict[str, Any]:
 
     :raises InvalidArgument: ``obj`` is not an os_vif object, or ``target``
         is not a version, manifest or HostInfo.
-    :raises NoMatchingPlugin, NoMatchingVIFClass, NoSupportedVIFVersion,
-        NoMatchingPortProfileClass, NoSupportedPortProfileVersion: the host
-        (a HostInfo target) cannot take this VIF.
+    :raises ExceptionBase: the host (a HostInfo target) cannot take this
+        VIF: NoMatchingPlugin, NoMatchingVIFClass, NoSupportedVIFVersion,
+        NoMatchingPortProfileClass or NoSupportedPortProfileVersion.
     """
     version, manifest = _split_target(obj, target)
     return _encode.to_primitive(obj, version, manifest)

@@ -146,16 +146,26 @@ def entered(name: str) -> Iterator[Namespace]:
 def fresh_netns(prefix: str = "osvif") -> Iterator[Namespace]:
     """Make, enter, and finally delete a new network namespace."""
     name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:8])
-    created = False
+    attempted = False
     try:
         with interrupts.shielded():
+            # pyroute2 makes the mount point before a child process binds
+            # the namespace to it: a failed create can leave the file.
+            attempted = True
             pyroute2_netns.create(name)
-            created = True
         with entered(name) as handle:
             with interrupts.shielded(), IPRoute() as ipr:
                 loopback = ipr.link_lookup(ifname="lo")[0]
                 ipr.link("set", index=loopback, state="up")
             yield handle
     finally:
-        if created:
-            interrupts.call_shielded(pyroute2_netns.remove, name)
+        if attempted:
+            interrupts.call_shielded(_remove, name)
+
+
+def _remove(name: str) -> None:
+    """Delete the namespace ``name``: unmount and unlink; absent is fine."""
+    try:
+        pyroute2_netns.remove(name)
+    except FileNotFoundError:
+        pass
