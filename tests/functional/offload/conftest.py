@@ -8,7 +8,7 @@ No SR-IOV hardware here, so:
   test's network namespace as one end of a veth pair, so the bridge and
   OVS attachment, MTU and link state are real;
 * only the VF netlink calls are faked, inside the real privsep daemon
-  (:mod:`tests.functional.offload.fake_vf_daemon`), and every request is
+  (:mod:`tests.fake_vf_daemon`), and every request is
   recorded with its exact attributes.
 """
 
@@ -30,8 +30,7 @@ from pyroute2 import IPRoute
 from os_vif.internal import netdev
 from os_vif.plugins.offload import OffloadPlugin
 from os_vif.sandbox import netns as netns_fixture
-from tests import fake_sysfs
-from tests.functional.offload import fake_vf_daemon
+from tests import fake_sysfs, fake_vf_daemon
 from tests.functional.ovs.conftest import (  # noqa: F401 - fixtures
     ovs,
     ovs_netns,

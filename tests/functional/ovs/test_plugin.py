@@ -16,7 +16,8 @@ from os_vif.internal import host_ops
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox.ovs import OvsServer
 from tests import fake_sysfs
-from tests.functional.ovs import ovsdb_rows, vifs
+from tests import ovs_vifs as vifs
+from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 

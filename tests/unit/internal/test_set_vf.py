@@ -19,7 +19,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from os_vif.internal import linkstate, netdev
 from os_vif.internal.operations import Transaction
-from tests.functional.offload import fake_vf_daemon
+from tests import fake_vf_daemon
 
 UNKNOWN = 0xFFFFFFFF
 

@@ -17,7 +17,7 @@ from os_vif.internal import sysfs as sysfs_discovery
 from os_vif.internal.ovsdb import model
 from os_vif.plugins.ovs import naming, options, plan
 from tests import fake_sysfs
-from tests.functional.ovs import vifs
+from tests import ovs_vifs as vifs
 
 INSTANCE = vifs.INSTANCE
 

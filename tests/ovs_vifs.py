@@ -1,4 +1,7 @@
-"""VIF objects for the ovs plugin's functional tests and benchmarks."""
+"""VIF objects for the ovs plugin's tests (unit and functional) and benchmarks.
+
+Shared by both kinds of tests, so it lives outside ``tests/functional``.
+"""
 
 from __future__ import annotations
 
