@@ -2,8 +2,10 @@
 #
 # ensure_ovs: installs Open vSwitch from the distribution when missing.
 # ensure_venv [REQUIREMENTS...]: makes (or reuses) the virtualenv in
-#   $OS_VIF_VENV (default .venv) and installs os-vif and the requirement
-#   files given.
+#   $OS_VIF_VENV (default .venv) and installs os-vif (editable) and the
+#   requirement files given -- only when the packaging files or those
+#   requirement files changed since the last install (a stamp in the venv
+#   holds their hash); code changes need no reinstall.
 
 venv=${OS_VIF_VENV:-.venv}
 
@@ -22,10 +24,28 @@ ensure_ovs() {
     fi
 }
 
+install_stamp() {
+    # What an install depends on: the packaging files, the requirement
+    # files given, and the interpreter.
+    { cat setup.cfg pyproject.toml "$@"; "$venv/bin/python" -V; } 2>&1 \
+        | sha256sum | cut -d' ' -f1
+}
+
 ensure_venv() {
     if [ ! -x "$venv/bin/python" ]; then
         echo "==> creating $venv"
         python3 -m venv "$venv"
+    fi
+    # One stamp per set of requirement files (demo.sh and test.sh ask for
+    # different sets; neither should undo the other's stamp).
+    local stamp_file
+    stamp_file="$venv/.os-vif-install-stamp-$(echo "$*" | sha256sum \
+        | cut -c1-12)"
+    local stamp
+    stamp=$(install_stamp "$@")
+    if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
+            && "$venv/bin/python" -c "import os_vif" 2>/dev/null; then
+        return 0
     fi
     echo "==> installing os-vif${1:+ and $*}"
     local args=(-e .)
@@ -33,5 +53,7 @@ ensure_venv() {
     for req in "$@"; do
         args+=(-r "$req")
     done
+    rm -f "$stamp_file"
     "$venv/bin/python" -m pip install -q "${args[@]}"
+    echo "$stamp" > "$stamp_file"
 }

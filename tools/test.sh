@@ -4,11 +4,12 @@
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
 # functional tests start their own ovsdb-server and ovs-vswitchd), then
-# runs ruff, mypy, the docs build and pytest (unit and functional tests).
+# runs ruff, mypy, the docs build, reno lint and pytest (unit and
+# functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
 # Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff,
-# mypy and the docs build.
+# mypy, the docs build and reno lint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/setup-env.sh
@@ -29,6 +30,8 @@ if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
         exit 1
     fi
     rm -rf "$docs_out" "$docs_out.log"
+    echo "==> release notes (reno lint)"
+    "$venv/bin/reno" -q lint
 fi
 
 echo "==> pytest"
