@@ -169,8 +169,17 @@ def _plug_and_show(
     say("  unplugged (twice): %s gone" % ", ".join(devices))
 
 
+@contextmanager
+def _option(name: str, value: Any, group: str) -> Iterator[None]:
+    """Override an option for the block (the demo may run in-process)."""
+    cfg.CONF.set_override(name, value, group=group)
+    try:
+        yield
+    finally:
+        cfg.CONF.clear_override(name, group=group)
+
+
 def _linux_bridge_scene(say: Printer) -> None:
-    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
     port = vif.VIFBridge(
         id=_port_id(),
         address="fa:16:3e:11:22:33",
@@ -186,9 +195,10 @@ def _linux_bridge_scene(say: Printer) -> None:
             mtu=1450,
         ),
     )
-    _plug_and_show(
-        "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
-    )
+    with _option("create_tap", True, "os_vif_linux_bridge"):
+        _plug_and_show(
+            "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
+        )
 
 
 @contextmanager
@@ -211,10 +221,8 @@ def _private_ovs(say: Printer) -> Iterator[Any]:
         server.start()
         say("")
         say("== private Open vSwitch started in %s" % workdir)
-        cfg.CONF.set_override(
-            "ovsdb_connection", server.connection, group="os_vif_ovs"
-        )
-        yield server
+        with _option("ovsdb_connection", server.connection, "os_vif_ovs"):
+            yield server
 
 
 def _ovs_scenes(say: Printer) -> None:

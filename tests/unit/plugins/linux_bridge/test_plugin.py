@@ -6,7 +6,6 @@ The plans are checked here without a kernel; the functional tests run them.
 from __future__ import annotations
 
 import pytest
-from oslo_config import cfg
 
 from os_vif import exception
 from os_vif.internal import host_ops
@@ -19,16 +18,18 @@ GROUP = "os_vif_linux_bridge"
 
 
 @pytest.fixture
-def plugin():
-    plugin = LinuxBridgePlugin.load("linux_bridge")
-    yield plugin
-    for opt in OPTS:
-        cfg.CONF.clear_override(opt.dest, group=GROUP)
+def plugin(conf):
+    return LinuxBridgePlugin.load("linux_bridge")
 
 
-def override(**values):
-    for key, value in values.items():
-        cfg.CONF.set_override(key, value, group=GROUP)
+@pytest.fixture
+def override(conf):
+    """Set options of the plugin's group (undone by the conf fixture)."""
+
+    def set_options(**values):
+        conf.config(group=GROUP, **values)
+
+    return set_options
 
 
 def make_vif(**net_fields):
@@ -78,13 +79,13 @@ def test_flat_network_plan(plugin):
     ]
 
 
-def test_flat_interface_option_wins(plugin):
+def test_flat_interface_option_wins(plugin, override):
     override(flat_interface="eth9")
     plan = plugin.plug_plan(make_vif(bridge_interface="eth1"))
     assert plan[1] == host_ops.set_link("eth9", master="br100", up=True)
 
 
-def test_vlan_network_plan(plugin):
+def test_vlan_network_plan(plugin, override):
     plan = plugin.plug_plan(
         make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1")
     )
@@ -105,13 +106,13 @@ def test_vlan_network_needs_an_interface(plugin):
     assert caught.value.kwargs["field"] == "vlan_interface"
 
 
-def test_mtu_falls_back_to_network_device_mtu(plugin):
+def test_mtu_falls_back_to_network_device_mtu(plugin, override):
     override(network_device_mtu=9000)
     assert plugin.plug_plan(make_vif())[0].arguments["mtu"] == 9000
     assert plugin.plug_plan(make_vif(mtu=None))[0].arguments["mtu"] == 9000
 
 
-def test_use_ipv6_keeps_ipv6(plugin):
+def test_use_ipv6_keeps_ipv6(plugin, override):
     override(use_ipv6=True)
     assert plugin.plug_plan(make_vif())[0].arguments["disable_ipv6"] is False
 
@@ -122,7 +123,7 @@ def test_filtering_vif_gets_no_firewall_step(plugin):
     assert "allow_bridge_forwarding" not in ops(plugin.plug_plan(vif))
 
 
-def test_forward_bridge_interface_and_drop_action(plugin):
+def test_forward_bridge_interface_and_drop_action(plugin, override):
     override(forward_bridge_interface=["eth2", "eth3"],
              iptables_drop_action="REJECT")
     step = plugin.plug_plan(make_vif())[-1]
@@ -131,7 +132,7 @@ def test_forward_bridge_interface_and_drop_action(plugin):
     )
 
 
-def test_create_tap(plugin):
+def test_create_tap(plugin, override):
     override(create_tap=True)
     plan = plugin.plug_plan(make_vif(mtu=1400))
     assert plan[-1] == host_ops.ensure_tap("tap0", mtu=1400, master="br100")
@@ -181,7 +182,7 @@ def test_bad_vlan_names_the_field(plugin):
     assert caught.value.kwargs["field"] == "network.vlan"
 
 
-def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin):
+def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin, override):
     vif = make_vif()
     vif.vif_name = "t" * 20
     plugin.plug_plan(vif)
@@ -201,7 +202,7 @@ def test_other_vif_types_are_refused(plugin):
     assert caught.value.kwargs["field"] == "vif"
 
 
-def test_plug_runs_one_privileged_plan(plugin, monkeypatch):
+def test_plug_runs_one_privileged_plan(plugin, override, monkeypatch):
     calls = []
     override(create_tap=True)
     monkeypatch.setattr(
