@@ -14,12 +14,12 @@ bad value is reported before anything runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
-from importlib import metadata
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from os_vif import exception
@@ -48,6 +48,10 @@ class CommandError(Exception):
 
 
 def _version() -> str:
+    # Imported here: the command should catch signals as early as it can,
+    # and importlib.metadata is the slowest import of this module.
+    from importlib import metadata
+
     try:
         return metadata.version("os-vif")
     except metadata.PackageNotFoundError:  # running from a bare checkout
@@ -148,17 +152,27 @@ def _load_config(files: Sequence[str]) -> None:
                 ) from None
 
 
-def _quiet_library_errors() -> None:
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno < logging.ERROR
+
+
+@contextlib.contextmanager
+def _quiet_library_errors(quiet: bool) -> Iterator[None]:
     """Leave the reporting of a failed plug or unplug to the command.
 
     :func:`os_vif.plug` logs "Failed to plug VIF ..." on the ``os_vif``
     logger before raising; the command prints its own one-line error
     naming the VIF.  A filter on that logger only drops records logged
-    there directly: the plugins' own warnings (children) still show.
+    there directly: the plugins' own warnings (children) still show.  It
+    is removed when the command ends (which may run in a client's process).
     """
-    logging.getLogger("os_vif").addFilter(
-        lambda record: record.levelno < logging.ERROR
-    )
+    library = logging.getLogger("os_vif")
+    if quiet:
+        library.addFilter(_below_error)
+    try:
+        yield
+    finally:
+        library.removeFilter(_below_error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,11 +221,10 @@ def _main(argv: Sequence[str] | None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if not args.debug:
-        _quiet_library_errors()
     try:
-        _load_config(args.config_file)
-        return int(args.func(args) or 0)
+        with _quiet_library_errors(not args.debug):
+            _load_config(args.config_file)
+            return int(args.func(args) or 0)
     except (CommandError, exception.ExceptionBase, OSError, cfg.Error) as err:
         if args.debug:
             raise

@@ -305,3 +305,14 @@ def test_ovs_validate_plug_reads_no_switch(conf):
     with pytest.raises(exception.InvalidArgument) as info:
         plugin.validate_plug(port, instance)
     assert "vif_name" in str(info.value)
+
+
+def test_the_library_log_filter_ends_with_the_command(capsys, tmp_path):
+    import logging
+
+    port = noop_vif(0)
+    port.plugin = "nope"
+    path = write(tmp_path, serialization.to_compact(port))
+    assert run(capsys, "plug", "--instance-uuid", INSTANCE, path)[0] == 1
+    # A client running main() in its process keeps os_vif's own records.
+    assert logging.getLogger("os_vif").filters == []
