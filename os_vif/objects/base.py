@@ -204,13 +204,17 @@ def _accepts_subclasses(field_type: ovo_fields.Field[Any]) -> bool:
 
 
 class VersionedObjectPrintableMixin:
-    """Make ``str()`` of an object list its fields, as ``repr()`` does.
+    """Make ``str()`` of an object print its primitive, as os-vif 5.x does.
 
-    Used by the host information objects, which operators print in logs.
+    Used by the host information objects, which operators print in logs:
+    ``str(host_info)`` is ``str(host_info.obj_to_primitive())``, a dict
+    with the class name, version and every field set, nested objects
+    included.  ``repr()`` stays oslo.versionedobjects' one-line summary.  A
+    class without ``obj_to_primitive`` keeps its own ``__str__``.
     """
 
     def __str__(self) -> str:
-        obj_repr = getattr(self, "obj_repr", None)
-        if obj_repr is None:
+        to_primitive = getattr(self, "obj_to_primitive", None)
+        if not callable(to_primitive):
             return super().__str__()
-        return str(obj_repr())
+        return str(to_primitive())
