@@ -121,9 +121,39 @@ def test_same_name_in_two_distributions_warns_naming_both(
     assert os_vif.host_info().get_plugin("noop").has_vif("VIFVlanNested")
 
 
-def test_choose_entry_points_without_own_distribution_takes_first():
+def test_one_per_name_without_own_distribution_takes_first(caplog):
     from importlib import metadata
 
-    first = metadata.EntryPoint("x", "a:A", "os_vif")
-    second = metadata.EntryPoint("x", "b:B", "os_vif")
-    assert _plugin_loader.choose_entry_points([first, second])["x"] is first
+    from stevedore import extension
+
+    first, second, again = (
+        extension.Extension(
+            "x", metadata.EntryPoint("x", value, "os_vif"), object, None
+        )
+        for value in ("a:A", "b:B", "a:A")
+    )
+    distributions = {("x", "a:A"): "dist-a", ("x", "b:B"): "dist-b"}
+    with caplog.at_level(logging.WARNING, logger="os_vif"):
+        kept = _plugin_loader.one_per_name(
+            [first, second, again], distributions
+        )
+    assert kept == [first]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "dist-a (a:A)" in warning and "dist-b (b:B)" in warning
+    assert warning.endswith("using a:A from dist-a")
+
+
+def test_same_entry_point_twice_is_no_conflict(caplog):
+    from importlib import metadata
+
+    from stevedore import extension
+
+    twice = [
+        extension.Extension(
+            "x", metadata.EntryPoint("x", "a:A", "os_vif"), object, None
+        )
+        for _ in range(2)
+    ]
+    with caplog.at_level(logging.WARNING, logger="os_vif"):
+        assert _plugin_loader.one_per_name(twice, {}) == twice[:1]
+    assert caplog.records == []
