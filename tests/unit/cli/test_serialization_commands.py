@@ -106,8 +106,8 @@ def test_host_info_then_convert_for_that_host(capsys, tmp_path):
     )
     assert code == 1
     assert err == (
-        "os-vif convert: error: No VIF class named VIFMacvlanNested is "
-        "supported\n"
+        "os-vif convert: error: No VIF class was found with the name "
+        "VIFMacvlanNested\n"
     )
 
 
@@ -224,7 +224,8 @@ def test_plug_with_an_unknown_plugin_stops_with_one_line(capsys, tmp_path):
     )
     assert code == 1
     assert err.splitlines()[-1] == (
-        "os-vif plug: error: No VIF plugin named no-such-plugin is loaded"
+        "os-vif plug: error: No VIF plugin was found with the name "
+        "no-such-plugin"
     )
 
 
