@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from os_vif import exception, objects
+from os_vif import _dispatch, exception, objects
 
 if TYPE_CHECKING:
     from os_vif._plugin_loader import Manager
@@ -65,8 +65,6 @@ def _call(
     instance_info: Any,
     failure: type[exception.ExceptionBase],
 ) -> None:
-    from os_vif import _dispatch
-
     plugin = _dispatch.resolve(_EXT_MANAGER, vif, instance_info, function)
     _dispatch.call_plugin(plugin, function, vif, instance_info, failure)
 
@@ -115,7 +113,7 @@ def host_info(
         names) are reported, and only plugins that support one of them.
     :raises LibraryNotInitialized: :func:`initialize` was not called.
     """
-    from os_vif import _dispatch, _plugin_loader
+    from os_vif import _plugin_loader
     from os_vif.objects import host_info as host_info_objects
 
     manager = _dispatch.require_initialized(_EXT_MANAGER)

@@ -20,6 +20,7 @@ that they check in the same order and fail the same way:
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
 import sys
@@ -27,10 +28,12 @@ import warnings
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
-from os_vif import _plugin_loader, exception
+from os_vif import exception
 
 if TYPE_CHECKING:
     from os_vif._plugin_loader import Manager
+    from os_vif.objects.instance_info import InstanceInfo
+    from os_vif.objects.vif import VIFBase
     from os_vif.plugin import PluginBase
 
 LOG = logging.getLogger("os_vif")
@@ -64,6 +67,18 @@ def _outside_stacklevel() -> int:
     return level
 
 
+@functools.cache
+def _os_vif_types() -> tuple[type[VIFBase], type[InstanceInfo]]:
+    """VIFBase and InstanceInfo, imported on first use.
+
+    Not at module level: "import os_vif" must stay free of the object
+    modules (and of oslo.versionedobjects) until they are needed.
+    """
+    from os_vif.objects import instance_info, vif
+
+    return vif.VIFBase, instance_info.InstanceInfo
+
+
 def _refused(value: Any) -> bool:
     return value is None or isinstance(value, _REFUSED)
 
@@ -76,9 +91,7 @@ def check_vif(vif: Any, function: str, argument: str = "vif") -> None:
         ``pairs[3]``...).
     :raises InvalidArgument: ``vif`` is not a VIF, or names no plugin.
     """
-    from os_vif.objects import vif as vif_objects
-
-    if isinstance(vif, vif_objects.VIFBase):
+    if isinstance(vif, _os_vif_types()[0]):
         if not vif.obj_attr_is_set("plugin"):
             raise exception.InvalidArgument(
                 field=argument + ".plugin",
@@ -110,9 +123,7 @@ def check_instance_info(
     :raises InvalidArgument: it is None, a string, number, mapping or
         sequence.
     """
-    from os_vif.objects import instance_info as instance_info_objects
-
-    if isinstance(instance_info, instance_info_objects.InstanceInfo):
+    if isinstance(instance_info, _os_vif_types()[1]):
         return
     if _refused(instance_info):
         raise exception.InvalidArgument(
@@ -138,7 +149,12 @@ def plugin_for(manager: Manager, vif: Any) -> PluginBase:
     :raises NoMatchingPlugin: no plugin of that name is loaded.
     """
     name = vif.plugin
-    plugin = _plugin_loader.loaded_plugin(manager, name)
+    # manager[name].obj, as os-vif 5.x looks it up, so that a test patching
+    # the manager's __getitem__ decides what is found.
+    try:
+        plugin = manager[name].obj
+    except (KeyError, TypeError):  # TypeError: an unhashable name
+        plugin = None
     if plugin is None:
         raise exception.NoMatchingPlugin(plugin_name=name)
     return plugin

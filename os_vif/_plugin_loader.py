@@ -219,15 +219,11 @@ def load_plugins(manager: Manager) -> list[str]:
     return loaded
 
 
-def loaded_plugin(manager: Manager, name: Any) -> PluginBase | None:
-    """Return the loaded plugin called ``name``, or None.
-
-    The lookup is ``manager[name].obj``, as in os-vif 5.x, so that a test
-    patching the manager's ``__getitem__`` decides what is found.
-    """
+def loaded_plugin(manager: Manager, name: str) -> PluginBase | None:
+    """Return the loaded plugin called ``name``, or None."""
     try:
         return manager[name].obj
-    except (KeyError, TypeError):  # TypeError: an unhashable name
+    except KeyError:
         return None
 
 
