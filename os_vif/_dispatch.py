@@ -83,6 +83,14 @@ def _refused(value: Any) -> bool:
     return value is None or isinstance(value, _REFUSED)
 
 
+def _has_plugin_attribute(value: Any) -> bool:
+    try:
+        getattr(value, "plugin")  # noqa: B009 - a property may raise anything
+    except Exception:
+        return False
+    return True
+
+
 def check_vif(vif: Any, function: str, argument: str = "vif") -> None:
     """Check that ``vif`` can be handed to a plugin (see the module doc).
 
@@ -99,7 +107,7 @@ def check_vif(vif: Any, function: str, argument: str = "vif") -> None:
                 reason="the VIF names no plugin",
             )
         return
-    if _refused(vif) or not hasattr(vif, "plugin"):
+    if _refused(vif) or not _has_plugin_attribute(vif):
         raise exception.InvalidArgument(
             field=argument,
             value=vif,

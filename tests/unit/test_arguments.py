@@ -221,3 +221,14 @@ def test_base_exceptions_are_not_wrapped(noop):
     noop.plug.side_effect = KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
         os_vif.plug(nested_vif(), INSTANCE)
+
+
+def test_object_whose_plugin_attribute_raises_is_refused(noop):
+    class Broken:
+        @property
+        def plugin(self):
+            raise RuntimeError("lazy load failed")
+
+    with pytest.raises(exception.InvalidArgument) as caught:
+        os_vif.plug(Broken(), INSTANCE)
+    assert caught.value.kwargs["field"] == "vif"
