@@ -57,7 +57,8 @@ run_tests() {
     "$venv/bin/pip" install -q pytest oslotest testtools fixtures 2>&1 |
         grep -v '^WARNING: Location' || true
     echo "==> $* against this os_vif"
-    (cd "$dir" && "$venv/bin/python" -m pytest -q --tb=short -p no:cacheprovider "$@") ||
+    (cd "$dir" &&
+        "$venv/bin/python" -m pytest -q --tb=short -p no:cacheprovider "$@") ||
         status=1
 }
 
