@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from os_vif.objects.vif import VIFBase
     from os_vif.plugin import PluginBase
 
+# The package's logger, as when this code lived in os_vif/__init__.py:
+# operators filter on it.
 LOG = logging.getLogger("os_vif")
 
 #: Values that are never a VIF or an instance, whatever attributes they have.
