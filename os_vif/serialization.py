@@ -233,7 +233,9 @@ def json_schema(
     return _schema.json_schema(name, version, format)
 
 
-def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
+def negotiate(
+    host_info: _host_info.HostInfo | Mapping[str, str], vif: Any
+) -> Any:
     """Return ``vif`` made ready for the host that reported ``host_info``.
 
     The host's plugin named by ``vif.plugin`` (or, if the VIF names none,
@@ -241,6 +243,11 @@ def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
     profile; the result is a copy of the VIF and its port profile
     backported to the newest versions both sides know, ready for
     :func:`dumps` or :func:`to_primitive`.
+
+    ``host_info`` may instead be the version manifest a peer advertised
+    (``obj_tree_get_versions()``): the copy is then at the versions it
+    names, a port profile at the newest version compatible with the
+    manifest's ``VIFPortProfileBase`` (see :doc:`/user/serialization`).
 
     :raises NoMatchingPlugin: the host has not loaded ``vif.plugin``.
     :raises NoMatchingVIFClass: no plugin plugs this VIF type.
@@ -252,5 +259,8 @@ def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
         raise exception.InvalidArgument(
             field="vif", value=type(vif).__name__, reason="not a VIF object"
         )
-    manifest = _negotiation.vif_manifest(host_info, vif)
+    if isinstance(host_info, _host_info.HostInfo):
+        manifest = _negotiation.vif_manifest(host_info, vif)
+    else:
+        manifest = version_manifest(host_info, vif) or {}
     return from_primitive(_encode.to_primitive(vif, None, manifest))
