@@ -30,11 +30,12 @@ Run a compute host and bind a port on it::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import oslo_messaging
@@ -71,6 +72,22 @@ def transport(url: str) -> Any:
 # Compute side
 
 
+@contextlib.contextmanager
+def _sendable_errors() -> Iterator[None]:
+    """Let an os_vif error reach the caller over RPC.
+
+    oslo.messaging sends an exception's ``kwargs`` as JSON; PlugException
+    and UnplugException carry the VIF object there, which would make the
+    reply fail (the caller would time out).  The same class goes back with
+    its message only; a caller whose transport allows ``os_vif.exception``
+    (``allowed_remote_exmods``) gets it as that class.
+    """
+    try:
+        yield
+    except exception.ExceptionBase as err:
+        raise type(err)(err.format_message()) from None
+
+
 class ComputeEndpoint:
     """The RPC methods a compute host serves."""
 
@@ -94,7 +111,8 @@ class ComputeEndpoint:
         instance_info: instance_info_objects.InstanceInfo,
     ) -> str:
         """Plug ``vif`` here; returns the VIF's id."""
-        os_vif.plug(vif, instance_info)
+        with _sendable_errors():
+            os_vif.plug(vif, instance_info)
         return vif.id
 
     def unplug(
@@ -104,7 +122,8 @@ class ComputeEndpoint:
         instance_info: instance_info_objects.InstanceInfo,
     ) -> str:
         """Unplug ``vif`` here; returns the VIF's id."""
-        os_vif.unplug(vif, instance_info)
+        with _sendable_errors():
+            os_vif.unplug(vif, instance_info)
         return vif.id
 
 
