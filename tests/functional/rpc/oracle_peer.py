@@ -35,14 +35,12 @@ import threading
 import warnings
 from typing import Any
 
-warnings.simplefilter("ignore")
+import oslo_messaging
+from oslo_config import cfg
+from oslo_versionedobjects import base as ovo_base
 
-import oslo_messaging  # noqa: E402
-from oslo_config import cfg  # noqa: E402
-from oslo_versionedobjects import base as ovo_base  # noqa: E402
-
-from os_vif import objects  # noqa: E402
-from os_vif.objects import base as osv_base  # noqa: E402
+from os_vif import objects
+from os_vif.objects import base as osv_base
 
 SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "wire_samples.py"
 
@@ -127,6 +125,7 @@ class Endpoint:
 
 
 def main() -> int:
+    warnings.simplefilter("ignore")
     url, topic, server_name = sys.argv[1:4]
     objects.register_all()
     transport = oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
