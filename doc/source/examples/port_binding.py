@@ -139,7 +139,6 @@ def compute_server(
         rpc_transport,
         oslo_messaging.Target(topic=TOPIC, server=host),
         [endpoint or ComputeEndpoint()],
-        executor="threading",
         serializer=serialization.RPCSerializer(),
     )
 

@@ -133,7 +133,6 @@ def main() -> int:
         transport,
         oslo_messaging.Target(topic=topic, server=server_name),
         [Endpoint()],
-        executor="threading",
         serializer=Serializer(),
     )
     stop = threading.Event()

@@ -83,7 +83,7 @@ def test_calls_after_a_broker_restart_succeed_once(
     with rpc_env.inside():
         server = oslo_messaging.get_rpc_server(
             transport, oslo_messaging.Target(topic=TOPIC, server="counter"),
-            [counter], executor="threading",
+            [counter],
             serializer=serialization.RPCSerializer(),
         )
         server.start()

@@ -277,7 +277,7 @@ def test_over_the_fake_transport() -> None:
     target = oslo_messaging.Target(topic="os_vif_unit", server="h1")
     endpoint = _Endpoint()
     server = oslo_messaging.get_rpc_server(
-        transport, target, [endpoint], executor="threading",
+        transport, target, [endpoint],
         serializer=serialization.RPCSerializer(),
     )
     server.start()
