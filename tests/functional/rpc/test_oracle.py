@@ -158,3 +158,28 @@ def _objects(described: Any) -> Any:
     elif isinstance(described, list):
         for value in described:
             yield from _objects(value)
+
+
+def test_os_vif_530_loses_what_the_issue_says() -> None:
+    """tools/manifest_loss.py under the real os-vif 5.3.0: 6 of 15 whole."""
+    import json
+    import subprocess
+
+    from tests.functional.rpc import conftest, oracle
+
+    python = oracle.python_or_skip()
+    out = subprocess.run(
+        [python, "-W", "ignore",
+         conftest.ROOT + "/tools/manifest_loss.py"],
+        capture_output=True, text=True, check=True, timeout=120,
+        cwd="/",
+    ).stdout
+    report = json.loads(out)
+    assert "/os_vif/" in report["os_vif"] and conftest.ROOT not in (
+        report["os_vif"])
+    path = report["paths"]["obj_to_primitive"]
+    assert (path["tried"], path["kept_whole"]) == (15, 6)
+    assert {
+        field for fields in path["lost"].values() for field in fields
+    } == {"port_profile.create_port", "port_profile.create_tap",
+          "port_profile.multiqueue"}
