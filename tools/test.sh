@@ -3,7 +3,8 @@
 #
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
-# functional tests start their own ovsdb-server and ovs-vswitchd), then
+# functional tests start their own ovsdb-server and ovs-vswitchd) and
+# rabbitmq-server (the RPC tests start a private node), then
 # runs ruff, mypy, the docs build and pytest (unit and functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 . tools/setup-env.sh
 
 ensure_ovs
+ensure_rabbitmq
 ensure_venv test-requirements.txt doc/requirements.txt
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
