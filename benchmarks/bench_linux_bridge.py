@@ -211,7 +211,8 @@ def main() -> int:
             ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
         vif = make_vif()
         floor = Floor()
-        plugin = os_vif._PLUGINS["linux_bridge"] if os_vif._PLUGINS else None
+        manager = os_vif._EXT_MANAGER
+        plugin = manager["linux_bridge"].obj if manager else None
         assert isinstance(plugin, LinuxBridgePlugin)
         plug_plan = [[x.operation, dict(x.arguments)] for x in
                      plugin.plug_plan(vif)]

@@ -1,6 +1,9 @@
 # Shared set-up of tools/test.sh and tools/demo.sh (sourced, not run).
 #
 # ensure_ovs: installs Open vSwitch from the distribution when missing.
+# ensure_rabbitmq: installs rabbitmq-server from the distribution when
+#   missing, without letting the package start its own node (the broker
+#   tests start a private one and stop it).
 # ensure_venv [REQUIREMENTS...]: makes (or reuses) the virtualenv in
 #   $OS_VIF_VENV (default .venv) and installs os-vif (editable) and the
 #   requirement files given -- only when the packaging files or those
@@ -21,6 +24,40 @@ ensure_ovs() {
     else
         echo "==> Open vSwitch is missing and cannot be installed here;" \
              "what needs it is skipped" >&2
+    fi
+}
+
+ensure_rabbitmq() {
+    if command -v rabbitmq-server >/dev/null \
+            || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "==> installing rabbitmq-server from the distribution"
+        # policy-rc.d exit 101 forbids maintainer scripts to start services:
+        # the package's own node (default port, system cookie) never runs.
+        local policy=/usr/sbin/policy-rc.d had_policy=0
+        if [ -e "$policy" ]; then
+            had_policy=1
+            cp -p "$policy" "$policy.os-vif-saved"
+        fi
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends rabbitmq-server >/dev/null || true
+        if [ "$had_policy" = 1 ]; then
+            mv "$policy.os-vif-saved" "$policy"
+        else
+            rm -f "$policy"
+        fi
+        # Where systemd runs, keep the packaged node stopped and disabled.
+        if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+            systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+        fi
+    else
+        echo "==> rabbitmq-server is missing and cannot be installed here;" \
+             "the broker tests are skipped" >&2
     fi
 }
 

@@ -3,9 +3,9 @@
 #
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
-# functional tests start their own ovsdb-server and ovs-vswitchd), then
-# runs ruff, mypy, the docs build, reno lint and pytest (unit and
-# functional tests).
+# functional tests start their own ovsdb-server and ovs-vswitchd) and
+# rabbitmq-server (the RPC tests start a private node), then runs ruff,
+# mypy, the docs build, reno lint and pytest (unit and functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
 # Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff,
@@ -15,11 +15,13 @@ cd "$(dirname "$0")/.."
 . tools/setup-env.sh
 
 ensure_ovs
+ensure_rabbitmq
 ensure_venv test-requirements.txt doc/requirements.txt
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff"
-    "$venv/bin/ruff" check os_vif vif_plug_ovs tests benchmarks tools
+    "$venv/bin/ruff" check os_vif vif_plug_ovs vif_plug_noop tests \
+        benchmarks tools doc
     echo "==> mypy"
     "$venv/bin/mypy"
     echo "==> docs (sphinx, warnings are errors)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import typing
 from typing import Any
 
 project = "os-vif"
@@ -55,9 +54,9 @@ def _resolve_alias(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     ``vif_objects.VIFBase`` (a module alias) is
     ``os_vif.objects.vif.VIFBase``; a bare name (``Subnet`` in the generated
     field reference, ``obj_make_compatible`` in a subclass) is the one
-    documented os_vif name it ends; a private type variable of os_vif
-    (``_PluginT``) has no page and is shown as text.  Anything else stays
-    unresolved, and nitpicky reports it.
+    documented os_vif name it ends; a private name of os_vif (the type
+    variable ``_PluginT``) has no page and is shown as text.  Anything else
+    stays unresolved, and nitpicky reports it.
     """
     if node.get("refdomain") != "py":
         return None
@@ -74,11 +73,12 @@ def _resolve_alias(app: Any, env: Any, node: Any, contnode: Any) -> Any:
             if name.startswith("os_vif.")
             and name.endswith("." + target)
             and entry.objtype in types
+            and not entry.aliased  # the canonical name of a re-export
         ]
         if len(found) != 1:
             return None
         full = found[0]
-    elif target.startswith("os_vif.") and _is_type_variable(target):
+    elif target.startswith("os_vif.") and _is_private(target):
         return contnode
     else:
         return None
@@ -88,13 +88,17 @@ def _resolve_alias(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     )
 
 
-def _is_type_variable(target: str) -> bool:
+def _is_private(target: str) -> bool:
+    """A private name of os_vif (``_PluginT``, ``_Peer``): no page of its
+    own, by design; annotations show it as text."""
     module_name, _, name = target.rpartition(".")
+    if not name.startswith("_"):
+        return False
     try:
         module = importlib.import_module(module_name)
     except ImportError:
         return False
-    return isinstance(getattr(module, name, None), typing.TypeVar)
+    return hasattr(module, name)
 
 
 def setup(app: Any) -> None:

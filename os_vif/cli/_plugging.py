@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import os_vif
-from os_vif import exception, serialization
+from os_vif import _dispatch, exception, serialization
 from os_vif._serialization import decode
 from os_vif.cli import _documents
 from os_vif.objects import instance_info as instance_info_objects
@@ -194,34 +194,36 @@ def vif_label(vif: Any) -> str:
     return "%s (no id)" % vif.obj_name()
 
 
-def plugin_of(vif: vif_objects.VIFBase) -> Any:
-    """The loaded plugin :func:`os_vif.plug` would hand ``vif`` to.
-
-    :raises InvalidArgument: the VIF names no plugin.
-    :raises NoMatchingPlugin: no loaded plugin has that name.
-    """
+def _names_a_plugin(vif: vif_objects.VIFBase) -> None:
     if not vif.obj_attr_is_set("plugin"):
         raise exception.InvalidArgument(
             field="vif.plugin", value=None, reason="the VIF names no plugin"
         )
-    # The one place that knows where os_vif keeps its loaded plugins: the
-    # stevedore manager 5.x exposes when present, else the name map.
-    manager = getattr(os_vif, "_EXT_MANAGER", None)
-    if manager is not None:
-        try:
-            return manager[vif.plugin].obj
-        except KeyError:
-            raise exception.NoMatchingPlugin(plugin_name=vif.plugin) from None
-    return os_vif._plugin_for(vif)
+
+
+def plugin_of(vif: vif_objects.VIFBase) -> Any:
+    """The loaded plugin :func:`os_vif.plug` would hand ``vif`` to.
+
+    :raises LibraryNotInitialized: :func:`os_vif.initialize` did not run.
+    :raises InvalidArgument: the VIF names no plugin.
+    :raises NoMatchingPlugin: no loaded plugin has that name.
+    """
+    _names_a_plugin(vif)
+    manager = _dispatch.require_initialized(os_vif._EXT_MANAGER)
+    return _dispatch.plugin_for(manager, vif)
 
 
 def check(vif: vif_objects.VIFBase, instance: Any) -> None:
     """Make the checks a plug of ``vif`` makes, changing nothing.
 
+    The argument checks and plugin lookup of :func:`os_vif.plug` (the
+    same code), then the plugin's ``validate_plug``.
+
     :raises CommandError: naming the VIF, with the reason.
     """
     try:
-        plugin = plugin_of(vif)
+        _names_a_plugin(vif)
+        plugin = _dispatch.resolve(os_vif._EXT_MANAGER, vif, instance, "plug")
         validate = getattr(plugin, "validate_plug", None)
         if validate is not None:
             validate(vif, instance)
@@ -255,7 +257,23 @@ def _failure(vif: Any, verb: str, err: Exception) -> Exception:
     kwargs = getattr(err, "kwargs", None) or {}
     inner = kwargs.get("err") if isinstance(kwargs, dict) else None
     reason = inner if isinstance(inner, BaseException) else err
-    return _command_error("%s: %s failed: %s" % (vif_label(vif), verb, reason))
+    return _command_error(
+        "%s: %s failed: %s" % (vif_label(vif), verb, _text(reason))
+    )
+
+
+def _text(err: BaseException) -> str:
+    """``str(err)``, or its type and repr when that raises.
+
+    (ovsdbapp 3.0's ``TimeoutException()`` has a ``str()`` that raises.)
+    """
+    try:
+        return str(err)
+    except Exception:
+        try:
+            return "%s %r" % (type(err).__name__, err)
+        except Exception:
+            return type(err).__name__
 
 
 def run(

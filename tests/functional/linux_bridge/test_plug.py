@@ -307,7 +307,8 @@ def test_fault_at_each_step_is_undone(
     The plan runs in this process (root, same namespace) so that a fault
     can be injected; it is the same plan and executor the daemon runs.
     """
-    plugin = os_vif._PLUGINS["linux_bridge"]
+    assert os_vif._EXT_MANAGER is not None
+    plugin = os_vif._EXT_MANAGER["linux_bridge"].obj
     plan = [[s.operation, s.arguments] for s in plugin.plug_plan(make_vif())]
     assert len(plan) == 4  # bridge, uplink, firewall rules, tap
     before = snapshot(ipr)

@@ -106,8 +106,8 @@ def test_host_info_then_convert_for_that_host(capsys, tmp_path):
     )
     assert code == 1
     assert err == (
-        "os-vif convert: error: No VIF class named VIFMacvlanNested is "
-        "supported\n"
+        "os-vif convert: error: No VIF class was found with the name "
+        "VIFMacvlanNested\n"
     )
 
 
