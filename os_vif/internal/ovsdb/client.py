@@ -10,16 +10,20 @@ The commands re-read the rows inside the transaction, so a change made by
 someone else between the comparison and the commit is taken into account
 rather than overwritten; python-ovs checks the rows it relied on and
 ovsdbapp retries the transaction when they changed meanwhile.
+
+Only public interfaces are used: ovsdbapp's commands, lookups and tables,
+and python-ovs's row attributes and mutation methods (``addvalue``,
+``delvalue``, ``setkey``, ``delete``) and ``Idl.change_seqno``.
 """
 
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterable, Sequence
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ovs.db import data as ovs_data
-from ovs.db import types as ovs_types
 from ovsdbapp.backend.ovs_idl import command as ovs_command
 from ovsdbapp.backend.ovs_idl import idlutils
 
@@ -40,23 +44,65 @@ def _optional(column: Any) -> Any:
     return column
 
 
-def _references(row: Any, column: str, target: Any) -> bool:
-    """Say whether ``row.column`` (a set of references) holds ``target``.
+def _open_vswitch(api: Any) -> Any:
+    """Return the database's single ``Open_vSwitch`` row (its root)."""
+    return next(iter(api.tables["Open_vSwitch"].rows.values()))
 
-    Reading ``row.column`` converts the whole set to Python rows, which on
-    an integration bridge means hundreds of ports per lookup; the IDL's
-    own datum answers membership directly.
+
+# Per IDL: (its change_seqno, {port UUID: bridge row}) -- see _port_bridges.
+_PORT_BRIDGES: weakref.WeakKeyDictionary[
+    Any, tuple[int, Mapping[uuid.UUID, Any]]
+] = weakref.WeakKeyDictionary()
+
+
+def _fresh_port_bridges(api: Any) -> Mapping[uuid.UUID, Any] | None:
+    """Return the port-to-bridge map if it matches the cache as it is now."""
+    cached = _PORT_BRIDGES.get(api.idl)
+    if cached is not None and cached[0] == api.idl.change_seqno:
+        return cached[1]
+    return None
+
+
+def _port_bridges(api: Any) -> Mapping[uuid.UUID, Any]:
+    """Map the UUID of every port on a bridge to that bridge's row.
+
+    Reading ``bridge.ports`` turns the whole set into rows -- on an
+    integration bridge, hundreds of ports -- so the map is built once per
+    state of the IDL's cache and kept until ``Idl.change_seqno`` says the
+    cache changed (python-ovs bumps it with every update it applies,
+    including a reload after a reconnection).  A re-plug of many VIFs with
+    nothing changed in between then reads each bridge's ports once, not
+    once per VIF.
+
+    Call it with the connection's lock held and outside any transaction:
+    inside one, rows show the transaction's pending changes, which must not
+    be remembered as the database's state.
     """
-    try:
-        datum = row._data[column]
-    except (AttributeError, KeyError):
-        return target in getattr(row, column)
-    return ovs_data.Atom(ovs_types.UuidType, target.uuid) in datum.values
+    found = _fresh_port_bridges(api)
+    if found is not None:
+        return found
+    seqno = api.idl.change_seqno
+    index: dict[uuid.UUID, Any] = {}
+    for bridge in api.tables["Bridge"].rows.values():
+        for port in bridge.ports:
+            if port is not None:
+                index[port.uuid] = bridge
+    _PORT_BRIDGES[api.idl] = (seqno, index)
+    return index
 
 
 def _bridge_of(api: Any, port_row: Any) -> Any:
+    """Return the row of the bridge ``port_row`` is on, or ``None``.
+
+    For use inside a transaction: the map of :func:`_port_bridges` is used
+    when it matches the committed state (a command's own pending changes
+    never concern the port it is about), else every bridge is searched.
+    """
+    index = _fresh_port_bridges(api)
+    if index is not None:
+        return index.get(port_row.uuid)
     for bridge in api.tables["Bridge"].rows.values():
-        if _references(bridge, "ports", port_row):
+        if port_row in bridge.ports:
             return bridge
     return None
 
@@ -76,10 +122,7 @@ def _port_differs(api: Any, wanted: model.Port) -> bool:
     iface = _lookup(api, "Interface", wanted.name)
     if port is None or iface is None:
         return True
-    if not _references(port, "interfaces", iface):
-        return True
-    bridge = _lookup(api, "Bridge", wanted.bridge)
-    if bridge is None or not _references(bridge, "ports", port):
+    if iface not in port.interfaces:
         return True
     if iface.type != wanted.interface_type:
         return True
@@ -89,10 +132,14 @@ def _port_differs(api: Any, wanted: model.Port) -> bool:
     options = iface.options
     if any(options.get(k) != v for k, v in wanted.options.items()):
         return True
-    return (
+    if (
         wanted.mtu_request is not None
         and _optional(iface.mtu_request) != wanted.mtu_request
-    )
+    ):
+        return True
+    # Last: the only check that may need the bridges' port sets.
+    bridge = _port_bridges(api).get(port.uuid)
+    return bridge is None or bridge.name != wanted.bridge
 
 
 def _bridge_unused(bridge: Any, leaving: Any) -> bool:
@@ -105,36 +152,6 @@ def _bridge_unused(bridge: Any, leaving: Any) -> bool:
     return True
 
 
-class _EnsureBridge(ovs_command.BaseCommand):
-    def __init__(self, api: Any, wanted: model.Bridge) -> None:
-        super().__init__(api)
-        self.wanted = wanted
-
-    def run_idl(self, txn: Any) -> None:
-        wanted = self.wanted
-        row = _lookup(self.api, "Bridge", wanted.name)
-        if row is not None:
-            if (
-                wanted.datapath_type is not None
-                and row.datapath_type != wanted.datapath_type
-            ):
-                row.datapath_type = wanted.datapath_type
-            return
-        # As ovs-vsctl add-br: the bridge's own internal port and interface.
-        iface = txn.insert(self.api.tables["Interface"])
-        iface.name = wanted.name
-        iface.type = "internal"
-        port = txn.insert(self.api.tables["Port"])
-        port.name = wanted.name
-        port.interfaces = [iface]
-        row = txn.insert(self.api.tables["Bridge"])
-        row.name = wanted.name
-        row.ports = [port]
-        if wanted.datapath_type is not None:
-            row.datapath_type = wanted.datapath_type
-        self.api._ovs.addvalue("bridges", row)
-
-
 class _EnsurePort(ovs_command.BaseCommand):
     def __init__(self, api: Any, wanted: model.Port) -> None:
         super().__init__(api)
@@ -142,22 +159,24 @@ class _EnsurePort(ovs_command.BaseCommand):
 
     def run_idl(self, txn: Any) -> None:
         wanted = self.wanted
+        # A bridge made by an earlier command of this transaction is found
+        # too: python-ovs puts inserted rows in the table (and its name
+        # index) until the transaction ends.
         bridge = _lookup(self.api, "Bridge", wanted.bridge)
         if bridge is None:
-            # Made by an earlier command of this transaction.
-            bridge = next(
-                row
-                for row in txn._txn_rows.values()
-                if row._table.name == "Bridge" and row.name == wanted.bridge
+            raise exception.HostOperationFailed(
+                operation="ovsdb add port",
+                device=wanted.name,
+                err="bridge %s does not exist" % wanted.bridge,
             )
         port = _lookup(self.api, "Port", wanted.name)
         if port is None:
             self._create(txn, bridge)
             return
-        if not _references(bridge, "ports", port):
+        old = _bridge_of(self.api, port)
+        if old is None or old.uuid != bridge.uuid:
             # On another bridge (or none): move it, as ovs-vsctl would
             # refuse to and as a stale plug would need.
-            old = _bridge_of(self.api, port)
             if old is not None:
                 old.delvalue("ports", port)
             bridge.addvalue("ports", port)
@@ -242,7 +261,7 @@ class _RemovePort(ovs_command.BaseCommand):
         if self.removal.remove_bridge_if_unused and _bridge_unused(
             bridge, port
         ):
-            self.api._ovs.delvalue("bridges", bridge)
+            _open_vswitch(self.api).delvalue("bridges", bridge)
             bridge.delete()
         else:
             bridge.delvalue("ports", port)
@@ -324,7 +343,9 @@ class OvsdbClient:
         api = self.api
         with api.ovsdb_connection.lock:
             port = _lookup(api, "Port", name)
-            bridge = None if port is None else _bridge_of(api, port)
+            if port is None:
+                return None
+            bridge = _port_bridges(api).get(port.uuid)
             return None if bridge is None else str(bridge.name)
 
     def ports_of_vif(self, iface_id: str, mac: str) -> list[str]:
@@ -397,7 +418,12 @@ class OvsdbClient:
         if not self.ensure_needed(bridges, ports):
             return None
         api = self.api
-        commands: list[Any] = [_EnsureBridge(api, b) for b in bridges]
+        # ovsdbapp's add-br (may_exist) is what the plug needs: the bridge
+        # with its own internal port, its datapath_type set when given.
+        commands: list[Any] = [
+            api.add_br(b.name, may_exist=True, datapath_type=b.datapath_type)
+            for b in bridges
+        ]
         commands += [_EnsurePort(api, p) for p in ports]
         return self._start(
             commands, ", ".join(p.name for p in ports) or "bridges"
