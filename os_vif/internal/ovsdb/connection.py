@@ -62,6 +62,26 @@ class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
 
 
 class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
+    """ovsdbapp's Open_vSwitch API, holding its own connection.
+
+    ovsdbapp keeps a backend's connection per class, set once: every
+    instance would share the first connection ever given to the class.
+    Here each instance keeps the one it is given, so that two databases --
+    or a connection reopened after :func:`close_all` -- stay apart.
+    """
+
+    def __init__(self, connection: ovs_connection.Connection) -> None:
+        self._connection = connection
+        super().__init__(connection)
+
+    @property
+    def ovsdb_connection(self) -> ovs_connection.Connection:
+        return self._connection
+
+    @ovsdb_connection.setter
+    def ovsdb_connection(self, connection: ovs_connection.Connection) -> None:
+        self._connection = connection
+
     def create_transaction(
         self, check_error: bool = False, log_errors: bool = True, **kwargs: Any
     ) -> _CommitOnlyTransaction:
@@ -71,18 +91,6 @@ class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
             check_error=check_error,
             log_errors=log_errors,
         )
-
-
-def _api_class(connection: str) -> type[impl_idl.OvsdbIdl]:
-    # ovsdbapp keeps the connection of a backend in a class attribute, set
-    # once: every instance of a class shares the first connection ever
-    # given to it.  One subclass per connection string keeps two
-    # databases (or a connection reopened after close_all) apart.
-    return type(
-        "OvsdbIdl[%s]" % connection,
-        (_OsVifOvsdbIdl,),
-        {"_ovsdb_connection": None},
-    )
 
 
 def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
@@ -106,7 +114,7 @@ def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
                 helper.register_columns(table, list(columns))
             idl = ovs_connection.OvsdbIdl(connection, helper)
             conn = ovs_connection.Connection(idl, timeout=timeout or _FOREVER)
-            api = _api_class(connection)(conn)
+            api = _OsVifOvsdbIdl(conn)
         except Exception as err:
             raise exception.HostOperationFailed(
                 operation="connect to ovsdb-server",
