@@ -96,7 +96,9 @@ class OsVif530:
             if not k.startswith(("PYTHON", "VIRTUAL_ENV"))
         }
         result = subprocess.run(
-            ["ip", "netns", "exec", netns, self.python, WORKER],
+            # -P -s: neither the worker's directory nor user site-packages
+            # join its sys.path.
+            ["ip", "netns", "exec", netns, self.python, "-P", "-s", WORKER],
             input=json.dumps(request),
             capture_output=True,
             text=True,

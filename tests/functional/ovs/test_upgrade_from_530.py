@@ -13,6 +13,8 @@ import pytest
 from pyroute2 import IPRoute
 
 import os_vif
+from os_vif.objects import network
+from os_vif.objects import vif as vif_objects
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox.ovs import OvsServer
 from tests.functional.ovs import ovsdb_rows, vifs
@@ -74,3 +76,49 @@ def test_unplug_removes_what_530_plugged(
         assert ovsdb_rows.row(ovs, "Interface", port) is None
     # The integration bridge is the network's, not the VIF's: it stays.
     assert "br-int" in ovs.bridges()
+
+
+def test_530_unplugs_what_we_plugged(os_vif_530, ovs_plugin, ovs) -> None:
+    # A rollback: VIFs plugged by this os_vif, the host downgraded to 5.3.0.
+    hybrid = vifs.hybrid_vif(2)
+    plain = vifs.ovs_vif(3)
+    qbr, qvb, qvo = naming.hybrid_names(hybrid.id)
+    tap = plain.vif_name
+    os_vif.initialize()
+    os_vif.plug(hybrid, vifs.INSTANCE)
+    os_vif.plug(plain, vifs.INSTANCE)
+    assert ovs.netns is not None
+
+    result = os_vif_530.unplug(
+        [hybrid, plain],
+        vifs.INSTANCE,
+        netns=ovs.netns,
+        ovsdb_connection=ovs.connection,
+    )
+    assert {qbr, qvb, qvo, tap} <= set(result.removed.links)
+    assert set(result.removed.ports) == {qvo, tap}
+    assert not {qbr, qvb, qvo, tap} & _links()
+    assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
+
+
+def test_530_has_no_linux_bridge_plugin(os_vif_530, ovs) -> None:
+    # os-vif 5.x dropped linux_bridge: no 5.x host has such devices, so
+    # the upgrade rules need not recognise any.
+    vif = vif_objects.VIFBridge(
+        id=vifs.vif_id(4),
+        address="fa:16:3e:02:00:04",
+        network=network.Network(id=vifs.vif_id(5), bridge="brq-test"),
+        plugin="linux_bridge",
+        vif_name="tap-lb-test",
+        bridge_name="brq-test",
+    )
+    assert ovs.netns is not None
+    with pytest.raises(
+        AssertionError, match="NoMatchingPlugin: .* name linux_bridge"
+    ):
+        os_vif_530.plug(
+            [vif],
+            vifs.INSTANCE,
+            netns=ovs.netns,
+            ovsdb_connection=ovs.connection,
+        )
