@@ -12,8 +12,9 @@ rather than overwritten; python-ovs checks the rows it relied on and
 ovsdbapp retries the transaction when they changed meanwhile.
 
 Only public interfaces are used: ovsdbapp's commands, lookups and tables,
-and python-ovs's row attributes and mutation methods (``addvalue``,
-``delvalue``, ``setkey``, ``delete``) and ``Idl.change_seqno``.
+python-ovs's row attributes and mutation methods (``addvalue``,
+``delvalue``, ``setkey``, ``delete``), ``Idl.change_seqno`` and
+``Transaction.add_op``.
 """
 
 from __future__ import annotations
@@ -249,22 +250,47 @@ class _RemovePort(ovs_command.BaseCommand):
         port = _lookup(self.api, "Port", self.removal.name)
         if port is None:
             return
-        bridge = _bridge_of(self.api, port)
         ours = [q for q in port.qos if q.external_ids.get("id") == port.name]
         if ours:
-            # The reference goes first: OVSDB checks integrity per row.
+            # The reference goes first: ovsdb-server refuses to delete a
+            # row that is still referred to.
             port.qos = []
             for qos in ours:
                 qos.delete()
-        if bridge is None:
+        if self.removal.remove_bridge_if_unused:
+            bridge = _bridge_of(self.api, port)
+            if bridge is not None and _bridge_unused(bridge, port):
+                _open_vswitch(self.api).delvalue("bridges", bridge)
+                bridge.delete()
+                return
+        add_op = getattr(txn, "add_op", None)
+        if add_op is None:
+            # python-ovs older than raw operations: find the bridge.
+            bridge = _bridge_of(self.api, port)
+            if bridge is not None:
+                bridge.delvalue("ports", port)
             return
-        if self.removal.remove_bridge_if_unused and _bridge_unused(
-            bridge, port
-        ):
-            _open_vswitch(self.api).delvalue("bridges", bridge)
-            bridge.delete()
-        else:
-            bridge.delvalue("ports", port)
+        # The server drops the reference to the port from whichever bridge
+        # holds it; the Port and Interface rows, referred to by nothing
+        # then, are garbage it deletes.  Finding that bridge here would
+        # mean turning every bridge's port set into rows -- on an
+        # integration bridge, hundreds per unplug.
+        add_op(_unreference_port(port.uuid))
+
+
+def _unreference_port(port_uuid: uuid.UUID) -> dict[str, Any]:
+    """A raw OVSDB operation: remove ``port_uuid`` from every bridge.
+
+    python-ovs sends raw operations after the transaction's own
+    (``Transaction.add_op``).
+    """
+    atom = ["uuid", str(port_uuid)]
+    return {
+        "op": "mutate",
+        "table": "Bridge",
+        "where": [["ports", "includes", atom]],
+        "mutations": [["ports", "delete", atom]],
+    }
 
 
 class PendingCommit:

@@ -196,3 +196,14 @@ def test_ports_of_vif_and_remove_bridge(client, ovs) -> None:
     assert ovs.bridges() == []
     assert client.ports_of_vif("id-1", IDS["attached-mac"]) == []
     assert client.remove_bridge("br-t") is False
+
+
+def test_remove_without_raw_operations(client, ovs, monkeypatch) -> None:
+    # A python-ovs without Transaction.add_op: the bridge is looked up.
+    from ovs.db import idl
+
+    client.ensure([model.Bridge("br-t")], [_port("p1"), _port("p2")])
+    monkeypatch.delattr(idl.Transaction, "add_op")
+    assert client.remove([model.PortRemoval("p1")]) is True
+    assert ovsdb_rows.bridge_ports(ovs, "br-t") == ["br-t", "p2"]
+    assert ovsdb_rows.row(ovs, "Interface", "p1") is None
