@@ -219,8 +219,9 @@ class _EnsurePort(ovs_command.BaseCommand):
         wanted = self.wanted
         iface = txn.insert(self.api.tables["Interface"])
         iface.name = wanted.name
-        # ovsdbapp then waits for ovs-vswitchd and logs a port it could
-        # not open.
+        # Read by ovsdbapp's wait for ovs-vswitchd (which logs a port it
+        # could not open); os_vif's commit-only transactions skip that
+        # wait, a transaction class that waits still gets the new ports.
         txn.expected_ifaces.add(iface.uuid)
         self._fill_interface(iface)
         port = txn.insert(self.api.tables["Port"])
