@@ -13,8 +13,8 @@ ovsdbapp retries the transaction when they changed meanwhile.
 
 Only public interfaces are used: ovsdbapp's commands, lookups and tables,
 python-ovs's row attributes and mutation methods (``addvalue``,
-``delvalue``, ``setkey``, ``delete``), ``Idl.change_seqno`` and
-``Transaction.add_op``.
+``delvalue``, ``setkey``, ``delete``), ``Transaction.add_op`` and the
+IDL's ``notify`` hook (in :mod:`.connection`).
 """
 
 from __future__ import annotations
@@ -50,16 +50,23 @@ def _open_vswitch(api: Any) -> Any:
     return next(iter(api.tables["Open_vSwitch"].rows.values()))
 
 
-# Per IDL: (its change_seqno, {port UUID: bridge row}) -- see _port_bridges.
+# Per IDL: (its state of the bridges, {port UUID: bridge row}).
 _PORT_BRIDGES: weakref.WeakKeyDictionary[
     Any, tuple[int, Mapping[uuid.UUID, Any]]
 ] = weakref.WeakKeyDictionary()
 
 
+def _bridges_state(idl: Any) -> int:
+    # connection's IDL counts the updates that may move ports; any other
+    # IDL is taken to have changed with every update it received.
+    changes = getattr(idl, "bridge_changes", None)
+    return int(idl.change_seqno if changes is None else changes)
+
+
 def _fresh_port_bridges(api: Any) -> Mapping[uuid.UUID, Any] | None:
-    """Return the port-to-bridge map if it matches the cache as it is now."""
+    """Return the port-to-bridge map if the bridges did not change since."""
     cached = _PORT_BRIDGES.get(api.idl)
-    if cached is not None and cached[0] == api.idl.change_seqno:
+    if cached is not None and cached[0] == _bridges_state(api.idl):
         return cached[1]
     return None
 
@@ -68,12 +75,10 @@ def _port_bridges(api: Any) -> Mapping[uuid.UUID, Any]:
     """Map the UUID of every port on a bridge to that bridge's row.
 
     Reading ``bridge.ports`` turns the whole set into rows -- on an
-    integration bridge, hundreds of ports -- so the map is built once per
-    state of the IDL's cache and kept until ``Idl.change_seqno`` says the
-    cache changed (python-ovs bumps it with every update it applies,
-    including a reload after a reconnection).  A re-plug of many VIFs with
-    nothing changed in between then reads each bridge's ports once, not
-    once per VIF.
+    integration bridge, hundreds of ports, 2 ms for 500 -- so the map is
+    built once and kept until an update from ovsdb-server may have moved
+    a port (see ``connection``'s ``bridge_changes``).  A re-plug of many
+    VIFs then reads each bridge's ports once, not once per VIF.
 
     Call it with the connection's lock held and outside any transaction:
     inside one, rows show the transaction's pending changes, which must not
@@ -82,13 +87,13 @@ def _port_bridges(api: Any) -> Mapping[uuid.UUID, Any]:
     found = _fresh_port_bridges(api)
     if found is not None:
         return found
-    seqno = api.idl.change_seqno
+    state = _bridges_state(api.idl)
     index: dict[uuid.UUID, Any] = {}
     for bridge in api.tables["Bridge"].rows.values():
         for port in bridge.ports:
             if port is not None:
                 index[port.uuid] = bridge
-    _PORT_BRIDGES[api.idl] = (seqno, index)
+    _PORT_BRIDGES[api.idl] = (state, index)
     return index
 
 
@@ -151,6 +156,30 @@ def _bridge_unused(bridge: Any, leaving: Any) -> bool:
             continue
         return False
     return True
+
+
+class _EnsureBridge(ovs_command.BaseCommand):
+    def __init__(self, api: Any, wanted: model.Bridge) -> None:
+        super().__init__(api)
+        self.wanted = wanted
+
+    def run_idl(self, txn: Any) -> None:
+        wanted = self.wanted
+        row = _lookup(self.api, "Bridge", wanted.name)
+        if row is None:
+            # ovsdbapp's add-br: the bridge with its own internal port and
+            # interface, as ovs-vsctl add-br makes it.
+            self.api.add_br(
+                wanted.name,
+                may_exist=False,
+                datapath_type=wanted.datapath_type,
+            ).run_idl(txn)
+        elif (
+            wanted.datapath_type is not None
+            and row.datapath_type != wanted.datapath_type
+        ):
+            # Only when it differs: every plug names its bridge.
+            row.datapath_type = wanted.datapath_type
 
 
 class _EnsurePort(ovs_command.BaseCommand):
@@ -445,12 +474,7 @@ class OvsdbClient:
         if not self.ensure_needed(bridges, ports):
             return None
         api = self.api
-        # ovsdbapp's add-br (may_exist) is what the plug needs: the bridge
-        # with its own internal port, its datapath_type set when given.
-        commands: list[Any] = [
-            api.add_br(b.name, may_exist=True, datapath_type=b.datapath_type)
-            for b in bridges
-        ]
+        commands: list[Any] = [_EnsureBridge(api, b) for b in bridges]
         commands += [_EnsurePort(api, p) for p in ports]
         return self._start(
             commands, ", ".join(p.name for p in ports) or "bridges"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.open_vswitch import impl_idl
@@ -44,6 +45,32 @@ _FOREVER = 365 * 24 * 3600
 
 _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
+
+
+class _WatchedIdl(ovs_connection.OvsdbIdl):
+    """ovsdbapp's IDL, counting the changes that may move ports.
+
+    :attr:`bridge_changes` grows whenever ovsdb-server reports a Bridge row
+    created or changed, or any row deleted: the only updates after which a
+    port may be on another bridge than before.  The OVSDB client keeps the
+    bridge of every port for as long as it stays the same, so that a
+    re-plug does not turn every bridge's port set into rows again each
+    time ovs-vswitchd reports its progress (``cur_cfg``) or an unrelated
+    row changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.bridge_changes = 0
+        super().__init__(*args, **kwargs)
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        # python-ovs calls this for every row an update creates, changes or
+        # deletes, in the connection's thread, with its lock held.  A row
+        # already deleted is in no table, so any deletion counts.
+        bridges = self.tables["Bridge"].rows
+        if event == ovs_idl.ROW_DELETE or row.uuid in bridges:
+            self.bridge_changes += 1
+        super().notify(event, row, updates)
 
 
 class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
@@ -112,7 +139,7 @@ def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
             helper = idlutils.get_schema_helper(connection, "Open_vSwitch")
             for table, columns in MONITORED_COLUMNS.items():
                 helper.register_columns(table, list(columns))
-            idl = ovs_connection.OvsdbIdl(connection, helper)
+            idl = _WatchedIdl(connection, helper)
             conn = ovs_connection.Connection(idl, timeout=timeout or _FOREVER)
             api = _OsVifOvsdbIdl(conn)
         except Exception as err:

@@ -207,3 +207,30 @@ def test_remove_without_raw_operations(client, ovs, monkeypatch) -> None:
     assert client.remove([model.PortRemoval("p1")]) is True
     assert ovsdb_rows.bridge_ports(ovs, "br-t") == ["br-t", "p2"]
     assert ovsdb_rows.row(ovs, "Interface", "p1") is None
+
+
+def test_port_map_kept_until_a_bridge_changes(client, ovs) -> None:
+    client.ensure([model.Bridge("br-t")], [_port("p1")])
+    assert client.port_bridge("p1") == "br-t"  # builds the port map
+    api = client.api
+
+    def port_map() -> Any:
+        with api.ovsdb_connection.lock:
+            return ovsdb_client._fresh_port_bridges(api)
+
+    def external_id(name: str) -> str | None:
+        with api.ovsdb_connection.lock:
+            iface = ovsdb_client._lookup(api, "Interface", name)
+            return iface.external_ids.get("x") if iface else None
+
+    built = port_map()
+    assert built is not None
+    # Updates that cannot move a port (an interface's column, ovs-vswitchd
+    # reporting cur_cfg) keep the map.
+    ovs.vsctl("set", "Interface", "p1", "external_ids:x=y")
+    _eventually(lambda: external_id("p1") == "y")
+    assert port_map() is built
+    # A bridge's ports changing drops it.
+    ovs.vsctl("add-port", "br-t", "p2")
+    _eventually(lambda: port_map() is None)
+    assert client.port_bridge("p2") == "br-t"
