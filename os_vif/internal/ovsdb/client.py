@@ -19,6 +19,7 @@ IDL's ``notify`` hook (in :mod:`.connection`).
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import uuid
 import weakref
@@ -50,63 +51,83 @@ def _open_vswitch(api: Any) -> Any:
     return next(iter(api.tables["Open_vSwitch"].rows.values()))
 
 
-# Per IDL: (its state of the bridges, {port UUID: bridge row}).
-_PORT_BRIDGES: weakref.WeakKeyDictionary[
-    Any, tuple[int, Mapping[uuid.UUID, Any]]
-] = weakref.WeakKeyDictionary()
+@dataclasses.dataclass(frozen=True)
+class _Wiring:
+    """Which bridge each port is on and which port holds each interface.
+
+    A snapshot of the IDL's cache, built from public row attributes:
+    reading ``bridge.ports`` turns the whole set into rows -- on an
+    integration bridge, hundreds of ports, 2 ms for 500 -- so it is built
+    once and kept until an update from ovsdb-server may have rewired a
+    port (``connection``'s ``wiring_changes``).  A re-plug of many VIFs
+    then reads each bridge's ports once, not once per VIF.
+    """
+
+    #: The IDL's ``wiring_changes`` (else ``change_seqno``) when built.
+    state: int
+    #: Port UUID -> (bridge row, bridge name).
+    bridge_of: Mapping[uuid.UUID, tuple[Any, str]]
+    #: Interface UUID -> port row.
+    port_of: Mapping[uuid.UUID, Any]
 
 
-def _bridges_state(idl: Any) -> int:
-    # connection's IDL counts the updates that may move ports; any other
+_WIRING: weakref.WeakKeyDictionary[Any, _Wiring] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _wiring_state(idl: Any) -> int:
+    # connection's IDL counts the updates that may rewire ports; any other
     # IDL is taken to have changed with every update it received.
-    changes = getattr(idl, "bridge_changes", None)
+    changes = getattr(idl, "wiring_changes", None)
     return int(idl.change_seqno if changes is None else changes)
 
 
-def _fresh_port_bridges(api: Any) -> Mapping[uuid.UUID, Any] | None:
-    """Return the port-to-bridge map if the bridges did not change since."""
-    cached = _PORT_BRIDGES.get(api.idl)
-    if cached is not None and cached[0] == _bridges_state(api.idl):
-        return cached[1]
+def _fresh_wiring(api: Any) -> _Wiring | None:
+    """Return the wiring snapshot if no port was rewired since it was made."""
+    wiring = _WIRING.get(api.idl)
+    if wiring is not None and wiring.state == _wiring_state(api.idl):
+        return wiring
     return None
 
 
-def _port_bridges(api: Any) -> Mapping[uuid.UUID, Any]:
-    """Map the UUID of every port on a bridge to that bridge's row.
-
-    Reading ``bridge.ports`` turns the whole set into rows -- on an
-    integration bridge, hundreds of ports, 2 ms for 500 -- so the map is
-    built once and kept until an update from ovsdb-server may have moved
-    a port (see ``connection``'s ``bridge_changes``).  A re-plug of many
-    VIFs then reads each bridge's ports once, not once per VIF.
+def _wiring(api: Any) -> _Wiring:
+    """Return the wiring of the cache as it is, made again if it changed.
 
     Call it with the connection's lock held and outside any transaction:
     inside one, rows show the transaction's pending changes, which must not
     be remembered as the database's state.
     """
-    found = _fresh_port_bridges(api)
-    if found is not None:
-        return found
-    state = _bridges_state(api.idl)
-    index: dict[uuid.UUID, Any] = {}
+    wiring = _fresh_wiring(api)
+    if wiring is not None:
+        return wiring
+    bridge_of: dict[uuid.UUID, tuple[Any, str]] = {}
+    port_of: dict[uuid.UUID, Any] = {}
     for bridge in api.tables["Bridge"].rows.values():
+        name = str(bridge.name)
         for port in bridge.ports:
             if port is not None:
-                index[port.uuid] = bridge
-    _PORT_BRIDGES[api.idl] = (state, index)
-    return index
+                bridge_of[port.uuid] = (bridge, name)
+    for port in api.tables["Port"].rows.values():
+        for iface in port.interfaces:
+            if iface is not None:
+                port_of[iface.uuid] = port
+    wiring = _Wiring(_wiring_state(api.idl), bridge_of, port_of)
+    _WIRING[api.idl] = wiring
+    return wiring
 
 
 def _bridge_of(api: Any, port_row: Any) -> Any:
     """Return the row of the bridge ``port_row`` is on, or ``None``.
 
-    For use inside a transaction: the map of :func:`_port_bridges` is used
+    For use inside a transaction: the snapshot of :func:`_wiring` is used
     when it matches the committed state (a command's own pending changes
     never concern the port it is about), else every bridge is searched.
     """
-    index = _fresh_port_bridges(api)
-    if index is not None:
-        return index.get(port_row.uuid)
+    wiring = _fresh_wiring(api)
+    if wiring is not None:
+        found = wiring.bridge_of.get(port_row.uuid)
+        return None if found is None else found[0]
     for bridge in api.tables["Bridge"].rows.values():
         if port_row in bridge.ports:
             return bridge
@@ -128,8 +149,6 @@ def _port_differs(api: Any, wanted: model.Port) -> bool:
     iface = _lookup(api, "Interface", wanted.name)
     if port is None or iface is None:
         return True
-    if iface not in port.interfaces:
-        return True
     if iface.type != wanted.interface_type:
         return True
     external_ids = iface.external_ids
@@ -143,9 +162,12 @@ def _port_differs(api: Any, wanted: model.Port) -> bool:
         and _optional(iface.mtu_request) != wanted.mtu_request
     ):
         return True
-    # Last: the only check that may need the bridges' port sets.
-    bridge = _port_bridges(api).get(port.uuid)
-    return bridge is None or bridge.name != wanted.bridge
+    # Last: the checks that need the ports' and bridges' reference sets.
+    wiring = _wiring(api)
+    if wiring.port_of.get(iface.uuid) != port:
+        return True
+    bridge = wiring.bridge_of.get(port.uuid)
+    return bridge is None or bridge[1] != wanted.bridge
 
 
 def _bridge_unused(bridge: Any, leaving: Any) -> bool:
@@ -401,8 +423,8 @@ class OvsdbClient:
             port = _lookup(api, "Port", name)
             if port is None:
                 return None
-            bridge = _port_bridges(api).get(port.uuid)
-            return None if bridge is None else str(bridge.name)
+            bridge = _wiring(api).bridge_of.get(port.uuid)
+            return None if bridge is None else bridge[1]
 
     def ports_of_vif(self, iface_id: str, mac: str) -> list[str]:
         """Return the ports whose interface carries this VIF's identity.

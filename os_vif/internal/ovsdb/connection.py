@@ -48,28 +48,31 @@ _LOCK = threading.Lock()
 
 
 class _WatchedIdl(ovs_connection.OvsdbIdl):
-    """ovsdbapp's IDL, counting the changes that may move ports.
+    """ovsdbapp's IDL, counting the updates that may rewire ports.
 
-    :attr:`bridge_changes` grows whenever ovsdb-server reports a Bridge row
-    created or changed, or any row deleted: the only updates after which a
-    port may be on another bridge than before.  The OVSDB client keeps the
-    bridge of every port for as long as it stays the same, so that a
-    re-plug does not turn every bridge's port set into rows again each
-    time ovs-vswitchd reports its progress (``cur_cfg``) or an unrelated
-    row changes.
+    :attr:`wiring_changes` grows whenever ovsdb-server reports a Bridge or
+    Port row created or changed, or any row deleted: the only updates after
+    which a port may be on another bridge, or hold another interface, than
+    before.  The OVSDB client keeps that wiring for as long as it stays the
+    same, so that a re-plug does not turn every bridge's port set into rows
+    again each time ovs-vswitchd reports its progress (``cur_cfg``) or an
+    interface's columns change.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.bridge_changes = 0
+        self.wiring_changes = 0
         super().__init__(*args, **kwargs)
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         # python-ovs calls this for every row an update creates, changes or
         # deletes, in the connection's thread, with its lock held.  A row
         # already deleted is in no table, so any deletion counts.
-        bridges = self.tables["Bridge"].rows
-        if event == ovs_idl.ROW_DELETE or row.uuid in bridges:
-            self.bridge_changes += 1
+        if (
+            event == ovs_idl.ROW_DELETE
+            or row.uuid in self.tables["Bridge"].rows
+            or row.uuid in self.tables["Port"].rows
+        ):
+            self.wiring_changes += 1
         super().notify(event, row, updates)
 
 

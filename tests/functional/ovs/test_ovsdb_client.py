@@ -123,7 +123,7 @@ def test_remove_one_port_of_many(client, ovs, cache) -> None:
     ports = [_port("p%d" % n) for n in range(30)]
     client.ensure([model.Bridge("br-t"), model.Bridge("br-2")], ports)
     client.ensure([], [_port("q1", bridge="br-2")])
-    assert client.port_bridge("p7") == "br-t"  # builds the port map
+    assert client.port_bridge("p7") == "br-t"  # builds the wiring snapshot
     if cache == "stale":
         # A change the map does not know yet (waited for by a lookup that
         # does not rebuild it): the removal searches the bridges instead.
@@ -131,7 +131,7 @@ def test_remove_one_port_of_many(client, ovs, cache) -> None:
         _eventually(lambda: client.removal_needed([model.PortRemoval("q2")]))
     api = client.api
     with api.ovsdb_connection.lock:
-        fresh = ovsdb_client._fresh_port_bridges(api) is not None
+        fresh = ovsdb_client._fresh_wiring(api) is not None
     assert fresh is (cache == "fresh")
     assert client.remove([model.PortRemoval("p7")]) is True
     assert ovsdb_rows.row(ovs, "Port", "p7") is None
@@ -209,14 +209,14 @@ def test_remove_without_raw_operations(client, ovs, monkeypatch) -> None:
     assert ovsdb_rows.row(ovs, "Interface", "p1") is None
 
 
-def test_port_map_kept_until_a_bridge_changes(client, ovs) -> None:
+def test_wiring_kept_until_a_port_is_rewired(client, ovs) -> None:
     client.ensure([model.Bridge("br-t")], [_port("p1")])
-    assert client.port_bridge("p1") == "br-t"  # builds the port map
+    assert client.port_bridge("p1") == "br-t"  # builds the wiring snapshot
     api = client.api
 
     def port_map() -> Any:
         with api.ovsdb_connection.lock:
-            return ovsdb_client._fresh_port_bridges(api)
+            return ovsdb_client._fresh_wiring(api)
 
     def external_id(name: str) -> str | None:
         with api.ovsdb_connection.lock:
