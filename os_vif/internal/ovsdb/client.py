@@ -124,11 +124,15 @@ def _bridge_of(api: Any, port_row: Any) -> Any:
     when it matches the committed state (a command's own pending changes
     never concern the port it is about), else every bridge is searched.
     """
+    bridges = api.tables["Bridge"].rows
     wiring = _fresh_wiring(api)
     if wiring is not None:
         found = wiring.bridge_of.get(port_row.uuid)
-        return None if found is None else found[0]
-    for bridge in api.tables["Bridge"].rows.values():
+        # A bridge deleted earlier in this transaction has left the table.
+        if found is None or bridges.get(found[0].uuid) is None:
+            return None
+        return found[0]
+    for bridge in bridges.values():
         if port_row in bridge.ports:
             return bridge
     return None
@@ -170,9 +174,14 @@ def _port_differs(api: Any, wanted: model.Port) -> bool:
     return bridge is None or bridge[1] != wanted.bridge
 
 
-def _bridge_unused(bridge: Any, leaving: Any) -> bool:
+def _bridge_unused(bridge: Any, leaving: frozenset[str]) -> bool:
+    """Say whether only plumbing stays on ``bridge`` once ``leaving`` go.
+
+    ``leaving`` names every port the transaction removes: their removal is
+    a raw operation, which the rows do not show before it is committed.
+    """
     for port in bridge.ports:
-        if port is leaving or port.name == bridge.name:
+        if port.name in leaving or port.name == bridge.name:
             continue
         if all(iface.type == "patch" for iface in port.interfaces):
             continue
@@ -294,9 +303,16 @@ class _EnsurePort(ovs_command.BaseCommand):
 
 
 class _RemovePort(ovs_command.BaseCommand):
-    def __init__(self, api: Any, removal: model.PortRemoval) -> None:
+    def __init__(
+        self,
+        api: Any,
+        removal: model.PortRemoval,
+        leaving: frozenset[str] | None = None,
+    ) -> None:
         super().__init__(api)
         self.removal = removal
+        # Every port the transaction removes (this one included).
+        self.leaving = leaving or frozenset({removal.name})
 
     def run_idl(self, txn: Any) -> None:
         port = _lookup(self.api, "Port", self.removal.name)
@@ -311,7 +327,7 @@ class _RemovePort(ovs_command.BaseCommand):
                 qos.delete()
         if self.removal.remove_bridge_if_unused:
             bridge = _bridge_of(self.api, port)
-            if bridge is not None and _bridge_unused(bridge, port):
+            if bridge is not None and _bridge_unused(bridge, self.leaving):
                 _open_vswitch(self.api).delvalue("bridges", bridge)
                 bridge.delete()
                 return
@@ -528,10 +544,10 @@ class OvsdbClient:
         """
         old_bridges, old_ports = existed
         api = self.api
+        made = [p.name for p in ports if p.name not in old_ports]
+        leaving = frozenset(made)
         commands: list[Any] = [
-            _RemovePort(api, model.PortRemoval(p.name))
-            for p in ports
-            if p.name not in old_ports
+            _RemovePort(api, model.PortRemoval(name), leaving) for name in made
         ]
         commands += [
             api.del_br(b.name, if_exists=True)
@@ -545,8 +561,9 @@ class OvsdbClient:
         if not self.removal_needed(removals):
             return False
         api = self.api
+        leaving = frozenset(removal.name for removal in removals)
         self._commit(
-            [_RemovePort(api, removal) for removal in removals],
+            [_RemovePort(api, removal, leaving) for removal in removals],
             ", ".join(removal.name for removal in removals),
         )
         return True

@@ -234,3 +234,24 @@ def test_wiring_kept_until_a_port_is_rewired(client, ovs) -> None:
     ovs.vsctl("add-port", "br-t", "p2")
     _eventually(lambda: port_map() is None)
     assert client.port_bridge("p2") == "br-t"
+
+
+def test_bridge_removed_with_its_last_ports_in_one_transaction(
+    client, ovs
+) -> None:
+    client.ensure(
+        [model.Bridge("br-t"), model.Bridge("br-int")],
+        [_port("p1"), _port("p2"), _port("other", bridge="br-int")],
+    )
+    assert client.port_bridge("p1") == "br-t"  # a fresh wiring snapshot
+    before = ovsdb_rows.next_cfg(ovs)
+    assert client.remove(
+        [
+            model.PortRemoval("p1", remove_bridge_if_unused=True),
+            model.PortRemoval("p2", remove_bridge_if_unused=True),
+        ]
+    )
+    assert ovsdb_rows.next_cfg(ovs) == before + 1
+    assert ovs.bridges() == ["br-int"]
+    assert ovsdb_rows.row(ovs, "Port", "p2") is None
+    assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int", "other"]
