@@ -26,7 +26,7 @@ import pytest
 from os_vif.objects import instance_info
 from tools import oracle_venv
 
-__all__ = ["Changes", "OsVif530", "os_vif_530"]
+__all__ = ["Changes", "OsVif530", "Result", "os_vif_530"]
 
 WORKER = os.path.join(
     os.path.dirname(__file__), "..", "..", "tools", "oracle_worker.py"
