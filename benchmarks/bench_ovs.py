@@ -50,11 +50,13 @@ from ovsdbapp.schema.open_vswitch import impl_idl  # noqa: E402
 from pyroute2 import IPRoute  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+# The shared maker of the os-vif 5.3.0 virtualenv.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+import oracle_venv  # noqa: E402
 
 import os_vif  # noqa: E402
 from os_vif.objects import instance_info, network  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
-from tools import oracle_venv  # noqa: E402
 
 # The sandbox helpers moved from the test tree into os_vif.sandbox; accept
 # either location.
