@@ -32,6 +32,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+# The shared virtualenv maker, beside this script.
+sys.path.insert(0, str(REPO / "tools"))
+import oracle_venv  # noqa: E402
+
 TOOLS = REPO / "tools"
 TESTS = REPO / "tests"
 REFERENCE_NAME = "os-vif-5.3.0-wire-schema.json"
@@ -78,29 +82,6 @@ def default_venv_root() -> Path:
     return Path(cache) / "os-vif-wire-vectors" / "venvs"
 
 
-def installed_version(python: Path, distribution: str) -> str | None:
-    """Version of ``distribution`` in the venv, or None."""
-    if not python.exists():
-        return None
-    # -I and a neutral cwd: the repository's own os_vif metadata must not
-    # be found instead of the venv's.
-    result = subprocess.run(
-        [
-            str(python),
-            "-I",
-            "-c",
-            "import importlib.metadata as m, sys;"
-            "print(m.version(sys.argv[1]))",
-            distribution,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=str(python.parent),
-    )
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def ensure_venv(
     root: Path,
     base_python: str,
@@ -111,36 +92,19 @@ def ensure_venv(
 ) -> Path:
     """An isolated venv holding ``distribution==release``; reused if intact.
 
-    ``extras`` are further requirements; ``name==version`` pins among them
-    are checked too before a venv is reused.
+    ``extras`` are further requirements.  Made by ``tools/oracle_venv.py``,
+    which the tests and benchmarks use for their os-vif 5.3.0 too.
     """
-    venv = root / (label or f"{distribution}-{release}")
-    python = venv / "bin" / "python"
-    pins = [(distribution, release)] + [
-        tuple(extra.split("==", 1)) for extra in extras if "==" in extra
-    ]
-    if all(installed_version(python, name) == want for name, want in pins):
-        return python
-    if venv.exists():
-        shutil.rmtree(venv)
-    print(f"creating {venv}", file=sys.stderr)
-    subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            f"{distribution}=={release}",
-            *extras,
-        ],
-        check=True,
-    )
-    for name, want in pins:
-        if installed_version(python, name) != want:
-            raise SystemExit(f"{name}=={want} did not install in {venv}")
-    return python
+    try:
+        python = oracle_venv.ensure_requirements(
+            label or f"{distribution}-{release}",
+            [f"{distribution}=={release}", *extras],
+            root,
+            base_python=base_python,
+        )
+    except oracle_venv.OracleUnavailable as err:
+        raise SystemExit(str(err)) from err
+    return Path(python)
 
 
 def run_producer(python: Path, script: str, *args: str) -> dict[str, Any]:

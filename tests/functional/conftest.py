@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from os_vif.sandbox import netns as netns_fixture
+from tests.functional.oracle_530 import os_vif_530  # noqa: F401 - a fixture
 
 
 @pytest.fixture

@@ -1,0 +1,232 @@
+"""Plug or unplug VIFs with a released os-vif (5.3.0), to compare with it.
+
+Run by the python of an oracle virtualenv (``tools/oracle_venv.py``), never
+by this project's: it imports the os_vif installed there and refuses to run
+if that is not the one it gets.  It runs in whatever network namespace it is
+started in (``ip netns exec NS python oracle_worker.py``) and against the
+OVSDB named in the request, so a test can point it at its private Open
+vSwitch.
+
+The request is one JSON object on stdin::
+
+    {"action": "plug" | "unplug",
+     "ovsdb_connection": "unix:/tmp/.../db.sock",
+     "instance": {"uuid": "...", "name": "...", "project_id": "..."},
+     "vifs": [<a VIF in oslo.versionedobjects primitive form>, ...],
+     "timeout": 30}
+
+VIFs of every type the released plugins know can be given
+(``VIFOpenVSwitch``, the hybrid ``VIFBridge``...).  os-vif 5.x no longer has
+the ``linux_bridge`` plugin; a VIF naming it fails as it would there.
+
+The answer is one JSON object on stdout: what the action created and
+removed, read from the kernel (pyroute2) and the database (ovs-vsctl)
+before and after::
+
+    {"version": "5.3.0",
+     "created": {"links": [{"name", "kind", "master", "mtu", "address",
+                            "up"}...],
+                 "ports": [{"name", "bridge", "type", "external_ids"}...],
+                 "bridges": [{"name", "datapath_type"}...]},
+     "removed": {... the same ...}}
+
+The released os-vif runs its privileged steps through its own privsep
+daemon; since the worker is root, the daemon is started directly
+(``helper_command`` = this virtualenv's ``privsep-helper``, no sudo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+
+def _check_isolated(module: Any) -> None:
+    # The oracle must be the released code, not this checkout's.
+    where = os.path.realpath(module.__file__)
+    if not where.startswith(os.path.realpath(sys.prefix) + os.sep):
+        sys.exit(
+            "oracle_worker: os_vif comes from %s, not from the virtualenv "
+            "%s" % (where, sys.prefix)
+        )
+
+
+def _links() -> dict[str, dict[str, Any]]:
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        links = ipr.get_links()
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in links}
+        found = {}
+        for link in links:
+            name = link.get_attr("IFLA_IFNAME")
+            info = link.get_attr("IFLA_LINKINFO")
+            kind = info.get_attr("IFLA_INFO_KIND") if info else None
+            master = link.get_attr("IFLA_MASTER")
+            found[name] = {
+                "name": name,
+                "kind": kind,
+                "master": names.get(master) if master else None,
+                "mtu": link.get_attr("IFLA_MTU"),
+                "address": link.get_attr("IFLA_ADDRESS"),
+                "up": bool(link["flags"] & 1),
+            }
+        return found
+
+
+def _datum(value: Any) -> Any:
+    # ovs-vsctl --data=json: ["uuid", u], ["set", [...]], ["map", [[k, v]]].
+    if isinstance(value, list) and len(value) == 2:
+        kind, payload = value
+        if kind == "uuid":
+            return payload
+        if kind == "set":
+            return [_datum(item) for item in payload]
+        if kind == "map":
+            return {k: _datum(v) for k, v in payload}
+    return value
+
+
+def _table(
+    connection: str, table: str, columns: list[str]
+) -> list[dict[str, Any]]:
+    vsctl = shutil.which("ovs-vsctl") or "/usr/bin/ovs-vsctl"
+    out = subprocess.run(
+        [
+            vsctl,
+            "--db=" + connection,
+            "--timeout=30",
+            "--format=json",
+            "--data=json",
+            "--columns=" + ",".join(columns),
+            "list",
+            table,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    doc = json.loads(out)
+    return [
+        {h: _datum(v) for h, v in zip(doc["headings"], row, strict=True)}
+        for row in doc["data"]
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    # A set of one item comes back as the bare item.
+    return value if isinstance(value, list) else [value]
+
+
+def _ovsdb(
+    connection: str,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    bridges = _table(connection, "Bridge", ["_uuid", "name", "datapath_type"])
+    ports = _table(connection, "Port", ["_uuid", "name", "interfaces"])
+    ifaces = _table(
+        connection, "Interface", ["_uuid", "name", "type", "external_ids"]
+    )
+    ports_of = {}
+    for bridge in _table(connection, "Bridge", ["name", "ports"]):
+        for port in _as_list(bridge["ports"]):
+            ports_of[port] = bridge["name"]
+    iface_by_uuid = {iface["_uuid"]: iface for iface in ifaces}
+    found_ports = {}
+    for port in ports:
+        iface = next(
+            (
+                iface_by_uuid[i]
+                for i in _as_list(port["interfaces"])
+                if i in iface_by_uuid
+            ),
+            {},
+        )
+        found_ports[port["name"]] = {
+            "name": port["name"],
+            "bridge": ports_of.get(port["_uuid"]),
+            "type": iface.get("type", ""),
+            "external_ids": iface.get("external_ids", {}),
+        }
+    found_bridges = {
+        b["name"]: {"name": b["name"], "datapath_type": b["datapath_type"]}
+        for b in bridges
+    }
+    return found_ports, found_bridges
+
+
+def _snapshot(connection: str) -> dict[str, dict[str, Any]]:
+    ports, bridges = _ovsdb(connection)
+    return {"links": _links(), "ports": ports, "bridges": bridges}
+
+
+def _difference(
+    first: dict[str, dict[str, Any]], second: dict[str, dict[str, Any]]
+) -> dict[str, list[Any]]:
+    return {
+        key: [first[key][name] for name in sorted(first[key])
+              if name not in second[key]]
+        for key in first
+    }
+
+
+def _configure(connection: str, timeout: int, workdir: str) -> None:
+    from oslo_config import cfg
+
+    privsep_helper = os.path.join(os.path.dirname(sys.executable),
+                                  "privsep-helper")
+    conf = os.path.join(workdir, "oracle.conf")
+    with open(conf, "w") as handle:
+        handle.write(
+            "[os_vif_ovs]\n"
+            "ovsdb_connection = %s\n"
+            "ovs_vsctl_timeout = %d\n"
+            "[vif_plug_ovs_privileged]\n"
+            "helper_command = %s\n" % (connection, timeout, privsep_helper)
+        )
+    cfg.CONF(["--config-file", conf], project="os_vif_oracle",
+             default_config_files=[])
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    import os_vif
+
+    _check_isolated(os_vif)
+    from os_vif.objects import base, instance_info
+
+    connection = request["ovsdb_connection"]
+    with tempfile.TemporaryDirectory(prefix="os-vif-oracle-") as workdir:
+        _configure(connection, int(request.get("timeout", 30)), workdir)
+        os_vif.initialize()
+        instance = instance_info.InstanceInfo(**request["instance"])
+        vifs = [
+            base.VersionedObject.obj_from_primitive(primitive)
+            for primitive in request["vifs"]
+        ]
+        action = {"plug": os_vif.plug, "unplug": os_vif.unplug}[
+            request["action"]
+        ]
+        before = _snapshot(connection)
+        for vif in vifs:
+            action(vif, instance)
+        after = _snapshot(connection)
+    from importlib import metadata
+
+    print(
+        json.dumps(
+            {
+                "version": metadata.version("os-vif"),
+                "created": _difference(after, before),
+                "removed": _difference(before, after),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
