@@ -86,8 +86,45 @@ def _privsep_quiet_when_interrupted() -> Iterator[None]:
     try:
         yield
     finally:
-        for handler in handlers:
-            handler.removeFilter(keep)
+        # After a signal the daemons' reader threads can still relay a
+        # record while the process winds down: the filter stays until exit.
+        if interrupts.received() is None:
+            for handler in handlers:
+                handler.removeFilter(keep)
+
+
+def _reap_children(timeout: float = 5.0) -> None:
+    """Wait for the demo's child processes, then end those still there.
+
+    A privsep daemon that the signal caught while it was starting has not
+    reached its client's socket yet; it exits by itself once it finds the
+    socket closed, and the demo does not leave before it has.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no child left
+        if pid:
+            continue
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid():
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 def _port_id() -> str:
@@ -306,13 +343,14 @@ def run(args: argparse.Namespace, say: Printer = print) -> int:
             if received is None:
                 raise
             signum = received
-    print(
+    _reap_children()
+    # One write, so that no other thread's output lands inside the line.
+    sys.stderr.write(
         "os-vif demo: interrupted by %s; the namespace, the private Open "
-        "vSwitch and the temporary directory are removed"
-        % signal.Signals(signum).name,
-        file=sys.stderr,
-        flush=True,
+        "vSwitch and the temporary directory are removed\n"
+        % signal.Signals(signum).name
     )
+    sys.stderr.flush()
     return 128 + signum
 
 

@@ -17,7 +17,8 @@ from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox.ovs import OvsServer
-from tests.functional.ovs import ovsdb_rows, vifs
+from tests import ovs_vifs as vifs
+from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 
