@@ -207,7 +207,8 @@ def main() -> int:
             ipr.link("add", ifname=UPLINK, kind="veth", peer=UPLINK + "p")
         vif = make_vif()
         floor = Floor()
-        plugin = os_vif._PLUGINS["linux_bridge"] if os_vif._PLUGINS else None
+        manager = os_vif._EXT_MANAGER
+        plugin = manager["linux_bridge"].obj if manager else None
         assert isinstance(plugin, LinuxBridgePlugin)
         plug_plan = lb_plan.plug_plan(vif, plugin.config).to_wire()
         unplug_plan = lb_plan.unplug_plan(vif, plugin.config).to_wire()

@@ -12,8 +12,9 @@ throwaway network namespace; for each N and each VIF type --
 * **floor**: the same kernel changes with pyroute2 (no privsep, no
   validation, no reads) and the same OVSDB changes in one ovsdbapp
   transaction per port; its "re-plug" does it all again;
-* **5.3.0**: os-vif 5.3.0 from PyPI, in its own venv (``--oracle-venv``,
-  created with pip if missing), with its privsep daemon.
+* **5.3.0**: os-vif 5.3.0 from PyPI, in its own venv (made once by
+  ``tools/oracle_venv.py``, under ``$OS_VIF_ORACLE_DIR``), with its
+  privsep daemon.
 
 Each runs in a process of its own inside the namespace, against the same
 switch, after a warm-up plug (daemon started, OVSDB connected).
@@ -49,6 +50,9 @@ from ovsdbapp.schema.open_vswitch import impl_idl  # noqa: E402
 from pyroute2 import IPRoute  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+# The shared maker of the os-vif 5.3.0 virtualenv.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+import oracle_venv  # noqa: E402
 
 import os_vif  # noqa: E402
 from os_vif.objects import instance_info  # noqa: E402
@@ -293,17 +297,6 @@ def _run_in_namespace(
     return result
 
 
-def ensure_oracle_venv(venv: str) -> str:
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run(
-            [python, "-m", "pip", "install", "-q", "os-vif==5.3.0"],
-            check=True,
-        )
-    return python
-
-
 def run_oracle(
     python: str,
     venv: str,
@@ -382,7 +375,6 @@ def report(results: dict, counts: list[int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, nargs="+", default=[100, 500])
-    parser.add_argument("--oracle-venv", default="/tmp/oracle53")
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds; the median is shown"
     )
@@ -399,7 +391,11 @@ def main() -> None:
     reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
     if reason:
         sys.exit("cannot run: " + reason)
-    oracle_python = ensure_oracle_venv(args.oracle_venv)
+    try:
+        oracle_python = oracle_venv.ensure()
+    except oracle_venv.OracleUnavailable as err:
+        sys.exit("cannot run os-vif 5.3.0: %s" % err)
+    oracle_dir = os.path.dirname(os.path.dirname(oracle_python))
     results: dict = {"os_vif": {}, "floor": {}, "5.3.0": {}}
     with tempfile.TemporaryDirectory() as workdir:
         with netns_fixture.fresh_netns("osvif-bench") as ns:
@@ -413,7 +409,7 @@ def main() -> None:
                     "os_vif": lambda k, c: run_worker("os_vif", server, k, c),
                     "5.3.0": lambda k, c: run_oracle(
                         oracle_python,
-                        args.oracle_venv,
+                        oracle_dir,
                         server,
                         k,
                         c,

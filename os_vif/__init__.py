@@ -14,20 +14,23 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from os_vif import exception, objects
+from os_vif import _dispatch, exception, objects
 
 if TYPE_CHECKING:
+    from os_vif._plugin_loader import Manager
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
     from os_vif.objects import vif as vif_objects
-    from os_vif.plugin import PluginBase
 
 __all__ = ["initialize", "plug", "unplug", "host_info"]
 
 LOG = logging.getLogger(__name__)
 
-#: The loaded plugins by name; None until initialize() ran.
-_PLUGINS: dict[str, PluginBase] | None = None
+#: The stevedore ExtensionManager of the ``os_vif`` namespace, each loaded
+#: plugin the ``obj`` of its extension; None until initialize() ran.  Named
+#: and shaped as in os-vif 5.x: clients' tests read it, patch it and set it
+#: back to None to have the next initialize() load the plugins again.
+_EXT_MANAGER: Manager | None = None
 _INIT_LOCK = threading.Lock()
 
 
@@ -36,76 +39,34 @@ def initialize(reset: bool = False) -> None:
 
     Call it once before any other function of the library.  A plugin that
     fails to import or load is logged (with its name and the error) and
-    left out; the others are loaded.  Calling it again does nothing unless
-    ``reset`` is true, which loads the plugins afresh.
+    left out; the others are loaded.  When several installed distributions
+    register the same plugin name, os_vif's own plugin is used and a
+    warning names them.  Calling it again does nothing unless ``reset`` is
+    true, which looks for plugins and loads them afresh.
     """
-    global _PLUGINS
+    global _EXT_MANAGER
     with _INIT_LOCK:
-        if _PLUGINS is not None and not reset:
+        if _EXT_MANAGER is not None and not reset:
             return
         objects.register_all()
         # Imported here so that "import os_vif" stays cheap for clients
         # that only build objects (kuryr's controller, nova's API).
         from os_vif import _plugin_loader
 
-        _PLUGINS = _plugin_loader.load_plugins(refresh=reset)
+        manager = _plugin_loader.new_manager()
+        _plugin_loader.load_plugins(manager)
+        # Published once loaded: a concurrent plug() never sees it half done.
+        _EXT_MANAGER = manager
 
 
-def _loaded_plugins() -> dict[str, PluginBase]:
-    if _PLUGINS is None:
-        raise exception.LibraryNotInitialized()
-    return _PLUGINS
-
-
-def _plugin_for(vif: vif_objects.VIFBase) -> PluginBase:
-    plugins = _loaded_plugins()
-    if not vif.obj_attr_is_set("plugin"):
-        raise exception.InvalidArgument(
-            field="vif.plugin", value=None, reason="the VIF names no plugin"
-        )
-    try:
-        return plugins[vif.plugin]
-    except KeyError:
-        raise exception.NoMatchingPlugin(plugin_name=vif.plugin) from None
-
-
-def _check_arguments(vif: Any, instance_info: Any) -> None:
-    # Imported late to keep the import of os_vif free of object modules
-    # until they are needed.
-    from os_vif.objects import instance_info as instance_info_objects
-    from os_vif.objects import vif as vif_objects
-
-    if not isinstance(vif, vif_objects.VIFBase):
-        raise exception.InvalidArgument(
-            field="vif", value=vif, reason="not an os_vif VIF object"
-        )
-    if not isinstance(instance_info, instance_info_objects.InstanceInfo):
-        raise exception.InvalidArgument(
-            field="instance_info",
-            value=instance_info,
-            reason="not an os_vif InstanceInfo object",
-        )
-
-
-def _run_plugin(
-    action: str,
-    vif: vif_objects.VIFBase,
-    instance_info: instance_info_objects.InstanceInfo,
+def _call(
+    function: str,
+    vif: Any,
+    instance_info: Any,
     failure: type[exception.ExceptionBase],
 ) -> None:
-    """Call the plugin's ``action`` ("plug"/"unplug"), wrapping its errors."""
-    _check_arguments(vif, instance_info)
-    plugin = _plugin_for(vif)
-    LOG.debug("%s of VIF %s", action, vif)
-    try:
-        getattr(plugin, action)(vif, instance_info)
-    except failure:
-        LOG.error("Failed to %s VIF %s", action, vif.id)
-        raise
-    except Exception as err:
-        LOG.error("Failed to %s VIF %s: %s", action, vif.id, err)
-        raise failure(vif=vif, err=err) from err
-    LOG.info("%s of VIF %s done by plugin %s", action, vif.id, vif.plugin)
+    plugin = _dispatch.resolve(_EXT_MANAGER, vif, instance_info, function)
+    _dispatch.call_plugin(plugin, function, vif, instance_info, failure)
 
 
 def plug(
@@ -114,11 +75,16 @@ def plug(
 ) -> None:
     """Plug ``vif`` of the instance ``instance_info`` into the host.
 
-    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises LibraryNotInitialized: :func:`initialize` was not called
+        (checked first, whatever the arguments).
+    :raises InvalidArgument: ``vif`` or ``instance_info`` is not an os_vif
+        object (``None``, a string, number, mapping or sequence), or the
+        VIF names no plugin.  Another object with a ``plugin`` attribute is
+        still dispatched, with a :class:`DeprecationWarning`.
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises PlugException: the plugin failed; ``err`` holds its error.
     """
-    _run_plugin("plug", vif, instance_info, exception.PlugException)
+    _call("plug", vif, instance_info, exception.PlugException)
 
 
 def unplug(
@@ -127,13 +93,15 @@ def unplug(
 ) -> None:
     """Unplug ``vif`` of the instance ``instance_info`` from the host.
 
-    Unplugging a VIF that is not plugged is not an error.
+    Unplugging a VIF that is not plugged is not an error.  The arguments
+    are checked as :func:`plug` checks them.
 
     :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: see :func:`plug`.
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises UnplugException: the plugin failed; ``err`` holds its error.
     """
-    _run_plugin("unplug", vif, instance_info, exception.UnplugException)
+    _call("unplug", vif, instance_info, exception.UnplugException)
 
 
 def host_info(
@@ -148,8 +116,9 @@ def host_info(
     from os_vif import _plugin_loader
     from os_vif.objects import host_info as host_info_objects
 
+    manager = _dispatch.require_initialized(_EXT_MANAGER)
     info = host_info_objects.HostInfo(
-        plugin_info=_plugin_loader.describe_all(_loaded_plugins())
+        plugin_info=_plugin_loader.describe_all(manager)
     )
     if permitted_vif_type_names is not None:
         info.filter_vif_types(permitted_vif_type_names)

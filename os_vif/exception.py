@@ -35,73 +35,123 @@ __all__ = [
 ]
 
 
+class _Shown:
+    """Stands in a message for a value whose ``str()`` or ``repr()`` raises.
+
+    ovsdbapp 3.0's ``TimeoutException()`` made without arguments is one:
+    its ``__str__`` reads an attribute that was never set.  The message
+    then shows the value's type and whatever of its ``repr()`` works, and
+    keeps the rest of the template (the operation, the device...).
+    """
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self.value)
+        except Exception:
+            return object.__repr__(self.value)
+
+    def __str__(self) -> str:
+        return "%s: %s" % (type(self.value).__name__, self.__repr__())
+
+
+def _printable(value: Any) -> bool:
+    try:
+        str(value)
+        repr(value)
+    except Exception:
+        return False
+    return True
+
+
 class ExceptionBase(Exception):
     """Root of every os_vif exception.
 
-    Subclasses set :attr:`msg_fmt`, a ``%``-style format filled from the
+    Subclasses set ``msg_fmt``, a ``%``-style template filled from the
     keyword arguments.  The keyword arguments stay available as
-    :attr:`kwargs` so that callers can act on them without parsing text.
+    ``kwargs`` so that callers can act on them without parsing text.
+
+    As in os-vif 5.x, an explicit non-empty ``message`` is used as it is,
+    and a template that cannot be filled (a parameter missing or misnamed)
+    gives the template itself.  Making the message never raises: a
+    parameter whose ``str()`` fails is shown by its type and ``repr()``.
     """
 
-    msg_fmt = "An unknown os_vif error occurred."
+    msg_fmt = "An unknown exception occurred."
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
-        if message is None:
-            try:
-                message = self.msg_fmt % kwargs
-            except (KeyError, TypeError, ValueError):
-                # A caller forgot a parameter: keep the template and the
-                # values rather than hiding the real error behind this one.
-                message = "%s (parameters: %r)" % (self.msg_fmt, kwargs)
+        if not message:
+            message = self._fill_template(kwargs)
         self.message = message
         super().__init__(message)
 
+    def _fill_template(self, kwargs: dict[str, Any]) -> str:
+        try:
+            return self.msg_fmt % kwargs
+        except Exception:  # the fallbacks below say why
+            pass
+        # Only the values that cannot be printed are replaced, so that a
+        # "%(timeout)d" still gets its number.
+        shown = {
+            key: value if _printable(value) else _Shown(value)
+            for key, value in kwargs.items()
+        }
+        try:
+            return self.msg_fmt % shown
+        except Exception:
+            return str(self.msg_fmt)
+
     def format_message(self) -> str:
         """Return the human readable message of this exception."""
-        return self.message
+        # The first argument, as in os-vif 5.x: it is what pickling (and so
+        # privsep) carries across.
+        return str(self.args[0]) if self.args else self.message
 
 
 class LibraryNotInitialized(ExceptionBase):
     """os_vif was used before :func:`os_vif.initialize` was called."""
 
     msg_fmt = (
-        "os_vif.initialize() must be called before the os_vif library is used"
+        "Before using the os_vif library, you need to call "
+        "os_vif.initialize()"
     )
 
 
 class NoMatchingPlugin(ExceptionBase):
     """No loaded plugin has the name ``plugin_name``."""
 
-    msg_fmt = "No VIF plugin named %(plugin_name)s is loaded"
+    msg_fmt = "No VIF plugin was found with the name %(plugin_name)s"
 
 
 class NoMatchingPortProfileClass(ExceptionBase):
     """No port profile class is known by the name ``name``."""
 
-    msg_fmt = "No port profile class named %(name)s is supported"
+    msg_fmt = "No PortProfile class was found with the name %(name)s"
 
 
 class NoSupportedPortProfileVersion(ExceptionBase):
     """A port profile class exists but none of its versions fit the range."""
 
     msg_fmt = (
-        "Port profile class %(name)s has versions %(got_versions)s, none "
-        "within min=%(min_version)s max=%(max_version)s"
+        "PortProfile class %(name)s versions %(got_versions)s do not "
+        "satisfy min=%(min_version)s max=%(max_version)s"
     )
 
 
 class NoMatchingVIFClass(ExceptionBase):
     """No VIF class is known by the name ``name``."""
 
-    msg_fmt = "No VIF class named %(name)s is supported"
+    msg_fmt = "No VIF class was found with the name %(name)s"
 
 
 class NoSupportedVIFVersion(ExceptionBase):
     """A VIF class exists but none of its versions fit the range."""
 
     msg_fmt = (
-        "VIF class %(name)s has versions %(got_versions)s, none within "
+        "VIF class %(name)s versions %(got_versions)s do not satisfy "
         "min=%(min_version)s max=%(max_version)s"
     )
 
@@ -109,46 +159,47 @@ class NoSupportedVIFVersion(ExceptionBase):
 class PlugException(ExceptionBase):
     """A plugin failed to plug ``vif``; ``err`` is the underlying error."""
 
-    msg_fmt = "Plugging VIF %(vif)s failed: %(err)s"
+    msg_fmt = "Failed to plug VIF %(vif)s. Got error: %(err)s"
 
 
 class UnplugException(ExceptionBase):
     """A plugin failed to unplug ``vif``; ``err`` is the underlying error."""
 
-    msg_fmt = "Unplugging VIF %(vif)s failed: %(err)s"
+    msg_fmt = "Failed to unplug VIF %(vif)s. Got error: %(err)s"
 
 
 class NetworkMissingPhysicalNetwork(ExceptionBase):
     """The network ``network_uuid`` needs a physical network and has none."""
 
-    msg_fmt = "Network %(network_uuid)s has no physical network"
+    msg_fmt = "Physical network is missing for network %(network_uuid)s"
 
 
 class NetworkInterfaceNotFound(ExceptionBase):
     """The host has no network interface named ``interface``."""
 
-    msg_fmt = "Network interface %(interface)s does not exist"
+    msg_fmt = "Network interface %(interface)s not found"
 
 
 class NetworkInterfaceTypeNotDefined(ExceptionBase):
     """The interface type ``type`` is not one os_vif knows how to create."""
 
-    msg_fmt = "Network interface type %(type)s is not defined"
+    msg_fmt = "Network interface type %(type)s not defined"
 
 
 class ExternalImport(ExceptionBase):
     """An internal os_vif module was imported from outside os_vif."""
 
     msg_fmt = (
-        "This os_vif module is internal: import it only from os_vif itself, "
-        "never from out-of-tree plugins or clients"
+        "Use of this module outside of os_vif is not allowed. It must not "
+        "be imported in os-vif plugins that are out of tree as it is not a "
+        "public interface of os-vif."
     )
 
 
 class NotImplementedForOS(ExceptionBase):
     """``function`` has no implementation for the operating system ``os``."""
 
-    msg_fmt = "%(function)s is not implemented for the %(os)s operating system"
+    msg_fmt = "Function %(function)s for %(os)s operating system"
 
 
 class InvalidArgument(ExceptionBase, ValueError):

@@ -3,8 +3,9 @@
 This module is public API.  A plugin subclasses :class:`PluginBase`,
 declares its configuration options in :attr:`PluginBase.CONFIG_OPTS` and is
 registered as an entry point in the ``os_vif`` namespace.  os_vif loads it by
-that name with :meth:`PluginBase.load`, which registers the options in the
-group ``os_vif_<plugin name>`` of :data:`oslo_config.cfg.CONF`.
+that name with :meth:`PluginBase.load`, which registers the options (if it
+has any) in the group ``os_vif_<plugin name>`` of
+:data:`oslo_config.cfg.CONF`.
 """
 
 from __future__ import annotations
@@ -82,11 +83,22 @@ class PluginBase(metaclass=abc.ABCMeta):
 
         The options in :attr:`CONFIG_OPTS` land in the group
         ``os_vif_<plugin_name>`` of the global configuration, where
-        operators set them in the service's configuration file.
+        operators set them in the service's configuration file.  A plugin
+        without options registers no group (as in os-vif 5.x); it gets an
+        empty group of a configuration of its own, so that ``config`` is
+        never None.
         """
         group = config_group_name(plugin_name)
-        # Registering the same options twice is harmless in oslo.config, so
-        # loading a plugin again (os_vif.initialize(reset=True)) just works.
-        cfg.CONF.register_group(cfg.OptGroup(group))
-        cfg.CONF.register_opts(list(cls.CONFIG_OPTS), group=group)
-        return cls(getattr(cfg.CONF, group))
+        if cls.CONFIG_OPTS:
+            # Registering the same options twice is harmless in
+            # oslo.config, so loading a plugin again just works.
+            cfg.CONF.register_opts(
+                list(cls.CONFIG_OPTS),
+                group=cfg.OptGroup(
+                    group, title="os-vif plugin %s options" % plugin_name
+                ),
+            )
+            return cls(getattr(cfg.CONF, group))
+        private = cfg.ConfigOpts()
+        private.register_group(cfg.OptGroup(group))
+        return cls(getattr(private, group))

@@ -22,13 +22,17 @@ Writing can target an older peer: ``target`` is a version of the object
 (``"1.0"``), a version manifest (``{"VIFOpenVSwitch": "1.0", ...}``), or the
 :class:`~os_vif.objects.host_info.HostInfo` the peer reported; nested
 objects are backported to match.
+
+:class:`RPCSerializer` carries os_vif objects in oslo.messaging RPC
+arguments and results, negotiated for the peer; it is imported on first
+use (oslo.messaging is the ``os-vif[rpc]`` extra).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from os_vif import exception
 from os_vif._serialization import decode as _decode
@@ -36,6 +40,9 @@ from os_vif._serialization import encode as _encode
 from os_vif._serialization import negotiation as _negotiation
 from os_vif._serialization import schema as _schema
 from os_vif.objects import host_info as _host_info
+
+if TYPE_CHECKING:
+    from os_vif._serialization.rpc import PeerVersions, RPCSerializer
 
 __all__ = [
     "Format",
@@ -56,6 +63,8 @@ __all__ = [
     "json_schema",
     "negotiate",
     "version_manifest",
+    "RPCSerializer",
+    "PeerVersions",
 ]
 
 #: The two formats: ``"compact"`` and ``"primitive"``.
@@ -139,9 +148,9 @@ def to_primitive(obj: Any, target: Target = None) -> dict[str, Any]:
 
     :raises InvalidArgument: ``obj`` is not an os_vif object, or ``target``
         is not a version, manifest or HostInfo.
-    :raises NoMatchingPlugin, NoMatchingVIFClass, NoSupportedVIFVersion,
-        NoMatchingPortProfileClass, NoSupportedPortProfileVersion: the host
-        (a HostInfo target) cannot take this VIF.
+    :raises ExceptionBase: the host (a HostInfo target) cannot take this
+        VIF: NoMatchingPlugin, NoMatchingVIFClass, NoSupportedVIFVersion,
+        NoMatchingPortProfileClass or NoSupportedPortProfileVersion.
     """
     version, manifest = _split_target(obj, target)
     return _encode.to_primitive(obj, version, manifest)
@@ -233,7 +242,9 @@ def json_schema(
     return _schema.json_schema(name, version, format)
 
 
-def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
+def negotiate(
+    host_info: _host_info.HostInfo | Mapping[str, str], vif: Any
+) -> Any:
     """Return ``vif`` made ready for the host that reported ``host_info``.
 
     The host's plugin named by ``vif.plugin`` (or, if the VIF names none,
@@ -241,6 +252,11 @@ def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
     profile; the result is a copy of the VIF and its port profile
     backported to the newest versions both sides know, ready for
     :func:`dumps` or :func:`to_primitive`.
+
+    ``host_info`` may instead be the version manifest a peer advertised
+    (``obj_tree_get_versions()``): the copy is then at the versions it
+    names, a port profile at the newest version compatible with the
+    manifest's ``VIFPortProfileBase`` (see :doc:`/user/serialization`).
 
     :raises NoMatchingPlugin: the host has not loaded ``vif.plugin``.
     :raises NoMatchingVIFClass: no plugin plugs this VIF type.
@@ -252,5 +268,21 @@ def negotiate(host_info: _host_info.HostInfo, vif: Any) -> Any:
         raise exception.InvalidArgument(
             field="vif", value=type(vif).__name__, reason="not a VIF object"
         )
-    manifest = _negotiation.vif_manifest(host_info, vif)
+    if isinstance(host_info, _host_info.HostInfo):
+        manifest = _negotiation.vif_manifest(host_info, vif)
+    else:
+        manifest = version_manifest(host_info, vif) or {}
     return from_primitive(_encode.to_primitive(vif, None, manifest))
+
+
+def __getattr__(name: str) -> Any:
+    # RPCSerializer subclasses oslo_messaging.Serializer: importing it is
+    # left to its first use, so that "import os_vif" never imports
+    # oslo.messaging (nor fails without it).
+    if name in ("RPCSerializer", "PeerVersions"):
+        from os_vif._serialization import rpc
+
+        return getattr(rpc, name)
+    raise AttributeError(
+        "module %r has no attribute %r" % (__name__, name)
+    )

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from tools import oracle_venv  # noqa: E402
+# The shared virtualenv maker, beside this script.
+sys.path.insert(0, str(REPO / "tools"))
+import oracle_venv  # noqa: E402
 
 TOOLS = REPO / "tools"
 TESTS = REPO / "tests"

@@ -3,18 +3,21 @@
 #
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
-# functional tests start their own ovsdb-server and ovs-vswitchd), then
-# runs ruff, mypy, the docs build and pytest (unit and functional tests).
+# functional tests start their own ovsdb-server and ovs-vswitchd) and
+# rabbitmq-server (the RPC tests start a private node), then runs ruff,
+# mypy, the docs build, reno lint and pytest (unit and functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
 # Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff,
-# mypy and the docs build; OS_VIF_ORACLE_DIR holds the cached os-vif 5.3.0
-# virtualenv of the upgrade tests (default /var/tmp/os-vif-oracle).
+# mypy, the docs build and reno lint; OS_VIF_ORACLE_DIR holds the cached
+# os-vif 5.3.0 virtualenv of the upgrade and RPC peer tests (default
+# /var/tmp/os-vif-oracle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/setup-env.sh
 
 ensure_ovs
+ensure_rabbitmq
 ensure_venv test-requirements.txt doc/requirements.txt
 
 # os-vif 5.3.0 for the upgrade tests, in its own cached virtualenv
@@ -26,7 +29,8 @@ oracle_pid=$!
 
 if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
     echo "==> ruff"
-    "$venv/bin/ruff" check os_vif vif_plug_ovs tests benchmarks tools
+    "$venv/bin/ruff" check os_vif vif_plug_ovs vif_plug_noop tests \
+        benchmarks tools doc
     echo "==> mypy"
     "$venv/bin/mypy"
     echo "==> docs (sphinx, warnings are errors)"
@@ -37,6 +41,8 @@ if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
         exit 1
     fi
     rm -rf "$docs_out" "$docs_out.log"
+    echo "==> release notes (reno lint)"
+    "$venv/bin/reno" -q lint
 fi
 
 if ! wait "$oracle_pid"; then

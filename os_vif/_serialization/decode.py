@@ -37,6 +37,7 @@ __all__ = [
     "from_primitive",
     "from_compact",
     "from_data",
+    "from_entity",
     "parse_json",
 ]
 
@@ -707,3 +708,78 @@ def _compact_array(
         version,
     )
     return _build(list_spec, version, {"objects": items}, None)
+
+
+# ---------------------------------------------------------------------------
+# RPC payloads: os_vif primitives anywhere in nested dicts, lists, tuples
+
+
+def from_entity(data: Any, other: Any = None) -> Any:
+    """Load every os_vif primitive inside an RPC argument or result.
+
+    ``data`` is what oslo.messaging decoded: scalars, dicts, lists and
+    tuples, with OVO primitives anywhere.  Those of the ``os_vif``
+    namespace are loaded strictly; one of another namespace is given to
+    ``other`` (a callable, the wrapped serializer) or refused when there is
+    none.  Containers count against the same depth and size limits as the
+    objects, over the whole entity.
+    """
+    failed: list[Exception] = []
+
+    def delegate(primitive: dict[str, Any]) -> Any:
+        try:
+            return other(primitive)
+        except Exception as err:
+            failed.append(err)
+            raise
+
+    try:
+        return _guard(
+            lambda d: _entity(d, 0, _Budget(), delegate if other else None),
+            data,
+        )
+    except exception.DeserializationError:
+        if failed:  # the wrapped serializer's own error, as it raised it
+            raise failed[0] from None
+        raise
+
+
+def _entity(data: Any, depth: int, budget: _Budget, other: Any) -> Any:
+    kind = type(data)
+    if kind is dict:
+        if enc.NAME in data:
+            if other is not None and data.get(enc.NAMESPACE) != "os_vif":
+                return other(data)
+            return _primitive_object(data, None, depth, budget)
+        _container(data, depth, budget)
+        loaded = {}
+        for key, value in data.items():
+            if type(key) is not str:
+                raise _Bad("keys must be strings, got %s" % _describe(key))
+            try:
+                loaded[key] = _entity(value, depth + 1, budget, other)
+            except _Bad as bad:
+                bad.segments.append(key)
+                raise
+        return loaded
+    if kind is list or kind is tuple:
+        _container(data, depth, budget)
+        items = []
+        for index, value in enumerate(data):
+            try:
+                items.append(_entity(value, depth + 1, budget, other))
+            except _Bad as bad:
+                bad.segments.append("[%d]" % index)
+                raise
+        return items if kind is list else tuple(items)
+    return data
+
+
+def _container(data: Any, depth: int, budget: _Budget) -> None:
+    if depth > MAX_DEPTH:
+        raise _Bad("containers nested deeper than %d levels" % MAX_DEPTH)
+    if len(data) > MAX_LIST_ITEMS:
+        raise _Bad("more than %d items" % MAX_LIST_ITEMS)
+    budget.objects += 1
+    if budget.objects > MAX_OBJECTS:
+        raise _Bad("more than %d objects and containers" % MAX_OBJECTS)

@@ -12,9 +12,12 @@ where os-vif 5.x writes them in set order):
 * with a target version and no manifest, children follow the parent's
   ``obj_relationships`` (a subclass in a polymorphic field keeps its own
   version);
-* with a manifest, an object listed in it (by its own name first, then by
-  the declared name of the field holding it) is written at that version;
-  an object not listed keeps its own version.
+* with a manifest, an object listed in it by its own name is written at
+  that version; a subclass in a polymorphic field whose declared class is
+  listed goes at its newest version compatible with that version of the
+  declared class (:func:`os_vif.objects.base.version_for_base`; os-vif
+  5.x writes it at the declared class's version number, losing fields the
+  reader has); an object not listed keeps its own version.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from os_vif import exception
 from os_vif._serialization import catalog as cat
+from os_vif.objects import base as osv_base
 
 __all__ = [
     "NAME",
@@ -104,6 +108,14 @@ def _child_target(
         if manifest is not None:
             if child_name in manifest:
                 return manifest[child_name]
+            declared = fspec.objname or ""
+            if child_name != declared and declared in manifest:
+                # The entry is the reader's version of the base class: the
+                # subclass goes at its newest version compatible with it.
+                base = cat.catalog().by_name[declared].cls
+                return osv_base.version_for_base(
+                    _spec(child).cls, base, manifest[declared]
+                )
         elif child_name != fspec.objname:
             rules = spec.relationships.get(fspec.name)
             first = rules[0][0] if rules else "1.0"

@@ -5,23 +5,27 @@ Each subcommand lives in its own module of this package and provides
 callable taking the parsed arguments and returning the exit code.
 
 Errors print one line on stderr and exit non-zero; ``--debug`` adds the
-traceback and debug logging.
+traceback and debug logging.  The global options (``--config-file``,
+``--debug``) are accepted before and after the subcommand.  Every os_vif
+option of the configuration files is read when the command starts, so a
+bad value is reported before anything runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
-
-from oslo_config import cfg
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from os_vif import exception
+from os_vif.sandbox import interrupts
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "one_line", "CommandError"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS = (
@@ -35,8 +39,50 @@ SUBCOMMANDS = (
 )
 
 
+#: The subcommands as typed.
+_COMMAND_NAMES = frozenset(name.replace("_", "-") for name in SUBCOMMANDS)
+
+
 class CommandError(Exception):
     """A subcommand failed in a way the operator can fix; one line."""
+
+
+def _version() -> str:
+    # Imported here: the command should catch signals as early as it can,
+    # and importlib.metadata is the slowest import of this module.
+    from importlib import metadata
+
+    try:
+        return metadata.version("os-vif")
+    except metadata.PackageNotFoundError:  # running from a bare checkout
+        return "unknown (not installed)"
+
+
+def _global_options(
+    parser: argparse.ArgumentParser, after_command: bool
+) -> None:
+    """Add ``--config-file`` and ``--debug`` to ``parser``.
+
+    After the subcommand they go to names of their own (argparse would
+    otherwise overwrite, not extend, what was given before it); ``main``
+    merges them.
+    """
+    prefix = "late_" if after_command else ""
+    parser.add_argument(
+        "--config-file",
+        action="append",
+        dest=prefix + "config_file",
+        default=[],
+        metavar="PATH",
+        help="oslo.config file to read (nova.conf, kuryr.conf...); "
+        "may be given several times",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        dest=prefix + "debug",
+        help="log debug messages and show tracebacks on errors",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,36 +92,121 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inspect, convert, plug and unplug os_vif VIFs.",
     )
     parser.add_argument(
-        "--config-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="oslo.config file to read (nova.conf, kuryr.conf...); "
-        "may be given several times",
+        "--version", action="version", version="os-vif " + _version()
     )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="log debug messages and show tracebacks on errors",
-    )
+    _global_options(parser, after_command=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, after_command=True)
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True
     )
     for name in SUBCOMMANDS:
         module = importlib.import_module("os_vif.cli." + name)
-        module.register(subparsers)
+        module.register(_WithCommonOptions(subparsers, common))
     return parser
 
 
+class _WithCommonOptions:
+    """The subparsers action, giving every subcommand the global options."""
+
+    def __init__(self, subparsers: Any, common: argparse.ArgumentParser):
+        self._subparsers = subparsers
+        self._common = common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add subcommand ``name``, with ``--config-file`` and ``--debug``."""
+        kwargs["parents"] = [*kwargs.get("parents", ()), self._common]
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
+            name, **kwargs
+        )
+        return parser
+
+
 def _load_config(files: Sequence[str]) -> None:
+    """Read ``files`` and every os_vif option in them, or raise.
+
+    oslo.config checks a value only when it is first read, which for a
+    plugin option would be in the middle of a plug; reading them all now
+    makes a bad value an error before anything runs.
+    """
+    from oslo_config import cfg
+
     # The command's own arguments are parsed by argparse; oslo.config only
-    # reads the files, so options of plugins registered later still come
-    # from them (oslo.config re-reads the parsed files on registration).
+    # reads the files.
     cfg.CONF([], project="os_vif", default_config_files=list(files))
+    from os_vif import opts
+
+    for group, options in opts.list_opts():
+        for option in options:
+            try:
+                cfg.CONF.register_opt(option, group=group)
+            except cfg.DuplicateOptError:
+                pass  # a privsep context registered its own variant
+            try:
+                getattr(cfg.CONF[group], option.dest)
+            except cfg.ConfigFileValueError as err:
+                reason = str(err).rpartition("is not valid: ")[2]
+                raise CommandError(
+                    "[%s] %s in %s: %s"
+                    % (group, option.dest, ", ".join(files), reason)
+                ) from None
+
+
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno < logging.ERROR
+
+
+@contextlib.contextmanager
+def _quiet_library_errors(quiet: bool) -> Iterator[None]:
+    """Leave the reporting of a failed plug or unplug to the command.
+
+    :func:`os_vif.plug` logs "Failed to plug VIF ..." on the ``os_vif``
+    logger before raising; the command prints its own one-line error
+    naming the VIF.  A filter on that logger only drops records logged
+    there directly: the plugins' own warnings (children) still show.  It
+    is removed when the command ends (which may run in a client's process).
+    """
+    library = logging.getLogger("os_vif")
+    if quiet:
+        library.addFilter(_below_error)
+    try:
+        yield
+    finally:
+        library.removeFilter(_below_error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``os-vif`` command; return its exit code."""
+    """Run the ``os-vif`` command; return its exit code.
+
+    SIGINT, SIGTERM and SIGHUP end it with one line saying so and the
+    status 128 + the signal's number, after every clean-up on the way ran
+    (see :mod:`os_vif.sandbox.interrupts`).
+    """
+    # Run as a program (no argv given), the handlers stay to the end.
+    with interrupts.guard(restore=argv is not None):
+        try:
+            return _main(argv)
+        except interrupts.Interrupted as stop:
+            command = _command_of(sys.argv[1:] if argv is None else argv)
+            print(
+                "os-vif%s: interrupted by %s"
+                % (" " + command if command else "", stop.name),
+                file=sys.stderr,
+                flush=True,
+            )
+            return stop.exit_code
+
+
+def _command_of(words: Sequence[str]) -> str | None:
+    for word in words:
+        if word.replace("_", "-") in _COMMAND_NAMES:
+            return word
+    return None
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from oslo_config import cfg
+
     words = sys.argv[1:] if argv is None else list(argv)
     if "--debug" not in words:
         # oslo.versionedobjects imports oslo.messaging, which imports
@@ -84,20 +215,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.config_file = args.config_file + args.late_config_file
+    args.debug = args.debug or args.late_debug
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        _load_config(args.config_file)
-        return int(args.func(args) or 0)
+        with _quiet_library_errors(not args.debug):
+            _load_config(args.config_file)
+            return int(args.func(args) or 0)
     except (CommandError, exception.ExceptionBase, OSError, cfg.Error) as err:
         if args.debug:
             raise
-        print("os-vif %s: error: %s" % (args.command, err), file=sys.stderr)
+        print(
+            "os-vif %s: error: %s" % (args.command, one_line(err)),
+            file=sys.stderr,
+        )
         return 1
-    except KeyboardInterrupt:
-        return 130
+
+
+def one_line(err: BaseException) -> str:
+    """``str(err)`` on one line (oslo.config's messages span several)."""
+    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":

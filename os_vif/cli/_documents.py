@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
 _SHORT_ROLE = re.compile(r":[a-z]+:`~[\w.]*?\.?(\w+)`")
 _ROLE = re.compile(r":[a-z]+:`([^`]+)`")
 
@@ -61,6 +62,8 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
 def read_text(path: str) -> bytes:
     """Return the content of ``path`` (``-``: standard input), size-limited.
 
+    A UTF-8 byte order mark at the start is dropped.
+
     :raises DeserializationError: larger than the documented limit.
     :raises OSError: the file cannot be read.
     """
@@ -74,7 +77,9 @@ def read_text(path: str) -> bytes:
         raise exception.DeserializationError(
             path="", reason="the document exceeds %d bytes" % limit
         )
-    return data
+    # Editors on some systems start UTF-8 files with a byte order mark,
+    # which JSON (RFC 8259) lets a reader ignore.
+    return data.removeprefix(_UTF8_BOM)
 
 
 def read_objects(path: str) -> tuple[list[Any], bool]:

@@ -1,41 +1,58 @@
-"""What ``os-vif plug`` and ``os-vif unplug`` share.
+"""What ``os-vif plug``, ``unplug`` and ``validate`` share.
 
 The file holds a VIF, a JSON array of VIFs, or entries of the form
 ``{"vif": VIF, "instance_info": InstanceInfo}`` (objects in either format).
 A bare VIF belongs to the instance given by ``--instance-uuid`` (and
 ``--instance-name``, ``--project-id``).  Every entry is loaded and checked
-before the first host operation.
+before the first host operation: the checks :func:`os_vif.plug` makes (a
+plugin of that name is loaded) and the plugin's ``validate_plug``, which
+builds the plan a plug would run and validates every argument as the
+privileged daemon will, changing nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import os_vif
-from os_vif import exception, serialization
+from os_vif import _dispatch, exception, serialization
 from os_vif._serialization import decode
 from os_vif.cli import _documents
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
 
-__all__ = ["add_arguments", "run"]
+__all__ = [
+    "Entry",
+    "add_arguments",
+    "add_instance_arguments",
+    "load_entries",
+    "check",
+    "plugin_of",
+    "vif_label",
+    "run",
+]
 
 _ENTRY_KEYS = frozenset({"vif", "instance_info"})
 
 
-def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    """Add the arguments of ``plug``/``unplug``."""
-    parser.add_argument(
-        "file",
-        metavar="FILE",
-        help="JSON file holding a VIF, an array of VIFs, or entries "
-        '{"vif": VIF, "instance_info": InstanceInfo}, in the compact or '
-        "the primitive format; '-' reads standard input",
-    )
+@dataclasses.dataclass
+class Entry:
+    """One object of the file; ``vif``/``instance`` set for a VIF."""
+
+    where: str
+    obj: Any
+    vif: vif_objects.VIFBase | None = None
+    instance: instance_info_objects.InstanceInfo | None = None
+
+
+def add_instance_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--instance-uuid``, ``--instance-name`` and ``--project-id``."""
     parser.add_argument(
         "--instance-uuid",
         metavar="UUID",
@@ -54,78 +71,209 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         default="",
         help="project of that instance (default: empty)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """Add the arguments of ``plug``/``unplug``."""
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        help="JSON file holding a VIF, an array of VIFs, or entries "
+        '{"vif": VIF, "instance_info": InstanceInfo}, in the compact or '
+        "the primitive format; '-' reads standard input",
+    )
+    add_instance_arguments(parser)
     parser.add_argument(
         "-q",
         "--quiet",
         action="store_true",
         help="do not show progress on standard error",
     )
-    parser.epilog = (
-        "Every VIF is checked before the first is %sged; the command\n"
-        "stops at the first failure (a failed plug undoes its own steps)."
-        % verb
+    checked = (
+        "Every VIF is checked (as 'os-vif validate' does) before the first "
+        "is plugged; the command\nstops at the first failure (a failed plug "
+        "undoes its own steps)."
+        if verb == "plug"
+        else "Every VIF is loaded before the first is unplugged; the "
+        "command stops at the first\nfailure."
+    )
+    parser.epilog = checked
+
+
+def _command_error(message: str) -> Exception:
+    from os_vif.cli import CommandError
+
+    return CommandError(message)
+
+
+def default_instance(
+    args: argparse.Namespace,
+) -> instance_info_objects.InstanceInfo | None:
+    """The instance ``--instance-uuid`` names, or None; checks the UUID."""
+    if args.instance_uuid is None:
+        return None
+    try:
+        canonical = str(uuid.UUID(args.instance_uuid))
+    except ValueError:
+        raise _command_error(
+            "--instance-uuid %r is not a UUID" % args.instance_uuid
+        ) from None
+    return instance_info_objects.InstanceInfo(
+        uuid=canonical, name=args.instance_name, project_id=args.project_id
     )
 
 
-def _entry(
-    item: Any, index: str, default: Any
-) -> tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]:
-    def load(value: Any, where: str) -> Any:
-        try:
-            return serialization.from_data(value)
-        except exception.DeserializationError as err:
-            inner = "" if err.path == "<document>" else "." + err.path
-            raise exception.DeserializationError(
-                path=where + inner, reason=err.reason
-            ) from None
+def _load(value: Any, where: str) -> Any:
+    try:
+        return serialization.from_data(value)
+    except exception.DeserializationError as err:
+        inner = "" if err.path == "<document>" else err.path
+        path = where + (
+            "." + inner if where and inner and not inner.startswith("[")
+            else inner
+        )
+        raise exception.DeserializationError(
+            path=path or "<document>", reason=err.reason
+        ) from None
 
-    instance = default
+
+def _entry(item: Any, where: str, vifs_only: bool) -> Entry:
     if type(item) is dict and "vif" in item and set(item) <= _ENTRY_KEYS:
-        vif = load(item["vif"], index + "vif")
+        prefix = where + "." if where else ""
+        vif = _load(item["vif"], prefix + "vif")
+        instance = None
         if "instance_info" in item:
-            instance = load(item["instance_info"], index + "instance_info")
+            instance = _load(item["instance_info"], prefix + "instance_info")
             if not isinstance(instance, instance_info_objects.InstanceInfo):
                 raise exception.DeserializationError(
-                    path=index + "instance_info",
+                    path=prefix + "instance_info",
                     reason="expected an InstanceInfo, not %s"
                     % instance.obj_name(),
                 )
-    else:
-        vif = load(item, index.rstrip("."))
-    if not isinstance(vif, vif_objects.VIFBase):
-        raise exception.DeserializationError(
-            path=index.rstrip(".") or "",
-            reason="expected a VIF, not %s" % vif.obj_name(),
-        )
-    if instance is None:
-        from os_vif.cli import CommandError
-
-        raise CommandError(
-            "VIF %s has no instance_info: give --instance-uuid"
-            % (vif.id if vif.obj_attr_is_set("id") else index.rstrip("."))
-        )
-    return vif, instance
-
-
-def _entries(args: argparse.Namespace) -> list[tuple[Any, Any]]:
-    default = None
-    if args.instance_uuid is not None:
-        default = instance_info_objects.InstanceInfo(
-            uuid=args.instance_uuid,
-            name=args.instance_name,
-            project_id=args.project_id,
-        )
-    document = decode.parse_json(_documents.read_text(args.file))
-    if type(document) is list:
-        if not document:
+        if not isinstance(vif, vif_objects.VIFBase):
             raise exception.DeserializationError(
-                path="", reason="the array holds no VIF"
+                path=prefix + "vif",
+                reason="expected a VIF, not %s" % vif.obj_name(),
             )
-        return [
-            _entry(item, "[%d]." % index, default)
-            for index, item in enumerate(document)
-        ]
-    return [_entry(document, "", default)]
+        return Entry(where, vif, vif, instance)
+    obj = _load(item, where)
+    if isinstance(obj, vif_objects.VIFBase):
+        return Entry(where, obj, obj)
+    if vifs_only:
+        raise exception.DeserializationError(
+            path=where or "<document>",
+            reason="expected a VIF, not %s" % obj.obj_name(),
+        )
+    return Entry(where, obj)
+
+
+def load_entries(
+    path: str, vifs_only: bool = True
+) -> tuple[list[Entry], bool]:
+    """Load the entries of ``path``; also tell whether it held an array.
+
+    With ``vifs_only``, every entry must be a VIF (bare or in an entry).
+    """
+    document = decode.parse_json(_documents.read_text(path))
+    if type(document) is not list:
+        return [_entry(document, "", vifs_only)], False
+    if not document:
+        raise exception.DeserializationError(
+            path="", reason="the array holds no object"
+        )
+    return [
+        _entry(item, "[%d]" % index, vifs_only)
+        for index, item in enumerate(document)
+    ], True
+
+
+def vif_label(vif: Any) -> str:
+    """How messages name a VIF: its id, else its class."""
+    if "id" in vif.fields and vif.obj_attr_is_set("id"):
+        return "VIF %s" % vif.id
+    return "%s (no id)" % vif.obj_name()
+
+
+def _names_a_plugin(vif: vif_objects.VIFBase) -> None:
+    if not vif.obj_attr_is_set("plugin"):
+        raise exception.InvalidArgument(
+            field="vif.plugin", value=None, reason="the VIF names no plugin"
+        )
+
+
+def plugin_of(vif: vif_objects.VIFBase) -> Any:
+    """The loaded plugin :func:`os_vif.plug` would hand ``vif`` to.
+
+    :raises LibraryNotInitialized: :func:`os_vif.initialize` did not run.
+    :raises InvalidArgument: the VIF names no plugin.
+    :raises NoMatchingPlugin: no loaded plugin has that name.
+    """
+    _names_a_plugin(vif)
+    manager = _dispatch.require_initialized(os_vif._EXT_MANAGER)
+    return _dispatch.plugin_for(manager, vif)
+
+
+def check(vif: vif_objects.VIFBase, instance: Any) -> None:
+    """Make the checks a plug of ``vif`` makes, changing nothing.
+
+    The argument checks and plugin lookup of :func:`os_vif.plug` (the
+    same code), then the plugin's ``validate_plug``.
+
+    :raises CommandError: naming the VIF, with the reason.
+    """
+    try:
+        _names_a_plugin(vif)
+        plugin = _dispatch.resolve(os_vif._EXT_MANAGER, vif, instance, "plug")
+        validate = getattr(plugin, "validate_plug", None)
+        if validate is not None:
+            validate(vif, instance)
+    except exception.ExceptionBase as err:
+        raise _command_error("%s: %s" % (vif_label(vif), err)) from err
+
+
+def checked_entries(
+    args: argparse.Namespace,
+) -> list[tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]]:
+    """Every VIF of the file with its instance; raise before any change."""
+    default = default_instance(args)
+    entries, _many = load_entries(args.file)
+    pairs = []
+    for entry in entries:
+        assert entry.vif is not None  # vifs_only
+        instance = entry.instance or default
+        if instance is None:
+            raise _command_error(
+                "%s has no instance_info: give --instance-uuid"
+                % vif_label(entry.vif)
+            )
+        pairs.append((entry.vif, instance))
+    return pairs
+
+
+def _failure(vif: Any, verb: str, err: Exception) -> Exception:
+    """One line naming the VIF and what the plugin said."""
+    # PlugException/UnplugException carry the plugin's error as ``err``;
+    # their own text names the VIF by its repr, too long for one line.
+    kwargs = getattr(err, "kwargs", None) or {}
+    inner = kwargs.get("err") if isinstance(kwargs, dict) else None
+    reason = inner if isinstance(inner, BaseException) else err
+    return _command_error(
+        "%s: %s failed: %s" % (vif_label(vif), verb, _text(reason))
+    )
+
+
+def _text(err: BaseException) -> str:
+    """``str(err)``, or its type and repr when that raises.
+
+    (ovsdbapp 3.0's ``TimeoutException()`` has a ``str()`` that raises.)
+    """
+    try:
+        return str(err)
+    except Exception:
+        try:
+            return "%s %r" % (type(err).__name__, err)
+        except Exception:
+            return type(err).__name__
 
 
 def run(
@@ -134,27 +282,33 @@ def run(
     action: Callable[[Any, Any], None],
 ) -> int:
     """Plug or unplug every VIF of the file, showing progress."""
-    entries = _entries(args)
+    entries = checked_entries(args)
     os_vif.initialize()
+    if verb == "plug":
+        for vif, instance in entries:
+            check(vif, instance)
     total = len(entries)
     started = time.monotonic()
     for number, (vif, instance) in enumerate(entries, 1):
-        label = "%s %s (plugin %s)" % (
-            vif.obj_name(),
-            vif.id,
-            vif.plugin if vif.obj_attr_is_set("plugin") else "?",
-        )
         if not args.quiet:
-            print("[%d/%d] %sging %s ..." % (number, total, verb, label),
-                  end="", file=sys.stderr, flush=True)
+            # A whole line: a log record printed meanwhile gets its own.
+            print(
+                "[%d/%d] %sging %s %s (plugin %s)"
+                % (
+                    number,
+                    total,
+                    verb,
+                    vif.obj_name(),
+                    vif.id if vif.obj_attr_is_set("id") else "(no id)",
+                    vif.plugin if vif.obj_attr_is_set("plugin") else "?",
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
         try:
             action(vif, instance)
-        except BaseException:
-            if not args.quiet:
-                print(" failed", file=sys.stderr, flush=True)
-            raise
-        if not args.quiet:
-            print(" done", file=sys.stderr, flush=True)
+        except exception.ExceptionBase as err:
+            raise _failure(vif, verb, err) from err
     if not args.quiet:
         print(
             "%sged %d VIF%s in %.1f s"

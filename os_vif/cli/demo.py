@@ -7,12 +7,22 @@ installed, a ``VIFOpenVSwitch`` and a hybrid ``VIFBridge`` through the
 ``ovs`` plugin into a private ovsdb-server/ovs-vswitchd.  After each plug it
 prints what the kernel and OVSDB hold, then unplugs, checks that nothing is
 left, and finally deletes the namespace.
+
+Interrupted at any moment (SIGINT, SIGTERM, SIGHUP), it still deletes the
+namespace, stops its Open vSwitch and removes the temporary directory,
+says so in one line and exits with 128 + the signal's number (130, 143,
+129).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import shutil
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -26,7 +36,7 @@ from pyroute2 import IPRoute
 import os_vif
 from os_vif.cli import CommandError
 from os_vif.objects import instance_info, vif
-from os_vif.sandbox import vifs
+from os_vif.sandbox import interrupts, vifs
 
 __all__ = ["register", "run"]
 
@@ -37,7 +47,6 @@ INSTANCE = instance_info.InstanceInfo(
     name="os-vif-demo",
     project_id="demo",
 )
-NETWORK_ID = "5c6e8c36-8f1e-4e4b-9c3b-7f0a0f3ddc7a"
 
 
 def register(subparsers: Any) -> None:
@@ -53,6 +62,68 @@ def register(subparsers: Any) -> None:
         help="skip the Open vSwitch part even when OVS is installed",
     )
     parser.set_defaults(func=run)
+
+
+@contextmanager
+def _privsep_quiet_when_interrupted() -> Iterator[None]:
+    """Keep privsep's complaints about a vanished peer off the screen.
+
+    Once a signal has arrived, the daemons are stopped mid-conversation
+    (or were killed by the same signal, sent to the terminal's process
+    group); oslo.privsep then logs broken pipes and lost connections,
+    which say nothing the "interrupted" line does not.
+    """
+
+    def keep(record: logging.LogRecord) -> bool:
+        return interrupts.received() is None or not (
+            record.name.startswith(("oslo_privsep", "oslo.privsep"))
+        )
+
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        # After a signal the daemons' reader threads can still relay a
+        # record while the process winds down: the filter stays until exit.
+        if interrupts.received() is None:
+            for handler in handlers:
+                handler.removeFilter(keep)
+
+
+def _reap_children(timeout: float = 5.0) -> None:
+    """Wait for the demo's child processes, then end those still there.
+
+    A privsep daemon that the signal caught while it was starting has not
+    reached its client's socket yet; it exits by itself once it finds the
+    socket closed, and the demo does not leave before it has.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no child left
+        if pid:
+            continue
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid():
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 def _port_id() -> str:
@@ -113,7 +184,9 @@ def _plug_and_show(
         "  plugged %s %s in %.1f ms; the kernel has:"
         % (port.obj_name(), port.id, plug_ms)
     )
-    with IPRoute() as ipr:
+    # pyroute2 runs an asyncio loop per call: one cut by a signal leaves
+    # a socket whose closing fails noisily later, so reads are shielded.
+    with interrupts.shielded(), IPRoute() as ipr:
         _describe_links(ipr, devices, say)
     if extra is not None:
         extra()
@@ -125,15 +198,24 @@ def _plug_and_show(
     )
     os_vif.unplug(port, INSTANCE)
     os_vif.unplug(port, INSTANCE)
-    with IPRoute() as ipr:
+    with interrupts.shielded(), IPRoute() as ipr:
         left = [name for name in devices if ipr.link_lookup(ifname=name)]
     if left:
         raise CommandError("unplug left %s behind" % ", ".join(left))
     say("  unplugged (twice): %s gone" % ", ".join(devices))
 
 
+@contextmanager
+def _option(name: str, value: Any, group: str) -> Iterator[None]:
+    """Override an option for the block (the demo may run in-process)."""
+    cfg.CONF.set_override(name, value, group=group)
+    try:
+        yield
+    finally:
+        cfg.CONF.clear_override(name, group=group)
+
+
 def _linux_bridge_scene(say: Printer) -> None:
-    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
     port = vifs.bridge_vif(
         bridge="brdemo",
         tap="tapdemo0",
@@ -142,27 +224,34 @@ def _linux_bridge_scene(say: Printer) -> None:
         vid=_port_id(),
         address="fa:16:3e:11:22:33",
     )
-    _plug_and_show(
-        "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
-    )
+    with _option("create_tap", True, "os_vif_linux_bridge"):
+        _plug_and_show(
+            "linux_bridge: VIFBridge", port, ["brdemo", "tapdemo0"], say
+        )
 
 
 @contextmanager
 def _private_ovs(say: Printer) -> Iterator[Any]:
     from os_vif.sandbox import ovs as ovs_sandbox
 
-    with tempfile.TemporaryDirectory(prefix="os-vif-demo-ovs-") as workdir:
-        server = ovs_sandbox.OvsServer(workdir)
-        server.start()
-        try:
-            say("")
-            say("== private Open vSwitch started in %s" % workdir)
-            cfg.CONF.set_override(
-                "ovsdb_connection", server.connection, group="os_vif_ovs"
+    with contextlib.ExitStack() as cleanup:
+        # Made and registered for removal in one step, whatever signal
+        # comes (see os_vif.sandbox.interrupts).
+        with interrupts.shielded():
+            workdir = tempfile.mkdtemp(prefix="os-vif-demo-ovs-")
+            cleanup.callback(
+                interrupts.call_shielded,
+                shutil.rmtree,
+                workdir,
+                ignore_errors=True,
             )
+        server = ovs_sandbox.OvsServer(workdir)
+        cleanup.callback(server.stop)
+        server.start()
+        say("")
+        say("== private Open vSwitch started in %s" % workdir)
+        with _option("ovsdb_connection", server.connection, "os_vif_ovs"):
             yield server
-        finally:
-            server.stop()
 
 
 def _ovs_scenes(say: Printer) -> None:
@@ -206,11 +295,35 @@ def _ovs_scenes(say: Printer) -> None:
 
 
 def run(args: argparse.Namespace, say: Printer = print) -> int:
-    """Run the demo; return the exit code."""
+    """Run the demo; return the exit code (128 + N after signal N)."""
     if os.geteuid() != 0:
         raise CommandError(
             "the demo needs root: it creates a network namespace"
         )
+    with interrupts.guard(), _privsep_quiet_when_interrupted():
+        try:
+            return _run(args, say)
+        except interrupts.Interrupted as stop:
+            signum = stop.signum
+        except Exception:
+            # An error the signal caused (a child process it killed) is
+            # the interruption, not a failure of the demo.
+            received = interrupts.received()
+            if received is None:
+                raise
+            signum = received
+    _reap_children()
+    # One write, so that no other thread's output lands inside the line.
+    sys.stderr.write(
+        "os-vif demo: interrupted by %s; the namespace, the private Open "
+        "vSwitch and the temporary directory are removed\n"
+        % signal.Signals(signum).name
+    )
+    sys.stderr.flush()
+    return 128 + signum
+
+
+def _run(args: argparse.Namespace, say: Printer) -> int:
     from os_vif.sandbox import netns as netns_sandbox
     from os_vif.sandbox import ovs as ovs_sandbox
 

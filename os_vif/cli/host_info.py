@@ -16,7 +16,7 @@ import os_vif
 from os_vif import serialization
 from os_vif.cli import _documents
 
-__all__ = ["register"]
+__all__ = ["register", "vif_type_names"]
 
 
 def register(subparsers: Any) -> None:
@@ -45,8 +45,32 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def vif_type_names() -> list[str]:
+    """The names of every os_vif VIF class, sorted."""
+    from os_vif.objects import vif as vif_objects
+
+    found: set[str] = set()
+    pending = list(vif_objects.VIFBase.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("os_vif.objects."):
+            found.add(cls.obj_name())
+    return sorted(found)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the host information."""
+    if args.vif_types:
+        known = vif_type_names()
+        unknown = [name for name in args.vif_types if name not in known]
+        if unknown:
+            from os_vif.cli import CommandError
+
+            raise CommandError(
+                "unknown VIF type %s (os_vif has %s)"
+                % (", ".join(unknown), ", ".join(known))
+            )
     os_vif.initialize()
     info = os_vif.host_info(args.vif_types)
     if args.format == "compact":

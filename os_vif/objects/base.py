@@ -21,6 +21,7 @@ __all__ = [
     "VersionedObjectPrintableMixin",
     "SubclassingWarning",
     "drop_fields_newer_than",
+    "version_for_base",
     "warn_if_subclassed_outside",
 ]
 
@@ -79,6 +80,68 @@ def drop_fields_newer_than(
         if target < versionutils.convert_version_to_tuple(version):
             for name in names:
                 primitive.pop(name, None)
+
+
+def _fields_at(cls: type, at: tuple[int, ...]) -> set[str]:
+    """The fields ``cls`` has at version ``at``, from its VERSION_STEPS."""
+    names = set(getattr(cls, "fields", {}))
+    steps: Mapping[str, tuple[str, ...]] = getattr(cls, "VERSION_STEPS", {})
+    for version, added in steps.items():
+        if at < versionutils.convert_version_to_tuple(version):
+            names.difference_update(added)
+    return names
+
+
+_for_base: dict[tuple[type, type, str], str] = {}
+
+
+def version_for_base(cls: type, base: type, base_version: str) -> str:
+    """Newest version of ``cls`` a reader of ``base`` ``base_version`` takes.
+
+    ``cls`` is a subclass of ``base`` (a port profile of
+    ``VIFPortProfileBase``, an offload of ``DatapathOffloadBase``).  A
+    version manifest that names only ``base`` (as
+    ``obj_tree_get_versions()`` does for a field declared with
+    ``subclasses=True``) says which of ``base``'s fields the reader knows.
+    The answer is the newest version of ``cls`` whose inherited fields are
+    all among them: ``VIFPortProfileOpenVSwitch`` 1.4 for
+    ``VIFPortProfileBase`` 1.1, 1.1 for 1.0 (``datapath_offload`` came
+    with its 1.2).  A ``base_version`` newer than ours, or of another
+    major version, constrains nothing: ``cls``'s own version.
+    """
+    key = (cls, base, base_version)
+    known = _for_base.get(key)
+    if known is None:
+        known = _version_for_base(cls, base, base_version)
+        if len(_for_base) < 512:  # bounded: versions come from the wire
+            _for_base[key] = known
+    return known
+
+
+def _version_for_base(cls: type, base: type, base_version: str) -> str:
+    own = versionutils.convert_version_to_tuple(cls.VERSION)  # type: ignore[attr-defined]
+    try:
+        wanted = versionutils.convert_version_to_tuple(base_version)
+    except (ValueError, TypeError, AttributeError):
+        return str(cls.VERSION)  # type: ignore[attr-defined]
+    base_own = versionutils.convert_version_to_tuple(base.VERSION)  # type: ignore[attr-defined]
+    if wanted[0] != base_own[0] or wanted >= base_own:
+        return str(cls.VERSION)  # type: ignore[attr-defined]
+    readable = _fields_at(base, wanted)
+    inherited = set(getattr(base, "fields", {}))
+    for minor in range(own[1], -1, -1):
+        at = (own[0], minor)
+        if _fields_at(cls, at) & inherited <= readable:
+            return "%d.%d" % at
+    return "%d.0" % own[0]
+
+
+def _declared_class(child: Any, declared: str) -> type | None:
+    """The class named ``declared`` among ``child``'s bases."""
+    for klass in type(child).__mro__:
+        if klass.__dict__.get("VERSION") and klass.__name__ == declared:
+            return klass
+    return None
 
 
 class VersionedObject(
@@ -165,6 +228,10 @@ class VersionedObject(
         # version says nothing about the subclass's, so:
         # - a manifest entry for the actual class wins over the declared
         #   class's entry (oslo.versionedobjects only looks at the latter);
+        # - an entry for the declared class only says which of its fields
+        #   the reader knows: the subclass goes at its newest version
+        #   compatible with that (oslo.versionedobjects would write it at
+        #   the base's version number and lose its newer fields);
         # - without a manifest, a subclass keeps its own version, from the
         #   first version of this object that had the field.
         field_type = self.fields[field]
@@ -177,6 +244,16 @@ class VersionedObject(
                 if manifest is not None:
                     if name in manifest:
                         return [(target_version, manifest[name])]
+                    base = _declared_class(child, declared or "")
+                    if name != declared and declared in manifest and base:
+                        return [
+                            (
+                                target_version,
+                                version_for_base(
+                                    type(child), base, manifest[declared]
+                                ),
+                            )
+                        ]
                 elif name != declared:
                     rules = self.obj_relationships.get(field)
                     first = rules[0][0] if rules else "1.0"
@@ -204,13 +281,17 @@ def _accepts_subclasses(field_type: ovo_fields.Field[Any]) -> bool:
 
 
 class VersionedObjectPrintableMixin:
-    """Make ``str()`` of an object list its fields, as ``repr()`` does.
+    """Make ``str()`` of an object print its primitive, as os-vif 5.x does.
 
-    Used by the host information objects, which operators print in logs.
+    Used by the host information objects, which operators print in logs:
+    ``str(host_info)`` is ``str(host_info.obj_to_primitive())``, a dict
+    with the class name, version and every field set, nested objects
+    included.  ``repr()`` stays oslo.versionedobjects' one-line summary.  A
+    class without ``obj_to_primitive`` keeps its own ``__str__``.
     """
 
     def __str__(self) -> str:
-        obj_repr = getattr(self, "obj_repr", None)
-        if obj_repr is None:
+        to_primitive = getattr(self, "obj_to_primitive", None)
+        if not callable(to_primitive):
             return super().__str__()
-        return str(obj_repr())
+        return str(to_primitive())

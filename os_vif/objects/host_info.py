@@ -53,8 +53,8 @@ def get_common_version(
     the answer is the lower of ``max_version`` and our version, provided it
     is at least ``min_version`` and of the same major version.
 
-    :raises exc_notmatch: no os_vif class has that name.
-    :raises exc_notsupported: no version of the class fits the range.
+    :raises ExceptionBase: ``exc_notmatch`` when no os_vif class has that
+        name, ``exc_notsupported`` when no version of the class fits.
     """
     versions = _known_versions(object_name)
     if not versions:

@@ -14,6 +14,7 @@ gave them, so that what kuryr stored loads with os_vif alone.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from oslo_versionedobjects import base as ovo_base
@@ -209,6 +210,21 @@ class VIFPortProfileOVSRepresentor(VIFPortProfileOpenVSwitch):
     if TYPE_CHECKING:  # the fields, as the type checker sees them
         representor_name: str | None
         representor_address: str | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Make the profile, warning that the class is on its way out.
+
+        As in os-vif 5.x, every construction (loading one from the wire
+        included) emits a :class:`PendingDeprecationWarning`, which Python
+        hides unless asked to show it.
+        """
+        warnings.warn(
+            "Using class 'VIFPortProfileOVSRepresentor' (either directly or "
+            "via inheritance) is deprecated",
+            PendingDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
 
 
 @_register

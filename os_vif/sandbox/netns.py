@@ -26,6 +26,7 @@ from pyroute2 import IPRoute
 from pyroute2 import netns as pyroute2_netns
 
 from os_vif.internal.privileged import context, firewall, netlink
+from os_vif.sandbox import interrupts
 
 __all__ = [
     "setns",
@@ -106,21 +107,31 @@ def _reset_process_state() -> None:
 @contextlib.contextmanager
 def entered_path(path: str, restart_privsep: bool = True) -> Iterator[None]:
     """Run the block with the calling thread in the namespace ``path``."""
-    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    target = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    # Entering and leaving are shielded from signals (see
+    # os_vif.sandbox.interrupts): a thread left in the namespace, or a
+    # daemon left running in it, would keep it alive.
+    fds: list[int] = []
+    entered = False
     try:
-        if restart_privsep:
-            _reset_process_state()
-        setns(target)
-        try:
-            yield
-        finally:
+        with interrupts.shielded():
+            flags = os.O_RDONLY | os.O_CLOEXEC
+            fds.append(os.open("/proc/thread-self/ns/net", flags))
+            fds.append(os.open(path, flags))
             if restart_privsep:
                 _reset_process_state()
-            setns(original)
+            setns(fds[1])
+            entered = True
+        yield
     finally:
-        os.close(target)
-        os.close(original)
+        with interrupts.shielded():
+            try:
+                if entered:
+                    if restart_privsep:
+                        _reset_process_state()
+                    setns(fds[0])
+            finally:
+                for fd in fds:
+                    os.close(fd)
 
 
 @contextlib.contextmanager
@@ -135,12 +146,26 @@ def entered(name: str) -> Iterator[Namespace]:
 def fresh_netns(prefix: str = "osvif") -> Iterator[Namespace]:
     """Make, enter, and finally delete a new network namespace."""
     name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:8])
-    pyroute2_netns.create(name)
+    attempted = False
     try:
+        with interrupts.shielded():
+            # pyroute2 makes the mount point before a child process binds
+            # the namespace to it: a failed create can leave the file.
+            attempted = True
+            pyroute2_netns.create(name)
         with entered(name) as handle:
-            with IPRoute() as ipr:
+            with interrupts.shielded(), IPRoute() as ipr:
                 loopback = ipr.link_lookup(ifname="lo")[0]
                 ipr.link("set", index=loopback, state="up")
             yield handle
     finally:
+        if attempted:
+            interrupts.call_shielded(_remove, name)
+
+
+def _remove(name: str) -> None:
+    """Delete the namespace ``name``: unmount and unlink; absent is fine."""
+    try:
         pyroute2_netns.remove(name)
+    except FileNotFoundError:
+        pass

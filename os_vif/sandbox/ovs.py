@@ -27,7 +27,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-from os_vif.sandbox import netns
+from os_vif.sandbox import interrupts, netns
 
 __all__ = [
     "OVS_SCHEMA",
@@ -235,10 +235,16 @@ class OvsServer:
         self._run(argv, "starting ovs-vswitchd", in_netns=True)
 
     def start(self) -> None:
-        """Start both daemons; stop what did start if one fails."""
+        """Start both daemons; stop what did start if one fails.
+
+        Shielded from signals (see :mod:`os_vif.sandbox.interrupts`): a
+        daemon forked but not yet known by its pid file could not be
+        stopped.
+        """
         try:
-            self.start_ovsdb()
-            self.start_vswitchd()
+            with interrupts.shielded():
+                self.start_ovsdb()
+                self.start_vswitchd()
         except BaseException:
             self.stop()
             raise
@@ -289,8 +295,9 @@ class OvsServer:
 
     def stop(self) -> None:
         """Stop both daemons; safe to call twice or after a failed start."""
-        self._stop_daemon("ovs-vswitchd")
-        self._stop_daemon("ovsdb-server")
+        with interrupts.shielded():
+            self._stop_daemon("ovs-vswitchd")
+            self._stop_daemon("ovsdb-server")
 
     def __enter__(self) -> OvsServer:
         self.start()

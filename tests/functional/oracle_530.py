@@ -15,6 +15,7 @@ index is reachable and a skip would hide a broken oracle.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -24,13 +25,26 @@ from typing import Any
 import pytest
 
 from os_vif.objects import instance_info
-from tools import oracle_venv
 
 __all__ = ["Changes", "OsVif530", "Result", "os_vif_530"]
 
-WORKER = os.path.join(
-    os.path.dirname(__file__), "..", "..", "tools", "oracle_worker.py"
-)
+TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
+WORKER = os.path.join(TOOLS, "oracle_worker.py")
+
+
+def _load_oracle_venv() -> Any:
+    # By path: "tools" is no package, and a "tools" installed elsewhere
+    # must not be found instead.
+    spec = importlib.util.spec_from_file_location(
+        "os_vif_oracle_venv", os.path.join(TOOLS, "oracle_venv.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+oracle_venv = _load_oracle_venv()
 VERSION = "5.3.0"
 
 

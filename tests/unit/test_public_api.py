@@ -44,6 +44,7 @@ PUBLIC_SURFACE = {
         "VersionedObject",
         "VersionedObjectPrintableMixin",
         "drop_fields_newer_than",
+        "version_for_base",
         "warn_if_subclassed_outside",
     ],
     "os_vif.objects.fields": [
@@ -76,6 +77,8 @@ PUBLIC_SURFACE = {
         "MAX_LIST_ITEMS",
         "MAX_OBJECTS",
         "MAX_STRING_LENGTH",
+        "PeerVersions",
+        "RPCSerializer",
         "Target",
         "dumps",
         "from_compact",

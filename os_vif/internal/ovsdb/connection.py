@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.open_vswitch import impl_idl
@@ -46,6 +47,35 @@ _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
 
 
+class _WatchedIdl(ovs_connection.OvsdbIdl):
+    """ovsdbapp's IDL, counting the updates that may rewire ports.
+
+    :attr:`wiring_changes` grows whenever ovsdb-server reports a Bridge or
+    Port row created or changed, or any row deleted: the only updates after
+    which a port may be on another bridge, or hold another interface, than
+    before.  The OVSDB client keeps that wiring for as long as it stays the
+    same, so that a re-plug does not turn every bridge's port set into rows
+    again each time ovs-vswitchd reports its progress (``cur_cfg``) or an
+    interface's columns change.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.wiring_changes = 0
+        super().__init__(*args, **kwargs)
+
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        # python-ovs calls this for every row an update creates, changes or
+        # deletes, in the connection's thread, with its lock held.  A row
+        # already deleted is in no table, so any deletion counts.
+        if (
+            event == ovs_idl.ROW_DELETE
+            or row.uuid in self.tables["Bridge"].rows
+            or row.uuid in self.tables["Port"].rows
+        ):
+            self.wiring_changes += 1
+        super().notify(event, row, updates)
+
+
 class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
     """A transaction that returns once ovsdb-server has committed it.
 
@@ -62,6 +92,26 @@ class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
 
 
 class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
+    """ovsdbapp's Open_vSwitch API, holding its own connection.
+
+    ovsdbapp keeps a backend's connection per class, set once: every
+    instance would share the first connection ever given to the class.
+    Here each instance keeps the one it is given, so that two databases --
+    or a connection reopened after :func:`close_all` -- stay apart.
+    """
+
+    def __init__(self, connection: ovs_connection.Connection) -> None:
+        self._connection = connection
+        super().__init__(connection)
+
+    @property
+    def ovsdb_connection(self) -> ovs_connection.Connection:
+        return self._connection
+
+    @ovsdb_connection.setter
+    def ovsdb_connection(self, connection: ovs_connection.Connection) -> None:
+        self._connection = connection
+
     def create_transaction(
         self, check_error: bool = False, log_errors: bool = True, **kwargs: Any
     ) -> _CommitOnlyTransaction:
@@ -71,18 +121,6 @@ class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
             check_error=check_error,
             log_errors=log_errors,
         )
-
-
-def _api_class(connection: str) -> type[impl_idl.OvsdbIdl]:
-    # ovsdbapp keeps the connection of a backend in a class attribute, set
-    # once: every instance of a class shares the first connection ever
-    # given to it.  One subclass per connection string keeps two
-    # databases (or a connection reopened after close_all) apart.
-    return type(
-        "OvsdbIdl[%s]" % connection,
-        (_OsVifOvsdbIdl,),
-        {"_ovsdb_connection": None},
-    )
 
 
 def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
@@ -104,9 +142,9 @@ def get_api(connection: str, timeout: int) -> impl_idl.OvsdbIdl:
             helper = idlutils.get_schema_helper(connection, "Open_vSwitch")
             for table, columns in MONITORED_COLUMNS.items():
                 helper.register_columns(table, list(columns))
-            idl = ovs_connection.OvsdbIdl(connection, helper)
+            idl = _WatchedIdl(connection, helper)
             conn = ovs_connection.Connection(idl, timeout=timeout or _FOREVER)
-            api = _api_class(connection)(conn)
+            api = _OsVifOvsdbIdl(conn)
         except Exception as err:
             raise exception.HostOperationFailed(
                 operation="connect to ovsdb-server",

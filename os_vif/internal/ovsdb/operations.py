@@ -95,12 +95,12 @@ def _refuse(
 
 
 def _datapath(value: Any) -> str:
-    value = client._optional(value) or ""
+    value = client.optional(value) or ""
     return "" if value in KERNEL_DATAPATHS else str(value)
 
 
 def _interface_ids(api: Any, name: str) -> dict[str, str] | None:
-    iface = client._lookup(api, "Interface", name)
+    iface = client.lookup(api, "Interface", name)
     return None if iface is None else dict(iface.external_ids)
 
 
@@ -151,19 +151,19 @@ class _Admitted:
         super().run_idl(txn)  # type: ignore[misc]
 
 
-class _EnsureBridgeCommand(_Admitted, client._EnsureBridge):
+class _EnsureBridgeCommand(_Admitted, client.EnsureBridgeCommand):
     def __init__(self, api: Any, op: EnsureOvsBridge) -> None:
         super().__init__(api, op.bridge_model())
         self.operation = op
 
 
-class _EnsurePortCommand(_Admitted, client._EnsurePort):
+class _EnsurePortCommand(_Admitted, client.EnsurePortCommand):
     def __init__(self, api: Any, op: EnsureOvsPort) -> None:
         super().__init__(api, op.port_model())
         self.operation = op
 
 
-class _RemovePortCommand(_Admitted, client._RemovePort):
+class _RemovePortCommand(_Admitted, client.RemovePortCommand):
     def __init__(self, api: Any, op: RemoveOvsPort) -> None:
         super().__init__(
             api,
@@ -172,6 +172,17 @@ class _RemovePortCommand(_Admitted, client._RemovePort):
             ),
         )
         self.operation = op
+
+    def run_idl(self, txn: Any) -> None:
+        # A bridge whose last ports all leave in this transaction is
+        # unused: every removal of the transaction counts, not just this
+        # one (the rows show the ports until the commit).
+        self.leaving = frozenset(
+            command.removal.name
+            for command in txn.commands
+            if isinstance(command, client.RemovePortCommand)
+        ) | {self.removal.name}
+        super().run_idl(txn)
 
 
 @REGISTRY.register
@@ -190,7 +201,7 @@ class EnsureOvsBridge(OvsdbOperation):
         return model.Bridge(self.device, self.get("datapath_type") or None)
 
     def _conflict(self, api: Any) -> str | None:
-        row = client._lookup(api, "Bridge", self.device)
+        row = client.lookup(api, "Bridge", self.device)
         wanted = self.get("datapath_type")
         if row is None or wanted is None:
             return None
@@ -217,14 +228,14 @@ class EnsureOvsBridge(OvsdbOperation):
 
     def undo(self, api: Any) -> list[OvsdbOperation]:
         """A bridge this makes is deleted again (if still unused)."""
-        if client._lookup(api, "Bridge", self.device) is None:
+        if client.lookup(api, "Bridge", self.device) is None:
             return [DeleteOvsBridge(name=self.device)]
         return []
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """The bridge should exist with its datapath type."""
         what = "bridge %s" % self.device
-        row = client._lookup(ovsdb, "Bridge", self.device)
+        row = client.lookup(ovsdb, "Bridge", self.device)
         if row is None:
             return [Problem(what, "exists", True, False)]
         found = self._conflict(ovsdb)
@@ -278,7 +289,7 @@ class EnsureOvsPort(OvsdbOperation):
 
     def admit(self, api: Any) -> None:
         """An existing port must be this VIF's (see the module)."""
-        if client._lookup(api, "Port", self.device) is None:
+        if client.lookup(api, "Port", self.device) is None:
             return
         ids = self.get("external_ids", {})
         if self.get("per_port_bridge") == self.get("bridge"):
@@ -301,7 +312,7 @@ class EnsureOvsPort(OvsdbOperation):
 
     def undo(self, api: Any) -> list[OvsdbOperation]:
         """A port this makes is removed again."""
-        if client._lookup(api, "Port", self.device) is not None:
+        if client.lookup(api, "Port", self.device) is not None:
             return []
         ids = self.get("external_ids", {})
         return [
@@ -317,22 +328,24 @@ class EnsureOvsPort(OvsdbOperation):
         """Compare the port and its Interface with what is asked."""
         api = ovsdb
         what = "port %s" % self.device
-        port = client._lookup(api, "Port", self.device)
-        iface = client._lookup(api, "Interface", self.device)
+        port = client.lookup(api, "Port", self.device)
+        iface = client.lookup(api, "Interface", self.device)
         if port is None or iface is None:
             return [Problem(what, "exists", True, False)]
         problems = []
-        if not client._references(port, "interfaces", iface):
+        # Called with the connection's lock held, outside any transaction:
+        # the wiring snapshot reads each bridge's ports once for all checks.
+        wiring = client.wiring(api)
+        if wiring.port_of.get(iface.uuid) != port:
             problems.append(Problem(what, "interfaces", self.device, None))
-        bridge = client._lookup(api, "Bridge", self.get("bridge"))
-        if bridge is None or not client._references(bridge, "ports", port):
-            found = client._bridge_of(api, port)
+        found = wiring.bridge_of.get(port.uuid)
+        if found is None or found[1] != self.get("bridge"):
             problems.append(
                 Problem(
                     what,
                     "bridge",
                     self.get("bridge"),
-                    None if found is None else found.name,
+                    None if found is None else found[1],
                 )
             )
         wanted_type = self.get("interface_type", "")
@@ -351,7 +364,7 @@ class EnsureOvsPort(OvsdbOperation):
                         )
                     )
         mtu = self.get("mtu_request")
-        found_mtu = client._optional(iface.mtu_request)
+        found_mtu = client.optional(iface.mtu_request)
         if mtu is not None and found_mtu != mtu:
             problems.append(Problem(what, "mtu_request", mtu, found_mtu))
         return problems
@@ -377,12 +390,12 @@ class RemoveOvsPort(OvsdbOperation):
     }
 
     def _owned(self, api: Any) -> bool:
-        port = client._lookup(api, "Port", self.device)
+        port = client.lookup(api, "Port", self.device)
         if port is None:
             return True
         per_port = self.get("per_port_bridge")
         if per_port is not None:
-            bridge = client._bridge_of(api, port)
+            bridge = client.bridge_of(api, port)
             if bridge is not None and bridge.name == per_port:
                 return True
         return _belongs(
@@ -409,7 +422,7 @@ class RemoveOvsPort(OvsdbOperation):
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """The port should be absent."""
-        if client._lookup(ovsdb, "Port", self.device) is None:
+        if client.lookup(ovsdb, "Port", self.device) is None:
             return []
         return [Problem("port %s" % self.device, "exists", False, True)]
 
@@ -436,7 +449,7 @@ class RemoveOvsPortsOfVif(OvsdbOperation):
             and iface.external_ids.get("attached-mac") == self.get("mac")
         }
         return sorted(
-            name for name in names if client._lookup(api, "Port", name)
+            name for name in names if client.lookup(api, "Port", name)
         )
 
     def commands(self, api: Any) -> list[Any]:
@@ -465,10 +478,10 @@ class _DeleteBridgeCommand(client.ovs_command.BaseCommand):
         self.name = name
 
     def run_idl(self, txn: Any) -> None:
-        bridge = client._lookup(self.api, "Bridge", self.name)
-        if bridge is None or not client._bridge_unused(bridge, None):
+        bridge = client.lookup(self.api, "Bridge", self.name)
+        if bridge is None or not client.bridge_unused(bridge, frozenset()):
             return
-        self.api._ovs.delvalue("bridges", bridge)
+        client.open_vswitch(self.api).delvalue("bridges", bridge)
         bridge.delete()
 
 
@@ -485,6 +498,6 @@ class DeleteOvsBridge(OvsdbOperation):
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """The bridge should be absent."""
-        if client._lookup(ovsdb, "Bridge", self.device) is None:
+        if client.lookup(ovsdb, "Bridge", self.device) is None:
             return []
         return [Problem("bridge %s" % self.device, "exists", False, True)]

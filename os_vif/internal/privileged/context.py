@@ -28,7 +28,7 @@ client side.
 Starting the daemon: if ``helper_command`` is set, it is used as configured
 (the usual ``sudo``/rootwrap path).  If it is not set and this process is
 already root (kuryr's CNI daemon, CI), the daemon is started directly as
-``<this python> -m os_vif.internal.privsep_helper``: a separate process, so
+``<this python> -m os_vif.internal.privileged.helper``: a separate process, so
 safe with threads, needing no sudo, no rootwrap and no configuration file.
 Otherwise oslo.privsep's default applies (``sudo privsep-helper``).
 """

@@ -7,6 +7,7 @@ console script on ``PATH`` (see :mod:`os_vif.internal.privileged.context`).
 
 from __future__ import annotations
 
+import signal
 import warnings
 
 __all__ = ["main"]
@@ -17,6 +18,12 @@ def main() -> None:
     # oslo.log imports eventlet when it is installed, and eventlet warns on
     # import; the daemon never uses it, so keep that out of the log.
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    # The daemon lives as long as its client's socket.  Ctrl-C or a hang-up
+    # on the terminal reaches the whole process group; the client stops
+    # the daemon (or its exit closes the socket), which must not die first
+    # in the middle of a plan with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from oslo_privsep import daemon
 
     daemon.helper_main()

@@ -18,8 +18,12 @@ pytestmark = pytest.mark.skipif(
 
 
 def run_demo(capsys, *args: str) -> str:
+    from oslo_config import cfg
+
     host_before = netns_sandbox.current_netns_inode()
     assert main(["demo", *args]) == 0
+    # The demo's option overrides end with it (it ran in this process).
+    assert cfg.CONF.os_vif_linux_bridge.create_tap is False
     out = capsys.readouterr().out
     # The namespace is gone and the thread is back where it was.
     assert not [
@@ -31,7 +35,7 @@ def run_demo(capsys, *args: str) -> str:
     return out
 
 
-def test_demo_linux_bridge(capsys):
+def test_demo_linux_bridge(capsys, conf):
     out = run_demo(capsys, "--no-ovs")
     assert "== linux_bridge: VIFBridge" in out
     assert "brdemo           bridge  mtu 1450  up" in out
@@ -45,7 +49,7 @@ def test_demo_linux_bridge(capsys):
     ovs_sandbox.missing_reason() is not None,
     reason=str(ovs_sandbox.missing_reason()),
 )
-def test_demo_with_ovs(capsys):
+def test_demo_with_ovs(capsys, conf):
     out = run_demo(capsys)
     assert "== ovs: VIFOpenVSwitch (create_port, create_tap)" in out
     assert 'iface-id="' in out and "vm-uuid=" in out

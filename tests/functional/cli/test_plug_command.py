@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from oslo_config import cfg
 from pyroute2 import IPRoute
 
 import os_vif
@@ -38,13 +37,9 @@ def bridge_vif(n: int) -> vif_objects.VIFBridge:
 
 
 @pytest.fixture
-def create_tap():
+def create_tap(conf):
     os_vif.initialize()
-    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
-    try:
-        yield
-    finally:
-        cfg.CONF.clear_override("create_tap", group="os_vif_linux_bridge")
+    conf.config(create_tap=True, group="os_vif_linux_bridge")
 
 
 def names(ipr: IPRoute) -> set[str]:
@@ -74,3 +69,24 @@ def test_plug_and_unplug_a_file_of_vifs(netns, create_tap, tmp_path, capsys):
     assert "unplugged 2 VIFs" in capsys.readouterr().err
     with IPRoute() as ipr:
         assert not {"tap-cli0", "tap-cli1"} & names(ipr)
+
+
+def test_a_failed_plug_is_one_line_and_undone(
+    netns, create_tap, tmp_path, capsys
+):
+    # br-cli0 exists already, as a veth: the privileged side refuses to
+    # take it for a bridge and undoes the plan.
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="br-cli0", kind="veth", peer="br-cli0p")
+    path = tmp_path / "vifs.json"
+    path.write_text(json.dumps([serialization.to_compact(bridge_vif(0))]))
+    assert main(["plug", "--instance-uuid", INSTANCE, str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("[1/1] plugging VIFBridge ")
+    assert len(lines) == 2, lines
+    assert lines[1].startswith(
+        "os-vif plug: error: VIF %s: plug failed: " % bridge_vif(0).id
+    )
+    assert "VIFBridge(" not in lines[1] and "br-cli0" in lines[1]
+    with IPRoute() as ipr:
+        assert "tap-cli0" not in names(ipr)

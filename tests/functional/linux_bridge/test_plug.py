@@ -12,9 +12,9 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from oslo_config import cfg
 from pyroute2 import IPRoute
 from pyroute2 import netns as pyroute2_netns
 from pyroute2.netlink.exceptions import NetlinkError
@@ -59,18 +59,10 @@ def make_vif(
 
 
 @pytest.fixture
-def lb_config() -> Iterator[cfg.ConfigOpts.GroupAttr]:
+def lb_config(conf: Any) -> Iterator[Any]:
     os_vif.initialize()
-    group = cfg.CONF.os_vif_linux_bridge
-    cfg.CONF.set_override("create_tap", True, group="os_vif_linux_bridge")
-    try:
-        yield group
-    finally:
-        cfg.CONF.clear_override("create_tap", group="os_vif_linux_bridge")
-        cfg.CONF.clear_override("use_ipv6", group="os_vif_linux_bridge")
-        cfg.CONF.clear_override(
-            "network_device_mtu", group="os_vif_linux_bridge"
-        )
+    conf.config(create_tap=True, group="os_vif_linux_bridge")
+    yield conf
 
 
 @pytest.fixture
@@ -206,10 +198,9 @@ def test_bridge_os_vif_did_not_make_is_kept(netns, lb_config, ipr):
 
 
 def test_mtu_from_config_and_ipv6_kept(netns, lb_config, ipr):
-    cfg.CONF.set_override(
-        "network_device_mtu", 1380, group="os_vif_linux_bridge"
+    lb_config.config(
+        network_device_mtu=1380, use_ipv6=True, group="os_vif_linux_bridge"
     )
-    cfg.CONF.set_override("use_ipv6", True, group="os_vif_linux_bridge")
     os_vif.plug(make_vif(mtu=None, uplink=None), INSTANCE)
     assert link(ipr, BRIDGE).get("mtu") == 1380
     assert link(ipr, TAP).get("mtu") == 1380
@@ -312,7 +303,8 @@ def test_fault_at_each_step_is_undone(
     The plan runs in this process (root, same namespace) so that a fault
     can be injected; it is the same plan and executor the daemon runs.
     """
-    plugin = os_vif._PLUGINS["linux_bridge"]
+    assert os_vif._EXT_MANAGER is not None
+    plugin = os_vif._EXT_MANAGER["linux_bridge"].obj
     steps = lb_plan.plug_plan(make_vif(), plugin.config).to_wire()
     assert len(steps) == 4  # bridge, uplink, firewall rules, tap
     before = snapshot(ipr)

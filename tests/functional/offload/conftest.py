@@ -8,7 +8,7 @@ No SR-IOV hardware here, so:
   test's network namespace as one end of a veth pair, so the bridge and
   OVS attachment, MTU and link state are real;
 * only the VF netlink calls are faked, inside the real privsep daemon
-  (:mod:`tests.functional.offload.fake_vf_daemon`), and every request is
+  (:mod:`tests.fake_vf_daemon`), and every request is
   recorded with its exact attributes.
 """
 
@@ -30,8 +30,8 @@ from pyroute2 import IPRoute
 from os_vif.internal.unprivileged import linkstate as netdev
 from os_vif.plugins.offload import OffloadPlugin
 from os_vif.sandbox import netns as netns_fixture
-from tests import fake_sysfs
-from tests.functional.offload import fake_vf_daemon
+from tests import fake_sysfs, fake_vf_daemon
+from tests.conftest import ConfigFixture
 from tests.functional.ovs.conftest import (  # noqa: F401 - fixtures
     ovs,
     ovs_netns,
@@ -57,6 +57,8 @@ class OffloadHost:
     layout: fake_sysfs.Layout
     state_path: str
     plugin: OffloadPlugin
+    #: oslo.config's fixture: ``conf.config(...)`` overrides, undone after.
+    conf: ConfigFixture
 
     def state(self) -> dict[str, Any]:
         return json.loads(Path(self.state_path).read_text())
@@ -163,16 +165,14 @@ def offload_host_on(
         fake_vf_daemon.__name__,
     )
     plugin = OffloadPlugin.load("offload")
-    cfg.CONF.set_override("helper_command", command, group=PRIVSEP_GROUP)
-    cfg.CONF.set_override("sysfs_root", layout.root, group="os_vif_offload")
+    conf = ConfigFixture(cfg.CONF)
+    conf.setUp()
     try:
-        yield OffloadHost(layout, state_path, plugin)
+        conf.config(helper_command=command, group=PRIVSEP_GROUP)
+        conf.config(sysfs_root=layout.root, group="os_vif_offload")
+        yield OffloadHost(layout, state_path, plugin, conf)
     finally:
-        cfg.CONF.clear_override("helper_command", group=PRIVSEP_GROUP)
-        cfg.CONF.clear_override("sysfs_root", group="os_vif_offload")
-        cfg.CONF.clear_override("default_switch", group="os_vif_offload")
-        cfg.CONF.clear_override("ovsdb_connection", group="os_vif_offload")
-        cfg.CONF.clear_override("vf_vlan", group="os_vif_offload")
+        conf.cleanUp()
 
 
 def _require_functional() -> None:
@@ -191,8 +191,8 @@ def cx5_host(tmp_path: Path) -> Iterator[OffloadHost]:
     )
     with netns_fixture.fresh_netns("osvif-offload"):
         with offload_host_on(layout, tmp_path) as host:
-            cfg.CONF.set_override(
-                "default_switch", "linux_bridge", group="os_vif_offload"
+            host.conf.config(
+                default_switch="linux_bridge", group="os_vif_offload"
             )
             yield host
 
@@ -217,8 +217,8 @@ def cx5_ovs_host(
     with netns_fixture.entered(ovs.netns):
         try:
             with offload_host_on(layout, tmp_path) as host:
-                cfg.CONF.set_override(
-                    "ovsdb_connection", ovs.connection, group="os_vif_offload"
+                host.conf.config(
+                    ovsdb_connection=ovs.connection, group="os_vif_offload"
                 )
                 yield host, ovs
         finally:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oslo_config import cfg
 from pyroute2 import IPRoute
 
 from os_vif import exception
@@ -81,7 +80,7 @@ def _device(name: str) -> netdev.DeviceInfo:
 
 def test_plug_replug_unplug_linux_bridge(cx5_host: OffloadHost) -> None:
     # A NIC that takes VF VLANs in switchdev mode: tag in the VF too.
-    cfg.CONF.set_override("vf_vlan", "always", group="os_vif_offload")
+    cx5_host.conf.config(vf_vlan="always", group="os_vif_offload")
     vf = cx5_host.layout.vf(0, 1)
     assert vf.representor is not None
     vif = _hostdev(vf.address)
@@ -246,10 +245,10 @@ def test_gone_vf_with_ovs_unreachable(
 ) -> None:
     # The VF left sysfs and its port cannot be looked for: OVSDB is not
     # there.  The unplug still succeeds, and says what it could not do.
-    cfg.CONF.set_override(
-        "ovsdb_connection", "tcp:127.0.0.1:1", group="os_vif_offload"
+    cx5_host.conf.config(
+        ovsdb_connection="tcp:127.0.0.1:1", ovsdb_timeout=2,
+        group="os_vif_offload",
     )
-    cfg.CONF.set_override("ovsdb_timeout", 2, group="os_vif_offload")
     vif = _hostdev(
         "0000:81:00.2",
         port_profile=vif_objects.VIFPortProfileOVSRepresentor(
@@ -258,11 +257,7 @@ def test_gone_vf_with_ovs_unreachable(
         ),
     )
     before = cx5_host.snapshot()
-    try:
-        cx5_host.plugin.unplug(vif, INSTANCE)
-    finally:
-        cfg.CONF.clear_override("ovsdb_connection", group="os_vif_offload")
-        cfg.CONF.clear_override("ovsdb_timeout", group="os_vif_offload")
+    cx5_host.plugin.unplug(vif, INSTANCE)
     assert cx5_host.snapshot() == before
     assert "could not look for its OVS port" in caplog.text
     assert "0f3a7c1e-3333-4c5d-8e9f-0a1b2c3d4e5f" in caplog.text

@@ -120,22 +120,19 @@ def in_ovs_netns(ovs_server_session: ovs_server.OvsServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def ovs_plugin(in_ovs_netns: str, ovs: ovs_server.OvsServer) -> Iterator[Any]:
+def ovs_plugin(
+    in_ovs_netns: str, ovs: ovs_server.OvsServer, conf: Any
+) -> Iterator[Any]:
     """The ``ovs`` plugin configured for the test switch."""
-    from oslo_config import cfg
-
     from os_vif.internal.ovsdb import connection
     from os_vif.plugins.ovs import OvsPlugin
 
     plugin = OvsPlugin.load("ovs")
-    group = "os_vif_ovs"
-    cfg.CONF.set_override("ovsdb_connection", ovs.connection, group)
-    cfg.CONF.set_override("ovs_vsctl_timeout", 20, group)
+    conf.config(
+        ovsdb_connection=ovs.connection, ovs_vsctl_timeout=20,
+        group="os_vif_ovs",
+    )
     try:
         yield plugin
     finally:
-        for name in ("ovsdb_connection", "ovs_vsctl_timeout"):
-            cfg.CONF.clear_override(name, group)
-        for name in ("isolate_vif", "per_port_bridge"):
-            cfg.CONF.clear_override(name, group)
         connection.close_all()

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-from oslo_config import cfg
 from pyroute2 import IPRoute
 
 from os_vif import exception
@@ -24,8 +23,8 @@ pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 INSTANCE = vifs.INSTANCE
 
 
-def _override(name: str, value: Any) -> None:
-    cfg.CONF.set_override(name, value, "os_vif_ovs")
+def _override(conf: Any, name: str, value: Any) -> None:
+    conf.config(group="os_vif_ovs", **{name: value})
 
 
 def _ofport(ovs: OvsServer, name: str, timeout: float = 5.0) -> int:
@@ -106,21 +105,20 @@ def test_replug_repairs_what_differs(ovs_plugin, ovs: OvsServer) -> None:
     assert linkstate.get_device(vif.vif_name).up
 
 
-def test_port_without_tap_and_default_mtu(ovs_plugin, ovs) -> None:
-    _override("network_device_mtu", 1400)
-    try:
-        vif = vifs.ovs_vif(create_tap=False, mtu=None)
-        ovs_plugin.plug(vif, INSTANCE)
-    finally:
-        cfg.CONF.clear_override("network_device_mtu", "os_vif_ovs")
+def test_port_without_tap_and_default_mtu(ovs_plugin, ovs, conf) -> None:
+    _override(conf, "network_device_mtu", 1400)
+    vif = vifs.ovs_vif(create_tap=False, mtu=None)
+    ovs_plugin.plug(vif, INSTANCE)
     _check_vif_interface(ovs, vif.vif_name, vif, 1400)
     assert not linkstate.device_exists(vif.vif_name)
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
 
 
-def test_isolate_vif_dead_vlan_on_creation_only(ovs_plugin, ovs) -> None:
-    _override("isolate_vif", True)
+def test_isolate_vif_dead_vlan_on_creation_only(
+    ovs_plugin, ovs, conf
+) -> None:
+    _override(conf, "isolate_vif", True)
     vif = vifs.ovs_vif()
     ovs_plugin.plug(vif, INSTANCE)
     port = ovsdb_rows.row(ovs, "Port", vif.vif_name)
@@ -133,9 +131,9 @@ def test_isolate_vif_dead_vlan_on_creation_only(ovs_plugin, ovs) -> None:
 
 
 def test_trunk_bridge_not_isolated_and_removed_when_unused(
-    ovs_plugin, ovs
+    ovs_plugin, ovs, conf
 ) -> None:
-    _override("isolate_vif", True)
+    _override(conf, "isolate_vif", True)
     first, second = (
         vifs.ovs_vif(1, bridge="tbr-a1"),
         vifs.ovs_vif(2, bridge="tbr-a1"),
@@ -162,8 +160,8 @@ def test_trunk_bridge_not_isolated_and_removed_when_unused(
     assert "tbr-a1" not in ovs.bridges()
 
 
-def test_per_port_bridge(ovs_plugin, ovs) -> None:
-    _override("per_port_bridge", True)
+def test_per_port_bridge(ovs_plugin, ovs, conf) -> None:
+    _override(conf, "per_port_bridge", True)
     vif = vifs.ovs_vif()
     ovs_plugin.plug(vif, INSTANCE)
     own = naming.per_port_bridge(vif.id)
@@ -408,10 +406,12 @@ def test_hybrid_ovsdb_refusal_undoes_kernel_steps(ovs_plugin, ovs) -> None:
     assert ovsdb_rows.row(ovs, "Port", qvo) is None
 
 
-def test_ovs_tap_left_nothing_when_ovsdb_is_down(ovs_plugin, ovs) -> None:
+def test_ovs_tap_left_nothing_when_ovsdb_is_down(
+    ovs_plugin, ovs, conf
+) -> None:
     from os_vif.internal.ovsdb import connection
 
-    _override("ovs_vsctl_timeout", 2)
+    _override(conf, "ovs_vsctl_timeout", 2)
     connection.close_all()
     ovs_plugin.plug(vifs.ovs_vif(1), INSTANCE)  # connects, then...
     ovs.stop_ovsdb()

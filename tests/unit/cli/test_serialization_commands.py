@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from os_vif import serialization
+from os_vif import exception, serialization
 from os_vif.cli import main
 from os_vif.objects import vif as vif_objects
 from tests import wire_samples
@@ -106,8 +106,8 @@ def test_host_info_then_convert_for_that_host(capsys, tmp_path):
     )
     assert code == 1
     assert err == (
-        "os-vif convert: error: No VIF class named VIFMacvlanNested is "
-        "supported\n"
+        "os-vif convert: error: No VIF class was found with the name "
+        "VIFMacvlanNested\n"
     )
 
 
@@ -121,7 +121,8 @@ def test_validate(capsys, tmp_path, vif_file):
     code, out, _ = run(capsys, "validate", str(vif_file))
     assert code == 0
     assert out == (
-        "valid: VIFOpenVSwitch 1.0 c3a8f2d4-7d2b-4f64-8a4e-0000000000f1\n"
+        "valid: VIFOpenVSwitch 1.0 c3a8f2d4-7d2b-4f64-8a4e-0000000000f1 "
+        "(plugin ovs)\n"
     )
     bad = json.loads(vif_file.read_text())
     data = bad["versioned_object.data"]["network"]["versioned_object.data"]
@@ -181,7 +182,7 @@ def test_plug_and_unplug_many_with_progress(capsys, tmp_path):
     assert code == 0, err
     lines = err.splitlines()
     assert lines[0] == (
-        "[1/3] plugging VIFVlanNested %s (plugin noop) ... done" % (VIF_ID % 0)
+        "[1/3] plugging VIFVlanNested %s (plugin noop)" % (VIF_ID % 0)
     )
     assert lines[2].startswith("[3/3] plugging")
     assert lines[3].startswith("plugged 3 VIFs in ")
@@ -223,8 +224,8 @@ def test_plug_with_an_unknown_plugin_stops_with_one_line(capsys, tmp_path):
         capsys, "plug", "--instance-uuid", INSTANCE, str(path)
     )
     assert code == 1
-    assert err.splitlines()[-1] == (
-        "os-vif plug: error: No VIF plugin named no-such-plugin is loaded"
+    assert err == "os-vif plug: error: VIF %s: %s\n" % (
+        VIF_ID % 0, exception.NoMatchingPlugin(plugin_name="no-such-plugin")
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-from oslo_config import cfg
 
 from os_vif.internal.privileged import context as privsep
 from os_vif.internal.unprivileged import runner
@@ -14,9 +13,8 @@ GROUP = "vif_plug_linux_bridge_privileged"
 
 
 @pytest.fixture
-def context():
-    yield privsep.vif_plug_linux_bridge
-    cfg.CONF.clear_override("helper_command", group=GROUP)
+def context(conf):
+    return privsep.vif_plug_linux_bridge
 
 
 def test_root_without_helper_command_needs_no_sudo(context, monkeypatch):
@@ -40,10 +38,12 @@ def test_unprivileged_caller_uses_privsep_default(context, monkeypatch):
     assert "privsep-helper" in command
 
 
-def test_configured_helper_command_wins_even_as_root(context, monkeypatch):
+def test_configured_helper_command_wins_even_as_root(
+    context, monkeypatch, conf
+):
     monkeypatch.setattr(privsep.os, "geteuid", lambda: 0)
-    cfg.CONF.set_override(
-        "helper_command", "sudo nova-rootwrap /etc/nova/rootwrap.conf "
+    conf.config(
+        helper_command="sudo nova-rootwrap /etc/nova/rootwrap.conf "
         "privsep-helper", group=GROUP,
     )
     command = context.helper_command("/tmp/sock")

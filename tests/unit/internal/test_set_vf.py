@@ -20,7 +20,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from os_vif.internal.privileged import devices
 from os_vif.internal.privileged.executor import Context
 from os_vif.internal.unprivileged import linkstate
-from tests.functional.offload import fake_vf_daemon
+from tests import fake_vf_daemon
 
 UNKNOWN = 0xFFFFFFFF
 

@@ -72,6 +72,13 @@ def test_same_sample_same_primitive_as_os_vif_5_3_0(vector):
         ours = serialization.to_primitive(obj, vector["version_manifest"])
     else:
         ours = serialization.to_primitive(obj, vector["target_version"])
+    if vector["id"] in vectors.LOSSY_IN_530:
+        # os-vif 5.3.0's bug: it lost port profile fields the reader has.
+        assert vectors.assert_keeps_what_530_lost(
+            ours, vectors.canonical(vector["primitive"]),
+            vector["version_manifest"],
+        ) == 1
+        return
     assert ours == vectors.canonical(vector["primitive"])
 
 

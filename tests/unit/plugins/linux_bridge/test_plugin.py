@@ -6,7 +6,6 @@ The plans are checked here without a kernel; the functional tests run them.
 from __future__ import annotations
 
 import pytest
-from oslo_config import cfg
 
 from os_vif import exception
 from os_vif.internal.privileged import devices, firewall
@@ -21,16 +20,18 @@ GROUP = "os_vif_linux_bridge"
 
 
 @pytest.fixture
-def plugin():
-    plugin = LinuxBridgePlugin.load("linux_bridge")
-    yield plugin
-    for opt in OPTS:
-        cfg.CONF.clear_override(opt.dest, group=GROUP)
+def plugin(conf):
+    return LinuxBridgePlugin.load("linux_bridge")
 
 
-def override(**values):
-    for key, value in values.items():
-        cfg.CONF.set_override(key, value, group=GROUP)
+@pytest.fixture
+def override(conf):
+    """Set options of the plugin's group (undone by the conf fixture)."""
+
+    def set_options(**values):
+        conf.config(group=GROUP, **values)
+
+    return set_options
 
 
 def make_vif(**net_fields):
@@ -97,7 +98,7 @@ def test_flat_network_plan(plugin):
     ]
 
 
-def test_flat_interface_option_wins(plugin):
+def test_flat_interface_option_wins(plugin, override):
     override(flat_interface="eth9")
     steps = plug_plan(plugin, make_vif(bridge_interface="eth1"))
     assert steps[1] == devices.SetLink(
@@ -105,7 +106,7 @@ def test_flat_interface_option_wins(plugin):
     )
 
 
-def test_vlan_network_plan(plugin):
+def test_vlan_network_plan(plugin, override):
     steps = plug_plan(
         plugin,
         make_vif(should_provide_vlan=True, vlan=42, bridge_interface="eth1"),
@@ -130,7 +131,7 @@ def test_vlan_network_needs_an_interface(plugin):
     assert caught.value.kwargs["field"] == "vlan_interface"
 
 
-def test_mtu_falls_back_to_network_device_mtu(plugin):
+def test_mtu_falls_back_to_network_device_mtu(plugin, override):
     override(network_device_mtu=9000)
     assert plug_plan(plugin, make_vif())[0].arguments["mtu"] == 9000
     assert plug_plan(plugin, make_vif(mtu=None))[0].arguments["mtu"] == 9000
@@ -138,7 +139,7 @@ def test_mtu_falls_back_to_network_device_mtu(plugin):
     assert plug_plan(plugin, make_vif(mtu=0))[0].arguments["mtu"] == 9000
 
 
-def test_use_ipv6_keeps_ipv6(plugin):
+def test_use_ipv6_keeps_ipv6(plugin, override):
     override(use_ipv6=True)
     assert plug_plan(plugin, make_vif())[0].arguments["disable_ipv6"] is False
 
@@ -149,7 +150,7 @@ def test_filtering_vif_gets_no_firewall_step(plugin):
     assert "allow_bridge_forwarding" not in ops(plug_plan(plugin, vif))
 
 
-def test_forward_bridge_interface_and_drop_action(plugin):
+def test_forward_bridge_interface_and_drop_action(plugin, override):
     override(forward_bridge_interface=["eth2", "eth3"],
              iptables_drop_action="REJECT")
     step = plug_plan(plugin, make_vif())[-1]
@@ -158,7 +159,7 @@ def test_forward_bridge_interface_and_drop_action(plugin):
     )
 
 
-def test_create_tap(plugin):
+def test_create_tap(plugin, override):
     override(create_tap=True)
     steps = plug_plan(plugin, make_vif(mtu=1400))
     assert steps[-1] == devices.EnsureTap(
@@ -213,7 +214,7 @@ def test_bad_vlan_names_the_field(plugin):
     assert caught.value.kwargs["field"] == "network.vlan"
 
 
-def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin):
+def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin, override):
     vif = make_vif()
     vif.vif_name = "t" * 20
     plug_plan(plugin, vif)
@@ -233,7 +234,7 @@ def test_other_vif_types_are_refused(plugin):
     assert caught.value.kwargs["field"] == "vif"
 
 
-def test_plug_runs_one_privileged_plan(plugin, monkeypatch):
+def test_plug_runs_one_privileged_plan(plugin, override, monkeypatch):
     calls = []
     override(create_tap=True)
     monkeypatch.setattr(
@@ -245,7 +246,7 @@ def test_plug_runs_one_privileged_plan(plugin, monkeypatch):
     assert [len(plan.steps) for plan in calls] == [4, 3]
 
 
-def test_unplug_is_lenient_where_plug_is_strict(plugin):
+def test_unplug_is_lenient_where_plug_is_strict(plugin, override):
     override(create_tap=True)
     vif = make_vif(mtu=20)
     vif.vif_name = "t" * 16

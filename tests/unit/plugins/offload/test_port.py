@@ -82,7 +82,7 @@ def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
 
 
 def test_ovs_profile_gives_interface_id_and_datapath(
-    config: Any, cx5: Any
+    config: Any, cx5: Any, conf: Any
 ) -> None:
     profile = vif_objects.VIFPortProfileOVSRepresentor(
         interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
@@ -93,13 +93,8 @@ def test_ovs_profile_gives_interface_id_and_datapath(
         port_profile=profile,
         network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d"),
     )
-    cfg.CONF.set_override(
-        "default_switch", "linux_bridge", group="os_vif_offload"
-    )
-    try:
-        described = port.describe_port(vif, INSTANCE, config, cx5)
-    finally:
-        cfg.CONF.clear_override("default_switch", group="os_vif_offload")
+    conf.config(default_switch="linux_bridge", group="os_vif_offload")
+    described = port.describe_port(vif, INSTANCE, config, cx5)
     assert described.switch is not None
     # The profile says Open vSwitch, whatever the default.
     assert described.switch.kind == options.SWITCH_OVS
@@ -113,20 +108,17 @@ def test_ovs_profile_gives_interface_id_and_datapath(
     assert described.mtu is None
 
 
-def test_options_shape_the_vf_settings(config: Any, cx5: Any) -> None:
+def test_options_shape_the_vf_settings(
+    config: Any, cx5: Any, conf: Any
+) -> None:
     overrides = {
         "vf_vlan": "always",
         "spoof_check": False,
         "trust": True,
         "vf_link_state": "enable",
     }
-    for key, value in overrides.items():
-        cfg.CONF.set_override(key, value, group="os_vif_offload")
-    try:
-        described = port.describe_port(_hostdev(), INSTANCE, config, cx5)
-    finally:
-        for key in overrides:
-            cfg.CONF.clear_override(key, group="os_vif_offload")
+    conf.config(group="os_vif_offload", **overrides)
+    described = port.describe_port(_hostdev(), INSTANCE, config, cx5)
     assert described.settings == port.VFSettings(
         mac=MAC, vlan=100, spoofchk=False, trust=True, link_state="enable"
     )
@@ -143,12 +135,9 @@ def test_legacy_without_offload_profile_is_vf_only(
     assert described.settings.vlan == 100
 
 
-def test_vf_vlan_never(config: Any, legacy: Any) -> None:
-    cfg.CONF.set_override("vf_vlan", "never", group="os_vif_offload")
-    try:
-        described = port.describe_port(_hostdev(), INSTANCE, config, legacy)
-    finally:
-        cfg.CONF.clear_override("vf_vlan", group="os_vif_offload")
+def test_vf_vlan_never(config: Any, legacy: Any, conf: Any) -> None:
+    conf.config(vf_vlan="never", group="os_vif_offload")
+    described = port.describe_port(_hostdev(), INSTANCE, config, legacy)
     assert described.settings.vlan is None
 
 
@@ -237,18 +226,15 @@ def test_multicast_mac_is_refused(config: Any, cx5: Any) -> None:
     assert caught.value.kwargs["field"] == "vif.address"
 
 
-def test_linux_bridge_needs_a_bridge_name(config: Any, cx5: Any) -> None:
+def test_linux_bridge_needs_a_bridge_name(
+    config: Any, cx5: Any, conf: Any
+) -> None:
     vif = _hostdev(
         network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d")
     )
-    cfg.CONF.set_override(
-        "default_switch", "linux_bridge", group="os_vif_offload"
-    )
-    try:
-        with pytest.raises(exception.InvalidArgument) as caught:
-            port.describe_port(vif, INSTANCE, config, cx5)
-    finally:
-        cfg.CONF.clear_override("default_switch", group="os_vif_offload")
+    conf.config(default_switch="linux_bridge", group="os_vif_offload")
+    with pytest.raises(exception.InvalidArgument) as caught:
+        port.describe_port(vif, INSTANCE, config, cx5)
     assert caught.value.kwargs["field"] == "vif.network.bridge"
 
 

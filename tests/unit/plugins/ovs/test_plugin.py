@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from oslo_config import cfg
 
 from os_vif import exception
 from os_vif.objects import vif as vif_objects
@@ -40,20 +39,14 @@ def test_describe_lists_types_versions_and_profiles():
             assert profile.max_version == cls.VERSION
 
 
-def test_vsctl_interface_is_accepted():
-    cfg.CONF.set_override("ovsdb_interface", "vsctl", "os_vif_ovs")
-    try:
-        OvsPlugin.load("ovs")
-    finally:
-        cfg.CONF.clear_override("ovsdb_interface", "os_vif_ovs")
-
-
-def test_unknown_interface_is_refused():
+def test_vsctl_interface_is_accepted(conf):
+    conf.config(ovsdb_interface="vsctl", group="os_vif_ovs")
     OvsPlugin.load("ovs")
-    cfg.CONF.set_override("ovsdb_interface", "carrier-pigeon", "os_vif_ovs")
-    try:
-        with pytest.raises(exception.InvalidArgument) as caught:
-            OvsPlugin.load("ovs")
-    finally:
-        cfg.CONF.clear_override("ovsdb_interface", "os_vif_ovs")
+
+
+def test_unknown_interface_is_refused(conf):
+    OvsPlugin.load("ovs")
+    conf.config(ovsdb_interface="carrier-pigeon", group="os_vif_ovs")
+    with pytest.raises(exception.InvalidArgument) as caught:
+        OvsPlugin.load("ovs")
     assert caught.value.kwargs["field"] == "os_vif_ovs.ovsdb_interface"

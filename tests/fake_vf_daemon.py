@@ -1,10 +1,9 @@
 """os_vif's privsep daemon with only the SR-IOV VF netlink calls faked.
 
-Run as ``python -m tests.functional.offload.fake_vf_daemon <privsep-helper
-arguments>`` (the tests set it as the daemon's ``helper_command``).  Every
-netlink request goes to the real kernel, except the two that need SR-IOV
-hardware, which are answered from a JSON state file named by
-``$OS_VIF_FAKE_VF_STATE``:
+Run as ``python -m tests.fake_vf_daemon <privsep-helper arguments>`` (the
+tests set it as the daemon's ``helper_command``).  Every netlink request
+goes to the real kernel, except the two that need SR-IOV hardware, which
+are answered from a JSON state file named by ``$OS_VIF_FAKE_VF_STATE``:
 
 * ``link("set", index=<PF>, vf={...})`` -- recorded in ``calls`` with the
   exact attributes and applied to the PF's VF table, or refused with the
