@@ -302,6 +302,23 @@ class EnsurePortCommand(ovs_command.BaseCommand):
         bridge.addvalue("ports", port)
 
 
+class DeleteBridgeCommand(ovs_command.BaseCommand):
+    """Delete bridge ``name`` if nothing but plumbing stays on it."""
+
+    def __init__(self, api: Any, name: str) -> None:
+        super().__init__(api)
+        self.name = name
+        # The ports this transaction removes (set when it is started).
+        self.leaving: frozenset[str] = frozenset()
+
+    def run_idl(self, txn: Any) -> None:
+        bridge = lookup(self.api, "Bridge", self.name)
+        if bridge is None or not bridge_unused(bridge, self.leaving):
+            return
+        open_vswitch(self.api).delvalue("bridges", bridge)
+        bridge.delete()
+
+
 class RemovePortCommand(ovs_command.BaseCommand):
     def __init__(
         self,
@@ -485,6 +502,17 @@ class OvsdbClient:
         commands = list(commands)
         if not commands:
             return None
+        # A bridge whose last ports all leave in this transaction is
+        # unused: every removal of the transaction counts (the rows show
+        # the ports until the commit).
+        leaving = frozenset(
+            c.removal.name
+            for c in commands
+            if isinstance(c, RemovePortCommand)
+        )
+        for command in commands:
+            if isinstance(command, (RemovePortCommand, DeleteBridgeCommand)):
+                command.leaving = command.leaving | leaving
         txn = self.api.create_transaction(check_error=True)
         for command in commands:
             txn.add(command)

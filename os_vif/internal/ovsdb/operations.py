@@ -173,17 +173,6 @@ class _RemovePortCommand(_Admitted, client.RemovePortCommand):
         )
         self.operation = op
 
-    def run_idl(self, txn: Any) -> None:
-        # A bridge whose last ports all leave in this transaction is
-        # unused: every removal of the transaction counts, not just this
-        # one (the rows show the ports until the commit).
-        self.leaving = frozenset(
-            command.removal.name
-            for command in txn.commands
-            if isinstance(command, client.RemovePortCommand)
-        ) | {self.removal.name}
-        super().run_idl(txn)
-
 
 @REGISTRY.register
 class EnsureOvsBridge(OvsdbOperation):
@@ -472,19 +461,6 @@ class RemoveOvsPortsOfVif(OvsdbOperation):
         ]
 
 
-class _DeleteBridgeCommand(client.ovs_command.BaseCommand):
-    def __init__(self, api: Any, name: str) -> None:
-        super().__init__(api)
-        self.name = name
-
-    def run_idl(self, txn: Any) -> None:
-        bridge = client.lookup(self.api, "Bridge", self.name)
-        if bridge is None or not client.bridge_unused(bridge, frozenset()):
-            return
-        client.open_vswitch(self.api).delvalue("bridges", bridge)
-        bridge.delete()
-
-
 @REGISTRY.register
 class DeleteOvsBridge(OvsdbOperation):
     """Delete bridge ``name`` if nothing but plumbing is on it (an undo)."""
@@ -494,7 +470,7 @@ class DeleteOvsBridge(OvsdbOperation):
 
     def commands(self, api: Any) -> list[Any]:
         """Delete the bridge when unused."""
-        return [_DeleteBridgeCommand(api, self.device)]
+        return [client.DeleteBridgeCommand(api, self.device)]
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """The bridge should be absent."""
