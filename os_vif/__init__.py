@@ -2,9 +2,9 @@
 
 Public API (see :doc:`/user/public_api`): :func:`initialize`, :func:`plug`,
 :func:`unplug`, :func:`plug_many`, :func:`unplug_many`, :func:`check`,
-:func:`gc` and :func:`host_info`; the objects in :mod:`os_vif.objects`;
-the reports of :mod:`os_vif.host_state`; :class:`os_vif.plugin.PluginBase`
-and :mod:`os_vif.exception`.
+:func:`check_many`, :func:`gc` and :func:`host_info`; the objects in
+:mod:`os_vif.objects`; the reports of :mod:`os_vif.host_state`;
+:class:`os_vif.plugin.PluginBase` and :mod:`os_vif.exception`.
 
 Plugins are found through the ``os_vif`` entry point namespace.  A VIF names
 the plugin that handles it in its ``plugin`` field.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from os_vif import _dispatch, exception, objects
@@ -33,6 +33,7 @@ __all__ = [
     "plug_many",
     "unplug_many",
     "check",
+    "check_many",
     "gc",
     "host_info",
 ]
@@ -207,9 +208,30 @@ def check(
     return report
 
 
+def check_many(
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+) -> list[host_state.CheckReport]:
+    """:func:`check` every ``(vif, instance_info)`` of ``pairs``.
+
+    Returns one report per pair, in order.  The pairs are checked first,
+    as :func:`plug_many` checks them (the first bad one raises); each
+    plugin then checks all of its VIFs at once
+    (:meth:`~os_vif.plugin.PluginBase.check_many`), which lets it read the
+    host once for all.
+
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: see :func:`plug_many`.
+    :raises NoMatchingPlugin: a VIF names no loaded plugin.
+    """
+    return _dispatch.check_many(_EXT_MANAGER, pairs)
+
+
 def gc(
     keep: Iterable[vif_objects.VIFBase],
     dry_run: bool = False,
+    progress: Callable[[host_state.PluginCollection], None] | None = None,
 ) -> host_state.GCReport:
     """Remove what os_vif made for VIFs that no longer exist.
 
@@ -220,6 +242,8 @@ def gc(
     only lists them.  One plugin's failure, or one removal's, is reported,
     not raised, and the others go on.
 
+    :param progress: if given, called with each plugin's
+        :class:`~os_vif.host_state.PluginCollection` as soon as it is done.
     :returns: a :class:`~os_vif.host_state.GCReport`, the sequence of the
         :class:`~os_vif.host_state.Removal` made (or, with ``dry_run``,
         that would be made), each with its reason and its error if it
@@ -229,7 +253,7 @@ def gc(
         of them (``keep[i]``) is refused as :func:`plug` refuses a VIF.
     """
     report: host_state.GCReport = _dispatch.collect(
-        _EXT_MANAGER, keep, dry_run
+        _EXT_MANAGER, keep, dry_run, progress
     )
     return report
 

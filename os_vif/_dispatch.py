@@ -493,13 +493,63 @@ def check_one(manager: Manager | None, vif: Any, instance_info: Any) -> Any:
     )
 
 
-def collect(manager: Manager | None, keep: Any, dry_run: bool) -> Any:
+def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
+    """A CheckReport per pair, each plugin's pairs in one ``check_many``.
+
+    Pairs are checked as :func:`resolve_pairs` checks them (and raise);
+    a plugin's failure, or a result that is not one report per pair,
+    becomes an ``error`` in the reports of its VIFs.
+    """
+    import dataclasses
+
+    from os_vif import host_state
+
+    resolved = resolve_pairs(manager, pairs, "check_many")
+    reports: list[Any] = [None] * len(resolved)
+    for plugin, indexes in _group(resolved):
+        batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
+        try:
+            returned = list(plugin.check_many(batch))
+            if len(returned) != len(batch):
+                raise TypeError(
+                    "check_many returned %d reports for %d VIFs"
+                    % (len(returned), len(batch))
+                )
+        except Exception as err:
+            LOG.warning(
+                "Check of %d VIFs by plugin %s failed",
+                len(batch),
+                type(plugin).__name__,
+                exc_info=True,
+            )
+            returned = [host_state.CheckReport(error=err)] * len(batch)
+        for index, report in zip(indexes, returned, strict=True):
+            if not isinstance(report, host_state.CheckReport):
+                report = host_state.CheckReport(
+                    error=TypeError(
+                        "check_many returned %r, not a CheckReport" % (report,)
+                    )
+                )
+            vif = resolved[index][0]
+            vif_id = _vif_id(vif)
+            reports[index] = dataclasses.replace(
+                report,
+                vif_id=None if vif_id is None else str(vif_id),
+                plugin=str(vif.plugin),
+            )
+    return reports
+
+
+def collect(
+    manager: Manager | None, keep: Any, dry_run: bool, progress: Any = None
+) -> Any:
     """Offer every loaded plugin its VIFs of ``keep``; a GCReport.
 
     Every VIF of ``keep`` is checked first (errors name ``keep[i]``).  A
     plugin's failure is reported in its
     :class:`~os_vif.host_state.PluginCollection`; VIFs of ``keep`` naming
     no loaded plugin get a collection of their own saying so.
+    ``progress(collection)``, if given, is called as each is done.
     """
     from os_vif import _plugin_loader, host_state
 
@@ -521,6 +571,8 @@ def collect(manager: Manager | None, keep: Any, dry_run: bool) -> Any:
         collections.append(
             _collect_one(plugin, name, kept.pop(name, []), dry_run)
         )
+        if progress is not None:
+            progress(collections[-1])
     for name, vifs in kept.items():
         collections.append(
             host_state.PluginCollection(
@@ -534,6 +586,8 @@ def collect(manager: Manager | None, keep: Any, dry_run: bool) -> Any:
                 ),
             )
         )
+        if progress is not None:
+            progress(collections[-1])
     return host_state.GCReport(plugins=tuple(collections), dry_run=dry_run)
 
 

@@ -17,6 +17,7 @@ import pytest
 PUBLIC_SURFACE = {
     "os_vif": [
         "check",
+        "check_many",
         "gc",
         "host_info",
         "initialize",
