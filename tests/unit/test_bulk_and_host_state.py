@@ -414,6 +414,44 @@ def test_check_checks_its_arguments_as_plug(plugins):
         os_vif.check(generic("a0", "nosuch"), INSTANCE)
 
 
+def test_check_many_keeps_the_order_and_groups_per_plugin(plugins):
+    _looping, native = plugins
+    pairs = [
+        (generic("tap0", "native"), INSTANCE),
+        (nested(0), INSTANCE),
+        (generic("bad1", "native"), INSTANCE),
+        (generic("a0"), INSTANCE),
+        (ovs_vif(), INSTANCE),
+    ]
+    reports = os_vif.check_many(pairs)
+    # native has check but not check_many: PluginBase loops over check.
+    assert native.CALLS == [("check", "tap0"), ("check", "bad1")]
+    assert [r.status for r in reports] == [
+        "problems", "ok", "error", "not supported", "not supported"
+    ]
+    assert [r.plugin for r in reports] == [
+        "native", "noop", "native", "looping", "ovs"
+    ]
+    assert [r.vif_id for r in reports] == [v.id for v, _ in pairs]
+    assert isinstance(reports[2].error, RuntimeError)
+    with pytest.raises(exception.InvalidArgument) as caught:
+        os_vif.check_many([pairs[0], (None, INSTANCE)])
+    assert caught.value.kwargs["field"] == "pairs[1].vif"
+    assert os_vif.check_many([]) == []
+
+
+def test_check_many_reports_a_broken_batch_on_each_vif(plugins, monkeypatch):
+    _looping, native = plugins
+    plugin = os_vif._EXT_MANAGER["native"].obj
+    pairs = [(generic("a", "native"), INSTANCE)] * 2
+    monkeypatch.setattr(plugin, "check_many", lambda pairs: [])
+    reports = os_vif.check_many(pairs)
+    assert [type(r.error) for r in reports] == [TypeError, TypeError]
+    assert "returned 0 reports for 2 VIFs" in str(reports[0].error)
+    monkeypatch.setattr(plugin, "check_many", lambda pairs: [1, 2])
+    assert "not a CheckReport" in str(os_vif.check_many(pairs)[1].error)
+
+
 # -- gc --
 
 
