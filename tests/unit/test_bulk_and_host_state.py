@@ -482,7 +482,10 @@ def test_gc_offers_every_plugin_its_vifs_of_keep(plugins):
 
 def test_gc_with_nothing_to_keep_still_asks_every_plugin(plugins):
     _looping, native = plugins
-    report = os_vif.gc([])
+    seen = []
+    report = os_vif.gc([], progress=seen.append)
+    # Progress: each plugin's collection, as it is done.
+    assert tuple(seen) == report.plugins and len(seen) >= 5
     assert native.CALLS == [("gc", [], False)]
     assert [r.what for r in report] == [
         "device leak0", "device stuck", "device kept0"
