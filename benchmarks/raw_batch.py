@@ -45,6 +45,7 @@ _IFLA_IFALIAS = 20
 _IFLA_EXT_MASK = 29
 _RTEXT_FILTER_SKIP_STATS = 1 << 3
 _IFF_UP = 0x1
+_NLM_F_DUMP_INTR = 0x10
 _RTM_DELLINK = 17
 _NLM_F_REQUEST_ACK = 0x1 | 0x4
 _TUNSETIFF = 0x400454CA
@@ -107,6 +108,8 @@ class Netlink:
         self.sock.setsockopt(socket.SOL_SOCKET, _SO_SNDBUFFORCE, 1 << 24)
         self.sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, 1 << 24)
         self.sock.bind((0, 0))
+        #: Dumps made again because the kernel marked them inconsistent.
+        self.retries = 0
 
     def send(
         self, data: bytes, count: int, ignore: frozenset[int] = frozenset()
@@ -149,8 +152,17 @@ class Netlink:
 
         Parsed as little as a check needs (name, index, MTU, master, alias,
         up), statistics left out by the kernel (``IFLA_EXT_MASK``): the
-        least a dump costs, where pyroute2 parses every attribute.
+        least a dump costs, where pyroute2 parses every attribute.  A dump
+        the kernel marks inconsistent (links changed meanwhile, as
+        ovs-vswitchd does to the ports it opens) is made again.
         """
+        while True:
+            found, consistent = self._dump_links()
+            if consistent:
+                return found
+            self.retries += 1
+
+    def _dump_links(self) -> tuple[dict[str, Link], bool]:
         request = struct.pack(
             "=IHHII BxHiII HHI",
             16 + 16 + 8,
@@ -169,13 +181,16 @@ class Netlink:
         )
         self.sock.send(request)
         found: dict[str, Link] = {}
+        consistent = True
         while True:
             chunk = self.sock.recv(1 << 22)
             offset = 0
             while offset < len(chunk):
-                length, kind = struct.unpack_from("=IH", chunk, offset)
+                length, kind, flags = struct.unpack_from("=IHH", chunk, offset)
+                if flags & _NLM_F_DUMP_INTR:
+                    consistent = False
                 if kind == _NLMSG_DONE:
-                    return found
+                    return found, consistent
                 if kind == _NLMSG_ERROR:
                     code = struct.unpack_from("=i", chunk, offset + 16)[0]
                     raise OSError(-code, os.strerror(-code))
@@ -252,10 +267,22 @@ def add_ports(api: Any, ports: Sequence[tuple[str, str, str]]) -> None:
 
 
 def del_ports(api: Any, names: Iterable[str]) -> None:
-    """One transaction removing every port of ``names``."""
-    with api.transaction(check_error=True) as txn:
-        for name in names:
-            txn.add(api.del_port(name, if_exists=True))
+    """One transaction, one mutation: ``names`` out of the bridge's ports.
+
+    ovsdb-server then drops the Port and Interface rows nothing refers to.
+    (ovsdbapp's ``del_port`` per port converts the bridge's whole port
+    list twice per port: quadratic in a batch, so not a floor.)
+    """
+    wanted = set(names)
+    rows = [
+        row
+        for row in api.db_list_rows("Port").execute(check_error=True)
+        if row.name in wanted
+    ]
+    if rows:
+        api.db_remove("Bridge", BRIDGE, "ports", *rows).execute(
+            check_error=True
+        )
 
 
 def interfaces(api: Any) -> dict[str, dict[str, Any]]:
