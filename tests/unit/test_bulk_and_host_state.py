@@ -158,6 +158,8 @@ def plugins(tmp_path, monkeypatch):
     )
     for module in ("fake_bulk_looping", "fake_bulk_native"):
         sys.modules.pop(module, None)
+    # Off sys.path first, so that the next loading finds them no more.
+    monkeypatch.undo()
     os_vif.initialize(reset=True)
 
 

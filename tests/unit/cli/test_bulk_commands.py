@@ -58,7 +58,8 @@ def write(tmp_path, vifs, name="vifs.json"):
 @pytest.fixture
 def noop(monkeypatch):
     """The loaded noop plugin, whose methods a test may replace."""
-    os_vif.initialize()
+    # Loaded afresh: exactly the plugins installed, whatever ran before.
+    os_vif.initialize(reset=True)
     return _plugging.plugin_of(noop_vif(0))
 
 
