@@ -1,7 +1,7 @@
 """Unit tests stand alone: none imports a functional-test module.
 
 Helpers both kinds of tests use live in ``tests/`` itself
-(``tests/ovs_vifs.py``, ``tests/fake_vf_daemon.py``...), so that running the
+(``tests/fake_sysfs.py``, ``tests/fake_vf_daemon.py``...), so that running the
 unit tests never pulls in fixtures that need root or Open vSwitch.
 """
 

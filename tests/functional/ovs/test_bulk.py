@@ -16,8 +16,8 @@ from pyroute2 import IPRoute
 import os_vif
 from os_vif import exception, host_state
 from os_vif.plugins.ovs import naming
+from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
-from tests import ovs_vifs as vifs
 from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
