@@ -1,10 +1,11 @@
-"""Bring OVSDB in line with :mod:`.model` values, in one transaction.
+"""OVSDB commands and the transaction that carries them, in one go.
 
-:meth:`OvsdbClient.ensure` and :meth:`OvsdbClient.remove` first compare
-what is wanted with the IDL's cache (no round trip to ovsdb-server); when
-nothing differs they write nothing and return ``False``, which makes a
-re-plug cheap.  Otherwise every change -- for one port or for hundreds --
-goes into a single transaction: either all of it is applied or none.
+The operations of :mod:`.operations` compare what is wanted with the
+IDL's cache (no round trip to ovsdb-server) and hand the commands here
+only when something differs, which makes a re-plug cheap.  Every change
+of a batch -- for one port or for hundreds -- goes into a single
+transaction (:meth:`OvsdbClient.start`): either all of it is applied or
+none.
 
 The commands re-read the rows inside the transaction, so a change made by
 someone else between the comparison and the commit is taken into account
@@ -23,7 +24,7 @@ import dataclasses
 import queue
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import command as ovs_command
@@ -136,42 +137,6 @@ def bridge_of(api: Any, port_row: Any) -> Any:
         if port_row in bridge.ports:
             return bridge
     return None
-
-
-def _bridge_differs(api: Any, wanted: model.Bridge) -> bool:
-    row = lookup(api, "Bridge", wanted.name)
-    if row is None:
-        return True
-    return (
-        wanted.datapath_type is not None
-        and row.datapath_type != wanted.datapath_type
-    )
-
-
-def _port_differs(api: Any, wanted: model.Port) -> bool:
-    port = lookup(api, "Port", wanted.name)
-    iface = lookup(api, "Interface", wanted.name)
-    if port is None or iface is None:
-        return True
-    if iface.type != wanted.interface_type:
-        return True
-    external_ids = iface.external_ids
-    if any(external_ids.get(k) != v for k, v in wanted.external_ids.items()):
-        return True
-    options = iface.options
-    if any(options.get(k) != v for k, v in wanted.options.items()):
-        return True
-    if (
-        wanted.mtu_request is not None
-        and optional(iface.mtu_request) != wanted.mtu_request
-    ):
-        return True
-    # Last: the checks that need the ports' and bridges' reference sets.
-    snapshot = wiring(api)
-    if snapshot.port_of.get(iface.uuid) != port:
-        return True
-    bridge = snapshot.bridge_of.get(port.uuid)
-    return bridge is None or bridge[1] != wanted.bridge
 
 
 def bridge_unused(bridge: Any, leaving: frozenset[str]) -> bool:
@@ -431,70 +396,7 @@ class OvsdbClient:
         """The ovsdbapp API (connects on first use)."""
         return connection.get_api(self.connection_string, self.timeout)
 
-    # -- reading the cache -------------------------------------------------
-
-    def ensure_needed(
-        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
-    ) -> bool:
-        """Say whether :meth:`ensure` would write anything."""
-        api = self.api
-        with api.ovsdb_connection.lock:
-            return any(_bridge_differs(api, b) for b in bridges) or any(
-                _port_differs(api, p) for p in ports
-            )
-
-    def removal_needed(self, removals: Sequence[model.PortRemoval]) -> bool:
-        """Say whether :meth:`remove` would write anything."""
-        api = self.api
-        with api.ovsdb_connection.lock:
-            return any(
-                lookup(api, "Port", removal.name) is not None
-                for removal in removals
-            )
-
-    def port_bridge(self, name: str) -> str | None:
-        """Return the name of the bridge port ``name`` is on, if any."""
-        api = self.api
-        with api.ovsdb_connection.lock:
-            port = lookup(api, "Port", name)
-            if port is None:
-                return None
-            bridge = wiring(api).bridge_of.get(port.uuid)
-            return None if bridge is None else bridge[1]
-
-    def ports_of_vif(self, iface_id: str, mac: str) -> list[str]:
-        """Return the ports whose interface carries this VIF's identity.
-
-        The identity is the ``external_ids`` a plug writes: ``iface-id``
-        and ``attached-mac``.  For finding a port whose device can no
-        longer be named (a representor gone from sysfs).
-        """
-        api = self.api
-        with api.ovsdb_connection.lock:
-            names = {
-                str(iface.name)
-                for iface in api.tables["Interface"].rows.values()
-                if iface.external_ids.get("iface-id") == iface_id
-                and iface.external_ids.get("attached-mac") == mac
-            }
-            return sorted(
-                name
-                for name in names
-                if lookup(api, "Port", name) is not None
-            )
-
-    def bridge_exists(self, name: str) -> bool:
-        """Say whether the bridge ``name`` is in the database."""
-        api = self.api
-        with api.ovsdb_connection.lock:
-            return lookup(api, "Bridge", name) is not None
-
     # -- writing -------------------------------------------------------------
-
-    def _commit(self, commands: Iterable[Any], what: str) -> None:
-        pending = self._start(commands, what)
-        if pending is not None:
-            pending.wait()
 
     def _start(
         self, commands: Iterable[Any], what: str
@@ -527,92 +429,3 @@ class OvsdbClient:
         which works while ovsdb-server commits.
         """
         return self._start(commands, what)
-
-    def existing(
-        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
-    ) -> tuple[set[str], set[str]]:
-        """Return the names of those bridges and ports already present."""
-        api = self.api
-        with api.ovsdb_connection.lock:
-            return (
-                {b.name for b in bridges if lookup(api, "Bridge", b.name)},
-                {p.name for p in ports if lookup(api, "Port", p.name)},
-            )
-
-    def ensure_start(
-        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
-    ) -> PendingCommit | None:
-        """Send what :meth:`ensure` would write; do not wait for it.
-
-        Return ``None`` when nothing differs, else a :class:`PendingCommit`
-        whose :meth:`~PendingCommit.wait` returns once ovsdb-server has
-        committed (or raises).  The caller may do other work meanwhile --
-        the plugin runs its kernel steps -- since the transaction is
-        carried out by the connection's own thread.
-        """
-        if not self.ensure_needed(bridges, ports):
-            return None
-        api = self.api
-        commands: list[Any] = [EnsureBridgeCommand(api, b) for b in bridges]
-        commands += [EnsurePortCommand(api, p) for p in ports]
-        return self._start(
-            commands, ", ".join(p.name for p in ports) or "bridges"
-        )
-
-    def ensure(
-        self, bridges: Sequence[model.Bridge], ports: Sequence[model.Port]
-    ) -> bool:
-        """Make ``bridges`` and ``ports`` exist as described.
-
-        One transaction for all of them; none when the cache shows nothing
-        differs.  Return whether anything was written.
-        """
-        pending = self.ensure_start(bridges, ports)
-        if pending is None:
-            return False
-        pending.wait()
-        return True
-
-    def undo_ensure(
-        self,
-        bridges: Sequence[model.Bridge],
-        ports: Sequence[model.Port],
-        existed: tuple[set[str], set[str]],
-    ) -> None:
-        """Remove the bridges and ports :meth:`ensure` made (not others).
-
-        ``existed`` is what :meth:`existing` returned before.
-        """
-        old_bridges, old_ports = existed
-        api = self.api
-        made = [p.name for p in ports if p.name not in old_ports]
-        leaving = frozenset(made)
-        commands: list[Any] = [
-            RemovePortCommand(api, model.PortRemoval(name), leaving)
-            for name in made
-        ]
-        commands += [
-            api.del_br(b.name, if_exists=True)
-            for b in bridges
-            if b.name not in old_bridges
-        ]
-        self._commit(commands, "undo of " + ", ".join(p.name for p in ports))
-
-    def remove(self, removals: Sequence[model.PortRemoval]) -> bool:
-        """Remove the ports (absent ones are skipped), in one transaction."""
-        if not self.removal_needed(removals):
-            return False
-        api = self.api
-        leaving = frozenset(removal.name for removal in removals)
-        self._commit(
-            [RemovePortCommand(api, removal, leaving) for removal in removals],
-            ", ".join(removal.name for removal in removals),
-        )
-        return True
-
-    def remove_bridge(self, name: str) -> bool:
-        """Delete the bridge ``name`` and its ports; absent is fine."""
-        if not self.bridge_exists(name):
-            return False
-        self._commit([self.api.del_br(name, if_exists=True)], name)
-        return True

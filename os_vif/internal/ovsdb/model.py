@@ -2,8 +2,9 @@
 
 A plug is described by the bridges that must exist and the ports (each
 with its single Interface) that must be on them; an unplug by the ports to
-remove.  These values carry no behaviour: :mod:`.client` compares them
-with the database and writes the differences.
+remove.  These values carry no behaviour: the operations of
+:mod:`.operations` build them, and the commands of :mod:`.client` write
+the differences they find inside the transaction.
 """
 
 from __future__ import annotations
