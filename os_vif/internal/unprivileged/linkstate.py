@@ -16,12 +16,14 @@ from another one (tests move threads between namespaces).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import errno
 import os
 import socket
 import struct
 import threading
+from collections.abc import Iterator
 
 from os_vif.internal import validation
 
@@ -235,6 +237,11 @@ def read_link(name: str | None = None, index: int = 0) -> Link | None:
     The name must have been validated by the caller: this is the hot path
     of the privileged operations, which validate their arguments first.
     """
+    current = _SNAPSHOT.links
+    if current is not None:
+        if name is not None:
+            return current.by_name.get(name)
+        return current.by_index.get(index)
     data = _request(name, index)
     return None if data is None else decode_link(data)
 
@@ -264,7 +271,7 @@ def get_device(name: str) -> DeviceInfo | None:
 def device_exists(name: str) -> bool:
     """Tell whether the device ``name`` exists in this namespace."""
     validation.interface_name(name)
-    return _request(name) is not None
+    return read_link(name) is not None
 
 
 def ports_of(index: int) -> list[Link]:
@@ -273,12 +280,29 @@ def ports_of(index: int) -> list[Link]:
     One dump the kernel filters by master (``IFLA_MASTER`` in the request),
     so the answer holds the ports only, however many devices the host has.
     """
+    current = _SNAPSHOT.links
+    if current is not None:
+        return [
+            link
+            for link in current.by_index.values()
+            if link.master_index == index
+        ]
+    return [link for link in _dump(index) if link.master_index == index]
+
+
+def dump_links() -> list[Link]:
+    """Return every device of this namespace, in one netlink dump."""
+    return _dump(None)
+
+
+def _dump(master: int | None) -> list[Link]:
     payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
-    payload += _attr(_IFLA_MASTER, struct.pack("=I", index))
+    if master is not None:
+        payload += _attr(_IFLA_MASTER, struct.pack("=I", master))
     payload += _attr(
         _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
     )
-    ports: list[Link] = []
+    links: list[Link] = []
     with _LOCK:
         _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
         seq = _SEQ[0]
@@ -293,7 +317,7 @@ def ports_of(index: int) -> list[Link]:
         sock.send(header + payload)
         done = False
         while not done:
-            data = sock.recv(65536)
+            data = sock.recv(1 << 20)
             offset = 0
             while offset + _NLMSGHDR.size <= len(data):
                 length, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(
@@ -315,11 +339,49 @@ def ports_of(index: int) -> list[Link]:
                     done = True
                     break
                 if kind == _RTM_NEWLINK:
-                    link = decode_link(message)
-                    # Older kernels ignore the filter: check it here too.
-                    if link.master_index == index:
-                        ports.append(link)
-    return ports
+                    links.append(decode_link(message))
+    return links
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkTable:
+    """Every device of a namespace at one moment, by name and by index."""
+
+    by_name: dict[str, Link]
+    by_index: dict[int, Link]
+
+    @classmethod
+    def read(cls) -> LinkTable:
+        """Dump the links once."""
+        links = dump_links()
+        return cls(
+            {link.name: link for link in links},
+            {link.index: link for link in links},
+        )
+
+
+class _Snapshot(threading.local):
+    links: LinkTable | None = None
+
+
+_SNAPSHOT = _Snapshot()
+
+
+@contextlib.contextmanager
+def snapshot(table: LinkTable | None = None) -> Iterator[LinkTable]:
+    """Answer this thread's reads from one link dump while inside.
+
+    A check of many VIFs reads the kernel once: :func:`read_link`,
+    :func:`get_device`, :func:`ports_of` and :func:`bridge_ports` look in
+    the table instead of asking netlink.  Only for reads that may be a
+    moment old (a check, a collection); never in the privileged daemon.
+    """
+    previous = _SNAPSHOT.links
+    _SNAPSHOT.links = LinkTable.read() if table is None else table
+    try:
+        yield _SNAPSHOT.links
+    finally:
+        _SNAPSHOT.links = previous
 
 
 def bridge_ports(name: str) -> list[str]:
