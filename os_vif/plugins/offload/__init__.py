@@ -131,7 +131,6 @@ class OffloadPlugin(PluginBase):
         from the host, so neither plugin removes representor ports.
         """
         return host_state.PluginCollection(
-            supported=False,
             reason="SR-IOV VFs and their representors are the NIC's: "
             "nothing the offload plugin makes can leak",
         )
