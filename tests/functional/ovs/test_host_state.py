@@ -9,6 +9,7 @@ what no kept VIF needs -- never host devices or other owners' ports.
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
@@ -20,7 +21,6 @@ from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import daemon
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
-from os_vif.sandbox.ovs import OvsServer
 from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -61,9 +61,7 @@ def test_deleted_qvb_is_named_and_replug_repairs(ovs_plugin, ovs) -> None:
     }
     ovs_plugin.plug(vif, INSTANCE)
     assert ovs_plugin.check(vif, INSTANCE).ok
-    assert _links()[qvb].get_attr("IFLA_MASTER") == (
-        _links()[qbr]["index"]
-    )
+    assert _links()[qvb].get_attr("IFLA_MASTER") == (_links()[qbr]["index"])
 
 
 def test_removed_port_is_named_and_replug_repairs(ovs_plugin, ovs) -> None:
@@ -111,8 +109,10 @@ def test_plug_of_an_ok_vif_changes_nothing(
     hybrid, plain = vifs.hybrid_vif(3), vifs.ovs_vif(4)
     for vif in (hybrid, plain):
         ovs_plugin.plug(vif, INSTANCE)
-    assert all(r.ok for r in ovs_plugin.check_many(
-        [(hybrid, INSTANCE), (plain, INSTANCE)]))
+    assert all(
+        r.ok
+        for r in ovs_plugin.check_many([(hybrid, INSTANCE), (plain, INSTANCE)])
+    )
     cfg = ovsdb_rows.next_cfg(ovs)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -184,13 +184,37 @@ def test_gc_removes_exactly_the_leaked(ovs_plugin, ovs) -> None:
     ]
     os_vif.plug_many([(vif, INSTANCE) for vif in kept + leaked])
     _host_devices()
-    ovs.vsctl("add-port", "br-int", "foreign0", "--", "set", "Interface",
-              "foreign0", "type=internal",
-              "external_ids:iface-id=someone-else")
-    ovs.vsctl("add-br", "br-ex", "--", "set", "Bridge", "br-ex",
-              "datapath_type=netdev")
-    ovs.vsctl("add-port", "br-int", "patch-tun", "--", "set", "Interface",
-              "patch-tun", "type=patch", "options:peer=patch-int")
+    ovs.vsctl(
+        "add-port",
+        "br-int",
+        "foreign0",
+        "--",
+        "set",
+        "Interface",
+        "foreign0",
+        "type=internal",
+        "external_ids:iface-id=someone-else",
+    )
+    ovs.vsctl(
+        "add-br",
+        "br-ex",
+        "--",
+        "set",
+        "Bridge",
+        "br-ex",
+        "datapath_type=netdev",
+    )
+    ovs.vsctl(
+        "add-port",
+        "br-int",
+        "patch-tun",
+        "--",
+        "set",
+        "Interface",
+        "patch-tun",
+        "type=patch",
+        "options:peer=patch-int",
+    )
     before_links = set(_links())
     before_ports = set(ovsdb_rows.bridge_ports(ovs, "br-int"))
 
@@ -198,10 +222,18 @@ def test_gc_removes_exactly_the_leaked(ovs_plugin, ovs) -> None:
     for vif in leaked:
         if isinstance(vif, vifs.vif_objects.VIFBridge):
             qbr, qvb, qvo = naming.hybrid_names(vif.id)
-            expected |= {"device " + qbr, "device " + qvb, "device " + qvo,
-                         "port " + qvo}
+            expected |= {
+                "device " + qbr,
+                "device " + qvb,
+                "device " + qvo,
+                "port " + qvo,
+            }
         else:
             expected |= {"device " + vif.vif_name, "port " + vif.vif_name}
+
+    # What the kept VIFs look like before: GC must change none of it.
+    kept_pairs = [(vif, INSTANCE) for vif in kept]
+    kept_before = [r.problems for r in os_vif.check_many(kept_pairs)]
 
     dry = os_vif.gc(kept, dry_run=True)
     assert dry.ok and dry.dry_run, dry.plugins
@@ -223,8 +255,8 @@ def test_gc_removes_exactly_the_leaked(ovs_plugin, ovs) -> None:
         ovsdb_rows.bridge_ports(ovs, "br-int")
     )
     assert "br-ex" in ovs.bridges()
-    checked = os_vif.check_many([(vif, INSTANCE) for vif in kept])
-    assert [r for r in checked if not r.ok] == []
+    checked = os_vif.check_many(kept_pairs)
+    assert [r.problems for r in checked] == kept_before
     assert len(os_vif.gc(kept, dry_run=True)) == 0
 
 
@@ -234,8 +266,9 @@ def test_530_hybrid_recognised_by_check_and_gc(
     hybrid = vifs.hybrid_vif(8)
     qbr, qvb, qvo = naming.hybrid_names(hybrid.id)
     assert ovs.netns is not None
-    os_vif_530.plug([hybrid], INSTANCE, netns=ovs.netns,
-                    ovsdb_connection=ovs.connection)
+    os_vif_530.plug(
+        [hybrid], INSTANCE, netns=ovs.netns, ovsdb_connection=ovs.connection
+    )
     report = ovs_plugin.check(hybrid, INSTANCE)
     assert report.supported and report.error is None
     # 5.x made the same devices and port; only os_vif's mark may differ.
@@ -249,7 +282,10 @@ def test_530_hybrid_recognised_by_check_and_gc(
     collection = ovs_plugin.gc([])
     assert collection.ok
     assert {r.what for r in collection.removals} == {
-        "device " + qbr, "device " + qvb, "device " + qvo, "port " + qvo
+        "device " + qbr,
+        "device " + qvb,
+        "device " + qvo,
+        "port " + qvo,
     }
     assert not {qbr, qvb, qvo} & set(_links())
     assert ovsdb_rows.row(ovs, "Port", qvo) is None
@@ -260,3 +296,94 @@ def test_check_report_types(ovs_plugin, ovs) -> None:
     assert isinstance(report, host_state.CheckReport)
     assert not report.ok
     assert all(isinstance(p, host_state.Problem) for p in report.problems)
+
+
+_CLIENT = """
+import sys
+import os_vif
+from oslo_config import cfg
+from os_vif.sandbox import vifs
+os_vif.initialize()
+cfg.CONF.set_override("ovsdb_connection", sys.argv[1], group="os_vif_ovs")
+for n in range(600, 640):
+    vif = vifs.hybrid_vif(n) if n % 2 else vifs.ovs_vif(n)
+    os_vif.plug(vif, vifs.INSTANCE)
+    print(n, flush=True)
+"""
+
+
+def test_client_killed_mid_plug_gc_removes_the_leftovers(
+    ovs_plugin, ovs
+) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    assert ovs.netns is not None
+    os_vif.initialize()
+    child = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            ovs.netns,
+            sys.executable,
+            "-c",
+            _CLIENT,
+            ovs.connection,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(
+            os.path.dirname(
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            )
+        ),
+    )
+    assert child.stdout is not None
+    done = []
+    try:
+        while len(done) < 5:
+            line = child.stdout.readline()
+            assert line, "the client ended early"
+            done.append(int(line))
+        time.sleep(0.05)  # mid-way through the next plugs
+    finally:
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate()
+    done += [int(n) for n in rest.split()]
+    # Its privsep daemon may finish the call in hand; let the host settle.
+    previous: set[str] = set()
+    for _ in range(50):
+        now = set(_links())
+        if now == previous:
+            break
+        previous = now
+        time.sleep(0.1)
+
+    everything = [
+        vifs.hybrid_vif(n) if n % 2 else vifs.ovs_vif(n)
+        for n in range(600, 640)
+    ]
+    numbered = list(zip(range(600, 640), everything, strict=True))
+    kept = [vif for n, vif in numbered if n in done]
+    others = [vif for n, vif in numbered if n not in done]
+    names_of_others = set()
+    for vif in others:
+        if isinstance(vif, vifs.vif_objects.VIFBridge):
+            names_of_others |= set(naming.hybrid_names(vif.id))
+        else:
+            names_of_others.add(vif.vif_name)
+    leftovers = names_of_others & (
+        set(_links()) | set(ovsdb_rows.bridge_ports(ovs, "br-int"))
+    )
+    kept_pairs = [(vif, INSTANCE) for vif in kept]
+    kept_before = [r.problems for r in os_vif.check_many(kept_pairs)]
+    report = os_vif.gc(kept)
+    assert report.ok, [r for r in report if r.failed]
+    assert {r.what.split()[1] for r in report} == leftovers
+    assert not names_of_others & set(_links())
+    assert not names_of_others & set(ovsdb_rows.bridge_ports(ovs, "br-int"))
+    checked = os_vif.check_many(kept_pairs)
+    assert [r.problems for r in checked] == kept_before
