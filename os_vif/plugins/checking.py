@@ -9,6 +9,8 @@ dump (:func:`os_vif.internal.unprivileged.linkstate.snapshot`).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -17,6 +19,8 @@ from os_vif.internal import operation
 from os_vif.internal.unprivileged import linkstate
 
 __all__ = ["report", "check_many"]
+
+LOG = logging.getLogger(__name__)
 
 
 def report(problems: Iterable[operation.Problem]) -> host_state.CheckReport:
@@ -32,14 +36,24 @@ def report(problems: Iterable[operation.Problem]) -> host_state.CheckReport:
 def check_many(
     pairs: Sequence[tuple[Any, Any]],
     check: Callable[[Any, Any], host_state.CheckReport],
+    ovsdb: Any = None,
 ) -> list[host_state.CheckReport]:
     """``check`` every pair, all reading one dump of the kernel's links.
 
-    A check that raises gets a report with its ``error``; the others go
-    on.
+    With ``ovsdb`` (a client), its IDL cache is held for the whole batch:
+    one consistent pass, no update applied in between.  A check that
+    raises gets a report with its ``error``; the others go on.
     """
     reports: list[host_state.CheckReport] = []
-    with linkstate.snapshot():
+    with contextlib.ExitStack() as stack:
+        if ovsdb is not None and pairs:
+            try:
+                lock = ovsdb.api.ovsdb_connection.lock
+            except Exception as err:  # each check reports it
+                LOG.debug("OVSDB not reachable for a check: %s", err)
+            else:
+                stack.enter_context(lock)
+        stack.enter_context(linkstate.snapshot())
         for vif, instance_info in pairs:
             try:
                 reports.append(check(vif, instance_info))

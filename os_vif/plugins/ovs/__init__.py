@@ -124,7 +124,7 @@ class OvsPlugin(PluginBase):
 
     def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
         """:meth:`check` every pair against one dump of the kernel's links."""
-        return checking.check_many(pairs, self.check)
+        return checking.check_many(pairs, self.check, self.ovsdb)
 
     def gc(
         self, keep: Any, dry_run: bool = False
