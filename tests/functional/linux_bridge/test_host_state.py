@@ -84,3 +84,19 @@ def test_gc_removes_taps_and_empty_bridges_only(lb: Any) -> None:
     assert before - _links() == {n.split()[1] for n in expected}
     assert all(r.ok for r in lb.check_many([(v, INSTANCE) for v in kept]))
     assert not lb.gc(kept, dry_run=True).removals
+
+
+def test_plug_of_an_ok_vif_makes_no_privileged_call(
+    lb: Any, monkeypatch: Any
+) -> None:
+    from os_vif.internal.unprivileged import daemon
+
+    vif = _vif(6, "br-lbok")
+    lb.plug(vif, INSTANCE)
+    assert lb.check(vif, INSTANCE).ok
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a re-plug of a VIF that is ok changed the host")
+
+    monkeypatch.setattr(daemon, "call", refuse)
+    lb.plug(vif, INSTANCE)
