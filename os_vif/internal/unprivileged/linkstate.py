@@ -124,13 +124,23 @@ def _attr(kind: int, payload: bytes) -> bytes:
     return _RTATTR.pack(length, kind) + payload + padding
 
 
-def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
+def _attrs(
+    data: bytes,
+    offset: int,
+    end: int,
+    wanted: frozenset[int] | None = None,
+) -> dict[int, bytes]:
+    # Only the attributes ``wanted`` are copied out: a link's answer is
+    # mostly attributes a read never looks at (a dump of many links).
     found = {}
-    while offset + _RTATTR.size <= end:
-        length, kind = _RTATTR.unpack_from(data, offset)
-        if length < _RTATTR.size:
+    unpack = _RTATTR.unpack_from
+    while offset + 4 <= end:
+        length, kind = unpack(data, offset)
+        if length < 4:
             break
-        found[kind & 0x3FFF] = data[offset + _RTATTR.size : offset + length]
+        kind &= 0x3FFF
+        if wanted is None or kind in wanted:
+            found[kind] = data[offset + 4 : offset + length]
         offset += (length + 3) & ~3
     return found
 
@@ -200,11 +210,23 @@ def _u32(value: bytes | None) -> int:
     return struct.unpack("=I", value[:4])[0] if value else 0
 
 
+_WANTED = frozenset(
+    {
+        _IFLA_ADDRESS,
+        _IFLA_IFNAME,
+        _IFLA_MTU,
+        _IFLA_MASTER,
+        _IFLA_LINKINFO,
+        _IFLA_IFALIAS,
+    }
+)
+
+
 def decode_link(data: bytes) -> Link:
     """Decode one RTM_NEWLINK message (header included) into a Link."""
     length = _NLMSGHDR.unpack_from(data, 0)[0]
     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSGHDR.size)
-    found = _attrs(data, _NLMSGHDR.size + _IFINFOMSG.size, length)
+    found = _attrs(data, _NLMSGHDR.size + _IFINFOMSG.size, length, _WANTED)
     kind = vlan_id = None
     if _IFLA_LINKINFO in found:
         info = found[_IFLA_LINKINFO]
