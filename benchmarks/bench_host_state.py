@@ -162,8 +162,7 @@ def floor_gc(kind: str, count: int, connection: str) -> dict[str, Any]:
     raw_batch.del_ports(api, ports)
     ovsdb = time.perf_counter()
     nl.batch(
-        ("set", {"index": index, "group": raw_batch.GROUP})
-        for index in leaked
+        ("set", {"index": index, "group": raw_batch.GROUP}) for index in leaked
     )
     nl.delete_group()
     seconds = time.perf_counter() - start
@@ -211,11 +210,16 @@ def run_os_vif(kind: str, count: int, connection: str) -> dict[str, Any]:
         )
     else:
         bad = [r for r in reports if not r.ok]
-        if bad:
+        if any(r.error is not None for r in bad):
             raise SystemExit(
-                "check: %d not ok, first: %s" % (len(bad), bad[0])
+                "check: %d failed, first: %s" % (len(bad), bad[0])
             )
+        # A problem the check finds on a freshly plugged VIF is the plug's
+        # (reported, not hidden); the check still did all of its work.
         result["check"] = seconds
+        result["check_not_ok"] = len(bad)
+        if bad:
+            result["check_first_problem"] = str(bad[0].problems[0])
     start = time.perf_counter()
     report = os_vif.gc([vif for vif, _ in pairs])
     seconds = time.perf_counter() - start
@@ -272,6 +276,17 @@ def report(results: dict, count: int) -> str:
                     count,
                     len(floor["check_problems"]),
                     "; ".join(floor["check_problems"][:3]),
+                )
+            )
+        ours = results[kind]["os_vif"]
+        if ours.get("check_not_ok"):
+            lines.append(
+                "%-7s %-4d os_vif's check found %d plugged VIFs not ok: %s"
+                % (
+                    kind,
+                    count,
+                    ours["check_not_ok"],
+                    ours.get("check_first_problem"),
                 )
             )
         lines.append(

@@ -918,6 +918,15 @@ def _vf_settings(ipr: IPRoute, index: int, vf: int) -> dict[str, Any] | None:
     return None
 
 
+def read_vf_settings(pf: str, vf: int) -> dict[str, Any] | None:
+    """VF ``vf`` of PF ``pf``'s settings, unprivileged (None: unknown)."""
+    link = linkstate.read_link(pf)
+    if link is None:
+        return None
+    with netlink() as ipr:
+        return _vf_settings(ipr, link.index, vf)
+
+
 @REGISTRY.register
 class SetVf(KernelOperation):
     """Configure VF ``vf`` of the PF ``name`` (``ip link set PF vf N``).
@@ -986,16 +995,26 @@ class SetVf(KernelOperation):
         return True
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
-        """The VF's settings need the PF's VF list: always re-applied.
+        """Each VF setting that differs, read from the PF's VF list.
 
-        Reading it unprivileged is not possible on every driver; the
-        daemon sends only what differs.
+        Reading a link's VF list needs no privilege; a PF that reports
+        none (some drivers, a device without SR-IOV) gets one problem,
+        ``settings`` found ``None``: whether the VF is as asked is not
+        known, and a plug sends the request (the daemon sends only what
+        differs).
         """
+        spec = self._spec()
+        if len(spec) == 1:
+            return []
+        vf = spec.pop("vf")
+        what = "vf %s/%s" % (self.device, vf)
+        if linkstate.read_link(self.device) is None:
+            return [Problem("device %s" % self.device, "exists", True, False)]
+        current = read_vf_settings(self.device, vf)
+        if current is None:
+            return [Problem(what, "settings", spec, None)]
         return [
-            Problem(
-                "vf %s/%s" % (self.device, self.get("vf")),
-                "settings",
-                self._spec(),
-                None,
-            )
+            Problem(what, key, value, current.get(key))
+            for key, value in spec.items()
+            if current.get(key) != value
         ]

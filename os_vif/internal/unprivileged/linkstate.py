@@ -16,12 +16,14 @@ from another one (tests move threads between namespaces).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import errno
 import os
 import socket
 import struct
 import threading
+from collections.abc import Iterator
 
 from os_vif.internal import validation
 
@@ -122,13 +124,23 @@ def _attr(kind: int, payload: bytes) -> bytes:
     return _RTATTR.pack(length, kind) + payload + padding
 
 
-def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
+def _attrs(
+    data: bytes,
+    offset: int,
+    end: int,
+    wanted: frozenset[int] | None = None,
+) -> dict[int, bytes]:
+    # Only the attributes ``wanted`` are copied out: a link's answer is
+    # mostly attributes a read never looks at (a dump of many links).
     found = {}
-    while offset + _RTATTR.size <= end:
-        length, kind = _RTATTR.unpack_from(data, offset)
-        if length < _RTATTR.size:
+    unpack = _RTATTR.unpack_from
+    while offset + 4 <= end:
+        length, kind = unpack(data, offset)
+        if length < 4:
             break
-        found[kind & 0x3FFF] = data[offset + _RTATTR.size : offset + length]
+        kind &= 0x3FFF
+        if wanted is None or kind in wanted:
+            found[kind] = data[offset + 4 : offset + length]
         offset += (length + 3) & ~3
     return found
 
@@ -198,11 +210,23 @@ def _u32(value: bytes | None) -> int:
     return struct.unpack("=I", value[:4])[0] if value else 0
 
 
+_WANTED = frozenset(
+    {
+        _IFLA_ADDRESS,
+        _IFLA_IFNAME,
+        _IFLA_MTU,
+        _IFLA_MASTER,
+        _IFLA_LINKINFO,
+        _IFLA_IFALIAS,
+    }
+)
+
+
 def decode_link(data: bytes) -> Link:
     """Decode one RTM_NEWLINK message (header included) into a Link."""
     length = _NLMSGHDR.unpack_from(data, 0)[0]
     _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSGHDR.size)
-    found = _attrs(data, _NLMSGHDR.size + _IFINFOMSG.size, length)
+    found = _attrs(data, _NLMSGHDR.size + _IFINFOMSG.size, length, _WANTED)
     kind = vlan_id = None
     if _IFLA_LINKINFO in found:
         info = found[_IFLA_LINKINFO]
@@ -235,6 +259,11 @@ def read_link(name: str | None = None, index: int = 0) -> Link | None:
     The name must have been validated by the caller: this is the hot path
     of the privileged operations, which validate their arguments first.
     """
+    current = _SNAPSHOT.links
+    if current is not None:
+        if name is not None:
+            return current.by_name.get(name)
+        return current.by_index.get(index)
     data = _request(name, index)
     return None if data is None else decode_link(data)
 
@@ -264,7 +293,7 @@ def get_device(name: str) -> DeviceInfo | None:
 def device_exists(name: str) -> bool:
     """Tell whether the device ``name`` exists in this namespace."""
     validation.interface_name(name)
-    return _request(name) is not None
+    return read_link(name) is not None
 
 
 def ports_of(index: int) -> list[Link]:
@@ -273,12 +302,29 @@ def ports_of(index: int) -> list[Link]:
     One dump the kernel filters by master (``IFLA_MASTER`` in the request),
     so the answer holds the ports only, however many devices the host has.
     """
+    current = _SNAPSHOT.links
+    if current is not None:
+        return [
+            link
+            for link in current.by_index.values()
+            if link.master_index == index
+        ]
+    return [link for link in _dump(index) if link.master_index == index]
+
+
+def dump_links() -> list[Link]:
+    """Return every device of this namespace, in one netlink dump."""
+    return _dump(None)
+
+
+def _dump(master: int | None) -> list[Link]:
     payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
-    payload += _attr(_IFLA_MASTER, struct.pack("=I", index))
+    if master is not None:
+        payload += _attr(_IFLA_MASTER, struct.pack("=I", master))
     payload += _attr(
         _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
     )
-    ports: list[Link] = []
+    links: list[Link] = []
     with _LOCK:
         _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
         seq = _SEQ[0]
@@ -293,7 +339,7 @@ def ports_of(index: int) -> list[Link]:
         sock.send(header + payload)
         done = False
         while not done:
-            data = sock.recv(65536)
+            data = sock.recv(1 << 20)
             offset = 0
             while offset + _NLMSGHDR.size <= len(data):
                 length, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(
@@ -315,11 +361,49 @@ def ports_of(index: int) -> list[Link]:
                     done = True
                     break
                 if kind == _RTM_NEWLINK:
-                    link = decode_link(message)
-                    # Older kernels ignore the filter: check it here too.
-                    if link.master_index == index:
-                        ports.append(link)
-    return ports
+                    links.append(decode_link(message))
+    return links
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkTable:
+    """Every device of a namespace at one moment, by name and by index."""
+
+    by_name: dict[str, Link]
+    by_index: dict[int, Link]
+
+    @classmethod
+    def read(cls) -> LinkTable:
+        """Dump the links once."""
+        links = dump_links()
+        return cls(
+            {link.name: link for link in links},
+            {link.index: link for link in links},
+        )
+
+
+class _Snapshot(threading.local):
+    links: LinkTable | None = None
+
+
+_SNAPSHOT = _Snapshot()
+
+
+@contextlib.contextmanager
+def snapshot(table: LinkTable | None = None) -> Iterator[LinkTable]:
+    """Answer this thread's reads from one link dump while inside.
+
+    A check of many VIFs reads the kernel once: :func:`read_link`,
+    :func:`get_device`, :func:`ports_of` and :func:`bridge_ports` look in
+    the table instead of asking netlink.  Only for reads that may be a
+    moment old (a check, a collection); never in the privileged daemon.
+    """
+    previous = _SNAPSHOT.links
+    _SNAPSHOT.links = LinkTable.read() if table is None else table
+    try:
+        yield _SNAPSHOT.links
+    finally:
+        _SNAPSHOT.links = previous
 
 
 def bridge_ports(name: str) -> list[str]:

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from os_vif import host_state
 from os_vif.internal.unprivileged import runner
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import description
-from os_vif.plugins.linux_bridge import plan
+from os_vif.plugins import checking, description
+from os_vif.plugins.linux_bridge import collect, plan
 from os_vif.plugins.linux_bridge.options import OPTS
 
 __all__ = ["LinuxBridgePlugin", "PLUGIN_NAME"]
@@ -69,6 +70,28 @@ class LinuxBridgePlugin(PluginBase):
         Idempotent; on failure nothing this call made is left behind.
         """
         self.host.run(plan.plug_plan(vif, self.config))
+
+    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
+        """Report what differs on the host from plugging ``vif``.
+
+        Reads netlink and ``/proc/sys`` only; changes nothing.
+        """
+        return checking.report(
+            self.host.check(plan.plug_plan(vif, self.config))
+        )
+
+    def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
+        """:meth:`check` every pair against one dump of the kernel's links."""
+        return checking.check_many(pairs, self.check)
+
+    def gc(
+        self, keep: Any, dry_run: bool = False
+    ) -> host_state.PluginCollection:
+        """Remove the taps and bridges of VIFs not in ``keep``.
+
+        See :mod:`.collect` for what counts as the plugin's own.
+        """
+        return collect.collect(self, keep, dry_run)
 
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Remove what :meth:`plug` made that nothing else uses."""

@@ -30,13 +30,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from os_vif import exception
+from os_vif import exception, host_state
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import description
+from os_vif.plugins import checking, description
 from os_vif.plugins.offload import options, plan, port
 
 __all__ = ["OffloadPlugin"]
@@ -102,6 +102,38 @@ class OffloadPlugin(PluginBase):
         """Configure the VF and attach its representor (see the module)."""
         wanted = self.plug_plan(vif, instance_info)
         self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)
+
+    # -- check and gc ------------------------------------------------------
+
+    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
+        """Report what differs from plugging ``vif``: representor, VF, port.
+
+        Reads sysfs, netlink and the OVSDB cache only.
+        """
+        wanted = self.plug_plan(vif, instance_info)
+        return checking.report(
+            self.host.check(wanted, self.ovsdb if wanted.ovsdb else None)
+        )
+
+    def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
+        """:meth:`check` every pair against one dump of the kernel's links."""
+        return checking.check_many(pairs, self.check)
+
+    def gc(
+        self, keep: Any, dry_run: bool = False
+    ) -> host_state.PluginCollection:
+        """Collect nothing: a VF's settings and its representor are no leak.
+
+        The VF and its representor are the NIC's, not os_vif's; the
+        settings a plug gave them stay until the next plug of the VF.  The
+        representor's OVS port carries the VIF's ids like any OVS port,
+        but whether it is the ovs plugin's or this one's cannot be told
+        from the host, so neither plugin removes representor ports.
+        """
+        return host_state.PluginCollection(
+            reason="SR-IOV VFs and their representors are the NIC's: "
+            "nothing the offload plugin makes can leak",
+        )
 
     # -- unplug ------------------------------------------------------------
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from os_vif import exception
+from os_vif import exception, host_state
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import description
-from os_vif.plugins.ovs import naming, options, plan
+from os_vif.plugins import checking, description
+from os_vif.plugins.ovs import collect, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
 
@@ -110,6 +110,30 @@ class OvsPlugin(PluginBase):
     def plug(self, vif: Any, instance_info: Any) -> None:
         """Plug ``vif``; change nothing if it is plugged already."""
         self.host.run(self.plug_plan(vif, instance_info), self.ovsdb)
+
+    # -- check and gc ------------------------------------------------------
+
+    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
+        """Report what differs on the host from plugging ``vif`` (no change).
+
+        Reads netlink, sysfs and the OVSDB cache only.
+        """
+        return checking.report(
+            self.host.check(self.plug_plan(vif, instance_info), self.ovsdb)
+        )
+
+    def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
+        """:meth:`check` every pair against one dump of the kernel's links."""
+        return checking.check_many(pairs, self.check, self.ovsdb)
+
+    def gc(
+        self, keep: Any, dry_run: bool = False
+    ) -> host_state.PluginCollection:
+        """Remove what os_vif made for VIFs not in ``keep``.
+
+        See :mod:`.collect` for what counts as the plugin's own.
+        """
+        return collect.collect(self, keep, dry_run)
 
     # -- unplug ------------------------------------------------------------
 

@@ -106,20 +106,25 @@ def test_bad_vifs_fail_alone_and_leave_nothing(
     assert {taken.bridge_name, "hostpeer6"} <= links
 
 
-def test_check_and_gc_of_the_ovs_plugin_say_not_supported_yet(
+def test_check_and_gc_of_the_ovs_plugin_after_plug_many(
     loaded: None, ovs: OvsServer
 ) -> None:
-    # PluginBase's defaults until the native versions land: reported, not
-    # raised, and nothing on the host is touched.
+    # The native check and gc: a batch-plugged VIF is ok, kept by gc when
+    # in keep, collected when not.
     vif = vifs.ovs_vif(0)
     assert os_vif.plug_many([(vif, INSTANCE)]) == [None]
     report = os_vif.check(vif, INSTANCE)
-    assert (report.supported, report.ok, report.plugin) == (
-        False, False, "ovs"
-    )
-    collected = os_vif.gc([])
-    ovs_collection = [c for c in collected.plugins if c.plugin == "ovs"]
-    assert len(ovs_collection) == 1 and not ovs_collection[0].supported
+    assert (report.supported, report.ok, report.plugin) == (True, True, "ovs")
+    kept = os_vif.gc([vif])
+    assert kept.ok and not [r for r in kept if r.plugin == "ovs"]
     assert vif.vif_name in _links()
     assert ovsdb_rows.port_bridge(ovs, vif.vif_name) == "br-int"
+    collected = os_vif.gc([])
+    assert collected.ok
+    assert {r.what for r in collected if r.plugin == "ovs"} == {
+        "device " + vif.vif_name,
+        "port " + vif.vif_name,
+    }
+    assert vif.vif_name not in _links()
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
     assert os_vif.unplug_many([(vif, INSTANCE)]) == [None]

@@ -72,9 +72,14 @@ def ops(steps):
 def test_option_names_are_os_vifs():
     names = {opt.name for opt in OPTS}
     assert names >= {
-        "use_ipv6", "iptables_top_regex", "iptables_bottom_regex",
-        "iptables_drop_action", "forward_bridge_interface",
-        "vlan_interface", "flat_interface", "network_device_mtu",
+        "use_ipv6",
+        "iptables_top_regex",
+        "iptables_bottom_regex",
+        "iptables_drop_action",
+        "forward_bridge_interface",
+        "vlan_interface",
+        "flat_interface",
+        "network_device_mtu",
     }
 
 
@@ -151,8 +156,10 @@ def test_filtering_vif_gets_no_firewall_step(plugin):
 
 
 def test_forward_bridge_interface_and_drop_action(plugin, override):
-    override(forward_bridge_interface=["eth2", "eth3"],
-             iptables_drop_action="REJECT")
+    override(
+        forward_bridge_interface=["eth2", "eth3"],
+        iptables_drop_action="REJECT",
+    )
     step = plug_plan(plugin, make_vif())[-1]
     assert step == firewall.AllowBridgeForwarding(
         name="br100", peers=["eth2", "eth3"], drop_action="REJECT"
@@ -172,7 +179,8 @@ def test_create_tap(plugin, override):
     vif.address = "FA:16:3E:01:02:03"
     assert plug_plan(plugin, vif)[-1].arguments["mac"] == "fe:16:3e:01:02:03"
     assert ops(unplug_plan(plugin, make_vif())) == [
-        "delete_device", "remove_bridge_if_unused",
+        "delete_device",
+        "remove_bridge_if_unused",
         "revoke_bridge_forwarding",
     ]
 
@@ -188,13 +196,22 @@ def test_unplug_plan_names_the_uplink(plugin):
 @pytest.mark.parametrize(
     "field, value, setup",
     [
-        ("vif.bridge_name", "br/x", lambda v: setattr(v, "bridge_name",
-                                                      "br/x")),
-        ("vif.bridge_name", "b" * 16, lambda v: setattr(v, "bridge_name",
-                                                        "b" * 16)),
+        (
+            "vif.bridge_name",
+            "br/x",
+            lambda v: setattr(v, "bridge_name", "br/x"),
+        ),
+        (
+            "vif.bridge_name",
+            "b" * 16,
+            lambda v: setattr(v, "bridge_name", "b" * 16),
+        ),
         ("vif.network.mtu", 20, lambda v: setattr(v.network, "mtu", 20)),
-        ("network.bridge_interface", "e th",
-         lambda v: setattr(v.network, "bridge_interface", "e th")),
+        (
+            "network.bridge_interface",
+            "e th",
+            lambda v: setattr(v.network, "bridge_interface", "e th"),
+        ),
     ],
 )
 def test_bad_input_names_the_field(plugin, field, value, setup):
@@ -207,8 +224,9 @@ def test_bad_input_names_the_field(plugin, field, value, setup):
 
 
 def test_bad_vlan_names_the_field(plugin):
-    vif = make_vif(should_provide_vlan=True, vlan=5000,
-                   bridge_interface="eth1")
+    vif = make_vif(
+        should_provide_vlan=True, vlan=5000, bridge_interface="eth1"
+    )
     with pytest.raises(exception.InvalidArgument) as caught:
         plugin.plug(vif, None)
     assert caught.value.kwargs["field"] == "network.vlan"
@@ -226,7 +244,8 @@ def test_bad_tap_name_checked_only_when_the_plugin_makes_it(plugin, override):
 
 def test_other_vif_types_are_refused(plugin):
     vif = vif_objects.VIFGeneric(
-        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b", plugin="linux_bridge",
+        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7b",
+        plugin="linux_bridge",
         vif_name="tap0",
     )
     with pytest.raises(exception.InvalidArgument) as caught:
@@ -238,7 +257,8 @@ def test_plug_runs_one_privileged_plan(plugin, override, monkeypatch):
     calls = []
     override(create_tap=True)
     monkeypatch.setattr(
-        runner.HostRunner, "run",
+        runner.HostRunner,
+        "run",
         lambda self, plan, ovsdb=None: calls.append(plan),
     )
     plugin.plug(make_vif(bridge_interface="eth1"), None)
@@ -254,5 +274,6 @@ def test_unplug_is_lenient_where_plug_is_strict(plugin, override):
         plugin.validate_plug(vif, None)
     # The tap cannot exist under that name; the bridge is still looked at.
     assert ops(unplug_plan(plugin, vif)) == [
-        "remove_bridge_if_unused", "revoke_bridge_forwarding",
+        "remove_bridge_if_unused",
+        "revoke_bridge_forwarding",
     ]

@@ -183,8 +183,9 @@ def test_per_port_bridge():
     assert by_name[int_patch].interface_type == "patch"
     assert by_name[int_patch].external_ids["iface-id"] == vif.id
     gone = removals(unplug(vif, per_port_bridge=True))
-    assert {(r.device, r.get("remove_bridge_if_unused", False))
-            for r in gone} == {
+    assert {
+        (r.device, r.get("remove_bridge_if_unused", False)) for r in gone
+    } == {
         (vif.vif_name, True),
         (int_patch, False),
     }
@@ -197,18 +198,34 @@ def test_hybrid():
     assert [(s.NAME, s.arguments) for s in wanted.kernel] == [
         (
             "ensure_bridge",
-            {"name": qbr, "mtu": 1450, "up": True, "disable_ipv6": True,
-             "vif_id": vif.id},
+            {
+                "name": qbr,
+                "mtu": 1450,
+                "up": True,
+                "disable_ipv6": True,
+                "vif_id": vif.id,
+            },
         ),
         (
             "set_sysctl",
-            {"name": qbr, "family": "ipv4", "key": "arp_ignore", "value": 1,
-             "vif_id": vif.id},
+            {
+                "name": qbr,
+                "family": "ipv4",
+                "key": "arp_ignore",
+                "value": 1,
+                "vif_id": vif.id,
+            },
         ),
         (
             "ensure_veth",
-            {"name": qvb, "peer": qvo, "mtu": 1450, "up": True, "master": qbr,
-             "vif_id": vif.id},
+            {
+                "name": qvb,
+                "peer": qvo,
+                "mtu": 1450,
+                "up": True,
+                "master": qbr,
+                "vif_id": vif.id,
+            },
         ),
     ]
     assert [p.name for p in ports(wanted)] == [qvo]
@@ -310,9 +327,7 @@ def test_unplug_is_lenient_where_plug_is_strict(change):
     names = [s.NAME for s in wanted.steps]
     # Found by its identity; a tap name no device can have is not deleted.
     assert "ovs_remove_port" in names or "ovs_remove_ports_of_vif" in names
-    assert all(
-        step.device != "x" * 16 for step in wanted.kernel
-    )
+    assert all(step.device != "x" * 16 for step in wanted.kernel)
 
 
 def test_vhostuser_server_mode_needs_a_path():

@@ -1,0 +1,66 @@
+"""What os_vif owns in the kernel, read without privilege (for a GC).
+
+The ownership rules of :mod:`os_vif.internal.privileged.ownership`, applied
+to a whole link table at once: a device is os_vif's when it carries the
+alias mark, or when its name is one os-vif 5.x derived from a VIF id
+(``qbr``/``qvb``/``qvo``/``tap`` and 11 characters of the id) *and* it is
+of the kind 5.x made under that prefix.  The daemon checks the same rules
+again before it deletes anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from os_vif.internal.privileged import ownership
+from os_vif.internal.unprivileged import linkstate
+
+__all__ = ["OwnedDevice", "owned_devices", "legacy_vif_prefix"]
+
+# 5.x's names: a 3-letter prefix and the first 11 characters of the id.
+_LEGACY_LENGTH = 14
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnedDevice:
+    """A device os_vif owns, with the rule that says so."""
+
+    link: linkstate.Link
+    #: ``marked`` or ``made by os-vif 5.x``.
+    rule: str
+    #: The master device (the bridge it is on), if any.
+    master: linkstate.Link | None
+
+    @property
+    def name(self) -> str:
+        """The device's name."""
+        return self.link.name
+
+
+def legacy_vif_prefix(name: str) -> str | None:
+    """The VIF-id part of a name 5.x derived (``qvb1234...``), or None."""
+    if len(name) == _LEGACY_LENGTH and name[:3] in ownership.LEGACY_PREFIXES:
+        return name[3:]
+    return None
+
+
+def owned_devices(table: linkstate.LinkTable) -> list[OwnedDevice]:
+    """Every device of ``table`` os_vif owns, by the ownership rules."""
+    owned = []
+    for link in table.by_name.values():
+        if link.alias == ownership.OS_VIF_ALIAS:
+            rule = "marked"
+        elif (
+            legacy_vif_prefix(link.name) is not None
+            and ownership.LEGACY_PREFIXES[link.name[:3]] == link.kind
+        ):
+            rule = "made by os-vif 5.x"
+        else:
+            continue
+        master = (
+            table.by_index.get(link.master_index)
+            if link.master_index
+            else None
+        )
+        owned.append(OwnedDevice(link, rule, master))
+    return owned

@@ -1,0 +1,62 @@
+"""Check plans against the host: the shared body of the plugins' checks.
+
+A plugin's check builds the plug plan of a VIF (discovery first, as plug
+does) and asks :meth:`~os_vif.internal.unprivileged.runner.HostRunner.check`
+what differs; this module turns the operations' problems into the public
+:class:`os_vif.host_state.Problem` and checks many VIFs against one link
+dump (:func:`os_vif.internal.unprivileged.linkstate.snapshot`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from os_vif import host_state
+from os_vif.internal import operation
+from os_vif.internal.unprivileged import linkstate
+
+__all__ = ["report", "check_many"]
+
+LOG = logging.getLogger(__name__)
+
+
+def report(problems: Iterable[operation.Problem]) -> host_state.CheckReport:
+    """The CheckReport of an operation check's ``problems``."""
+    return host_state.CheckReport(
+        problems=tuple(
+            host_state.Problem(p.object, p.field, p.expected, p.found)
+            for p in problems
+        )
+    )
+
+
+def check_many(
+    pairs: Sequence[tuple[Any, Any]],
+    check: Callable[[Any, Any], host_state.CheckReport],
+    ovsdb: Any = None,
+) -> list[host_state.CheckReport]:
+    """``check`` every pair, all reading one dump of the kernel's links.
+
+    With ``ovsdb`` (a client), its IDL cache is held for the whole batch:
+    one consistent pass, no update applied in between.  A check that
+    raises gets a report with its ``error``; the others go on.
+    """
+    reports: list[host_state.CheckReport] = []
+    with contextlib.ExitStack() as stack:
+        if ovsdb is not None and pairs:
+            try:
+                lock = ovsdb.api.ovsdb_connection.lock
+            except Exception as err:  # each check reports it
+                LOG.debug("OVSDB not reachable for a check: %s", err)
+            else:
+                stack.enter_context(lock)
+        stack.enter_context(linkstate.snapshot())
+        for vif, instance_info in pairs:
+            try:
+                reports.append(check(vif, instance_info))
+            except Exception as err:
+                reports.append(host_state.CheckReport(error=err))
+    return reports

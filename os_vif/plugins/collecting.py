@@ -1,0 +1,72 @@
+"""Run a collection: what leaked, grouped by VIF, removed in one batch.
+
+A plugin's ``collect`` module finds what it owns that no VIF of ``keep``
+needs and makes one :class:`Leak` per VIF it belonged to (the removals and
+the plan of operations that removes them).  :func:`remove` runs every plan
+in one batch of the plugin's :class:`~os_vif.internal.unprivileged.runner.
+HostRunner` -- one privileged call, one OVSDB transaction; the daemon
+enforces ownership again -- so that a failure fails that VIF's removals
+only, and the others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from os_vif import host_state
+from os_vif.internal import operation
+from os_vif.internal.unprivileged.plan import Plan
+
+__all__ = ["Leak", "remove"]
+
+
+@dataclasses.dataclass
+class Leak:
+    """What is left of one VIF: its removals and the operations to do them."""
+
+    label: str
+    removals: list[host_state.Removal] = dataclasses.field(
+        default_factory=list
+    )
+    steps: list[operation.Operation] = dataclasses.field(default_factory=list)
+
+    def add(
+        self, removal: host_state.Removal, *steps: operation.Operation
+    ) -> None:
+        """Record ``removal``, done by ``steps``."""
+        self.removals.append(removal)
+        self.steps.extend(steps)
+
+
+def remove(
+    host: Any,
+    leaks: Sequence[Leak],
+    dry_run: bool,
+    ovsdb: Any = None,
+) -> host_state.PluginCollection:
+    """Remove ``leaks`` (or, with ``dry_run``, list them)."""
+    if dry_run or not leaks:
+        return host_state.PluginCollection(
+            removals=tuple(r for leak in leaks for r in leak.removals)
+        )
+    # Within a plan the OVSDB ports go first (ovs-vswitchd lets go of
+    # their devices), then the devices, the bridges last.
+    plans = [
+        Plan(steps=list(leak.steps), label=leak.label, ovsdb_first=True)
+        for leak in leaks
+    ]
+    try:
+        results = host.run_many(plans, ovsdb)
+    except Exception as err:  # the batch as a whole: every removal failed
+        results = [err] * len(plans)
+    removals = []
+    for leak, error in zip(leaks, results, strict=True):
+        for removal in leak.removals:
+            removals.append(
+                removal
+                if error is None
+                else dataclasses.replace(removal, error=error)
+            )
+    return host_state.PluginCollection(removals=tuple(removals))

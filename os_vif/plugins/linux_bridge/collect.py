@@ -1,0 +1,129 @@
+"""The linux_bridge plugin's GC: taps and bridges of VIFs not in ``keep``.
+
+What the linux_bridge plugin considers its own (see
+``doc/source/operators/leaks.rst``):
+
+* taps that are os_vif's by the ownership rules
+  (:mod:`os_vif.internal.unprivileged.inventory`) and on a Linux bridge
+  other than a hybrid ``qbr`` (those, and taps on no Linux bridge, are the
+  ovs plugin's);
+* bridges os_vif made (marked), not ``qbr``, that no VIF of ``keep``
+  names and that are empty once those taps are gone -- or hold only the
+  VLAN devices os_vif made for them, which go with them, as with unplug.
+  A bridge that still holds anything else (a host interface, a device of
+  someone else) is left.  The bridge's forwarding rules go with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from os_vif import host_state
+from os_vif.internal.privileged import devices, firewall, ownership
+from os_vif.internal.unprivileged import inventory, linkstate
+from os_vif.plugins import collecting
+
+__all__ = ["collect", "find"]
+
+
+def _kept(keep: Any) -> set[str]:
+    names: set[str] = set()
+    for vif in keep:
+        for field in ("vif_name", "bridge_name"):
+            if vif.obj_attr_is_set(field) and getattr(vif, field):
+                names.add(str(getattr(vif, field)))
+    return names
+
+
+def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
+    """What the linux_bridge plugin owns and ``keep`` does not need."""
+    kept = _kept(keep)
+    owned = inventory.owned_devices(table)
+    leaks: list[collecting.Leak] = []
+    going: set[str] = set()
+    for device in owned:
+        master = device.master
+        if (
+            device.link.kind != "tun"
+            or device.name in kept
+            or master is None
+            or master.kind != "bridge"
+            or master.name.startswith("qbr")
+        ):
+            continue
+        going.add(device.name)
+        leak = collecting.Leak(label=device.name)
+        leak.add(
+            host_state.Removal(
+                what="device %s" % device.name,
+                kind="tun",
+                reason="tap on bridge %s (%s), named by no VIF in keep"
+                % (master.name, device.rule),
+            ),
+            devices.DeleteDevice(
+                name=device.name,
+                kind="tun",
+                vif_id=inventory.legacy_vif_prefix(device.name)
+                if device.rule != "marked"
+                else None,
+            ),
+        )
+        leaks.append(leak)
+    for device in owned:
+        link = device.link
+        if (
+            link.kind != "bridge"
+            or device.rule != "marked"
+            or device.name in kept
+            or device.name.startswith("qbr")
+        ):
+            continue
+        on_it = [
+            other
+            for other in table.by_name.values()
+            if other.master_index == link.index and other.name not in going
+        ]
+        if any(
+            other.kind != "vlan" or other.alias != ownership.OS_VIF_ALIAS
+            for other in on_it
+        ):
+            continue  # a host interface or someone's device: in use
+        leak = collecting.Leak(label=device.name)
+        leak.add(
+            host_state.Removal(
+                what="device %s" % device.name,
+                kind="bridge",
+                reason="bridge os_vif made, named by no VIF in keep, "
+                "empty once its taps are gone",
+            ),
+            devices.RemoveBridgeIfUnused(
+                name=device.name, uplinks=[other.name for other in on_it]
+            ),
+            firewall.RevokeBridgeForwarding(name=device.name, if_absent=True),
+        )
+        for other in on_it:
+            leak.removals.append(
+                host_state.Removal(
+                    what="device %s" % other.name,
+                    kind="vlan",
+                    reason="VLAN uplink os_vif made for bridge %s"
+                    % device.name,
+                )
+            )
+        leaks.append(leak)
+    return leaks
+
+
+def collect(
+    plugin: Any, keep: Any, dry_run: bool
+) -> host_state.PluginCollection:
+    """Find (:func:`find`) and remove what leaked; see the module."""
+    leaks = find(keep, linkstate.LinkTable.read())
+    # The taps first: a bridge is empty only once they are gone.
+    taps = [leak for leak in leaks if leak.removals[0].kind == "tun"]
+    bridges = [leak for leak in leaks if leak.removals[0].kind != "tun"]
+    first = collecting.remove(plugin.host, taps, dry_run)
+    second = collecting.remove(plugin.host, bridges, dry_run)
+    return host_state.PluginCollection(
+        removals=first.removals + second.removals
+    )
