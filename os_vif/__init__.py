@@ -1,7 +1,9 @@
 """os_vif: describe virtual network interfaces and plug them into the host.
 
 Public API (see :doc:`/user/public_api`): :func:`initialize`, :func:`plug`,
-:func:`unplug` and :func:`host_info`; the objects in :mod:`os_vif.objects`;
+:func:`unplug`, :func:`plug_many`, :func:`unplug_many`, :func:`check`,
+:func:`check_many`, :func:`gc` and :func:`host_info`; the objects in
+:mod:`os_vif.objects`; the reports of :mod:`os_vif.host_state`;
 :class:`os_vif.plugin.PluginBase` and :mod:`os_vif.exception`.
 
 Plugins are found through the ``os_vif`` entry point namespace.  A VIF names
@@ -12,17 +14,29 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from os_vif import _dispatch, exception, objects
 
 if TYPE_CHECKING:
+    from os_vif import host_state
     from os_vif._plugin_loader import Manager
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
     from os_vif.objects import vif as vif_objects
 
-__all__ = ["initialize", "plug", "unplug", "host_info"]
+__all__ = [
+    "initialize",
+    "plug",
+    "unplug",
+    "plug_many",
+    "unplug_many",
+    "check",
+    "check_many",
+    "gc",
+    "host_info",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -102,6 +116,146 @@ def unplug(
     :raises UnplugException: the plugin failed; ``err`` holds its error.
     """
     _call("unplug", vif, instance_info, exception.UnplugException)
+
+
+def _many(
+    function: str,
+    pairs: Iterable[tuple[Any, Any]],
+    failure: type[exception.ExceptionBase],
+    progress: host_state.Progress | None,
+) -> list[Any]:
+    from os_vif import host_state
+
+    results = _dispatch.call_many(
+        _EXT_MANAGER, pairs, function, failure, progress
+    )
+    return [
+        None if isinstance(result, host_state.Outcome) else result
+        for result in results
+    ]
+
+
+def plug_many(
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+    progress: host_state.Progress | None = None,
+) -> list[exception.PlugException | None]:
+    """Plug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
+
+    Every pair is checked first, as :func:`plug` checks its arguments;
+    the first bad one raises (the error names it: ``pairs[3].vif``) and
+    nothing is plugged.  The VIFs are then handed to their plugins, all
+    of a plugin's VIFs in one batch (its
+    :meth:`~os_vif.plugin.PluginBase.plug_many`).  Each VIF is plugged or
+    not on its own: one that fails leaves nothing of itself behind and
+    never stops or undoes the others.
+
+    :param progress: if given, ``progress(index, result)`` is called once
+        per pair as soon as it is done: ``index`` its position in
+        ``pairs``, ``result`` an :class:`~os_vif.host_state.Outcome`
+        (``DONE``, or ``UNCHANGED`` when the plugin found it plugged
+        already) or its :class:`~os_vif.exception.PlugException`.  What it
+        raises ends the call and propagates.
+    :returns: one item per pair, in order: None for a VIF plugged, its
+        :class:`~os_vif.exception.PlugException` (``err``: the plugin's
+        error) for a VIF that failed.
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: ``pairs`` is not an iterable of pairs, or a
+        pair is refused as :func:`plug` refuses its arguments.
+    :raises NoMatchingPlugin: a VIF names no loaded plugin.
+    """
+    return _many("plug_many", pairs, exception.PlugException, progress)
+
+
+def unplug_many(
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+    progress: host_state.Progress | None = None,
+) -> list[exception.UnplugException | None]:
+    """Unplug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
+
+    As :func:`plug_many`, for :func:`unplug`: a failure is an
+    :class:`~os_vif.exception.UnplugException` in the returned list (and
+    given to ``progress``); ``UNCHANGED`` says nothing of the VIF was on
+    the host.
+    """
+    return _many("unplug_many", pairs, exception.UnplugException, progress)
+
+
+def check(
+    vif: vif_objects.VIFBase,
+    instance_info: instance_info_objects.InstanceInfo,
+) -> host_state.CheckReport:
+    """Say whether the host is as plugging ``vif`` would make it.
+
+    Reads only; changes nothing and needs no privilege.  The arguments
+    are checked as :func:`plug` checks them.  The report's
+    :attr:`~os_vif.host_state.CheckReport.ok` is true when nothing
+    differs; otherwise its ``problems`` name each object, what differs,
+    the value expected and the value found.  A plugin without a check
+    answers ``supported=False``; a check that failed is reported in
+    ``error`` (not raised): ``ok`` is then false.
+
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: see :func:`plug`.
+    :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
+    """
+    report: host_state.CheckReport = _dispatch.check_one(
+        _EXT_MANAGER, vif, instance_info
+    )
+    return report
+
+
+def check_many(
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+) -> list[host_state.CheckReport]:
+    """:func:`check` every ``(vif, instance_info)`` of ``pairs``.
+
+    Returns one report per pair, in order.  The pairs are checked first,
+    as :func:`plug_many` checks them (the first bad one raises); each
+    plugin then checks all of its VIFs at once
+    (:meth:`~os_vif.plugin.PluginBase.check_many`), which lets it read the
+    host once for all.
+
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: see :func:`plug_many`.
+    :raises NoMatchingPlugin: a VIF names no loaded plugin.
+    """
+    return _dispatch.check_many(_EXT_MANAGER, pairs)
+
+
+def gc(
+    keep: Iterable[vif_objects.VIFBase],
+    dry_run: bool = False,
+    progress: Callable[[host_state.PluginCollection], None] | None = None,
+) -> host_state.GCReport:
+    """Remove what os_vif made for VIFs that no longer exist.
+
+    ``keep`` holds every VIF that should exist on this host.  Every loaded
+    plugin is offered its VIFs of ``keep`` (none, for a plugin no VIF
+    names: it still removes its leftovers) and removes each device, port
+    or bridge it owns that belongs to none of them; with ``dry_run`` it
+    only lists them.  One plugin's failure, or one removal's, is reported,
+    not raised, and the others go on.
+
+    :param progress: if given, called with each plugin's
+        :class:`~os_vif.host_state.PluginCollection` as soon as it is done.
+    :returns: a :class:`~os_vif.host_state.GCReport`, the sequence of the
+        :class:`~os_vif.host_state.Removal` made (or, with ``dry_run``,
+        that would be made), each with its reason and its error if it
+        failed; its ``plugins`` say which plugins could collect.
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: ``keep`` is not an iterable of VIFs, or one
+        of them (``keep[i]``) is refused as :func:`plug` refuses a VIF.
+    """
+    report: host_state.GCReport = _dispatch.collect(
+        _EXT_MANAGER, keep, dry_run, progress
+    )
+    return report
 
 
 def host_info(

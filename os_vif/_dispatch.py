@@ -1,9 +1,10 @@
 """From a public call to a plugin: argument checks, lookup, error wrapping.
 
 Private to os_vif.  Every public function that hands a VIF to a plugin
-(:func:`os_vif.plug`, :func:`os_vif.unplug`, and those that take many VIFs
-or check them) goes through :func:`resolve` then :func:`call_plugin`, so
-that they check in the same order and fail the same way:
+goes through :func:`resolve` (:func:`os_vif.plug`, :func:`os_vif.unplug`
+and :func:`os_vif.check` for their one VIF, :func:`os_vif.plug_many` and
+:func:`os_vif.unplug_many` for each pair, through :func:`resolve_pairs`),
+so that they check in the same order and fail the same way:
 
 1. :class:`~os_vif.exception.LibraryNotInitialized` when
    :func:`os_vif.initialize` has not run, whatever the arguments;
@@ -42,6 +43,17 @@ LOG = logging.getLogger("os_vif")
 
 #: Values that are never a VIF or an instance, whatever attributes they have.
 _REFUSED = (str, bytes, bytearray, numbers.Number, Mapping, Sequence, Set)
+
+#: Iterables that are never a batch (of pairs, or of VIFs to keep).
+_NOT_A_BATCH = (str, bytes, bytearray, Mapping)
+
+
+def _not_a_batch(value: Any) -> bool:
+    return (
+        value is None
+        or isinstance(value, _NOT_A_BATCH)
+        or not hasattr(value, "__iter__")
+    )
 
 
 def require_initialized(manager: Manager | None) -> Manager:
@@ -233,3 +245,374 @@ def call_plugin(
         type(plugin).__name__,
     )
     return result
+
+
+# -- many VIFs at once --
+
+
+class _ProgressFailed(BaseException):
+    """What the caller's progress callback raised, on its way out.
+
+    A BaseException, so that no plugin's ``except Exception`` around a VIF
+    takes the caller's error for that VIF's failure.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def resolve_pairs(
+    manager: Manager | None, pairs: Any, function: str
+) -> list[tuple[Any, Any, PluginBase]]:
+    """Check every pair of ``pairs`` as :func:`resolve` checks one.
+
+    Errors name the pair (``pairs[3].vif``); the first bad pair raises,
+    before any plugin is called.  Returns ``(vif, instance, plugin)`` per
+    pair, in order.
+    """
+    manager = require_initialized(manager)
+    if _not_a_batch(pairs):
+        raise exception.InvalidArgument(
+            field="pairs",
+            value=pairs,
+            reason="not an iterable of (vif, instance_info) pairs",
+        )
+    resolved = []
+    for index, pair in enumerate(pairs):
+        where = "pairs[%d]" % index
+        if (
+            not isinstance(pair, Sequence)
+            or isinstance(pair, (str, bytes))
+            or len(pair) != 2
+        ):
+            raise exception.InvalidArgument(
+                field=where,
+                value=pair,
+                reason="not a (vif, instance_info) pair",
+            )
+        vif, instance_info = pair
+        try:
+            plugin = resolve(
+                manager,
+                vif,
+                instance_info,
+                function,
+                where + ".vif",
+                where + ".instance_info",
+            )
+        except exception.NoMatchingPlugin as err:
+            # Its 5.x message names only the plugin: say which pair.
+            err.add_note("in %s" % where)
+            raise
+        resolved.append((vif, instance_info, plugin))
+    return resolved
+
+
+def _group(
+    resolved: list[tuple[Any, Any, PluginBase]],
+) -> list[tuple[PluginBase, list[int]]]:
+    """The indexes of each plugin's pairs, plugins in order of first use."""
+    groups: dict[int, tuple[PluginBase, list[int]]] = {}
+    for index, (_vif, _instance, plugin) in enumerate(resolved):
+        groups.setdefault(id(plugin), (plugin, []))[1].append(index)
+    return list(groups.values())
+
+
+def call_many(
+    manager: Manager | None,
+    pairs: Any,
+    function: str,
+    failure: type[exception.ExceptionBase],
+    progress: Any = None,
+) -> list[Any]:
+    """Run ``plugin.<function>(pairs, progress)`` for every plugin named.
+
+    ``function`` is ``plug_many`` or ``unplug_many``.  Returns, per pair in
+    order, an :class:`~os_vif.host_state.Outcome` or ``failure(vif=...,
+    err=<the plugin's error>)``; calls ``progress(index, that)`` once per
+    pair as soon as it is known (what ``progress`` raises propagates).
+    """
+    from os_vif import host_state
+
+    public = function.removesuffix("_many")
+    resolved = resolve_pairs(manager, pairs, function)
+    results: list[Any] = [None] * len(resolved)
+    reported = [False] * len(resolved)
+    wrapped: dict[int, tuple[Any, Any]] = {}
+
+    def wrap(index: int, result: Any) -> Any:
+        if isinstance(result, host_state.Outcome):
+            return result
+        # The same error reported twice (progress, then the returned list)
+        # is one failure: one exception object.
+        if index in wrapped and wrapped[index][0] is result:
+            return wrapped[index][1]
+        raw = result
+        if not isinstance(result, Exception):
+            result = TypeError(
+                "%s returned %r for this VIF, neither an Outcome nor an "
+                "exception" % (function, result)
+            )
+        failed = failure(vif=resolved[index][0], err=result)
+        failed.__cause__ = result
+        wrapped[index] = (raw, failed)
+        return failed
+
+    def report(index: int, result: Any, final: bool) -> None:
+        if final:
+            results[index] = result
+        if reported[index]:
+            return
+        reported[index] = True
+        if progress is not None:
+            try:
+                progress(index, result)
+            except BaseException as err:
+                raise _ProgressFailed(err) from err
+
+    try:
+        for plugin, indexes in _group(resolved):
+            _run_group(
+                plugin, function, public, resolved, indexes, wrap, report
+            )
+    except _ProgressFailed as stop:
+        raise stop.error from None
+    return results
+
+
+def _run_group(
+    plugin: PluginBase,
+    function: str,
+    public: str,
+    resolved: list[tuple[Any, Any, PluginBase]],
+    indexes: list[int],
+    wrap: Any,
+    report: Any,
+) -> None:
+    """One plugin's batch: call it, then report every VIF's result."""
+    name = type(plugin).__name__
+    batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
+
+    def forward(position: int, result: Any) -> None:
+        # Shown at once; the returned list decides what the call returns
+        # (a position outside the batch is ignored).
+        if isinstance(position, int) and 0 <= position < len(indexes):
+            index = indexes[position]
+            report(index, wrap(index, result), False)
+
+    LOG.debug("%s of %d VIFs by plugin %s", function, len(batch), name)
+    try:
+        returned = getattr(plugin, function)(batch, forward)
+        returned = list(returned)
+        if len(returned) != len(batch):
+            raise TypeError(
+                "%s returned %d results for %d VIFs"
+                % (function, len(returned), len(batch))
+            )
+    except Exception as err:
+        LOG.error(
+            "%s of %d VIFs failed in plugin %s",
+            function,
+            len(batch),
+            name,
+            exc_info=True,
+        )
+        returned = [err] * len(batch)
+    failed = 0
+    for position, index in enumerate(indexes):
+        result = wrap(index, returned[position])
+        if not _is_outcome(result):
+            failed += 1
+            LOG.error(
+                "Failed to %s VIF %s with plugin %s: %s",
+                public,
+                _vif_id(resolved[index][0]),
+                name,
+                _describe(result),
+            )
+        report(index, result, True)
+    LOG.info(
+        "%s of %d VIFs by plugin %s: %d failed",
+        function,
+        len(batch),
+        name,
+        failed,
+    )
+
+
+def _is_outcome(result: Any) -> bool:
+    from os_vif import host_state
+
+    return isinstance(result, host_state.Outcome)
+
+
+def _describe(err: Any) -> str:
+    """The plugin's error of a wrapped failure, as text that never raises."""
+    inner = getattr(err, "kwargs", {}).get("err", err)
+    try:
+        return str(inner)
+    except Exception:
+        return type(inner).__name__
+
+
+# -- host state: check and collect --
+
+
+def check_one(manager: Manager | None, vif: Any, instance_info: Any) -> Any:
+    """The :class:`~os_vif.host_state.CheckReport` of ``vif``'s plugin.
+
+    The arguments are checked as :func:`resolve` checks them (and raise);
+    what the plugin's check raises, or a return that is no report, is
+    reported in ``error``.
+    """
+    import dataclasses
+
+    from os_vif import host_state
+
+    plugin = resolve(manager, vif, instance_info, "check")
+    try:
+        report = plugin.check(vif, instance_info)
+        if not isinstance(report, host_state.CheckReport):
+            raise TypeError(
+                "check returned %r, not a CheckReport" % (report,)
+            )
+    except Exception as err:
+        LOG.warning(
+            "Check of VIF %s by plugin %s failed",
+            _vif_id(vif),
+            type(plugin).__name__,
+            exc_info=True,
+        )
+        report = host_state.CheckReport(error=err)
+    vif_id = _vif_id(vif)
+    return dataclasses.replace(
+        report,
+        vif_id=None if vif_id is None else str(vif_id),
+        plugin=str(vif.plugin),
+    )
+
+
+def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
+    """A CheckReport per pair, each plugin's pairs in one ``check_many``.
+
+    Pairs are checked as :func:`resolve_pairs` checks them (and raise);
+    a plugin's failure, or a result that is not one report per pair,
+    becomes an ``error`` in the reports of its VIFs.
+    """
+    import dataclasses
+
+    from os_vif import host_state
+
+    resolved = resolve_pairs(manager, pairs, "check_many")
+    reports: list[Any] = [None] * len(resolved)
+    for plugin, indexes in _group(resolved):
+        batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
+        try:
+            returned = list(plugin.check_many(batch))
+            if len(returned) != len(batch):
+                raise TypeError(
+                    "check_many returned %d reports for %d VIFs"
+                    % (len(returned), len(batch))
+                )
+        except Exception as err:
+            LOG.warning(
+                "Check of %d VIFs by plugin %s failed",
+                len(batch),
+                type(plugin).__name__,
+                exc_info=True,
+            )
+            returned = [host_state.CheckReport(error=err)] * len(batch)
+        for index, report in zip(indexes, returned, strict=True):
+            if not isinstance(report, host_state.CheckReport):
+                report = host_state.CheckReport(
+                    error=TypeError(
+                        "check_many returned %r, not a CheckReport" % (report,)
+                    )
+                )
+            vif = resolved[index][0]
+            vif_id = _vif_id(vif)
+            reports[index] = dataclasses.replace(
+                report,
+                vif_id=None if vif_id is None else str(vif_id),
+                plugin=str(vif.plugin),
+            )
+    return reports
+
+
+def collect(
+    manager: Manager | None, keep: Any, dry_run: bool, progress: Any = None
+) -> Any:
+    """Offer every loaded plugin its VIFs of ``keep``; a GCReport.
+
+    Every VIF of ``keep`` is checked first (errors name ``keep[i]``).  A
+    plugin's failure is reported in its
+    :class:`~os_vif.host_state.PluginCollection`; VIFs of ``keep`` naming
+    no loaded plugin get a collection of their own saying so.
+    ``progress(collection)``, if given, is called as each is done.
+    """
+    from os_vif import _plugin_loader, host_state
+
+    manager = require_initialized(manager)
+    if _not_a_batch(keep):
+        raise exception.InvalidArgument(
+            field="keep", value=keep, reason="not an iterable of VIFs"
+        )
+    kept: dict[str, list[Any]] = {}
+    for index, vif in enumerate(keep):
+        check_vif(vif, "gc", "keep[%d]" % index)
+        kept.setdefault(vif.plugin, []).append(vif)
+    names = sorted(set(manager.names()))
+    collections = []
+    for name in names:
+        plugin = _plugin_loader.loaded_plugin(manager, name)
+        if plugin is None:
+            continue
+        collections.append(
+            _collect_one(plugin, name, kept.pop(name, []), dry_run)
+        )
+        if progress is not None:
+            progress(collections[-1])
+    for name, vifs in kept.items():
+        collections.append(
+            host_state.PluginCollection(
+                supported=False,
+                plugin=str(name),
+                reason="no plugin of this name is loaded; %d VIF%s of keep "
+                "name%s it" % (
+                    len(vifs),
+                    "" if len(vifs) == 1 else "s",
+                    "s" if len(vifs) == 1 else "",
+                ),
+            )
+        )
+        if progress is not None:
+            progress(collections[-1])
+    return host_state.GCReport(plugins=tuple(collections), dry_run=dry_run)
+
+
+def _collect_one(
+    plugin: PluginBase, name: str, keep: list[Any], dry_run: bool
+) -> Any:
+    """One plugin's collection, its name filled in, its failure caught."""
+    import dataclasses
+
+    from os_vif import host_state
+
+    try:
+        collection = plugin.gc(keep, dry_run)
+        if not isinstance(collection, host_state.PluginCollection):
+            raise TypeError(
+                "gc returned %r, not a PluginCollection" % (collection,)
+            )
+    except Exception as err:
+        LOG.error("Collection by plugin %s failed", name, exc_info=True)
+        return host_state.PluginCollection(error=err, plugin=name)
+    return dataclasses.replace(
+        collection,
+        plugin=name,
+        removals=tuple(
+            dataclasses.replace(removal, plugin=name)
+            for removal in collection.removals
+        ),
+    )

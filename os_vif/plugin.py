@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from oslo_config import cfg
 
+from os_vif import host_state
+
 if TYPE_CHECKING:
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
@@ -39,6 +41,15 @@ class PluginBase(metaclass=abc.ABCMeta):
     (:meth:`unplug`) a VIF on the host.  Both must be idempotent: nova
     re-plugs every VIF when nova-compute restarts and may unplug a VIF that
     is already gone.
+
+    The other methods are optional; their defaults keep a plugin that only
+    has the three above working:
+
+    * :meth:`plug_many` / :meth:`unplug_many` (batches) loop over
+      :meth:`plug` / :meth:`unplug`;
+    * :meth:`check` (does the host match a VIF?) and :meth:`gc` (remove
+      what no VIF needs) answer "not supported by this plugin";
+      :meth:`check_many` loops over :meth:`check`.
     """
 
     #: The :class:`oslo_config.cfg.Opt` objects this plugin reads.  They are
@@ -58,11 +69,14 @@ class PluginBase(metaclass=abc.ABCMeta):
         self,
         vif: vif_objects.VIFBase,
         instance_info: instance_info_objects.InstanceInfo,
-    ) -> None:
+    ) -> host_state.Outcome | None:
         """Attach ``vif`` of the instance ``instance_info`` to the host.
 
         Raise :class:`os_vif.exception.PlugException` (or a subclass) on
-        failure, after undoing any step already made.
+        failure, after undoing any step already made.  Return None (the VIF
+        is plugged), or :attr:`~os_vif.host_state.Outcome.UNCHANGED` to say
+        that it already was and nothing changed (:meth:`plug_many`'s
+        default reports it; :func:`os_vif.plug` returns None either way).
         """
 
     @abc.abstractmethod
@@ -70,12 +84,140 @@ class PluginBase(metaclass=abc.ABCMeta):
         self,
         vif: vif_objects.VIFBase,
         instance_info: instance_info_objects.InstanceInfo,
-    ) -> None:
+    ) -> host_state.Outcome | None:
         """Detach ``vif`` of the instance ``instance_info`` from the host.
 
         Unplugging a VIF that is not plugged is not an error.  Raise
-        :class:`os_vif.exception.UnplugException` on failure.
+        :class:`os_vif.exception.UnplugException` on failure.  Return None,
+        or :attr:`~os_vif.host_state.Outcome.UNCHANGED` when nothing of the
+        VIF was there.
         """
+
+    def plug_many(
+        self,
+        pairs: Sequence[
+            tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        ],
+        progress: host_state.Progress | None = None,
+    ) -> list[host_state.VIFResult]:
+        """Plug every ``(vif, instance_info)`` of ``pairs``.
+
+        The contract of a batch, for an override:
+
+        * return one result per pair, in order: an
+          :class:`~os_vif.host_state.Outcome` (``DONE``, or ``UNCHANGED``
+          when the host already was as the VIF describes) or the exception
+          that made this VIF fail (not raised: :func:`os_vif.plug_many`
+          wraps it in a :class:`~os_vif.exception.PlugException`, as
+          :func:`os_vif.plug` wraps a plugin's errors);
+        * each VIF is all or nothing: a failed VIF leaves nothing of its own
+          behind, and never stops or undoes the others;
+        * call ``progress(index, result)`` (when given) once per pair, with
+          the result it returns for it, as soon as it is final; do not
+          catch what ``progress`` raises (it ends the batch);
+        * ``pairs`` was checked as :func:`os_vif.plug` checks its arguments;
+          the same VIF may appear twice (the second is a re-plug).
+
+        An exception raised by the method itself fails every VIF of the
+        batch.  The default plugs the VIFs one by one with :meth:`plug`.
+        """
+        return self._one_by_one(self.plug, pairs, progress)
+
+    def unplug_many(
+        self,
+        pairs: Sequence[
+            tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        ],
+        progress: host_state.Progress | None = None,
+    ) -> list[host_state.VIFResult]:
+        """Unplug every ``(vif, instance_info)`` of ``pairs``.
+
+        The contract of :meth:`plug_many`, for :meth:`unplug`
+        (``UNCHANGED``: nothing of the VIF was on the host).  The default
+        unplugs the VIFs one by one with :meth:`unplug`.
+        """
+        return self._one_by_one(self.unplug, pairs, progress)
+
+    @staticmethod
+    def _one_by_one(
+        method: Any,
+        pairs: Sequence[tuple[Any, Any]],
+        progress: host_state.Progress | None,
+    ) -> list[host_state.VIFResult]:
+        results: list[host_state.VIFResult] = []
+        for index, (vif, instance_info) in enumerate(pairs):
+            result: host_state.VIFResult
+            try:
+                returned = method(vif, instance_info)
+            except Exception as err:
+                result = err
+            else:
+                result = (
+                    host_state.Outcome.UNCHANGED
+                    if returned is host_state.Outcome.UNCHANGED
+                    else host_state.Outcome.DONE
+                )
+            results.append(result)
+            # Outside the try: what progress raises ends the batch.
+            if progress is not None:
+                progress(index, result)
+        return results
+
+    def check(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: instance_info_objects.InstanceInfo,
+    ) -> host_state.CheckReport:
+        """Say what on the host differs from what plugging ``vif`` makes.
+
+        An override reads the host only (netlink, sysfs, the OVSDB cache),
+        with no privilege and no change, and returns a
+        :class:`~os_vif.host_state.CheckReport` with one
+        :class:`~os_vif.host_state.Problem` per difference (none: a plug
+        would change nothing).  It may raise; :func:`os_vif.check` reports
+        the error.  The default answers ``supported=False``.
+        """
+        return host_state.CheckReport(supported=False)
+
+    def check_many(
+        self,
+        pairs: Sequence[
+            tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        ],
+    ) -> list[host_state.CheckReport]:
+        """:meth:`check` every ``(vif, instance_info)`` of ``pairs``.
+
+        Returns one report per pair, in order.  An override reads the host
+        once for all (one link dump, one look at the OVSDB cache) instead
+        of once per VIF.  The default calls :meth:`check` for each; a check
+        that raises gets a report with its ``error``.
+        """
+        reports = []
+        for vif, instance_info in pairs:
+            try:
+                reports.append(self.check(vif, instance_info))
+            except Exception as err:
+                reports.append(host_state.CheckReport(error=err))
+        return reports
+
+    def gc(
+        self,
+        keep: Sequence[vif_objects.VIFBase],
+        dry_run: bool = False,
+    ) -> host_state.PluginCollection:
+        """Remove what this plugin made for a VIF that is not in ``keep``.
+
+        ``keep`` is every VIF naming this plugin that should exist on the
+        host (possibly none).  An override removes each device, port or
+        bridge the plugin owns (and only those) that belongs to no VIF of
+        ``keep``, or with ``dry_run`` only lists them; it reports each in
+        a :class:`~os_vif.host_state.Removal`, a failed removal with its
+        ``error`` and goes on with the next.  It returns a
+        :class:`~os_vif.host_state.PluginCollection`; an exception it
+        raises is reported by :func:`os_vif.gc` as this plugin's failure.
+        The default answers ``supported=False`` and removes nothing.
+        """
+        return host_state.PluginCollection(supported=False)
 
     @classmethod
     def load(cls: type[_PluginT], plugin_name: str) -> _PluginT:

@@ -18,6 +18,9 @@ nitpicky = True
 # Names of other projects: intersphinx would resolve them, but the docs are
 # built offline, so they cannot be.  Nothing of os_vif's belongs here.
 nitpick_ignore = [
+    ("py:class", "collections.abc.Callable"),
+    ("py:class", "collections.abc.Iterable"),
+    ("py:class", "collections.abc.Iterator"),
     ("py:class", "collections.abc.Mapping"),
     ("py:class", "collections.abc.MutableMapping"),
     ("py:class", "collections.abc.Sequence"),

@@ -33,6 +33,8 @@ SUBCOMMANDS = (
     "host_info",
     "plug",
     "unplug",
+    "check",
+    "gc",
     "convert",
     "validate",
     "schema",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import os_vif
-from os_vif import _dispatch, exception, serialization
+from os_vif import _dispatch, exception, host_state, serialization
 from os_vif._serialization import decode
 from os_vif.cli import _documents
 from os_vif.objects import instance_info as instance_info_objects
@@ -33,6 +33,8 @@ __all__ = [
     "add_instance_arguments",
     "load_entries",
     "check",
+    "resolved",
+    "checked_entries",
     "plugin_of",
     "vif_label",
     "run",
@@ -91,11 +93,15 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     )
     checked = (
         "Every VIF is checked (as 'os-vif validate' does) before the first "
-        "is plugged; the command\nstops at the first failure (a failed plug "
-        "undoes its own steps)."
+        "is plugged; then all\nare plugged in one batch (os_vif.plug_many): "
+        "a VIF that fails undoes its own steps\nand does not stop the "
+        "others.  The summary counts done, failed and unchanged\nVIFs; each "
+        "failure is one line naming the VIF; any failure makes the exit "
+        "status 1."
         if verb == "plug"
-        else "Every VIF is loaded before the first is unplugged; the "
-        "command stops at the first\nfailure."
+        else "Every VIF is loaded before the first is unplugged; then all "
+        "are unplugged in one\nbatch (os_vif.unplug_many): one VIF's "
+        "failure does not stop the others."
     )
     parser.epilog = checked
 
@@ -168,16 +174,17 @@ def _entry(item: Any, where: str, vifs_only: bool) -> Entry:
 
 
 def load_entries(
-    path: str, vifs_only: bool = True
+    path: str, vifs_only: bool = True, allow_empty: bool = False
 ) -> tuple[list[Entry], bool]:
     """Load the entries of ``path``; also tell whether it held an array.
 
     With ``vifs_only``, every entry must be a VIF (bare or in an entry).
+    An empty array is refused unless ``allow_empty``.
     """
     document = decode.parse_json(_documents.read_text(path))
     if type(document) is not list:
         return [_entry(document, "", vifs_only)], False
-    if not document:
+    if not document and not allow_empty:
         raise exception.DeserializationError(
             path="", reason="the array holds no object"
         )
@@ -231,6 +238,18 @@ def check(vif: vif_objects.VIFBase, instance: Any) -> None:
         raise _command_error("%s: %s" % (vif_label(vif), err)) from err
 
 
+def resolved(vif: vif_objects.VIFBase, instance: Any, function: str) -> None:
+    """The argument checks and plugin lookup alone (no ``validate_plug``).
+
+    :raises CommandError: naming the VIF, with the reason.
+    """
+    try:
+        _names_a_plugin(vif)
+        _dispatch.resolve(os_vif._EXT_MANAGER, vif, instance, function)
+    except exception.ExceptionBase as err:
+        raise _command_error("%s: %s" % (vif_label(vif), err)) from err
+
+
 def checked_entries(
     args: argparse.Namespace,
 ) -> list[tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]]:
@@ -276,44 +295,102 @@ def _text(err: BaseException) -> str:
             return type(err).__name__
 
 
+class _Progress:
+    """Progress of a batch on standard error: a bar on a terminal, else
+    one whole line per VIF (a log record printed meanwhile gets its own)."""
+
+    WIDTH = 30
+
+    def __init__(self, verb: str, pairs: list[tuple[Any, Any]], quiet: bool):
+        self.verb = verb
+        self.pairs = pairs
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.counts = {"done": 0, "failed": 0, "unchanged": 0}
+
+    def __call__(self, index: int, result: Any) -> None:
+        """Count ``result`` (an Outcome or an exception) and show it."""
+        status = (
+            str(result) if isinstance(result, host_state.Outcome) else "failed"
+        )
+        self.counts[status] += 1
+        if self.quiet:
+            return
+        finished = sum(self.counts.values())
+        total = len(self.pairs)
+        if self.tty:
+            filled = self.WIDTH * finished // total
+            sys.stderr.write(
+                "\r[%s%s] %d/%d %s, %d failed"
+                % ("#" * filled, "." * (self.WIDTH - filled), finished,
+                   total, _PAST[self.verb], self.counts["failed"])
+            )
+            if finished == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+            return
+        vif = self.pairs[index][0]
+        print(
+            "[%d/%d] %s %s %s (plugin %s)"
+            % (
+                finished,
+                total,
+                _PAST[self.verb] if status == "done" else status,
+                vif.obj_name(),
+                vif.id if vif.obj_attr_is_set("id") else "(no id)",
+                vif.plugin if vif.obj_attr_is_set("plugin") else "?",
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def summary(self, seconds: float) -> str:
+        """``plug of 3 VIFs in 1.2 s: 2 done, 1 failed, 0 unchanged``."""
+        total = len(self.pairs)
+        return "%s of %d VIF%s in %.1f s: %d done, %d failed, %d unchanged" % (
+            self.verb,
+            total,
+            "" if total == 1 else "s",
+            seconds,
+            self.counts["done"],
+            self.counts["failed"],
+            self.counts["unchanged"],
+        )
+
+
+_PAST = {"plug": "plugged", "unplug": "unplugged"}
+
+
 def run(
     args: argparse.Namespace,
     verb: str,
-    action: Callable[[Any, Any], None],
+    action: Callable[..., list[Any]],
 ) -> int:
-    """Plug or unplug every VIF of the file, showing progress."""
+    """Plug or unplug every VIF of the file in one batch.
+
+    ``action`` is :func:`os_vif.plug_many` or :func:`os_vif.unplug_many`.
+    Every VIF is tried; the failures are listed at the end, one line each
+    naming the VIF, and make the exit status 1.
+    """
     entries = checked_entries(args)
     os_vif.initialize()
     if verb == "plug":
         for vif, instance in entries:
             check(vif, instance)
-    total = len(entries)
+    progress = _Progress(verb, entries, args.quiet)
     started = time.monotonic()
-    for number, (vif, instance) in enumerate(entries, 1):
-        if not args.quiet:
-            # A whole line: a log record printed meanwhile gets its own.
-            print(
-                "[%d/%d] %sging %s %s (plugin %s)"
-                % (
-                    number,
-                    total,
-                    verb,
-                    vif.obj_name(),
-                    vif.id if vif.obj_attr_is_set("id") else "(no id)",
-                    vif.plugin if vif.obj_attr_is_set("plugin") else "?",
-                ),
-                file=sys.stderr,
-                flush=True,
-            )
-        try:
-            action(vif, instance)
-        except exception.ExceptionBase as err:
-            raise _failure(vif, verb, err) from err
+    results = action(entries, progress)
     if not args.quiet:
-        print(
-            "%sged %d VIF%s in %.1f s"
-            % (verb, total, "" if total == 1 else "s",
-               time.monotonic() - started),
-            file=sys.stderr,
-        )
-    return 0
+        print(progress.summary(time.monotonic() - started), file=sys.stderr)
+    from os_vif.cli import one_line
+
+    failed = 0
+    for (vif, _instance), result in zip(entries, results, strict=True):
+        if result is not None:
+            failed += 1
+            print(
+                "os-vif %s: error: %s"
+                % (verb, one_line(_failure(vif, verb, result))),
+                file=sys.stderr,
+            )
+    return 1 if failed else 0

@@ -1,8 +1,9 @@
 """``os-vif plug``: plug VIFs into this host.
 
 Loads the VIFs of FILE (see ``_plugging``), loads the plugins (options from
-``--config-file``) and calls :func:`os_vif.plug` for each, showing progress
-on standard error.
+``--config-file``) and plugs them all with :func:`os_vif.plug_many`,
+showing progress on standard error (a bar on a terminal), then a summary
+and one line per VIF that failed.
 """
 
 from __future__ import annotations
@@ -32,4 +33,4 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plug every VIF of the file."""
-    return _plugging.run(args, "plug", os_vif.plug)
+    return _plugging.run(args, "plug", os_vif.plug_many)

@@ -1,8 +1,9 @@
 """``os-vif unplug``: unplug VIFs from this host.
 
 Loads the VIFs of FILE (see ``_plugging``), loads the plugins (options from
-``--config-file``) and calls :func:`os_vif.unplug` for each, showing progress
-on standard error.
+``--config-file``) and unplugs them all with :func:`os_vif.unplug_many`,
+showing progress on standard error (a bar on a terminal), then a summary
+and one line per VIF that failed.
 """
 
 from __future__ import annotations
@@ -32,4 +33,4 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Unplug every VIF of the file."""
-    return _plugging.run(args, "unplug", os_vif.unplug)
+    return _plugging.run(args, "unplug", os_vif.unplug_many)

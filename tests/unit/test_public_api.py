@@ -15,7 +15,27 @@ import typing
 import pytest
 
 PUBLIC_SURFACE = {
-    "os_vif": ["host_info", "initialize", "plug", "unplug"],
+    "os_vif": [
+        "check",
+        "check_many",
+        "gc",
+        "host_info",
+        "initialize",
+        "plug",
+        "plug_many",
+        "unplug",
+        "unplug_many",
+    ],
+    "os_vif.host_state": [
+        "CheckReport",
+        "GCReport",
+        "Outcome",
+        "PluginCollection",
+        "Problem",
+        "Progress",
+        "Removal",
+        "VIFResult",
+    ],
     "os_vif.plugin": ["PluginBase", "config_group_name"],
     "os_vif.exception": [
         "DeserializationError",

@@ -8,8 +8,10 @@ changes nothing on the host.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from os_vif import host_state
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
@@ -44,3 +46,13 @@ class NoOpPlugin(PluginBase):
 
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Do nothing: the device is removed by the client (e.g. kuryr)."""
+
+    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
+        """Report no problem: this plugin expects nothing on the host."""
+        return host_state.CheckReport()
+
+    def gc(
+        self, keep: Sequence[Any], dry_run: bool = False
+    ) -> host_state.PluginCollection:
+        """Remove nothing: this plugin makes nothing that could leak."""
+        return host_state.PluginCollection()

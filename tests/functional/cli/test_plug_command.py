@@ -55,7 +55,9 @@ def test_plug_and_unplug_a_file_of_vifs(netns, create_tap, tmp_path, capsys):
     ]))
     assert main(["plug", "--instance-uuid", INSTANCE, str(path)]) == 0
     err = capsys.readouterr().err
-    assert "[2/2] plugging VIFBridge" in err and "plugged 2 VIFs" in err
+    assert "[2/2] plugged VIFBridge" in err
+    assert err.splitlines()[-1].startswith("plug of 2 VIFs in ")
+    assert err.splitlines()[-1].endswith(": 2 done, 0 failed, 0 unchanged")
     with IPRoute() as ipr:
         assert {"br-cli0", "tap-cli0", "tap-cli1"} <= names(ipr)
         bridge = ipr.link_lookup(ifname="br-cli0")[0]
@@ -66,7 +68,7 @@ def test_plug_and_unplug_a_file_of_vifs(netns, create_tap, tmp_path, capsys):
     # Idempotent, as the library.
     assert main(["plug", "-q", "--instance-uuid", INSTANCE, str(path)]) == 0
     assert main(["unplug", "--instance-uuid", INSTANCE, str(path)]) == 0
-    assert "unplugged 2 VIFs" in capsys.readouterr().err
+    assert ": 2 done, 0 failed" in capsys.readouterr().err
     with IPRoute() as ipr:
         assert not {"tap-cli0", "tap-cli1"} & names(ipr)
 
@@ -82,11 +84,12 @@ def test_a_failed_plug_is_one_line_and_undone(
     path.write_text(json.dumps([serialization.to_compact(bridge_vif(0))]))
     assert main(["plug", "--instance-uuid", INSTANCE, str(path)]) == 1
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("[1/1] plugging VIFBridge ")
-    assert len(lines) == 2, lines
-    assert lines[1].startswith(
+    assert lines[0].startswith("[1/1] failed VIFBridge ")
+    assert len(lines) == 3, lines
+    assert lines[1].endswith(": 0 done, 1 failed, 0 unchanged")
+    assert lines[2].startswith(
         "os-vif plug: error: VIF %s: plug failed: " % bridge_vif(0).id
     )
-    assert "VIFBridge(" not in lines[1] and "br-cli0" in lines[1]
+    assert "VIFBridge(" not in lines[2] and "br-cli0" in lines[2]
     with IPRoute() as ipr:
         assert "tap-cli0" not in names(ipr)

@@ -62,11 +62,14 @@ def write(tmp_path, document, name="vifs.json"):
 
 @pytest.fixture
 def plugged(monkeypatch):
-    """Record the VIFs os_vif.plug is called with (none, if checks fail)."""
+    """Record the VIFs os_vif.plug_many is given (none, if checks fail)."""
     calls = []
-    monkeypatch.setattr(
-        os_vif, "plug", lambda vif, instance: calls.append(vif.id)
-    )
+
+    def plug_many(pairs, progress=None):
+        calls.extend(vif.id for vif, _instance in pairs)
+        return [None] * len(pairs)
+
+    monkeypatch.setattr(os_vif, "plug_many", plug_many)
     return calls
 
 
@@ -168,12 +171,14 @@ def test_a_failed_plug_is_one_line_naming_the_vif(
     os_vif.initialize()
     noop = _plugging.plugin_of(noop_vif(0))
 
+    failure = exception.HostOperationFailed(
+        operation="create bridge",
+        device="br0",
+        err=OSError(17, "File exists"),
+    )
+
     def fail(vif, instance):
-        raise exception.HostOperationFailed(
-            operation="create bridge",
-            device="br0",
-            err=OSError(17, "File exists"),
-        )
+        raise failure
 
     monkeypatch.setattr(noop, "plug", fail)
     path = write(tmp_path, [serialization.to_compact(noop_vif(0))])
@@ -182,12 +187,14 @@ def test_a_failed_plug_is_one_line_naming_the_vif(
     lines = err.splitlines()
     # The progress line is whole; the library's own ERROR record (which
     # names the VIF by its repr) is left to the command's one line.
-    assert lines[0] == "[1/1] plugging VIFVlanNested %s (plugin noop)" % (
+    assert lines[0] == "[1/1] failed VIFVlanNested %s (plugin noop)" % (
         noop_vif(0).id
     )
-    assert len(lines) == 2, err
-    assert lines[1].startswith(
-        "os-vif plug: error: VIF %s: plug failed: " % noop_vif(0).id
+    assert len(lines) == 3, err
+    assert lines[1].startswith("plug of 1 VIF in ")
+    assert lines[1].endswith(": 0 done, 1 failed, 0 unchanged")
+    assert lines[2] == "os-vif plug: error: VIF %s: plug failed: %s" % (
+        noop_vif(0).id, failure
     )
     assert "VIFVlanNested(" not in err
 

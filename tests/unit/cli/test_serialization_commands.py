@@ -182,10 +182,11 @@ def test_plug_and_unplug_many_with_progress(capsys, tmp_path):
     assert code == 0, err
     lines = err.splitlines()
     assert lines[0] == (
-        "[1/3] plugging VIFVlanNested %s (plugin noop)" % (VIF_ID % 0)
+        "[1/3] plugged VIFVlanNested %s (plugin noop)" % (VIF_ID % 0)
     )
-    assert lines[2].startswith("[3/3] plugging")
-    assert lines[3].startswith("plugged 3 VIFs in ")
+    assert lines[2].startswith("[3/3] plugged")
+    assert lines[3].startswith("plug of 3 VIFs in ")
+    assert lines[3].endswith(" s: 3 done, 0 failed, 0 unchanged")
     code, out, err = run(capsys, "unplug", "--quiet", str(path))
     assert (code, out, err) == (0, "", "")
 
