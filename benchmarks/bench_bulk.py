@@ -297,7 +297,6 @@ def report(results: dict, counts: list[int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, nargs="+", default=[100, 500])
-    parser.add_argument("--oracle-venv", default="/tmp/oracle53")
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds; the median is shown"
     )
@@ -316,7 +315,11 @@ def main() -> None:
     reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
     if reason:
         sys.exit("cannot run: " + reason)
-    oracle_python = bench_ovs.ensure_oracle_venv(args.oracle_venv)
+    try:
+        oracle_python = bench_ovs.oracle_venv.ensure()
+    except bench_ovs.oracle_venv.OracleUnavailable as err:
+        sys.exit("cannot run os-vif 5.3.0: %s" % err)
+    oracle_dir = os.path.dirname(os.path.dirname(oracle_python))
     results: dict = {"os_vif": {}, "floor": {}, "5.3.0": {}}
     with tempfile.TemporaryDirectory() as workdir:
         with netns_fixture.fresh_netns("osvif-bulk") as ns:
@@ -344,7 +347,7 @@ def main() -> None:
                     "floor": lambda k, c: ours("floor", k, c),
                     "os_vif": lambda k, c: ours("os_vif", k, c),
                     "5.3.0": lambda k, c: bench_ovs.run_oracle(
-                        oracle_python, args.oracle_venv, server, k, c, workdir
+                        oracle_python, oracle_dir, server, k, c, workdir
                     ),
                 }
                 order = list(runners)

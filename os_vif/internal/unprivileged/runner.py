@@ -104,8 +104,14 @@ class HostRunner:
         self,
         plans: Sequence[Plan],
         ovsdb: ovsdb_client.OvsdbClient | None = None,
+        changed: list[bool] | None = None,
     ) -> list[_Result]:
-        """Carry out ``plans``, each all-or-nothing; see the module."""
+        """Carry out ``plans``, each all-or-nothing; see the module.
+
+        ``changed``, when given (a list as long as ``plans``), is set to
+        True for each plan the check found something to do for (so a
+        plan left False and without error changed nothing: unchanged).
+        """
         results: list[_Result] = [None] * len(plans)
         ovsdb_todo, ovsdb_undo = self._check_ovsdb(plans, ovsdb, results)
         kernel_todo = {
@@ -127,6 +133,9 @@ class HostRunner:
         ovsdb_todo = {
             i: ops for i, ops in ovsdb_todo.items() if results[i] is None
         }
+        if changed is not None:
+            for i in (*kernel_todo, *ovsdb_todo):
+                changed[i] = True
         if not ovsdb_todo and not kernel_todo:
             return results
         ovsdb_first = any(plan.ovsdb_first for plan in plans)
