@@ -1,9 +1,9 @@
 """os_vif.plug_many / unplug_many through the ovs plugin, for real.
 
-The real privsep daemon, kernel and private Open vSwitch.  The ovs plugin
-has no native batch yet: these tests pin what PluginBase's default gives
-it (each VIF on its own; the bad ones fail alone and leave nothing), which
-the native implementation must keep.
+The real privsep daemon, kernel and private Open vSwitch.  These tests
+pin what a batch of the ovs plugin gives (each VIF on its own; the bad ones
+fail alone and leave nothing), first written against PluginBase's default,
+now run by the plugin's native plug_many (see also test_bulk_mixed).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pyroute2 import IPRoute
 import os_vif
 from os_vif import exception, host_state
 from os_vif.plugins.ovs import naming
+from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
-from tests import ovs_vifs as vifs
 from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
