@@ -285,10 +285,13 @@ class HostRunner:
             return undo
         order = [i for i in todo if results[i] is None]
         identifier = uuid.uuid4().hex
-        wire = {
+        wire: dict[str, Any] = {
             "id": identifier,
             "groups": [[step.to_wire() for step in todo[i]] for i in order],
         }
+        if len(order) > 1:
+            # Many VIFs: the daemon deletes their devices together.
+            wire["batch_deletions"] = True
         what = ", ".join(plans[i].label for i in order) or "plan"
         try:
             answers = daemon.call(
