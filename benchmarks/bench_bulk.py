@@ -23,9 +23,8 @@ The table gives milliseconds per VIF and the total for the re-plug, with
 the ratios of the targets (issue 13, at N=500): bulk plug within 1.3x of
 the floor and at least 4x (ovs) / 10x (hybrid) faster per VIF than 5.3.0;
 bulk unplug within 1.5x of the floor and at least 20x faster than 5.3.0;
-re-plug of N unchanged VIFs under 100 ms in total.  Until the plugins
-implement ``plug_many`` natively, os_vif's figures are those of
-PluginBase's default (one ``plug`` after another): the starting point.
+re-plug of N unchanged VIFs under 100 ms in total.  os_vif's figures are
+those of the ovs plugin's native ``plug_many`` / ``unplug_many``.
 """
 
 from __future__ import annotations

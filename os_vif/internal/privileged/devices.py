@@ -811,6 +811,8 @@ class DeleteDevice(KernelOperation):
         if kind is not None and link.kind != kind:
             # An undo must not delete what took the name meanwhile.
             return False
+        if ctx.delete_later(link.index):
+            return True
         with netlink() as ipr:
             delete_index(ipr, link.index)
         return True
@@ -848,14 +850,24 @@ class RemoveBridgeIfUnused(KernelOperation):
             return False
         if ownership.owner_rule(ctx, link, self.get("vif_id")) is None:
             return False
-        ports = linkstate.ports_of(link.index)
+        # Ports this call deletes already (batched, later) are gone.
+        ports = [
+            port
+            for port in linkstate.ports_of(link.index)
+            if not ctx.is_leaving(port.index)
+        ]
         if {port.name for port in ports} - set(self.get("uplinks", ())):
             return False
+        doomed = [link.index] + [
+            port.index
+            for port in ports
+            if port.alias == ownership.OS_VIF_ALIAS
+        ]
+        if all([ctx.delete_later(index) for index in doomed]):
+            return True
         with netlink() as ipr:
-            delete_index(ipr, link.index)
-            for port in ports:
-                if port.alias == ownership.OS_VIF_ALIAS:
-                    delete_index(ipr, port.index)
+            for index in doomed:
+                delete_index(ipr, index)
             return True
 
     def check(self, ovsdb: Any = None) -> list[Problem]:

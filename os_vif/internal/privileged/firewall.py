@@ -247,16 +247,36 @@ def _readable_rules(tag: str) -> list[str] | None:
 
     None when nf_tables cannot be read here (no privilege).
     """
+    view = _rules_and_chains(tag)
+    return None if view is None else view[0]
+
+
+def _rules_and_chains(tag: str) -> tuple[list[str], int] | None:
+    """The rules with ``tag`` and how many families have the chain.
+
+    None when nf_tables cannot be read here (no privilege).
+    """
     found: list[str] = []
+    chains = 0
     for family in FAMILIES:
         try:
             with _nft(family) as nft:
                 existing = _existing_rules(nft, tag)
+                if existing is not None and (existing or _has_chain(nft)):
+                    chains += 1
+                    found += existing.values()
         except (NetlinkError, OSError):
             return None
-        if existing is not None:
-            found += existing.values()
-    return sorted(found)
+    return sorted(found), chains
+
+
+def _has_chain(nft: NFTables) -> bool:
+    """Whether this family has the filter/FORWARD chain rules go in."""
+    return any(
+        chain.get("NFTA_CHAIN_TABLE") == TABLE
+        and chain.get("NFTA_CHAIN_NAME") == CHAIN
+        for chain in nft.get_chains()
+    )
 
 
 @REGISTRY.register
@@ -306,12 +326,17 @@ class AllowBridgeForwarding(KernelOperation):
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """Compare the bridge's rules with what is asked."""
-        found = _readable_rules(rule_tag(self.device))
+        view = _rules_and_chains(rule_tag(self.device))
         wanted = sorted(self._rules()[1])
-        if found is None:
+        if view is None:
             return [
                 Problem("firewall %s" % self.device, "rules", wanted, None)
             ]
+        found, chains = view
+        if not chains:
+            # No filter/FORWARD chain in any family: no iptables firewall
+            # here, and apply inserts nothing either.
+            return []
         # Each family with a FORWARD chain holds one copy of the rules.
         if (
             found
@@ -376,8 +401,11 @@ class RevokeBridgeForwarding(KernelOperation):
 
     def apply(self, ctx: Context) -> bool:
         """Delete the bridge's tagged rules."""
-        if self.get("if_absent", False) and linkstate.read_link(self.device):
-            return False
+        if self.get("if_absent", False):
+            link = linkstate.read_link(self.device)
+            # A bridge this call deletes (batched, later) counts as gone.
+            if link is not None and not ctx.is_leaving(link.index):
+                return False
         changed = False
         for family in FAMILIES:
             changed |= _revoke(family, rule_tag(self.device))

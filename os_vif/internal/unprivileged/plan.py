@@ -4,8 +4,9 @@ Plugins build plans (pure functions of the VIF, the options and what
 discovery found) and hand them to a :class:`~.runner.HostRunner`.  The
 operations of each domain run in their order; ``ovsdb_first`` says which
 domain goes first (an unplug removes the port before its device, so that
-ovs-vswitchd lets go of it); a plug's two domains run at once, since
-ovs-vswitchd opens a port's device whenever it appears.
+ovs-vswitchd lets go of it); a plug makes the devices first, then commits
+the ports (ovs-vswitchd, opening a device being set up, could write back
+flags it read before).
 """
 
 from __future__ import annotations

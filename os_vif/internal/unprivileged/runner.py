@@ -12,7 +12,8 @@ plans (one VIF each; a single plug is a batch of one) it
 2. sends the kernel operations of every plan that needs them to the
    privsep daemon in **one call**, one group per plan (each group is
    all-or-nothing in the daemon), and the OVSDB operations of every plan
-   in **one transaction** -- at the same time for a plug;
+   in **one transaction** -- the kernel call first for a plug (see
+   run_many), the transaction first for an unplug;
 3. **undoes**, for each plan that failed anywhere, what its other domain
    did: the undo is operations too (returned by the daemon for the kernel,
    read from the cache for OVSDB), run the same way.  A transaction that
@@ -104,10 +105,16 @@ class HostRunner:
         self,
         plans: Sequence[Plan],
         ovsdb: ovsdb_client.OvsdbClient | None = None,
+        changed: list[bool] | None = None,
     ) -> list[_Result]:
-        """Carry out ``plans``, each all-or-nothing; see the module."""
+        """Carry out ``plans``, each all-or-nothing; see the module.
+
+        ``changed``, when given (a list as long as ``plans``), is set to
+        True for each plan the check found something to do for (so a
+        plan left False and without error changed nothing: unchanged).
+        """
         results: list[_Result] = [None] * len(plans)
-        ovsdb_todo, ovsdb_undo = self._check_ovsdb(plans, ovsdb, results)
+        ovsdb_todo, _ovsdb_undo = self._check_ovsdb(plans, ovsdb, results)
         kernel_todo = {
             i: plan.kernel
             for i, plan in enumerate(plans)
@@ -127,6 +134,9 @@ class HostRunner:
         ovsdb_todo = {
             i: ops for i, ops in ovsdb_todo.items() if results[i] is None
         }
+        if changed is not None:
+            for i in (*kernel_todo, *ovsdb_todo):
+                changed[i] = True
         if not ovsdb_todo and not kernel_todo:
             return results
         ovsdb_first = any(plan.ovsdb_first for plan in plans)
@@ -137,16 +147,18 @@ class HostRunner:
             }
             self._kernel(kernel_todo, plans, results)
             return results
-        pending = self._start(ovsdb, ovsdb_todo, plans)
+        # The kernel first, then the transaction: a port committed while
+        # its tap is still being made lets ovs-vswitchd read the tap's
+        # flags before the daemon sets it up and write them back after
+        # (the tap is then found down).  A plan the daemon failed sends
+        # no rows.
         kernel_undo = self._kernel(kernel_todo, plans, results)
-        self._commit(ovsdb, ovsdb_todo, plans, results, pending)
-        # Each plan that failed in one domain: take back the other's part.
-        ovsdb_back = [
-            undo
-            for i, steps in ovsdb_undo.items()
-            if results[i] is not None
-            for undo in reversed(steps)
-        ]
+        ovsdb_todo = {
+            i: ops for i, ops in ovsdb_todo.items() if results[i] is None
+        }
+        self._commit(ovsdb, ovsdb_todo, plans, results, None)
+        # A plan whose transaction failed committed nothing (the retry is
+        # per plan): take back its kernel part.
         kernel_back = {
             i: list(reversed(kernel_undo[i]))
             for i in kernel_undo
@@ -158,20 +170,6 @@ class HostRunner:
             for i, error in enumerate(failed):
                 if error is not None:
                     LOG.warning("Could not undo %s: %s", plans[i].label, error)
-        if ovsdb_back and ovsdb is not None:
-            try:
-                self._wait(
-                    ovsdb.start(
-                        [
-                            c
-                            for op in ovsdb_back
-                            for c in op.commands(ovsdb.api)
-                        ],
-                        "undo",
-                    )
-                )
-            except Exception as err:
-                LOG.warning("Could not undo the OVSDB rows of a plug: %s", err)
         return results
 
     @staticmethod
@@ -180,10 +178,9 @@ class HostRunner:
     ) -> None:
         """Refuse early what the daemon would refuse (it checks again).
 
-        The OVSDB transaction runs at the same time as the kernel call,
-        and ovs-vswitchd acts on a committed port at once -- on a device
-        the daemon will refuse, it would already have set the MTU.  The
-        ownership rules read only what anyone can read.
+        Where a transaction goes with the kernel call, a refusal found
+        here costs no daemon call at all.  The ownership rules read only
+        what anyone can read.
         """
         for i, steps in todo.items():
             ctx = executor.Context(None)
@@ -288,10 +285,13 @@ class HostRunner:
             return undo
         order = [i for i in todo if results[i] is None]
         identifier = uuid.uuid4().hex
-        wire = {
+        wire: dict[str, Any] = {
             "id": identifier,
             "groups": [[step.to_wire() for step in todo[i]] for i in order],
         }
+        if len(order) > 1:
+            # Many VIFs: the daemon deletes their devices together.
+            wire["batch_deletions"] = True
         what = ", ".join(plans[i].label for i in order) or "plan"
         try:
             answers = daemon.call(

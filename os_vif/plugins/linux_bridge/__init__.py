@@ -30,7 +30,7 @@ from os_vif.internal.unprivileged import runner
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import checking, description
+from os_vif.plugins import batch, checking, description
 from os_vif.plugins.linux_bridge import collect, plan
 from os_vif.plugins.linux_bridge.options import OPTS
 
@@ -96,3 +96,41 @@ class LinuxBridgePlugin(PluginBase):
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Remove what :meth:`plug` made that nothing else uses."""
         self.host.run(plan.unplug_plan(vif, self.config))
+
+    # -- batches -----------------------------------------------------------
+
+    def _no_ovsdb(self) -> Any:
+        raise AssertionError("linux_bridge plans have no OVSDB operations")
+
+    def plug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Plug many VIFs: one check of the host, one privileged call.
+
+        Per chunk of :data:`os_vif.plugins.batch.CHUNK` VIFs; each VIF is
+        all or nothing in the daemon, ``UNCHANGED`` when already plugged,
+        its error alone when its plan cannot be built or fails.
+        """
+        return batch.run(
+            self.host,
+            pairs,
+            lambda vif, _info: batch.Job(
+                plan.plug_plan(vif, self.config), key=batch.vif_key(vif)
+            ),
+            self._no_ovsdb,
+            progress,
+        )
+
+    def unplug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Unplug many VIFs as :meth:`plug_many` plugs them."""
+        return batch.run(
+            self.host,
+            pairs,
+            lambda vif, _info: batch.Job(
+                plan.unplug_plan(vif, self.config), key=batch.vif_key(vif)
+            ),
+            self._no_ovsdb,
+            progress,
+        )

@@ -36,7 +36,7 @@ from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import checking, description
+from os_vif.plugins import batch, checking, description
 from os_vif.plugins.offload import options, plan, port
 
 __all__ = ["OffloadPlugin"]
@@ -177,3 +177,68 @@ class OffloadPlugin(PluginBase):
         )
         wanted = plan.unplug_plan(found, switch, self.config)
         self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)
+
+    # -- batches -----------------------------------------------------------
+
+    def _plug_job(self, vif: Any, instance_info: Any) -> batch.Job:
+        return batch.Job(
+            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
+        )
+
+    def _unplug_job(self, vif: Any, instance_info: Any) -> batch.Job | None:
+        address = port.vf_address(vif)
+        discovery = self.discovery
+        try:
+            vf = discovery.virtual_function(address)
+        except exception.DeviceDiscoveryFailed as err:
+            LOG.info("VF %s is gone: %s", address, err)
+            switch = port.switch_port(vif, instance_info, self.config)
+            vanished = plan.vanished_plan(switch)
+            if vanished is None:
+                return None
+
+            def lenient(error: Exception) -> host_state.VIFResult | None:
+                if not isinstance(error, exception.HostOperationFailed):
+                    return None
+                LOG.warning(
+                    "VIF %s: could not look for its OVS port (iface-id "
+                    "%s): %s",
+                    vif.id,
+                    switch.external_ids.get("iface-id"),
+                    error,
+                )
+                return host_state.Outcome.DONE
+
+            return batch.Job(vanished, key=batch.vif_key(vif), lenient=lenient)
+        found = plan.discover_unplug(vf, discovery)
+        attached = (
+            port.switch_port(vif, instance_info, self.config)
+            if found.representor is not None
+            else None
+        )
+        return batch.Job(
+            plan.unplug_plan(found, attached, self.config),
+            key=batch.vif_key(vif),
+        )
+
+    def plug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Plug many VFs: discovery per VIF, then batched host changes.
+
+        Every VIF's VF and representor are found first (a VIF whose
+        discovery fails gets that error); then, per chunk of
+        :data:`os_vif.plugins.batch.CHUNK`, one check, one privileged call
+        and one OVSDB transaction for those that need a change.
+        """
+        return batch.run(
+            self.host, pairs, self._plug_job, lambda: self.ovsdb, progress
+        )
+
+    def unplug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Unplug many VFs as :meth:`plug_many` plugs them."""
+        return batch.run(
+            self.host, pairs, self._unplug_job, lambda: self.ovsdb, progress
+        )

@@ -32,7 +32,7 @@ from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import checking, description
+from os_vif.plugins import batch, checking, description
 from os_vif.plugins.ovs import collect, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
@@ -150,4 +150,50 @@ class OvsPlugin(PluginBase):
         self.host.run(
             plan.unplug_plan(vif, instance_info, self.config, found),
             self.ovsdb,
+        )
+
+    # -- batches -----------------------------------------------------------
+
+    def _plug_job(self, vif: Any, instance_info: Any) -> batch.Job:
+        return batch.Job(
+            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
+        )
+
+    def _unplug_job(self, vif: Any, instance_info: Any) -> batch.Job:
+        try:
+            found = plan.discover(vif, self.discovery)
+        except exception.DeviceDiscoveryFailed as err:
+            LOG.info("VIF %s: %s; removing its ports by iface-id", vif.id, err)
+            return batch.Job(plan.vanished_plan(vif), key=batch.vif_key(vif))
+        return batch.Job(
+            plan.unplug_plan(vif, instance_info, self.config, found),
+            key=batch.vif_key(vif),
+        )
+
+    def plug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Plug many VIFs: their plans in one check, call and transaction.
+
+        Every VIF's plan is built first (a VIF with bad input gets its
+        error); then, per chunk of :data:`os_vif.plugins.batch.CHUNK`, one
+        check of the host, one privileged call and one OVSDB transaction
+        for all that need a change.  A VIF already plugged is
+        ``UNCHANGED``; one that fails is undone alone.
+        """
+        return batch.run(
+            self.host, pairs, self._plug_job, lambda: self.ovsdb, progress
+        )
+
+    def unplug_many(
+        self, pairs: Any, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Unplug many VIFs as :meth:`plug_many` plugs them.
+
+        One OVSDB transaction removes the ports of a chunk, then one
+        privileged call deletes their devices.  ``UNCHANGED``: nothing of
+        the VIF was on the host.
+        """
+        return batch.run(
+            self.host, pairs, self._unplug_job, lambda: self.ovsdb, progress
         )

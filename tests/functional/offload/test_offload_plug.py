@@ -339,8 +339,16 @@ def test_plug_unplug_ovs(cx5_ovs_host: tuple[OffloadHost, Any]) -> None:
         'vm-uuid="%s"' % INSTANCE.uuid,
     ):
         assert pair in ids
-    # ovs-vswitchd opened the stand-in representor for real.
-    assert int(ovs.vsctl("get", "Interface", vf.representor, "ofport")) > 0
+    # ovs-vswitchd opened the stand-in representor for real (it does so
+    # after the commit, on its own time).
+    deadline = time.monotonic() + 10
+    ofport = ovs.vsctl("get", "Interface", vf.representor, "ofport").strip()
+    while ofport == "[]" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        ofport = ovs.vsctl(
+            "get", "Interface", vf.representor, "ofport"
+        ).strip()
+    assert int(ofport) > 0
     rep = _device(vf.representor)
     assert (rep.up, rep.mtu) == (True, 1400)
     assert host.vf_calls()[-1]["vf"] == {"vf": 2, "mac": MAC, "spoofchk": 1}

@@ -1,9 +1,9 @@
 """os_vif.plug_many / unplug_many through the ovs plugin, for real.
 
-The real privsep daemon, kernel and private Open vSwitch.  The ovs plugin
-has no native batch yet: these tests pin what PluginBase's default gives
-it (each VIF on its own; the bad ones fail alone and leave nothing), which
-the native implementation must keep.
+The real privsep daemon, kernel and private Open vSwitch.  These tests
+pin what a batch of the ovs plugin gives (each VIF on its own; the bad ones
+fail alone and leave nothing), first written against PluginBase's default,
+now run by the plugin's native plug_many (see also test_bulk_mixed).
 """
 
 from __future__ import annotations

@@ -1,0 +1,151 @@
+"""Run many VIFs' plans as one batch: the native plug_many / unplug_many.
+
+The in-tree plugins build one plan per VIF (a VIF whose plan cannot be
+built -- bad input, a device discovery that failed -- gets that error and
+the others go on), then hand the plans to
+:meth:`~os_vif.internal.unprivileged.runner.HostRunner.run_many` in chunks
+of :data:`CHUNK`: each chunk is one check of the host, one privileged call
+and one OVSDB transaction.  The results follow the contract of
+:meth:`os_vif.plugin.PluginBase.plug_many`: per VIF, in order,
+:attr:`~os_vif.host_state.Outcome.DONE`, ``UNCHANGED`` (the check found
+nothing to do) or the exception of that VIF alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from os_vif import host_state
+from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.internal.unprivileged import runner
+from os_vif.internal.unprivileged.plan import Plan
+
+__all__ = ["CHUNK", "Job", "run", "vif_key"]
+
+#: Plans per privileged call and OVSDB transaction.  Big enough that the
+#: fixed cost of a call and a commit is shared by many VIFs, small enough
+#: that one transaction retried plan by plan (a bad VIF in it) stays cheap.
+CHUNK = 250
+
+
+@dataclasses.dataclass
+class Job:
+    """One VIF's plan in a batch, and how to read its failure."""
+
+    plan: Plan
+    #: Identifies the VIF: two jobs with the same key never share a chunk
+    #: (the second is a re-plug, checked after the first ran).
+    key: Any = None
+    #: ``lenient(error) -> result or None``: the VIF's result for an error
+    #: that does not fail it (None: it does).
+    lenient: Callable[[Exception], host_state.VIFResult | None] | None = None
+
+
+def vif_key(vif: Any) -> Any:
+    """The key of a VIF's job: its id, when it has one."""
+    try:
+        return vif.id if vif.obj_attr_is_set("id") else None
+    except AttributeError:
+        return None
+
+
+def run(
+    host: runner.HostRunner,
+    pairs: Sequence[tuple[Any, Any]],
+    build: Callable[[Any, Any], Job | None],
+    ovsdb: Callable[[], ovsdb_client.OvsdbClient],
+    progress: host_state.Progress | None = None,
+) -> list[host_state.VIFResult]:
+    """Build every pair's job with ``build`` and run the plans in chunks.
+
+    ``build(vif, instance_info)`` returns the VIF's :class:`Job`, or None
+    when there is nothing to do for it (``UNCHANGED``); what it raises is
+    that VIF's result.  ``ovsdb()`` gives the OVSDB client, asked for only
+    when a plan has OVSDB operations.
+    """
+    results: list[host_state.VIFResult | None] = [None] * len(pairs)
+    jobs: dict[int, Job] = {}
+    for index, (vif, instance_info) in enumerate(pairs):
+        try:
+            job = build(vif, instance_info)
+        except Exception as err:
+            _report(results, index, err, progress)
+            continue
+        if job is None:
+            _report(results, index, host_state.Outcome.UNCHANGED, progress)
+        else:
+            jobs[index] = job
+    for chunk in _chunks(jobs):
+        _run_chunk(host, chunk, jobs, ovsdb, results, progress)
+    return [
+        host_state.Outcome.DONE if result is None else result
+        for result in results
+    ]
+
+
+def _report(
+    results: list[host_state.VIFResult | None],
+    index: int,
+    result: host_state.VIFResult,
+    progress: host_state.Progress | None,
+) -> None:
+    results[index] = result
+    if progress is not None:
+        progress(index, result)
+
+
+def _chunks(jobs: dict[int, Job]) -> list[list[int]]:
+    """Split the jobs, in order, into chunks of distinct keys."""
+    chunks: list[list[int]] = []
+    pending = list(jobs)
+    while pending:
+        chunk: list[int] = []
+        keys: set[Any] = set()
+        later: list[int] = []
+        for index in pending:
+            key = jobs[index].key
+            if len(chunk) >= CHUNK or (key is not None and key in keys):
+                later.append(index)
+                continue
+            chunk.append(index)
+            if key is not None:
+                keys.add(key)
+        chunks.append(chunk)
+        pending = later
+    return chunks
+
+
+def _run_chunk(
+    host: runner.HostRunner,
+    chunk: list[int],
+    jobs: dict[int, Job],
+    ovsdb: Callable[[], ovsdb_client.OvsdbClient],
+    results: list[host_state.VIFResult | None],
+    progress: host_state.Progress | None,
+) -> None:
+    plans = [jobs[i].plan for i in chunk]
+    client = ovsdb() if any(plan.ovsdb for plan in plans) else None
+    changed = [False] * len(plans)
+    try:
+        errors: Sequence[Exception | None] = host.run_many(
+            plans, client, changed
+        )
+    except Exception as err:
+        # The runner reports per plan; what escapes it fails the chunk.
+        errors = [err] * len(plans)
+    for position, index in enumerate(chunk):
+        error = errors[position]
+        result: host_state.VIFResult
+        if error is None:
+            result = (
+                host_state.Outcome.DONE
+                if changed[position]
+                else host_state.Outcome.UNCHANGED
+            )
+        else:
+            lenient = jobs[index].lenient
+            forgiven = lenient(error) if lenient is not None else None
+            result = error if forgiven is None else forgiven
+        _report(results, index, result, progress)

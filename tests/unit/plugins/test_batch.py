@@ -1,0 +1,125 @@
+"""os_vif.plugins.batch: chunks, duplicates, build failures, outcomes.
+
+The runner here stands in for the privsep daemon and OVSDB (the
+functional tests run the real ones, see tests/functional/ovs/
+test_bulk_mixed.py); it records what each chunk was given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from os_vif import exception, host_state
+from os_vif.internal.unprivileged.plan import Plan
+from os_vif.plugins import batch
+
+
+class RecordingRunner:
+    """run_many that fails the plans labelled bad and changes 'new' ones."""
+
+    def __init__(self) -> None:
+        self.chunks: list[list[str]] = []
+
+    def run_many(
+        self, plans: Any, ovsdb: Any = None, changed: Any = None
+    ) -> list[Any]:
+        self.chunks.append([plan.label for plan in plans])
+        results: list[Any] = []
+        for position, plan in enumerate(plans):
+            if plan.label.startswith("bad"):
+                results.append(
+                    exception.HostOperationFailed(
+                        operation="x", device=plan.label, err="no"
+                    )
+                )
+                continue
+            if plan.label.startswith("new"):
+                changed[position] = True
+            results.append(None)
+        return results
+
+
+def _job(vif: str, _info: Any) -> batch.Job | None:
+    if vif.startswith("invalid"):
+        raise exception.InvalidArgument(field="vif", value=vif, reason="bad")
+    if vif == "nothing":
+        return None
+    return batch.Job(Plan(label=vif), key=vif.split("#")[0])
+
+
+def _run(names: list[str], **kw: Any) -> tuple[list[Any], Any, list[Any]]:
+    runner = RecordingRunner()
+    seen: list[Any] = []
+    results = batch.run(
+        runner,  # type: ignore[arg-type]
+        [(name, None) for name in names],
+        kw.get("build", _job),
+        lambda: pytest.fail("no plan has OVSDB operations"),
+        lambda index, result: seen.append((index, result)),
+    )
+    return results, runner, seen
+
+
+def test_outcomes_per_vif_in_order():
+    results, runner, seen = _run(
+        ["new1", "old1", "invalid1", "bad1", "nothing"]
+    )
+    assert results[0] is host_state.Outcome.DONE
+    assert results[1] is host_state.Outcome.UNCHANGED
+    assert isinstance(results[2], exception.InvalidArgument)
+    assert isinstance(results[3], exception.HostOperationFailed)
+    assert results[4] is host_state.Outcome.UNCHANGED
+    # The invalid VIF never reached the runner; one chunk for the rest.
+    assert runner.chunks == [["new1", "old1", "bad1"]]
+    # Progress once per VIF, with the returned result.
+    assert sorted(index for index, _ in seen) == [0, 1, 2, 3, 4]
+    assert all(results[index] is result for index, result in seen)
+
+
+def test_big_batches_are_chunked(monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 3)
+    names = ["new%d" % n for n in range(7)]
+    results, runner, _ = _run(names)
+    assert [len(chunk) for chunk in runner.chunks] == [3, 3, 1]
+    assert results == [host_state.Outcome.DONE] * 7
+
+
+def test_the_same_vif_twice_runs_in_a_later_chunk():
+    results, runner, _ = _run(["new1#a", "new2", "new1#b"])
+    assert runner.chunks == [["new1#a", "new2"], ["new1#b"]]
+    assert len(results) == 3
+
+
+def test_lenient_errors_are_forgiven():
+    def build(vif: str, info: Any) -> batch.Job:
+        return batch.Job(
+            Plan(label=vif),
+            lenient=lambda err: host_state.Outcome.DONE,
+        )
+
+    results, _, _ = _run(["bad1"], build=build)
+    assert results == [host_state.Outcome.DONE]
+
+
+def test_a_runner_that_raises_fails_its_chunk_only(monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 1)
+    calls = []
+
+    class Flaky(RecordingRunner):
+        def run_many(self, plans: Any, ovsdb: Any = None, changed: Any = None):
+            calls.append(plans[0].label)
+            if plans[0].label == "new1":
+                raise RuntimeError("lost")
+            return super().run_many(plans, ovsdb, changed)
+
+    results = batch.run(
+        Flaky(),  # type: ignore[arg-type]
+        [("new1", None), ("new2", None)],
+        _job,
+        lambda: pytest.fail("no OVSDB"),
+    )
+    assert isinstance(results[0], RuntimeError)
+    assert results[1] is host_state.Outcome.DONE
+    assert calls == ["new1", "new2"]
