@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -349,25 +348,18 @@ def main() -> None:
                         oracle_python, oracle_dir, server, k, c, workdir
                     ),
                 }
-                order = list(runners)
                 for kind in KINDS:
                     for count in args.n:
-                        rounds: dict[str, list[dict[str, float]]] = {
-                            i: [] for i in runners
-                        }
-                        # Interleaved rounds, each in another order: a burst
-                        # of load from elsewhere hits the three alike.
-                        for number in range(args.repeat):
-                            shift = number % len(order)
-                            for impl in order[shift:] + order[:shift]:
-                                wipe(server)
-                                rounds[impl].append(runners[impl](kind, count))
-                        wipe(server)
-                        for impl, samples in rounds.items():
-                            results[impl].setdefault(kind, {})[count] = {
-                                op: statistics.median(s[op] for s in samples)
-                                for op in OPS
-                            }
+                        medians = bench_ovs.interleaved_medians(
+                            runners,
+                            kind,
+                            count,
+                            args.repeat,
+                            lambda: wipe(server),
+                            OPS,
+                        )
+                        for impl, cell in medians.items():
+                            results[impl].setdefault(kind, {})[count] = cell
                         print(
                             "done: %s N=%d" % (kind, count),
                             file=sys.stderr,

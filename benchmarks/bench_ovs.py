@@ -38,7 +38,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 warnings.filterwarnings("ignore")
@@ -372,6 +372,34 @@ def report(results: dict, counts: list[int]) -> str:
     return "\n".join(lines)
 
 
+def interleaved_medians(
+    runners: dict[str, Callable[[str, int], dict[str, float]]],
+    kind: str,
+    count: int,
+    repeat: int,
+    reset: Callable[[], None],
+    ops: Sequence[str],
+) -> dict[str, dict[str, float]]:
+    """Run every contender ``repeat`` times; return each one's median.
+
+    Rounds interleave the contenders, each round in a different order, so
+    that a burst of load from elsewhere hits them alike; ``reset`` clears
+    the switch before each run and after the last.
+    """
+    order = list(runners)
+    rounds: dict[str, list[dict[str, float]]] = {impl: [] for impl in order}
+    for number in range(repeat):
+        shift = number % len(order)
+        for impl in order[shift:] + order[:shift]:
+            reset()
+            rounds[impl].append(runners[impl](kind, count))
+    reset()
+    return {
+        impl: {op: statistics.median(s[op] for s in samples) for op in ops}
+        for impl, samples in rounds.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, nargs="+", default=[100, 500])
@@ -416,27 +444,18 @@ def main() -> None:
                         workdir,
                     ),
                 }
-                order = list(runners)
                 for kind in KINDS:
                     for count in args.n:
-                        rounds: dict[str, list[dict[str, float]]] = {
-                            impl: [] for impl in runners
-                        }
-                        # Rounds interleave the three, each round in a
-                        # different order, so that a burst of load from
-                        # elsewhere hits them alike; the median round is
-                        # reported.
-                        for number in range(args.repeat):
-                            shift = number % len(order)
-                            for impl in order[shift:] + order[:shift]:
-                                reset(server)
-                                rounds[impl].append(runners[impl](kind, count))
-                        reset(server)
-                        for impl, samples in rounds.items():
-                            results[impl].setdefault(kind, {})[count] = {
-                                op: statistics.median(s[op] for s in samples)
-                                for op in OPS
-                            }
+                        medians = interleaved_medians(
+                            runners,
+                            kind,
+                            count,
+                            args.repeat,
+                            lambda: reset(server),
+                            OPS,
+                        )
+                        for impl, cell in medians.items():
+                            results[impl].setdefault(kind, {})[count] = cell
                         print(
                             "done: %s N=%d" % (kind, count),
                             file=sys.stderr,
