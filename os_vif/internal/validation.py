@@ -71,6 +71,8 @@ def interface_name(value: Any, field: str = "name") -> str:
     are the kernel's own rules (``dev_valid_name``), checked here so that a
     bad name never reaches netlink or a ``/proc/sys`` path.
     """
+    if value.__class__ is str and value in _VALID_NAMES:
+        return value
     if not isinstance(value, str):
         raise _invalid(field, value, "an interface name must be a string")
     encoded = value.encode("utf-8", "surrogateescape")
@@ -87,7 +89,17 @@ def interface_name(value: Any, field: str = "name") -> str:
                 value,
                 "an interface name may not contain %r" % char,
             )
+    if len(_VALID_NAMES) >= _VALID_NAMES_MAX:
+        _VALID_NAMES.clear()
+    _VALID_NAMES.add(value)
     return value
+
+
+# Names already found valid: a plan names each device several times, and a
+# batch of hundreds of VIFs validates thousands of names (the daemon again).
+# Bounded, so that a long-lived process does not grow with every name seen.
+_VALID_NAMES: set[str] = set()
+_VALID_NAMES_MAX = 16384
 
 
 def interface_names(value: Any, field: str = "names") -> list[str]:

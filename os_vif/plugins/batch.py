@@ -19,10 +19,17 @@ from typing import Any
 
 from os_vif import host_state
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import runner
+from os_vif.internal.unprivileged import linkstate, runner
 from os_vif.internal.unprivileged.plan import Plan
 
-__all__ = ["CHUNK", "Job", "run", "vif_key"]
+__all__ = ["CHUNK", "SNAPSHOT_PLANS", "Job", "run", "vif_key"]
+
+#: From this many plans on, the check of a batch reads the kernel's links
+#: in one dump (kept from chunk to chunk while none changes anything)
+#: instead of one request per device.  A dump costs about as much as
+#: reading every device of the host once; a batch this big is most often a
+#: host's whole set of VIFs (a restart), where the dump is the cheaper.
+SNAPSHOT_PLANS = 64
 
 #: Plans per privileged call and OVSDB transaction.  Big enough that the
 #: fixed cost of a call and a commit is shared by many VIFs, small enough
@@ -77,8 +84,13 @@ def run(
             _report(results, index, host_state.Outcome.UNCHANGED, progress)
         else:
             jobs[index] = job
+    links: linkstate.LinkTable | None = None
     for chunk in _chunks(jobs):
-        _run_chunk(host, chunk, jobs, ovsdb, results, progress)
+        if links is None and len(chunk) >= SNAPSHOT_PLANS:
+            links = linkstate.LinkTable.read()
+        if _run_chunk(host, chunk, jobs, ovsdb, results, progress, links):
+            # What the chunk changed is not in the dump.
+            links = None
     return [
         host_state.Outcome.DONE if result is None else result
         for result in results
@@ -124,17 +136,21 @@ def _run_chunk(
     ovsdb: Callable[[], ovsdb_client.OvsdbClient],
     results: list[host_state.VIFResult | None],
     progress: host_state.Progress | None,
-) -> None:
+    links: linkstate.LinkTable | None,
+) -> bool:
+    """Run one chunk; say whether it may have changed anything."""
     plans = [jobs[i].plan for i in chunk]
     client = ovsdb() if any(plan.ovsdb for plan in plans) else None
     changed = [False] * len(plans)
     try:
         errors: Sequence[Exception | None] = host.run_many(
-            plans, client, changed
+            plans, client, changed, links
         )
     except Exception as err:
-        # The runner reports per plan; what escapes it fails the chunk.
+        # The runner reports per plan; what escapes it fails the chunk
+        # (which may have changed anything meanwhile).
         errors = [err] * len(plans)
+        changed = [True] * len(plans)
     for position, index in enumerate(chunk):
         error = errors[position]
         result: host_state.VIFResult
@@ -149,3 +165,4 @@ def _run_chunk(
             forgiven = lenient(error) if lenient is not None else None
             result = error if forgiven is None else forgiven
         _report(results, index, result, progress)
+    return any(changed)

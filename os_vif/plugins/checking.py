@@ -16,6 +16,7 @@ from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import operation
+from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import linkstate
 
 __all__ = ["report", "check_many"]
@@ -53,6 +54,8 @@ def check_many(
                 LOG.debug("OVSDB not reachable for a check: %s", err)
             else:
                 stack.enter_context(lock)
+                # The names and wiring of the cache, read once for all.
+                ovsdb_client.wiring(ovsdb.api)
         stack.enter_context(linkstate.snapshot())
         for vif, instance_info in pairs:
             try:

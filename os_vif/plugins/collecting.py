@@ -17,6 +17,7 @@ from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import operation
+from os_vif.internal.unprivileged import linkstate
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["Leak", "remove"]
@@ -45,8 +46,13 @@ def remove(
     leaks: Sequence[Leak],
     dry_run: bool,
     ovsdb: Any = None,
+    links: linkstate.LinkTable | None = None,
 ) -> host_state.PluginCollection:
-    """Remove ``leaks`` (or, with ``dry_run``, list them)."""
+    """Remove ``leaks`` (or, with ``dry_run``, list them).
+
+    ``links`` is the dump the leaks were found in: the batch's check reads
+    it rather than asking the kernel for each device again.
+    """
     if dry_run or not leaks:
         return host_state.PluginCollection(
             removals=tuple(r for leak in leaks for r in leak.removals)
@@ -58,7 +64,7 @@ def remove(
         for leak in leaks
     ]
     try:
-        results = host.run_many(plans, ovsdb)
+        results = host.run_many(plans, ovsdb, links=links)
     except Exception as err:  # the batch as a whole: every removal failed
         results = [err] * len(plans)
     removals = []

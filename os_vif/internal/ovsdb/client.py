@@ -37,6 +37,23 @@ __all__ = ["OvsdbClient", "PendingCommit"]
 
 
 def lookup(api: Any, table: str, name: str) -> Any:
+    """Return the row of ``table`` called ``name``, or None.
+
+    Outside a transaction, from the names of the wiring snapshot while it
+    is fresh (names are immutable in this schema, and a row of these
+    tables is created or deleted only with an update that makes the
+    snapshot stale); inside one, and otherwise, from the IDL's index, which
+    also holds the rows the transaction inserts.
+    """
+    if getattr(api.idl, "txn", None) is None:
+        wiring = fresh_wiring(api)
+        if wiring is not None:
+            names = wiring.names.get(table)
+            if names is not None:
+                row_uuid = names.get(name)
+                if row_uuid is None:
+                    return None
+                return api.tables[table].rows.get(row_uuid)
     return idlutils.row_by_value(api.idl, table, "name", name, None)
 
 
@@ -56,7 +73,8 @@ def open_vswitch(api: Any) -> Any:
 class _Wiring:
     """Which bridge each port is on and which port holds each interface.
 
-    A snapshot of the IDL's cache, built from public row attributes:
+    A snapshot of the IDL's cache, built from public row attributes (and
+    the rows' names, for :func:`lookup`):
     reading ``bridge.ports`` turns the whole set into rows -- on an
     integration bridge, hundreds of ports, 2 ms for 500 -- so it is built
     once and kept until an update from ovsdb-server may have rewired a
@@ -70,7 +88,14 @@ class _Wiring:
     bridge_of: Mapping[uuid.UUID, tuple[Any, str]]
     #: Interface UUID -> port row.
     port_of: Mapping[uuid.UUID, Any]
+    #: Table (Bridge, Port, Interface) -> row name -> row UUID.
+    names: Mapping[str, Mapping[str, uuid.UUID]] = dataclasses.field(
+        default_factory=dict
+    )
 
+
+#: The tables whose rows the snapshot also finds by name.
+_NAMED_TABLES = ("Bridge", "Port", "Interface")
 
 _WIRING: weakref.WeakKeyDictionary[Any, _Wiring] = (
     weakref.WeakKeyDictionary()
@@ -102,18 +127,26 @@ def wiring(api: Any) -> _Wiring:
     wiring = fresh_wiring(api)
     if wiring is not None:
         return wiring
+    state = _wiring_state(api.idl)
     bridge_of: dict[uuid.UUID, tuple[Any, str]] = {}
     port_of: dict[uuid.UUID, Any] = {}
+    names: dict[str, dict[str, uuid.UUID]] = {
+        table: {} for table in _NAMED_TABLES
+    }
     for bridge in api.tables["Bridge"].rows.values():
         name = str(bridge.name)
+        names["Bridge"][name] = bridge.uuid
         for port in bridge.ports:
             if port is not None:
                 bridge_of[port.uuid] = (bridge, name)
     for port in api.tables["Port"].rows.values():
+        names["Port"][str(port.name)] = port.uuid
         for iface in port.interfaces:
             if iface is not None:
                 port_of[iface.uuid] = port
-    wiring = _Wiring(_wiring_state(api.idl), bridge_of, port_of)
+    for iface in api.tables["Interface"].rows.values():
+        names["Interface"][str(iface.name)] = iface.uuid
+    wiring = _Wiring(state, bridge_of, port_of, names)
     _WIRING[api.idl] = wiring
     return wiring
 

@@ -23,7 +23,7 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from os_vif.internal import validation
 
@@ -95,6 +95,8 @@ _NLMSG_ERROR = 2
 _NLMSG_DONE = 3
 _NLM_F_REQUEST = 1
 _NLM_F_DUMP = 0x300
+_NLM_F_DUMP_INTR = 0x10
+_DUMP_ATTEMPTS = 5
 _IFF_UP = 1
 _IFLA_ADDRESS = 1
 _IFLA_IFNAME = 3
@@ -318,13 +320,30 @@ def dump_links() -> list[Link]:
 
 
 def _dump(master: int | None) -> list[Link]:
+    return [decode_link(message) for message in _dump_messages(master)]
+
+
+def _dump_messages(master: int | None) -> list[bytes]:
+    """The RTM_NEWLINK messages of one consistent dump."""
+    # A dump the kernel marks interrupted (links changed while it was
+    # being answered: ovs-vswitchd opening the ports just plugged) may miss
+    # a link or hold one twice; it is made again, a few times at most.
+    for _attempt in range(_DUMP_ATTEMPTS - 1):
+        messages, consistent = _dump_once(master)
+        if consistent:
+            return messages
+    return _dump_once(master)[0]
+
+
+def _dump_once(master: int | None) -> tuple[list[bytes], bool]:
     payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
     if master is not None:
         payload += _attr(_IFLA_MASTER, struct.pack("=I", master))
     payload += _attr(
         _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
     )
-    links: list[Link] = []
+    messages: list[bytes] = []
+    consistent = True
     with _LOCK:
         _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
         seq = _SEQ[0]
@@ -342,7 +361,7 @@ def _dump(master: int | None) -> list[Link]:
             data = sock.recv(1 << 20)
             offset = 0
             while offset + _NLMSGHDR.size <= len(data):
-                length, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(
+                length, kind, flags, got_seq, _ = _NLMSGHDR.unpack_from(
                     data, offset
                 )
                 if length < _NLMSGHDR.size:
@@ -351,6 +370,8 @@ def _dump(master: int | None) -> list[Link]:
                 offset += (length + 3) & ~3
                 if got_seq != seq:
                     continue
+                if flags & _NLM_F_DUMP_INTR:
+                    consistent = False
                 if kind == _NLMSG_DONE:
                     done = True
                     break
@@ -361,25 +382,91 @@ def _dump(master: int | None) -> list[Link]:
                     done = True
                     break
                 if kind == _RTM_NEWLINK:
-                    links.append(decode_link(message))
-    return links
+                    messages.append(message)
+    return messages, consistent
+
+
+def _name_of(message: bytes) -> str:
+    # IFLA_IFNAME is the kernel's first attribute of a link: this stops
+    # there, where decode_link walks them all.
+    length = _NLMSGHDR.unpack_from(message, 0)[0]
+    offset = _NLMSGHDR.size + _IFINFOMSG.size
+    unpack = _RTATTR.unpack_from
+    while offset + 4 <= length:
+        size, kind = unpack(message, offset)
+        if size < 4:
+            break
+        if kind & 0x3FFF == _IFLA_IFNAME:
+            return _string(message[offset + 4 : offset + size]) or ""
+        offset += (size + 3) & ~3
+    return ""
+
+
+class _LinksByIndex(Mapping[int, Link]):
+    """Index -> Link of one dump, each decoded when first read."""
+
+    def __init__(self, messages: dict[int, bytes]) -> None:
+        self._messages = messages
+        self._decoded: dict[int, Link] = {}
+
+    def __getitem__(self, index: int) -> Link:
+        link = self._decoded.get(index)
+        if link is None:
+            link = self._decoded[index] = decode_link(self._messages[index])
+        return link
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._messages
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+
+class _LinksByName(Mapping[str, Link]):
+    """Name -> Link of one dump, through the index table's decoding."""
+
+    def __init__(self, indexes: dict[str, int], links: _LinksByIndex) -> None:
+        self._indexes = indexes
+        self._links = links
+
+    def __getitem__(self, name: str) -> Link:
+        return self._links[self._indexes[name]]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._indexes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._indexes)
+
+    def __len__(self) -> int:
+        return len(self._indexes)
 
 
 @dataclasses.dataclass(frozen=True)
 class LinkTable:
-    """Every device of a namespace at one moment, by name and by index."""
+    """Every device of a namespace at one moment, by name and by index.
 
-    by_name: dict[str, Link]
-    by_index: dict[int, Link]
+    Read from one dump; a link is decoded only when it is looked at (a
+    check of some VIFs looks at a few of a host's thousands of links).
+    """
+
+    by_name: Mapping[str, Link]
+    by_index: Mapping[int, Link]
 
     @classmethod
     def read(cls) -> LinkTable:
         """Dump the links once."""
-        links = dump_links()
-        return cls(
-            {link.name: link for link in links},
-            {link.index: link for link in links},
-        )
+        messages: dict[int, bytes] = {}
+        names: dict[str, int] = {}
+        for message in _dump_messages(None):
+            index = _IFINFOMSG.unpack_from(message, _NLMSGHDR.size)[2]
+            messages[index] = message
+            names[_name_of(message)] = index
+        by_index = _LinksByIndex(messages)
+        return cls(_LinksByName(names, by_index), by_index)
 
 
 class _Snapshot(threading.local):

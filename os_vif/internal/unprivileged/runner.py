@@ -27,6 +27,7 @@ that made it fail; :meth:`HostRunner.run` raises it for a single plan.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,7 +40,7 @@ from os_vif.internal import operation
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.privileged import context as privileged_context
 from os_vif.internal.privileged import executor
-from os_vif.internal.unprivileged import daemon
+from os_vif.internal.unprivileged import daemon, linkstate
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["HostRunner", "LINUX_BRIDGE", "OVS"]
@@ -106,28 +107,42 @@ class HostRunner:
         plans: Sequence[Plan],
         ovsdb: ovsdb_client.OvsdbClient | None = None,
         changed: list[bool] | None = None,
+        links: linkstate.LinkTable | None = None,
     ) -> list[_Result]:
         """Carry out ``plans``, each all-or-nothing; see the module.
 
         ``changed``, when given (a list as long as ``plans``), is set to
         True for each plan the check found something to do for (so a
         plan left False and without error changed nothing: unchanged).
+        ``links``, when given, is what the check reads of the kernel's
+        links instead of asking for each device (a batch's one dump).  The
+        check may read a moment-old state: the daemon checks every
+        operation again against the kernel before it changes anything.
         """
         results: list[_Result] = [None] * len(plans)
-        ovsdb_todo, _ovsdb_undo = self._check_ovsdb(plans, ovsdb, results)
-        kernel_todo = {
-            i: plan.kernel
-            for i, plan in enumerate(plans)
-            if results[i] is None
-            and plan.kernel
-            and any(step.check() for step in plan.kernel)
-        }
-        # Only where an OVSDB transaction runs beside the kernel call (see
-        # _admit_kernel); alone, the daemon's own admission suffices.
-        self._admit_kernel(
-            {i: ops for i, ops in kernel_todo.items() if i in ovsdb_todo},
-            results,
+        reading = (
+            contextlib.nullcontext()
+            if links is None
+            else linkstate.snapshot(links)
         )
+        with reading:
+            ovsdb_todo, _ovsdb_undo = self._check_ovsdb(
+                plans, ovsdb, results
+            )
+            kernel_todo = {
+                i: plan.kernel
+                for i, plan in enumerate(plans)
+                if results[i] is None
+                and plan.kernel
+                and any(step.check() for step in plan.kernel)
+            }
+            # Only where an OVSDB transaction runs beside the kernel call
+            # (see _admit_kernel); alone, the daemon's own admission
+            # suffices.
+            self._admit_kernel(
+                {i: ops for i, ops in kernel_todo.items() if i in ovsdb_todo},
+                results,
+            )
         kernel_todo = {
             i: ops for i, ops in kernel_todo.items() if results[i] is None
         }
@@ -210,12 +225,17 @@ class HostRunner:
                     results[i] = err
             return todo, undo
         with api.ovsdb_connection.lock:
+            # One snapshot of the wiring and names for the whole batch: the
+            # lookups below are then dictionary reads.
+            ovsdb_client.wiring(api)
             for i, plan in enumerate(plans):
                 try:
-                    for step in plan.ovsdb:
-                        step.admit(api)
                     needed = [s for s in plan.ovsdb if s.check(api)]
                     if needed:
+                        # Only what will change needs admitting: a plan
+                        # found as asked (a re-plug) touches nothing.
+                        for step in plan.ovsdb:
+                            step.admit(api)
                         todo[i] = needed
                         undo[i] = [u for s in needed for u in s.undo(api)]
                 except exception.ExceptionBase as err:

@@ -118,11 +118,12 @@ def collect(
     plugin: Any, keep: Any, dry_run: bool
 ) -> host_state.PluginCollection:
     """Find (:func:`find`) and remove what leaked; see the module."""
-    leaks = find(keep, linkstate.LinkTable.read())
+    table = linkstate.LinkTable.read()
+    leaks = find(keep, table)
     # The taps first: a bridge is empty only once they are gone.
     taps = [leak for leak in leaks if leak.removals[0].kind == "tun"]
     bridges = [leak for leak in leaks if leak.removals[0].kind != "tun"]
-    first = collecting.remove(plugin.host, taps, dry_run)
+    first = collecting.remove(plugin.host, taps, dry_run, links=table)
     second = collecting.remove(plugin.host, bridges, dry_run)
     return host_state.PluginCollection(
         removals=first.removals + second.removals

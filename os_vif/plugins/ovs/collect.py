@@ -137,16 +137,20 @@ def find(
             ),
             devices.DeleteDevice(name=name, kind=kind, vif_id=vif_id),
         )
+    # Master index -> the names of its ports, for every bridge at once.
+    on_master: dict[int, list[str]] = {}
+    for link in table.by_name.values():
+        if link.master_index:
+            on_master.setdefault(link.master_index, []).append(link.name)
     for name, device in owned.items():
         if name in kept_names or device.link.kind != "bridge":
             continue
         if not _is_ovs_device(device):
             continue
-        index = device.link.index
         others = [
-            link.name
-            for link in table.by_name.values()
-            if link.master_index == index and link.name not in going
+            port
+            for port in on_master.get(device.link.index, ())
+            if port not in going
         ]
         if others:
             continue  # something else is on it: not a leak
@@ -182,4 +186,4 @@ def collect(
     with api.ovsdb_connection.lock:
         ports = ovs_inventory.vif_ports(api)
     leaks = find(keep, table, ports)
-    return collecting.remove(plugin.host, leaks, dry_run, ovsdb)
+    return collecting.remove(plugin.host, leaks, dry_run, ovsdb, table)

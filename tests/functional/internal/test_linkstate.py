@@ -117,3 +117,40 @@ def test_ports_of_a_bridge_are_what_pyroute2_lists(netns):
     ] == expected
     assert linkstate.bridge_ports("brp0") == expected
     assert linkstate.bridge_ports("loose0") == []
+
+
+def test_a_snapshot_answers_as_the_kernel_does(netns) -> None:
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="br-snap", kind="bridge")
+        for n in range(30):
+            ipr.link("add", ifname="ve-snap%d" % n, kind="veth",
+                     peer="vp-snap%d" % n)
+            ipr.link("set", index=ipr.link_lookup(ifname="ve-snap%d" % n)[0],
+                     master=ipr.link_lookup(ifname="br-snap")[0],
+                     ifalias="os-vif", state="up")
+    names = ["lo", "br-snap"] + [
+        "%s-snap%d" % (side, n) for n in range(30) for side in ("ve", "vp")
+    ]
+    direct = {name: linkstate.read_link(name) for name in names}
+    bridge = direct["br-snap"]
+    assert bridge is not None
+    ports = sorted(link.name for link in linkstate.ports_of(bridge.index))
+    with linkstate.snapshot() as table:
+        # Every link of the namespace, by name and by index, and nothing
+        # read by request while inside.
+        assert sorted(table.by_name) == sorted(names)
+        assert len(table.by_index) == len(names)
+        for name, link in direct.items():
+            assert link is not None
+            assert linkstate.read_link(name) == link
+            assert linkstate.read_link(index=link.index) == link
+            assert table.by_index[link.index] is table.by_name[name]
+        assert sorted(p.name for p in linkstate.ports_of(bridge.index)) == (
+            ports
+        )
+        assert linkstate.read_link("absent0") is None
+        with IPRoute() as ipr:
+            ipr.link("add", ifname="br-later", kind="bridge")
+        # A moment-old state: what came after the dump is not in it.
+        assert linkstate.read_link("br-later") is None
+    assert linkstate.read_link("br-later") is not None

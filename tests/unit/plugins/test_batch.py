@@ -21,11 +21,18 @@ class RecordingRunner:
 
     def __init__(self) -> None:
         self.chunks: list[list[str]] = []
+        #: The link table each chunk's check was given.
+        self.tables: list[Any] = []
 
     def run_many(
-        self, plans: Any, ovsdb: Any = None, changed: Any = None
+        self,
+        plans: Any,
+        ovsdb: Any = None,
+        changed: Any = None,
+        links: Any = None,
     ) -> list[Any]:
         self.chunks.append([plan.label for plan in plans])
+        self.tables.append(links)
         results: list[Any] = []
         for position, plan in enumerate(plans):
             if plan.label.startswith("bad"):
@@ -108,11 +115,17 @@ def test_a_runner_that_raises_fails_its_chunk_only(monkeypatch):
     calls = []
 
     class Flaky(RecordingRunner):
-        def run_many(self, plans: Any, ovsdb: Any = None, changed: Any = None):
+        def run_many(
+            self,
+            plans: Any,
+            ovsdb: Any = None,
+            changed: Any = None,
+            links: Any = None,
+        ):
             calls.append(plans[0].label)
             if plans[0].label == "new1":
                 raise RuntimeError("lost")
-            return super().run_many(plans, ovsdb, changed)
+            return super().run_many(plans, ovsdb, changed, links)
 
     results = batch.run(
         Flaky(),  # type: ignore[arg-type]
@@ -123,3 +136,36 @@ def test_a_runner_that_raises_fails_its_chunk_only(monkeypatch):
     assert isinstance(results[0], RuntimeError)
     assert results[1] is host_state.Outcome.DONE
     assert calls == ["new1", "new2"]
+
+
+def test_one_link_dump_serves_chunks_until_one_changes_something(
+    monkeypatch,
+):
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(batch, "SNAPSHOT_PLANS", 2)
+    dumps: list[Any] = []
+
+    def read() -> Any:
+        dumps.append(object())
+        return dumps[-1]
+
+    monkeypatch.setattr(batch.linkstate.LinkTable, "read", read)
+    # Chunks: [old0 old1] [old2 new3] [old4 old5] [old6]
+    names = ["old0", "old1", "old2", "new3", "old4", "old5", "old6"]
+    _, runner, _ = _run(names)
+    assert len(runner.chunks) == 4
+    # The first dump serves the unchanged first chunk and the second;
+    # the second changed something, so the third reads a new one, which
+    # the last (too small to dump for) still uses.
+    assert runner.tables == [dumps[0], dumps[0], dumps[1], dumps[1]]
+    assert len(dumps) == 2
+
+
+def test_small_batches_read_devices_one_by_one(monkeypatch):
+    monkeypatch.setattr(
+        batch.linkstate.LinkTable,
+        "read",
+        lambda: pytest.fail("no dump for a small batch"),
+    )
+    _, runner, _ = _run(["old0", "new1"])
+    assert runner.tables == [None]
