@@ -13,8 +13,6 @@ import pytest
 from pyroute2 import IPRoute
 
 import os_vif
-from os_vif.objects import network
-from os_vif.objects import vif as vif_objects
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
@@ -105,14 +103,7 @@ def test_530_unplugs_what_we_plugged(os_vif_530, ovs_plugin, ovs) -> None:
 def test_530_has_no_linux_bridge_plugin(os_vif_530, ovs) -> None:
     # os-vif 5.x dropped linux_bridge: no 5.x host has such devices, so
     # the upgrade rules need not recognise any.
-    vif = vif_objects.VIFBridge(
-        id=vifs.vif_id(4),
-        address="fa:16:3e:02:00:04",
-        network=network.Network(id=vifs.vif_id(5), bridge="brq-test"),
-        plugin="linux_bridge",
-        vif_name="tap-lb-test",
-        bridge_name="brq-test",
-    )
+    vif = vifs.bridge_vif(4, bridge="brq-test", tap="tap-lb-test")
     assert ovs.netns is not None
     with pytest.raises(
         AssertionError, match="NoMatchingPlugin: .* name linux_bridge"
