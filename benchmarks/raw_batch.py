@@ -147,6 +147,25 @@ class Netlink:
             self.send(bytes(encoder.batch), count)
         encoder.close()
 
+    def set_group(self, indexes: Iterable[int], group: int = GROUP) -> None:
+        """Put the links ``indexes`` in ``group``: one send.
+
+        Encoded by pyroute2's message class: ``IPBatch`` runs each message
+        through pyroute2's request machinery (about 0.2 ms a message),
+        which a floor must not pay.
+        """
+        data = []
+        for index in indexes:
+            msg = ifinfmsg()
+            msg["index"] = index
+            msg["attrs"] = [("IFLA_GROUP", group)]
+            msg["header"]["type"] = _RTM_NEWLINK
+            msg["header"]["flags"] = _NLM_F_REQUEST_ACK
+            msg.encode()
+            data.append(bytes(msg.data))
+        if data:
+            self.send(b"".join(data), len(data), frozenset({errno.ENODEV}))
+
     def links(self) -> dict[str, Link]:
         """Every link of the namespace by name: one RTM_GETLINK dump.
 
@@ -274,15 +293,28 @@ def del_ports(api: Any, names: Iterable[str]) -> None:
     list twice per port: quadratic in a batch, so not a floor.)
     """
     wanted = set(names)
-    rows = [
-        row
+    # By UUID: db_list_rows gives ovsdbapp RowViews, which python-ovs's
+    # delvalue does not recognise as the rows they wrap (it then removes
+    # nothing, silently).
+    uuids = [
+        row.uuid
         for row in api.db_list_rows("Port").execute(check_error=True)
         if row.name in wanted
     ]
-    if rows:
-        api.db_remove("Bridge", BRIDGE, "ports", *rows).execute(
+    if uuids:
+        api.db_remove("Bridge", BRIDGE, "ports", *uuids).execute(
             check_error=True
         )
+
+
+def port_names(api: Any) -> set[str]:
+    """The names of every Port row (to verify a floor's deletions)."""
+    return {
+        row["name"]
+        for row in api.db_list("Port", columns=["name"]).execute(
+            check_error=True
+        )
+    }
 
 
 def interfaces(api: Any) -> dict[str, dict[str, Any]]:

@@ -32,15 +32,12 @@ answers ``[{"pid": <the daemon's pid>}]``.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import random
 import threading
 from collections.abc import Mapping
 from typing import Any
-
-from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
 from os_vif.internal import operation
@@ -253,14 +250,10 @@ def _delete_deferred(
     # Not 0 (the default group), and unlikely to be anyone else's.
     group = random.randint(1 << 24, (1 << 31) - 1)
     try:
-        with netlink_mod.netlink() as ipr:
-            for _position, indexes in deferred:
-                for index in indexes:
-                    try:
-                        ipr.link("set", index=index, group=group)
-                    except NetlinkError as err:
-                        if err.code != errno.ENODEV:
-                            raise
+        netlink_mod.set_group(
+            [index for _position, indexes in deferred for index in indexes],
+            group,
+        )
         netlink_mod.delete_group(group)
         return
     except Exception as err:  # noqa: BLE001 - each link, then, on its own

@@ -425,3 +425,62 @@ def test_a_vif_id_proves_nothing_for_another_device(ipr, foreign, step):
         run(OVS, step)
     assert caught.value.kwargs["device"] == step.device
     assert host_devices(ipr) == foreign
+
+
+def run_batch(family: runner.HostRunner, groups) -> list[dict]:
+    """Run many groups in one call, deletions batched, as plug_many does."""
+    return daemon.call(
+        family.context,
+        family._entrypoint,
+        {
+            "id": uuid.uuid4().hex,
+            "groups": [[s.to_wire() for s in steps] for steps in groups],
+            "batch_deletions": True,
+        },
+        timeout=60,
+        what="test",
+    )
+
+
+def test_batched_deletions_take_exactly_the_batch(ipr):
+    # 40 os_vif taps and veth pairs go in one link-group deletion; a
+    # foreign tap and a group naming a device already gone stay as they
+    # were (the gone one is simply done).
+    run(OVS, *[d.EnsureTap(name="tapbatch%d" % n) for n in range(20)])
+    run(OVS, *[d.EnsureVeth(name="qvbbatch%d" % n, peer="qvobatch%d" % n)
+               for n in range(20)])
+    ipr.link("add", ifname="tapforeign", kind="tuntap", mode="tap")
+    groups = [[d.DeleteDevice(name="tapbatch%d" % n, kind="tun")]
+              for n in range(20)]
+    groups += [[d.DeleteDevice(name="qvbbatch%d" % n, kind="veth")]
+               for n in range(20)]
+    groups.append([d.DeleteDevice(name="tapgone", kind="tun")])
+    answers = run_batch(OVS, groups)
+    assert [a.get("error") for a in answers] == [None] * 41
+    assert [list(a["changed"]) for a in answers[:40]] == [[True]] * 40
+    assert list(answers[40]["changed"]) == [False]
+    left = {link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+    assert not {n for n in left if "batch" in n}
+    assert "tapforeign" in left
+    # The foreign tap is still in the default group: the batch's link
+    # group was the batch's alone.
+    assert get(ipr, "tapforeign").get_attr("IFLA_GROUP") == 0
+
+
+def test_a_refused_group_of_a_batch_fails_alone(ipr):
+    run(OVS, *[d.EnsureTap(name="tapbatch%d" % n) for n in range(3)])
+    ipr.link("add", ifname="tapforeign", kind="tuntap", mode="tap")
+    answers = run_batch(
+        OVS,
+        [
+            [d.DeleteDevice(name="tapbatch0", kind="tun")],
+            [d.DeleteDevice(name="tapforeign", kind="tun")],
+            [d.DeleteDevice(name="tapbatch1", kind="tun")],
+            [d.DeleteDevice(name="tapbatch2", kind="tun")],
+        ],
+    )
+    assert [("error" in a) for a in answers] == [False, True, False, False]
+    assert answers[1]["error"][0] == "HostOperationRefused"
+    left = {link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+    assert "tapforeign" in left
+    assert not {n for n in left if n.startswith("tapbatch")}
