@@ -10,7 +10,7 @@ names need), with keyword arguments for what callers vary.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
@@ -26,6 +26,9 @@ __all__ = [
     "vhostuser_vif",
     "representor_vif",
     "bridge_vif",
+    "OffloadProfile",
+    "offload_vif",
+    "offload_direct_vif",
 ]
 
 #: The network every factory's VIF is on.
@@ -47,10 +50,13 @@ def mac(n: int, kind: int = 0) -> str:
     return "fa:16:3e:%02x:%02x:%02x" % (kind, n >> 8 & 0xFF, n & 0xFF)
 
 
-def network_of(bridge: str, mtu: int | None = None, **extra: Any) -> Any:
-    """The factories' network, on ``bridge``."""
+def network_of(
+    bridge: str | None, mtu: int | None = None, **extra: Any
+) -> Any:
+    """The factories' network, on ``bridge`` (None: a network naming none)."""
     net = network.Network(id=NETWORK_ID, **extra)
-    net.bridge = bridge
+    if bridge is not None:
+        net.bridge = bridge
     if mtu is not None:
         net.mtu = mtu
     return net
@@ -179,4 +185,107 @@ def bridge_vif(
         vif_name=tap or ("tap" + vid)[:14],
         bridge_name=bridge,
         has_traffic_filtering=filtering,
+    )
+
+
+#: The port profiles :func:`offload_vif` gives (see there).
+OffloadProfile = Literal["offload", "ovs_representor", "ovs_offload"]
+
+
+def _offload_profile(
+    kind: OffloadProfile | None, vid: str, vf_address: str, **extra: Any
+) -> vif_objects.VIFPortProfileBase | None:
+    if kind is None:
+        return None
+    offload = vif_objects.DatapathOffloadRepresentor(
+        representor_address=vf_address
+    )
+    if kind == "offload":
+        return vif_objects.VIFPortProfileBase(
+            datapath_offload=offload, **extra
+        )
+    if kind == "ovs_representor":
+        return vif_objects.VIFPortProfileOVSRepresentor(
+            interface_id=vid,
+            datapath_type="netdev",
+            representor_address=vf_address,
+            **extra,
+        )
+    if kind == "ovs_offload":
+        return vif_objects.VIFPortProfileOpenVSwitch(
+            interface_id=vid,
+            datapath_type="netdev",
+            datapath_offload=offload,
+            **extra,
+        )
+    raise ValueError("no such offload port profile: %r" % (kind,))
+
+
+def offload_vif(
+    vf_address: str,
+    n: int = 0,
+    *,
+    profile: OffloadProfile | None = "offload",
+    bridge: str | None = "brq-offload",
+    mtu: int | None = 1400,
+    vlan: int | None = None,
+    vid: str | None = None,
+    **profile_extra: Any,
+) -> vif_objects.VIFHostDevice:
+    """A ``VIFHostDevice`` of the offload plugin: the VF at ``vf_address``.
+
+    ``profile`` says where its representor goes:
+
+    * ``"offload"`` -- a ``VIFPortProfileBase`` asking for representor
+      offload: the switch is the plugin's ``default_switch`` (a Linux
+      bridge ``bridge``, or Open vSwitch);
+    * ``"ovs_representor"`` -- a ``VIFPortProfileOVSRepresentor``: an Open
+      vSwitch port on ``bridge`` (``netdev`` datapath), ``iface-id`` the
+      VIF id;
+    * ``"ovs_offload"`` -- a ``VIFPortProfileOpenVSwitch`` with representor
+      offload, as nova sends for OVS hardware offload;
+    * ``None`` -- no port profile: classic SR-IOV, the VF only.
+
+    ``bridge=None`` is a network that names no bridge; ``vlan`` the
+    network's VLAN; ``profile_extra`` more fields of the port profile.
+    """
+    vid = vid or vif_id(n, family=0x0FF10000)
+    vif = vif_objects.VIFHostDevice(
+        id=vid,
+        address=mac(n, kind=0x20),
+        network=network_of(
+            bridge, mtu, **({} if vlan is None else {"vlan": vlan})
+        ),
+        plugin="offload",
+        dev_type="ethernet",
+        dev_address=vf_address,
+    )
+    port_profile = _offload_profile(profile, vid, vf_address, **profile_extra)
+    if port_profile is not None:
+        vif.port_profile = port_profile
+    return vif
+
+
+def offload_direct_vif(
+    vf_address: str,
+    n: int = 0,
+    *,
+    bridge: str | None = "brq-offload",
+    mtu: int | None = 1400,
+    vid: str | None = None,
+) -> vif_objects.VIFDirect:
+    """A passthrough ``VIFDirect`` (a macvtap) on the VF at ``vf_address``.
+
+    Of the offload plugin, without a port profile: its representor goes to
+    the plugin's ``default_switch``.
+    """
+    vid = vid or vif_id(n, family=0x0FF20000)
+    return vif_objects.VIFDirect(
+        id=vid,
+        address=mac(n, kind=0x21),
+        network=network_of(bridge, mtu),
+        plugin="offload",
+        vif_name="macvtap%d" % n,
+        mode="passthrough",
+        dev_address=vf_address,
     )

@@ -139,8 +139,18 @@ def _sysctl_path(name: str, family: str, key: str) -> str:
 
 
 def _write_sysctl(
-    ctx: Context, name: str, family: str, key: str, value: int, role: str
+    ctx: Context,
+    name: str,
+    family: str,
+    key: str,
+    value: int,
+    role: str,
+    vif_id: str | None,
 ) -> bool:
+    """Write the sysctl if it differs; record its undo first.
+
+    The undo carries the VIF id of the operation (see :func:`_set_link`).
+    """
     path = _sysctl_path(name, family, key)
     try:
         with open(path) as handle:
@@ -155,7 +165,12 @@ def _write_sysctl(
     if name not in ctx.created:
         ctx.record_undo(
             SetSysctl(
-                name=name, family=family, key=key, value=int(old), role=role
+                name=name,
+                family=family,
+                key=key,
+                value=int(old),
+                role=role,
+                vif_id=vif_id,
             )
         )
     with open(path, "w") as handle:
@@ -169,6 +184,7 @@ def _set_link(
     link: linkstate.Link,
     *,
     role: str,
+    vif_id: str | None,
     mtu: int | None = None,
     mac: str | None = None,
     up: bool | None = None,
@@ -179,7 +195,11 @@ def _set_link(
     """Bring ``link`` to the given attributes in at most one request.
 
     The undo (the previous values) is recorded first, except for a device
-    this plan created: deleting it undoes everything.
+    this plan created: deleting it undoes everything.  It carries
+    ``vif_id``, the ownership proof the operation was admitted with: the
+    client runs the undo as a plan of its own when a later part of the
+    plug fails, and a device os_vif owns only as what os-vif 5.x made for
+    this VIF (no alias) is admitted then by that proof alone.
     """
     changes: dict[str, Any] = {}
     previous: dict[str, Any] = {}
@@ -213,7 +233,9 @@ def _set_link(
                 undo["nomaster"] = True
             else:
                 undo["master"] = master_link.name
-        ctx.record_undo(SetLink(name=link.name, role=role, **undo))
+        ctx.record_undo(
+            SetLink(name=link.name, role=role, vif_id=vif_id, **undo)
+        )
     ipr.link("set", index=link.index, **changes)
     return True
 
@@ -305,13 +327,14 @@ class EnsureBridge(KernelOperation):
             # IPv6 off before the bridge comes up: no link-local address
             # and no router solicitation ever leave it.
             changed = self.get("disable_ipv6", False) and _write_sysctl(
-                ctx, name, "ipv6", "disable_ipv6", 1, role
+                ctx, name, "ipv6", "disable_ipv6", 1, role, self.get("vif_id")
             )
             changed |= _set_link(
                 ctx,
                 ipr,
                 link,
                 role=role,
+                vif_id=self.get("vif_id"),
                 mtu=mtu,
                 mac=self.get("mac"),
                 up=self.get("up", True),
@@ -385,6 +408,7 @@ class EnsureTap(KernelOperation):
                 ipr,
                 link,
                 role="owned",
+                vif_id=self.get("vif_id"),
                 mtu=self.get("mtu"),
                 mac=self.get("mac"),
                 up=self.get("up", True),
@@ -493,13 +517,21 @@ class EnsureVeth(KernelOperation):
                 ipr,
                 link,
                 role="owned",
+                vif_id=self.get("vif_id"),
                 mtu=mtu,
                 up=up,
                 master=master,
                 alias=alias,
             )
             changed |= _set_link(
-                ctx, ipr, peer_link, role="owned", mtu=mtu, up=up, alias=alias
+                ctx,
+                ipr,
+                peer_link,
+                role="owned",
+                vif_id=self.get("vif_id"),
+                mtu=mtu,
+                up=up,
+                alias=alias,
             )
             return created or changed
 
@@ -585,6 +617,7 @@ class EnsureVlan(KernelOperation):
                 ipr,
                 device,
                 role="owned" if owned else "uplink",
+                vif_id=None,
                 mtu=self.get("mtu") if owned else None,
                 up=self.get("up", True),
                 master=self.get("master"),
@@ -663,6 +696,7 @@ class SetLink(KernelOperation):
                 ipr,
                 _require_link(self.device),
                 role=self.get("role", "owned"),
+                vif_id=self.get("vif_id"),
                 mtu=self.get("mtu"),
                 mac=self.get("mac"),
                 up=self.get("up"),
@@ -751,6 +785,7 @@ class SetSysctl(KernelOperation):
             self.get("key"),
             self.get("value"),
             self.get("role", "owned"),
+            self.get("vif_id"),
         )
 
     def check(self, ovsdb: Any = None) -> list[Problem]:

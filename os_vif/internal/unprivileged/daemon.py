@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -74,10 +75,27 @@ def _learn_pid(
     )
 
 
+def _hang_up(channel: Any) -> None:
+    """End the client side of ``channel`` before its daemon is killed.
+
+    Its reader thread then sees an end of file and exits.  Killed first, a
+    daemon that had not read the request yet (stopped before it could)
+    resets the connection instead, and the reader thread dies with an
+    unhandled ConnectionResetError.
+    """
+    try:
+        channel.writer.writesock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # not connected any more: the daemon is gone
+        return
+    channel.reader_thread.join(timeout=1)
+
+
 def kill(context: priv_context.PrivContext) -> None:
     """Kill ``context``'s daemon (one this process started) and forget it."""
     pid = daemon_pid(context)
     channel = context.channel
+    if channel is not None:
+        _hang_up(channel)
     if pid is not None:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -69,6 +69,16 @@ class HostRunner:
     def __repr__(self) -> str:
         return "HostRunner(%s)" % self.name
 
+    def with_timeout(self, timeout: float) -> HostRunner:
+        """Return this runner with calls bounded by ``timeout`` seconds.
+
+        The same daemon (context and entrypoint); the plugins make one from
+        their ``privsep_timeout`` option each time they hand it plans.
+        """
+        if timeout == self.timeout:
+            return self
+        return HostRunner(self.name, self.context, self._entrypoint, timeout)
+
     # -- without privilege --------------------------------------------------
 
     @staticmethod

@@ -30,7 +30,7 @@ from os_vif.internal.unprivileged import runner
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import batch, checking, description
+from os_vif.plugins import batch, checking, description, privileged
 from os_vif.plugins.linux_bridge import collect, plan
 from os_vif.plugins.linux_bridge.options import OPTS
 
@@ -51,8 +51,14 @@ class LinuxBridgePlugin(PluginBase):
     def __init__(self, config: Any) -> None:
         """Keep ``config`` (``CONF.os_vif_linux_bridge``)."""
         super().__init__(config)
-        #: The privileged side; a family of its own, as in os-vif.
-        self.host = runner.LINUX_BRIDGE
+
+    @property
+    def host(self) -> runner.HostRunner:
+        """The privileged side, bounded by ``privsep_timeout``.
+
+        A daemon family of its own, as in os-vif.
+        """
+        return privileged.runner(runner.LINUX_BRIDGE, self.config)
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFBridge 1.0 support, with no port profile."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from os_vif.plugins import privileged
+
 __all__ = ["OPTS"]
 
 #: Every option of the plugin.
@@ -77,4 +79,5 @@ OPTS: list[cfg.Opt] = [
         "a ready device and for containers.  When false (the default, as "
         "os-vif) the hypervisor creates the tap (libvirt does).",
     ),
+    privileged.timeout_opt(),
 ]

@@ -36,7 +36,7 @@ from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import batch, checking, description
+from os_vif.plugins import batch, checking, description, privileged
 from os_vif.plugins.offload import options, plan, port
 
 __all__ = ["OffloadPlugin"]
@@ -64,7 +64,11 @@ class OffloadPlugin(PluginBase):
     def __init__(self, config: Any) -> None:
         """Keep the ``[os_vif_offload]`` options."""
         super().__init__(config)
-        self.host = runner.OVS
+
+    @property
+    def host(self) -> runner.HostRunner:
+        """The ovs plugin's daemon, bounded by ``privsep_timeout``."""
+        return privileged.runner(runner.OVS, self.config)
 
     @property
     def discovery(self) -> sysfs.SwitchdevDiscovery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from os_vif.internal.unprivileged import sysfs
+from os_vif.plugins import privileged
 
 __all__ = [
     "OPTS",
@@ -95,4 +96,5 @@ OPTS = [
         help="Set an unplugged VF's MAC address to 00:00:00:00:00:00 so the "
         "next guest does not inherit it.",
     ),
+    privileged.timeout_opt(),
 ]

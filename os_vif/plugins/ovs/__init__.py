@@ -32,7 +32,7 @@ from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import batch, checking, description
+from os_vif.plugins import batch, checking, description, privileged
 from os_vif.plugins.ovs import collect, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
@@ -63,7 +63,6 @@ class OvsPlugin(PluginBase):
     def __init__(self, config: Any) -> None:
         """Keep the ``[os_vif_ovs]`` options; connect on first use."""
         super().__init__(config)
-        self.host = runner.OVS
         #: Where SR-IOV devices are looked up (tests point it elsewhere).
         self.sysfs_root = sysfs.DEFAULT_SYSFS_ROOT
         if config.ovsdb_interface not in options.OVSDB_INTERFACES:
@@ -79,6 +78,11 @@ class OvsPlugin(PluginBase):
                 "the native OVSDB client, on ovsdb_connection %s",
                 config.ovsdb_connection,
             )
+
+    @property
+    def host(self) -> runner.HostRunner:
+        """The ovs daemon's runner, bounded by ``privsep_timeout``."""
+        return privileged.runner(runner.OVS, self.config)
 
     @property
     def ovsdb(self) -> ovsdb_client.OvsdbClient:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from os_vif.plugins import privileged
+
 __all__ = ["OPTS", "OVSDB_INTERFACES"]
 
 #: Accepted values of ``ovsdb_interface``; both use the native client.
@@ -62,4 +64,5 @@ OPTS = (
         "network agent may change it later (see the QoS table in "
         "ovs-vswitchd.conf.db(5)).",
     ),
+    privileged.timeout_opt(),
 )

@@ -14,26 +14,15 @@ from pyroute2 import IPRoute
 import os_vif
 from os_vif import serialization
 from os_vif.cli import main
-from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 
 INSTANCE = "6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1"
 
 
 def bridge_vif(n: int) -> vif_objects.VIFBridge:
-    return vif_objects.VIFBridge(
-        id="0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7%d" % n,
-        address="52:54:00:12:34:5%d" % n,
-        network=network.Network(
-            id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e",
-            bridge="br-cli0",
-            should_provide_bridge=True,
-            mtu=1400,
-        ),
-        plugin="linux_bridge",
-        vif_name="tap-cli%d" % n,
-        bridge_name="br-cli0",
-    )
+    """VIF ``n`` of the tests: its tap ``tap-cli<n>`` on ``br-cli0``."""
+    return vifs.bridge_vif(n, bridge="br-cli0", tap="tap-cli%d" % n, mtu=1400)
 
 
 @pytest.fixture

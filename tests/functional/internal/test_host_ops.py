@@ -317,6 +317,116 @@ def test_what_os_vif_5_made_is_os_vifs(ipr):
     assert get(ipr, qbr) is None and get(ipr, qvo) is None
 
 
+def _legacy_qbr(ipr: IPRoute, vif_id: str) -> str:
+    """A qbr as os-vif 5.x made it for ``vif_id`` (no alias), IPv6 on."""
+    qbr = ("qbr" + vif_id)[:14]
+    ipr.link("add", ifname=qbr, kind="bridge", mtu=1500)
+    with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % qbr, "w") as f:
+        f.write("0")
+    return qbr
+
+
+def _qbr_settings(name: str) -> tuple:
+    device = linkstate.get_device(name)
+    assert device is not None
+    return (
+        device.mtu,
+        device.made_by_os_vif,
+        linkstate.read_sysctl(name, "ipv6", "disable_ipv6"),
+        linkstate.read_sysctl(name, "ipv4", "arp_ignore"),
+    )
+
+
+def test_the_undo_of_a_5x_device_carries_its_proof(ipr):
+    # What the client sends back when a plug's transaction fails: the undo
+    # the daemon returned, as a plan of its own.
+    vif_id = "5a5a5a5a-0000-4000-8000-000000000002"
+    other = "6b6b6b6b-0000-4000-8000-000000000002"
+    qbr = _legacy_qbr(ipr, vif_id)
+    before = _qbr_settings(qbr)
+    answer = daemon.call(
+        OVS.context,
+        OVS._entrypoint,
+        {
+            "id": uuid.uuid4().hex,
+            "groups": [
+                [
+                    d.EnsureBridge(
+                        name=qbr, mtu=1450, disable_ipv6=True, vif_id=vif_id
+                    ).to_wire(),
+                    d.SetSysctl(
+                        name=qbr,
+                        family="ipv4",
+                        key="arp_ignore",
+                        value=1,
+                        vif_id=vif_id,
+                    ).to_wire(),
+                ]
+            ],
+        },
+        timeout=60,
+        what="test",
+    )[0]
+    assert _qbr_settings(qbr) == (1450, False, 1, 1)
+    undo = [executor.REGISTRY.from_wire(step) for step in answer["undo"]]
+    assert {(type(u).__name__, u.device) for u in undo} == {
+        ("SetSysctl", qbr),
+        ("SetLink", qbr),
+    }
+    # Each undo step carries the VIF id its operation was admitted with.
+    assert {u.get("vif_id") for u in undo} == {vif_id}
+
+    def stripped(proof: str | None) -> list[d.KernelOperation]:
+        return [
+            type(u)(**dict(u.arguments, vif_id=proof)) for u in undo
+        ]
+
+    # Without that proof, or with another VIF's, the daemon refuses them:
+    # the qbr is os_vif's only as what 5.x made for this VIF.
+    for proof in (None, other):
+        with pytest.raises(exception.HostOperationRefused) as caught:
+            run(OVS, *reversed(stripped(proof)))
+        assert caught.value.kwargs["device"] == qbr
+        assert _qbr_settings(qbr) == (1450, False, 1, 1)
+    run(OVS, *reversed(undo))
+    assert _qbr_settings(qbr) == before
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        d.SetSysctl(
+            name="hostbr0",
+            family="ipv6",
+            key="disable_ipv6",
+            value=1,
+            vif_id="5a5a5a5a-0000-4000-8000-000000000003",
+        ),
+        d.SetLink(
+            name="hostbr0",
+            mtu=1400,
+            vif_id="5a5a5a5a-0000-4000-8000-000000000003",
+        ),
+        # The name 5.x derives from the VIF id, but not the kind it makes.
+        d.SetSysctl(
+            name="qvb5a5a5a5a-00",
+            family="ipv4",
+            key="arp_ignore",
+            value=1,
+            vif_id="5a5a5a5a-0000-4000-8000-000000000003",
+        ),
+    ],
+    ids=repr,
+)
+def test_a_vif_id_proves_nothing_for_another_device(ipr, foreign, step):
+    ipr.link("add", ifname="qvb5a5a5a5a-00", kind="bridge")
+    foreign = host_devices(ipr)
+    with pytest.raises(exception.HostOperationRefused) as caught:
+        run(OVS, step)
+    assert caught.value.kwargs["device"] == step.device
+    assert host_devices(ipr) == foreign
+
+
 def run_batch(family: runner.HostRunner, groups) -> list[dict]:
     """Run many groups in one call, deletions batched, as plug_many does."""
     return daemon.call(

@@ -29,6 +29,7 @@ from os_vif.objects import vif as vif_objects
 from os_vif.plugins.linux_bridge import plan as lb_plan
 from os_vif.sandbox import netns as netns_fixture
 from os_vif.sandbox import vifs
+from tests.functional import hung_daemon
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="6a0b7c57-4f4c-4b1e-9b7e-37a2c1e2d0f1", name="vm-1", project_id="p"
@@ -359,6 +360,30 @@ def test_a_real_daemon_runs_inside_the_test_netns(netns, lb_config):
     pids = [pid for pid in _daemon_pids() if pid != os.getpid()]
     inodes = {os.stat("/proc/%d/ns/net" % pid).st_ino for pid in pids}
     assert netns.inode in inodes
+
+
+def test_privsep_timeout_bounds_a_plug_on_a_hung_daemon(
+    netns, lb_config, ipr
+):
+    lb_config.config(privsep_timeout=2, group="os_vif_linux_bridge")
+    os_vif.plug(make_vif(uplink=None), INSTANCE)  # the daemon runs
+    other = vifs.bridge_vif(1, bridge="br-test1", tap="tap-test1")
+    before = snapshot(ipr)
+    with hung_daemon.stopped(privsep.vif_plug_linux_bridge):
+        error, took = hung_daemon.timed_failure(
+            lambda: os_vif.plug(other, INSTANCE)
+        )
+    assert isinstance(error, exception.PlugException), error
+    err = error.kwargs["err"]
+    assert isinstance(err, exception.HostOperationFailed), err
+    assert "within 2" in str(err)
+    # The option's 2 seconds, not the default minute (plus the start of a
+    # new daemon, which takes back what the stopped one may have done).
+    assert 2 <= took < 2 + 5
+    assert snapshot(ipr) == before
+    # A new daemon serves the next plug.
+    os_vif.plug(other, INSTANCE)
+    assert master_of(ipr, "tap-test1") == "br-test1"
 
 
 def test_daemon_refuses_bad_names_and_survives(netns, lb_config, ipr):

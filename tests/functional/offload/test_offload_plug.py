@@ -18,44 +18,16 @@ from pyroute2 import IPRoute
 
 from os_vif import exception
 from os_vif.internal.unprivileged import linkstate as netdev
-from os_vif.objects import instance_info, network
-from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 from tests import fake_sysfs
 from tests.functional.offload.conftest import FRESH_VF, OffloadHost
 
 pytestmark = pytest.mark.functional
 
-INSTANCE = instance_info.InstanceInfo(
-    uuid="5b5a3c0e-2f4b-4c9e-9d55-0c8e6a1f0a01", name="vm-offload"
-)
+INSTANCE = vifs.INSTANCE
+#: The MAC the set_vf operation tests give a VF.
 MAC = "fa:16:3e:11:22:33"
 IFF_PROMISC = 0x100
-
-
-def _network(bridge: str | None = "brq-offload", **extra: Any) -> Any:
-    fields = {"id": "0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", "mtu": 1400}
-    if bridge is not None:
-        fields["bridge"] = bridge
-    fields.update(extra)
-    return network.Network(**fields)
-
-
-def _hostdev(address: str, **extra: Any) -> vif_objects.VIFHostDevice:
-    fields: dict[str, Any] = {
-        "id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
-        "address": MAC,
-        "plugin": "offload",
-        "dev_type": "ethernet",
-        "dev_address": address,
-        "network": _network(vlan=100),
-        "port_profile": vif_objects.VIFPortProfileBase(
-            datapath_offload=vif_objects.DatapathOffloadRepresentor(
-                representor_address=address
-            )
-        ),
-    }
-    fields.update(extra)
-    return vif_objects.VIFHostDevice(**fields)
 
 
 def _wait_released_by_vswitchd(name: str, timeout: float = 5.0) -> None:
@@ -83,7 +55,8 @@ def test_plug_replug_unplug_linux_bridge(cx5_host: OffloadHost) -> None:
     cx5_host.conf.config(vf_vlan="always", group="os_vif_offload")
     vf = cx5_host.layout.vf(0, 1)
     assert vf.representor is not None
-    vif = _hostdev(vf.address)
+    vif = vifs.offload_vif(vf.address, vlan=100)
+    mac = vif.address
     before = cx5_host.snapshot()
 
     cx5_host.plugin.plug(vif, INSTANCE)
@@ -95,11 +68,11 @@ def test_plug_replug_unplug_linux_bridge(cx5_host: OffloadHost) -> None:
         {
             "pf": "enp3s0f0np0",
             "index": cx5_host.pf_index(0),
-            "vf": {"vf": 1, "mac": MAC, "vlan": 100, "spoofchk": 1},
+            "vf": {"vf": 1, "mac": mac, "vlan": 100, "spoofchk": 1},
         }
     ]
     assert cx5_host.vf_state(0, 1) == dict(
-        FRESH_VF, mac=MAC, vlan=100, spoofchk=1
+        FRESH_VF, mac=mac, vlan=100, spoofchk=1
     )
     # Nothing else on the NIC moved.
     assert cx5_host.vf_state(0, 0) == FRESH_VF
@@ -134,7 +107,7 @@ def test_operators_bridge_is_kept(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(1, 0)
     with IPRoute() as ipr:
         ipr.link("add", ifname="brq-offload", kind="bridge")
-    vif = _hostdev(vf.address)
+    vif = vifs.offload_vif(vf.address, vlan=100)
     cx5_host.plugin.plug(vif, INSTANCE)
     assert _device(vf.representor or "").master == "brq-offload"
     assert not _device("brq-offload").made_by_os_vif
@@ -156,7 +129,7 @@ def test_a_bridge_with_another_port_is_kept_as_it_was(
             "set", index=ipr.link_lookup(ifname="hostport0")[0], master=bridge
         )
     before = _device("brq-offload")
-    vif = _hostdev(vf.address)
+    vif = vifs.offload_vif(vf.address, vlan=100)
     cx5_host.plugin.plug(vif, INSTANCE)
     assert netdev.bridge_ports("brq-offload") == sorted(
         ["hostport0", vf.representor or ""]
@@ -169,12 +142,12 @@ def test_a_bridge_with_another_port_is_kept_as_it_was(
 def test_vfio_vf_without_netdev(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(1, 3)
     assert vf.netdev is None and vf.representor is not None
-    vif = _hostdev(vf.address, network=_network(bridge="brq-vfio"))
+    vif = vifs.offload_vif(vf.address, bridge="brq-vfio")
     cx5_host.plugin.plug(vif, INSTANCE)
     assert _device(vf.representor).master == "brq-vfio"
     assert cx5_host.vf_calls()[-1]["vf"] == {
         "vf": 3,
-        "mac": MAC,
+        "mac": vif.address,
         "spoofchk": 1,
     }
     cx5_host.plugin.unplug(vif, INSTANCE)
@@ -183,20 +156,12 @@ def test_vfio_vf_without_netdev(cx5_host: OffloadHost) -> None:
 
 def test_vif_direct_on_a_vf(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(0, 2)
-    vif = vif_objects.VIFDirect(
-        id="a4e8f9d2-3c5b-4a6e-8f7d-1b2c3d4e5f60",
-        address=MAC,
-        plugin="offload",
-        vif_name="macvtap0",
-        mode="passthrough",
-        dev_address=vf.address,
-        network=_network(),
-    )
+    vif = vifs.offload_direct_vif(vf.address)
     cx5_host.plugin.plug(vif, INSTANCE)
     assert _device(vf.representor or "").master == "brq-offload"
     assert cx5_host.vf_calls()[-1]["vf"] == {
         "vf": 2,
-        "mac": MAC,
+        "mac": vif.address,
         "spoofchk": 1,
     }
     cx5_host.plugin.unplug(vif, INSTANCE)
@@ -210,7 +175,7 @@ def test_vf_refused_rolls_everything_back(cx5_host: OffloadHost) -> None:
     cx5_host.fail_vf_attribute(0, "spoofchk", errno.EOPNOTSUPP)
     before = cx5_host.snapshot()
     with pytest.raises(exception.HostOperationFailed) as caught:
-        cx5_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+        cx5_host.plugin.plug(vifs.offload_vif(vf.address, vlan=100), INSTANCE)
     # Raised in the daemon: the message names the step and the PF.
     assert "set vf on enp3s0f0np0" in str(caught.value)
     assert cx5_host.snapshot() == before
@@ -222,7 +187,7 @@ def test_missing_representor_changes_nothing(cx5_host: OffloadHost) -> None:
     os.unlink(Path(cx5_host.layout.root, "class", "net", vf.representor))
     before = cx5_host.snapshot()
     with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
-        cx5_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+        cx5_host.plugin.plug(vifs.offload_vif(vf.address, vlan=100), INSTANCE)
     assert caught.value.kwargs["device"] == vf.address
     assert caught.value.kwargs["looked_for"] == "switchdev representor"
     assert cx5_host.snapshot() == before
@@ -232,11 +197,15 @@ def test_missing_representor_changes_nothing(cx5_host: OffloadHost) -> None:
 def test_unknown_pci_address(cx5_host: OffloadHost) -> None:
     before = cx5_host.snapshot()
     with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
-        cx5_host.plugin.plug(_hostdev("0000:81:00.2"), INSTANCE)
+        cx5_host.plugin.plug(
+            vifs.offload_vif("0000:81:00.2", vlan=100), INSTANCE
+        )
     assert caught.value.kwargs["device"] == "0000:81:00.2"
     assert cx5_host.snapshot() == before
     # Unplugging a VF that is gone is not an error.
-    cx5_host.plugin.unplug(_hostdev("0000:81:00.2"), INSTANCE)
+    cx5_host.plugin.unplug(
+        vifs.offload_vif("0000:81:00.2", vlan=100), INSTANCE
+    )
     assert cx5_host.snapshot() == before
 
 
@@ -249,24 +218,20 @@ def test_gone_vf_with_ovs_unreachable(
         ovsdb_connection="tcp:127.0.0.1:1", ovsdb_timeout=2,
         group="os_vif_offload",
     )
-    vif = _hostdev(
-        "0000:81:00.2",
-        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
-            interface_id="0f3a7c1e-3333-4c5d-8e9f-0a1b2c3d4e5f",
-            representor_address="0000:81:00.2",
-        ),
+    vif = vifs.offload_vif(
+        "0000:81:00.2", profile="ovs_representor", vlan=100
     )
     before = cx5_host.snapshot()
     cx5_host.plugin.unplug(vif, INSTANCE)
     assert cx5_host.snapshot() == before
     assert "could not look for its OVS port" in caplog.text
-    assert "0f3a7c1e-3333-4c5d-8e9f-0a1b2c3d4e5f" in caplog.text
+    assert vif.port_profile.interface_id in caplog.text
 
 
 def test_bad_mtu_before_any_host_operation(cx5_host: OffloadHost) -> None:
     vf = cx5_host.layout.vf(0, 0)
     before = cx5_host.snapshot()
-    vif = _hostdev(vf.address, network=_network(mtu=9))
+    vif = vifs.offload_vif(vf.address, mtu=9)
     with pytest.raises(exception.InvalidArgument) as caught:
         cx5_host.plugin.plug(vif, INSTANCE)
     assert caught.value.kwargs["field"] == "vif.network.mtu"
@@ -278,20 +243,13 @@ def test_bad_mtu_before_any_host_operation(cx5_host: OffloadHost) -> None:
 
 def test_legacy_mode_configures_the_vf_only(legacy_host: OffloadHost) -> None:
     vf = legacy_host.layout.vf(0, 2)
-    vif = vif_objects.VIFHostDevice(
-        id="d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f12",
-        address=MAC,
-        plugin="offload",
-        dev_type="ethernet",
-        dev_address=vf.address,
-        network=_network(bridge=None, vlan=42),
-    )
+    vif = vifs.offload_vif(vf.address, profile=None, bridge=None, vlan=42)
     legacy_host.plugin.plug(vif, INSTANCE)
     assert legacy_host.vf_calls() == [
         {
             "pf": "enp3s0f0np0",
             "index": legacy_host.pf_index(0),
-            "vf": {"vf": 2, "mac": MAC, "vlan": 42, "spoofchk": 1},
+            "vf": {"vf": 2, "mac": vif.address, "vlan": 42, "spoofchk": 1},
         }
     ]
     legacy_host.plugin.unplug(vif, INSTANCE)
@@ -304,7 +262,9 @@ def test_legacy_mode_with_offload_profile_fails(
     vf = legacy_host.layout.vf(0, 1)
     before = legacy_host.snapshot()
     with pytest.raises(exception.DeviceDiscoveryFailed) as caught:
-        legacy_host.plugin.plug(_hostdev(vf.address), INSTANCE)
+        legacy_host.plugin.plug(
+            vifs.offload_vif(vf.address, vlan=100), INSTANCE
+        )
     assert "not in switchdev mode" in caught.value.kwargs["reason"]
     assert legacy_host.snapshot() == before
 
@@ -317,24 +277,20 @@ def test_plug_unplug_ovs(cx5_ovs_host: tuple[OffloadHost, Any]) -> None:
     host, ovs = cx5_ovs_host
     vf = host.layout.vf(1, 2)
     assert vf.representor is not None
-    profile = vif_objects.VIFPortProfileOVSRepresentor(
-        interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
-        profile_id="",
-        datapath_type="netdev",
-        representor_name="tap7e0d1c2b-3a",
-        representor_address=vf.address,
-    )
-    vif = _hostdev(
+    # The profile's representor_name is not the representor's: the port
+    # is named by what discovery found.
+    vif = vifs.offload_vif(
         vf.address,
-        network=_network(bridge="br-offload"),
-        port_profile=profile,
+        profile="ovs_representor",
+        bridge="br-offload",
+        representor_name="tap7e0d1c2b-3a",
     )
     host.plugin.plug(vif, INSTANCE)
     assert ovs.vsctl("port-to-br", vf.representor).strip() == "br-offload"
     ids = ovs.vsctl("get", "Interface", vf.representor, "external_ids").strip()
     for pair in (
-        'attached-mac="%s"' % MAC,
-        'iface-id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e"',
+        'attached-mac="%s"' % vif.address,
+        'iface-id="%s"' % vif.port_profile.interface_id,
         "iface-status=active",
         'vm-uuid="%s"' % INSTANCE.uuid,
     ):
@@ -351,7 +307,11 @@ def test_plug_unplug_ovs(cx5_ovs_host: tuple[OffloadHost, Any]) -> None:
     assert int(ofport) > 0
     rep = _device(vf.representor)
     assert (rep.up, rep.mtu) == (True, 1400)
-    assert host.vf_calls()[-1]["vf"] == {"vf": 2, "mac": MAC, "spoofchk": 1}
+    assert host.vf_calls()[-1]["vf"] == {
+        "vf": 2,
+        "mac": vif.address,
+        "spoofchk": 1,
+    }
 
     host.plugin.plug(vif, INSTANCE)  # idempotent
     assert len(host.vf_calls()) == 1
@@ -378,26 +338,12 @@ def test_unplug_after_the_vf_left_sysfs_removes_its_port(
     vf, other = host.layout.vf(0, 1), host.layout.vf(0, 2)
     assert vf.representor is not None and other.representor is not None
 
-    gone = _hostdev(
-        vf.address,
-        network=_network(bridge="br-offload"),
-        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
-            interface_id="0f3a7c1e-1111-4c5d-8e9f-0a1b2c3d4e5f",
-            datapath_type="netdev",
-            representor_address=vf.address,
-        ),
+    gone = vifs.offload_vif(
+        vf.address, 0, profile="ovs_representor", bridge="br-offload"
     )
-    stays = _hostdev(
-        other.address,
-        id="e4d2a1b3-7c8f-4e2d-8b6a-3f6c9d0e1f22",
-        network=_network(bridge="br-offload"),
-        port_profile=vif_objects.VIFPortProfileOVSRepresentor(
-            interface_id="0f3a7c1e-2222-4c5d-8e9f-0a1b2c3d4e5f",
-            datapath_type="netdev",
-            representor_address=other.address,
-        ),
+    stays = vifs.offload_vif(
+        other.address, 1, profile="ovs_representor", bridge="br-offload"
     )
-    stays.address = "fa:16:3e:11:22:44"
     host.plugin.plug(gone, INSTANCE)
     host.plugin.plug(stays, INSTANCE)
     # The driver was reloaded: the VF left sysfs, its representor can no
@@ -420,22 +366,14 @@ def test_ovs_plug_failure_removes_port_and_bridge(
     host, ovs = cx5_ovs_host
     vf = host.layout.vf(0, 0)
     host.fail_vf_attribute(0, "mac", errno.EINVAL)
-    profile = vif_objects.VIFPortProfileOpenVSwitch(
-        interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4f",
-        profile_id="",
-        datapath_type="netdev",
-        datapath_offload=vif_objects.DatapathOffloadRepresentor(
-            representor_address=vf.address
-        ),
-    )
     before = host.snapshot(stand_ins_only=True)
     assert len(before["links"]) == 2 * (2 + 4 + 4)
     with pytest.raises(exception.HostOperationFailed):
         host.plugin.plug(
-            _hostdev(
+            vifs.offload_vif(
                 vf.address,
-                network=_network(bridge="br-failing"),
-                port_profile=profile,
+                profile="ovs_offload",
+                bridge="br-failing",
             ),
             INSTANCE,
         )

@@ -16,6 +16,7 @@ from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
 from tests import fake_sysfs
+from tests.functional import hung_daemon
 from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -421,6 +422,28 @@ def test_ovs_tap_left_nothing_when_ovsdb_is_down(
     assert not linkstate.device_exists(vif.vif_name)
     ovs.start_ovsdb()
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+
+
+def test_privsep_timeout_bounds_a_plug_on_a_hung_daemon(
+    ovs_plugin, ovs, conf
+) -> None:
+    from os_vif.internal.privileged import context
+
+    _override(conf, "privsep_timeout", 2)
+    ovs_plugin.plug(vifs.ovs_vif(1), INSTANCE)  # the daemon runs
+    vif = vifs.ovs_vif(2)
+    with hung_daemon.stopped(context.vif_plug_ovs):
+        error, took = hung_daemon.timed_failure(
+            lambda: ovs_plugin.plug(vif, INSTANCE)
+        )
+    assert isinstance(error, exception.HostOperationFailed), error
+    assert "within 2" in str(error)
+    assert 2 <= took < 2 + 5
+    # The kernel call failed: no tap, and no port sent to OVSDB.
+    assert not linkstate.device_exists(vif.vif_name)
+    assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovsdb_rows.port_bridge(ovs, vif.vif_name) == "br-int"
 
 
 def test_ovsdb_restart_between_two_plugs(ovs_plugin, ovs) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Any
 
 import kombu
@@ -20,6 +19,7 @@ import pytest
 
 from os_vif import serialization
 from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 from tests.functional.rpc import conftest
 from tests.unit.serialization import test_port_binding_example as unit
 
@@ -44,9 +44,8 @@ class Counter:
 
 
 def vif(n: int) -> vif_objects.VIFVHostUser:
-    return vif_objects.VIFVHostUser(
-        id=str(uuid.UUID(int=n)), plugin="noop", vif_name="vhu%d" % n,
-        mode="server", path="/run/vhu%d" % n)
+    """The VIF of call ``n``: its id tells the calls apart."""
+    return vifs.vhostuser_vif(n, path="/run/vhu%d" % n)
 
 
 def wait_for_consumers(url: str, queues: list[str], timeout: float = 90):
