@@ -13,7 +13,8 @@ plans (one VIF each; a single plug is a batch of one) it
    privsep daemon in **one call**, one group per plan (each group is
    all-or-nothing in the daemon), and the OVSDB operations of every plan
    in **one transaction** -- the kernel call first for a plug (see
-   run_many), the transaction first for an unplug;
+   run_many), the transaction first for an unplug (a batch of unplugs
+   runs both at once, see ``_teardown_together``);
 3. **undoes**, for each plan that failed anywhere, what its other domain
    did: the undo is operations too (returned by the daemon for the kernel,
    read from the cache for OVSDB), run the same way.  A transaction that
@@ -165,6 +166,11 @@ class HostRunner:
         if not ovsdb_todo and not kernel_todo:
             return results
         ovsdb_first = any(plan.ovsdb_first for plan in plans)
+        if ovsdb_first and ovsdb_todo and len(kernel_todo) > 1:
+            self._teardown_together(
+                ovsdb, ovsdb_todo, kernel_todo, plans, results
+            )
+            return results
         if ovsdb_first:
             self._commit(ovsdb, ovsdb_todo, plans, results, None)
             kernel_todo = {
@@ -196,6 +202,37 @@ class HostRunner:
                 if error is not None:
                     LOG.warning("Could not undo %s: %s", plans[i].label, error)
         return results
+
+    def _teardown_together(
+        self,
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        ovsdb_todo: dict[int, list[Any]],
+        kernel_todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+    ) -> None:
+        """Remove a batch's ports and devices at the same time.
+
+        A single unplug removes its port, then its device, so that a port
+        that could not be removed keeps its device.  For a batch, waiting
+        for ovsdb-server before the privileged call would add the two
+        (about as long each for hundreds of VIFs); the transaction is
+        started, the daemon deletes meanwhile, then the transaction is
+        waited for.  Both were admitted first (ownership, before anything
+        changed); a VIF whose port could not be removed after all has its
+        device gone and its error reported: an unplug again removes the
+        port (removal is idempotent), and so does ``os_vif.gc``.
+        """
+        try:
+            pending = self._start(ovsdb, ovsdb_todo, plans)
+        except exception.ExceptionBase:
+            pending = None  # _commit below tries again and reports
+        kernel_results: list[_Result] = [None] * len(plans)
+        self._kernel(kernel_todo, plans, kernel_results)
+        self._commit(ovsdb, ovsdb_todo, plans, results, pending)
+        for i, error in enumerate(kernel_results):
+            if results[i] is None:
+                results[i] = error
 
     @staticmethod
     def _admit_kernel(

@@ -128,3 +128,32 @@ def test_check_and_gc_of_the_ovs_plugin_after_plug_many(
     assert vif.vif_name not in _links()
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
     assert os_vif.unplug_many([(vif, INSTANCE)]) == [None]
+
+
+def test_a_batch_unplug_refused_for_one_vif_leaves_that_vif_whole(
+    loaded: None, ovs: OvsServer
+) -> None:
+    # A batch's ports and devices are removed at the same time; a VIF whose
+    # port is found to be someone else's is refused before anything of it
+    # changes, and its device stays with its port.
+    batch = [vifs.ovs_vif(n) for n in range(3)] + [
+        vifs.hybrid_vif(n) for n in range(3, 6)
+    ]
+    pairs = [(vif, INSTANCE) for vif in batch]
+    assert os_vif.plug_many(pairs) == [None] * 6
+    taken_devices, taken_port = _devices(batch[4])
+    ovs.vsctl(
+        "set", "Interface", taken_port,
+        "external_ids:iface-id=another-vif-entirely",
+    )
+    results = os_vif.unplug_many(pairs)
+    assert [r is None for r in results] == [True] * 4 + [False, True]
+    assert isinstance(results[4], exception.UnplugException)
+    assert "another-vif-entirely" in str(results[4])
+    links = _links()
+    assert taken_devices <= links
+    assert ovsdb_rows.port_bridge(ovs, taken_port) == "br-int"
+    for vif in batch[:4] + batch[5:]:
+        devices, port = _devices(vif)
+        assert not devices & links, vif.id
+        assert ovsdb_rows.row(ovs, "Port", port) is None
