@@ -221,6 +221,7 @@ def run_floor(kind: str, count: int, connection: str) -> dict[str, float]:
     floor.unplug(kind, 1)
     result = {}
     for op in OPS:
+        bench_ovs.settle(connection)
         result[op] = _timed(lambda op=op: getattr(floor, op)(kind, count))
         floor.verify(kind, count, present=op != "unplug")
     floor.close()
@@ -250,6 +251,7 @@ def run_os_vif(kind: str, count: int, connection: str) -> dict[str, float]:
         ("replug", os_vif.plug_many),
         ("unplug", os_vif.unplug_many),
     ):
+        bench_ovs.settle(connection)
         start = time.perf_counter()
         outcome = call(pairs)
         result[op] = time.perf_counter() - start

@@ -123,6 +123,7 @@ def floor_check(kind: str, count: int, connection: str) -> dict[str, Any]:
     Twice: first in a new process (the OVSDB connection and its first
     copy of the tables inside the timing), then connected.
     """
+    bench_ovs.settle(connection)
     start = time.perf_counter()
     api = raw_batch.ovsdb_api(connection)
     api.db_list("Bridge", columns=["name"]).execute(check_error=True)
@@ -152,6 +153,7 @@ def floor_check(kind: str, count: int, connection: str) -> dict[str, Any]:
 
 def floor_gc(kind: str, count: int, connection: str) -> dict[str, Any]:
     """Read, choose the leaked, delete them in as few requests as it takes."""
+    bench_ovs.settle(connection)
     api = raw_batch.ovsdb_api(connection)
     api.db_list("Bridge").execute(check_error=True)
     nl = raw_batch.Netlink()
@@ -253,6 +255,7 @@ def run_os_vif(kind: str, count: int, connection: str) -> dict[str, Any]:
     os_vif = _os_vif(connection)
     pairs = [(make_vif(kind, n), INSTANCE) for n in range(count)]
     result: dict[str, Any] = {}
+    bench_ovs.settle(connection)
     start = time.perf_counter()
     reports = os_vif.check_many(pairs)
     cold = time.perf_counter() - start
@@ -287,6 +290,7 @@ def run_os_vif(kind: str, count: int, connection: str) -> dict[str, Any]:
     failed += [r for r in os_vif.unplug_many(spare) if r is not None]
     if failed:
         raise SystemExit("spare VIF: %s" % failed[0])
+    bench_ovs.settle(connection)
     with _profiled(kind + "-gc"):
         start = time.perf_counter()
         report = os_vif.gc([vif for vif, _ in pairs])

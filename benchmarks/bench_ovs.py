@@ -98,6 +98,30 @@ def make_vif(kind: str, n: int) -> vif_objects.VIFBase:
     return vif
 
 
+def settle(connection: str) -> None:
+    """Return once ovs-vswitchd has applied everything committed so far.
+
+    Between timed steps (never inside one): a step that ends when
+    ovsdb-server has committed leaves ovs-vswitchd reconfiguring hundreds
+    of ports for a while, which on two cores would slow down whatever is
+    timed next -- a re-plug of a restarted service finds a switch at rest.
+    ``ovs-vsctl`` without ``--no-wait`` waits for exactly that.
+    """
+    subprocess.run(
+        [
+            "ovs-vsctl",
+            "--db=" + connection,
+            "--timeout=600",
+            "set",
+            "Open_vSwitch",
+            ".",
+            "external_ids:os-vif-bench=settled",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 # -- the floor ---------------------------------------------------------------
 
 
