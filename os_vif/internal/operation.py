@@ -93,6 +93,10 @@ class Operation:
     REQUIRED: ClassVar[frozenset[str]] = frozenset({"name"})
     #: The argument that names the object acted upon, for messages.
     DEVICE_ARG: ClassVar[str] = "name"
+    #: Many plans of a batch often hold this very operation (a bridge all
+    #: their ports go on): a batch checks and admits it once.  Only for
+    #: operations whose check reads nothing but their own arguments' objects.
+    SHARED: ClassVar[bool] = False
 
     __slots__ = ("arguments",)
 

@@ -17,7 +17,7 @@ from typing import Any
 from os_vif import host_state
 from os_vif.internal import operation
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal.unprivileged import linkstate, runner
 
 __all__ = ["report", "check_many"]
 
@@ -57,6 +57,7 @@ def check_many(
                 # The names and wiring of the cache, read once for all.
                 ovsdb_client.wiring(ovsdb.api)
         stack.enter_context(linkstate.snapshot())
+        stack.enter_context(runner.shared_checks())
         for vif, instance_info in pairs:
             try:
                 reports.append(check(vif, instance_info))

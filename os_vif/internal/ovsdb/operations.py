@@ -184,6 +184,7 @@ class EnsureOvsBridge(OvsdbOperation):
 
     NAME = "ovs_ensure_bridge"
     PARAMS = {"name": _ovs_name, "datapath_type": _string}
+    SHARED = True
 
     def bridge_model(self) -> model.Bridge:
         """The bridge as :mod:`.model` describes it."""
@@ -341,8 +342,11 @@ class EnsureOvsPort(OvsdbOperation):
         if iface.type != wanted_type:
             problems.append(Problem(what, "type", wanted_type, iface.type))
         for column in ("external_ids", "options"):
+            wanted_map = self.get(column, {})
+            if not wanted_map:
+                continue  # each column read converts the whole map
             found_map = getattr(iface, column)
-            for key, value in self.get(column, {}).items():
+            for key, value in wanted_map.items():
                 if found_map.get(key) != value:
                     problems.append(
                         Problem(
@@ -353,9 +357,10 @@ class EnsureOvsPort(OvsdbOperation):
                         )
                     )
         mtu = self.get("mtu_request")
-        found_mtu = client.optional(iface.mtu_request)
-        if mtu is not None and found_mtu != mtu:
-            problems.append(Problem(what, "mtu_request", mtu, found_mtu))
+        if mtu is not None:
+            found_mtu = client.optional(iface.mtu_request)
+            if found_mtu != mtu:
+                problems.append(Problem(what, "mtu_request", mtu, found_mtu))
         return problems
 
 

@@ -286,6 +286,8 @@ class EnsureBridge(KernelOperation):
     """
 
     NAME = "ensure_bridge"
+    # The Linux bridge of a network: every VIF on it names it.
+    SHARED = True
     PARAMS = _params(
         _LINK,
         _OWNER,

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from oslo_privsep import priv_context
@@ -44,7 +45,7 @@ from os_vif.internal.privileged import executor
 from os_vif.internal.unprivileged import daemon, linkstate
 from os_vif.internal.unprivileged.plan import Plan
 
-__all__ = ["HostRunner", "LINUX_BRIDGE", "OVS"]
+__all__ = ["HostRunner", "LINUX_BRIDGE", "OVS", "shared_checks"]
 
 LOG = logging.getLogger(__name__)
 
@@ -95,12 +96,12 @@ class HostRunner:
         """Return everything on the host that differs from ``plan``."""
         problems: list[operation.Problem] = []
         for step in plan.kernel:
-            problems += step.check()
+            problems += _check_step(step)
         if plan.ovsdb and ovsdb is not None:
             api = ovsdb.api
             with api.ovsdb_connection.lock:
                 for step in plan.ovsdb:
-                    problems += step.check(api)
+                    problems += _check_step(step, api)
         return problems
 
     # -- running -----------------------------------------------------------
@@ -136,7 +137,7 @@ class HostRunner:
             if links is None
             else linkstate.snapshot(links)
         )
-        with reading:
+        with reading, shared_checks():
             ovsdb_todo, _ovsdb_undo = self._check_ovsdb(
                 plans, ovsdb, results
             )
@@ -145,7 +146,7 @@ class HostRunner:
                 for i, plan in enumerate(plans)
                 if results[i] is None
                 and plan.kernel
-                and any(step.check() for step in plan.kernel)
+                and any(_check_step(step) for step in plan.kernel)
             }
             # Only where an OVSDB transaction runs beside the kernel call
             # (see _admit_kernel); alone, the daemon's own admission
@@ -277,12 +278,12 @@ class HostRunner:
             ovsdb_client.wiring(api)
             for i, plan in enumerate(plans):
                 try:
-                    needed = [s for s in plan.ovsdb if s.check(api)]
+                    needed = [s for s in plan.ovsdb if _check_step(s, api)]
                     if needed:
                         # Only what will change needs admitting: a plan
                         # found as asked (a re-plug) touches nothing.
                         for step in plan.ovsdb:
-                            step.admit(api)
+                            _admit_step(step, api)
                         todo[i] = needed
                         undo[i] = [u for s in needed for u in s.undo(api)]
                 except exception.ExceptionBase as err:
@@ -405,6 +406,77 @@ class HostRunner:
                 what,
                 err,
             )
+
+
+class _SharedChecks(threading.local):
+    #: (what, operation key) -> problems, or the refusal of an admission.
+    results: dict[tuple[Any, ...], Any] | None = None
+
+
+_SHARED = _SharedChecks()
+
+
+@contextlib.contextmanager
+def shared_checks() -> Iterator[None]:
+    """Check and admit each ``SHARED`` operation once while inside.
+
+    For one batch (a check of many VIFs, the check phase of run_many):
+    hundreds of plans name the same integration bridge, and its check would
+    otherwise be made again for every one.  What the batch reads may be a
+    moment old anyway (see run_many).
+    """
+    previous = _SHARED.results
+    if previous is None:
+        _SHARED.results = {}
+    try:
+        yield
+    finally:
+        _SHARED.results = previous
+
+
+def _shared_key(step: operation.Operation) -> tuple[Any, ...] | None:
+    memo = _SHARED.results
+    if memo is None or not step.SHARED:
+        return None
+    try:
+        key = (step.NAME, tuple(sorted(step.arguments.items())))
+        hash(key)
+    except TypeError:  # an argument that is a list or a mapping
+        return None
+    return key
+
+
+def _check_step(step: Any, api: Any = None) -> list[operation.Problem]:
+    key = _shared_key(step)
+    if key is None:
+        return step.check(api) if api is not None else step.check()
+    memo = _SHARED.results
+    assert memo is not None
+    found = memo.get(("check", key))
+    if found is None:
+        found = memo[("check", key)] = (
+            step.check(api) if api is not None else step.check()
+        )
+    return list(found)
+
+
+def _admit_step(step: Any, api: Any) -> None:
+    key = _shared_key(step)
+    if key is None:
+        step.admit(api)
+        return
+    memo = _SHARED.results
+    assert memo is not None
+    if ("admit", key) not in memo:
+        try:
+            step.admit(api)
+        except exception.HostOperationRefused as err:
+            memo[("admit", key)] = err
+        else:
+            memo[("admit", key)] = None
+    refused = memo[("admit", key)]
+    if refused is not None:
+        raise refused
 
 
 #: Plans of the linux_bridge plugin's daemon.
