@@ -127,20 +127,31 @@ def hybrid_vif(
 
 
 def vhostuser_vif(
-    n: int = 0, *, mode: str = "server", path: str = "/tmp/vhu.sock"
+    n: int = 0,
+    *,
+    mode: str = "server",
+    path: str = "/tmp/vhu.sock",
+    plugin: Literal["ovs", "noop"] = "ovs",
+    vid: str | None = None,
 ) -> vif_objects.VIFVHostUser:
-    """A ``VIFVHostUser`` (server mode: QEMU makes the socket)."""
-    vid = vif_id(n)
-    return vif_objects.VIFVHostUser(
+    """A ``VIFVHostUser`` (server mode: QEMU makes the socket).
+
+    ``plugin="noop"``: a socket some other switch serves, which os-vif
+    leaves alone; without a port profile (noop takes none).
+    """
+    vid = vid or vif_id(n)
+    vif = vif_objects.VIFVHostUser(
         id=vid,
         address="fa:16:3e:02:00:%02x" % (n & 0xFF),
         network=_network("br-int", 1500),
-        plugin="ovs",
+        plugin=plugin,
         vif_name=("vhu" + vid)[:14],
         mode=mode,
         path=path,
-        port_profile=_profile(vid),
     )
+    if plugin == "ovs":
+        vif.port_profile = _profile(vid)
+    return vif
 
 
 def representor_vif(vf_address: str, n: int = 0) -> vif_objects.VIFHostDevice:
