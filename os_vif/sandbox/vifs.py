@@ -309,19 +309,24 @@ def offload_direct_vif(
 
 
 def nested_vif(
-    n: int = 0, *, vlan_id: int | None = None, vid: str | None = None
+    n: int = 0,
+    *,
+    vlan_id: int | None = None,
+    vid: str | None = None,
+    plugin: str = "noop",
 ) -> vif_objects.VIFVlanNested:
     """A ``VIFVlanNested`` of the noop plugin, as Kuryr sends for a pod.
 
     Its device ``eth<n>`` is a VLAN of the VM's own interface that Kuryr,
-    not os-vif, makes; ``vlan_id`` defaults to ``100 + n``.
+    not os-vif, makes; ``vlan_id`` defaults to ``100 + n``.  ``plugin``
+    names another plugin (one not installed: a VIF no plugin takes).
     """
     vid = vid or vif_id(n, family=0x0E570000)
     return vif_objects.VIFVlanNested(
         id=vid,
         address=mac(n, kind=0x30),
         network=network_of(None),
-        plugin="noop",
+        plugin=plugin,
         vif_name="eth%d" % n,
         vlan_id=100 + n if vlan_id is None else vlan_id,
     )
