@@ -29,6 +29,7 @@ __all__ = [
     "OffloadProfile",
     "offload_vif",
     "offload_direct_vif",
+    "nested_vif",
 ]
 
 #: The network every factory's VIF is on.
@@ -79,8 +80,13 @@ def ovs_vif(
     create_tap: bool = True,
     multiqueue: bool = False,
     vid: str | None = None,
+    create_port: bool = True,
 ) -> vif_objects.VIFOpenVSwitch:
-    """A ``VIFOpenVSwitch`` with ``create_port`` (and ``create_tap``)."""
+    """A ``VIFOpenVSwitch`` with ``create_port`` (and ``create_tap``).
+
+    ``create_port=False, create_tap=False`` is the VIF libvirt plugs itself
+    (it makes the tap and the port): os-vif has nothing to do for it.
+    """
     vid = vid or vif_id(n)
     return vif_objects.VIFOpenVSwitch(
         id=vid,
@@ -91,7 +97,7 @@ def ovs_vif(
         bridge_name=bridge,
         port_profile=_profile(
             vid,
-            create_port=True,
+            create_port=create_port,
             create_tap=create_tap,
             multiqueue=multiqueue,
         ),
@@ -121,20 +127,31 @@ def hybrid_vif(
 
 
 def vhostuser_vif(
-    n: int = 0, *, mode: str = "server", path: str = "/tmp/vhu.sock"
+    n: int = 0,
+    *,
+    mode: str = "server",
+    path: str = "/tmp/vhu.sock",
+    plugin: Literal["ovs", "noop"] = "ovs",
+    vid: str | None = None,
 ) -> vif_objects.VIFVHostUser:
-    """A ``VIFVHostUser`` (server mode: QEMU makes the socket)."""
-    vid = vif_id(n)
-    return vif_objects.VIFVHostUser(
+    """A ``VIFVHostUser`` (server mode: QEMU makes the socket).
+
+    ``plugin="noop"``: a socket some other switch serves, which os-vif
+    leaves alone; without a port profile (noop takes none).
+    """
+    vid = vid or vif_id(n)
+    vif = vif_objects.VIFVHostUser(
         id=vid,
         address="fa:16:3e:02:00:%02x" % (n & 0xFF),
         network=_network("br-int", 1500),
-        plugin="ovs",
+        plugin=plugin,
         vif_name=("vhu" + vid)[:14],
         mode=mode,
         path=path,
-        port_profile=_profile(vid),
     )
+    if plugin == "ovs":
+        vif.port_profile = _profile(vid)
+    return vif
 
 
 def representor_vif(vf_address: str, n: int = 0) -> vif_objects.VIFHostDevice:
@@ -288,4 +305,28 @@ def offload_direct_vif(
         vif_name="macvtap%d" % n,
         mode="passthrough",
         dev_address=vf_address,
+    )
+
+
+def nested_vif(
+    n: int = 0,
+    *,
+    vlan_id: int | None = None,
+    vid: str | None = None,
+    plugin: str = "noop",
+) -> vif_objects.VIFVlanNested:
+    """A ``VIFVlanNested`` of the noop plugin, as Kuryr sends for a pod.
+
+    Its device ``eth<n>`` is a VLAN of the VM's own interface that Kuryr,
+    not os-vif, makes; ``vlan_id`` defaults to ``100 + n``.  ``plugin``
+    names another plugin (one not installed: a VIF no plugin takes).
+    """
+    vid = vid or vif_id(n, family=0x0E570000)
+    return vif_objects.VIFVlanNested(
+        id=vid,
+        address=mac(n, kind=0x30),
+        network=network_of(None),
+        plugin=plugin,
+        vif_name="eth%d" % n,
+        vlan_id=100 + n if vlan_id is None else vlan_id,
     )

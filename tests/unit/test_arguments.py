@@ -15,7 +15,8 @@ import pytest
 
 import os_vif
 from os_vif import exception
-from os_vif.objects import instance_info, network, vif
+from os_vif.objects import instance_info
+from os_vif.sandbox import vifs
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="a3a5f1c4-7b1e-4a0e-9d76-5b6ad9cf6a21", name="vm-1", project_id="p1"
@@ -45,16 +46,6 @@ CALLS = [
 ]
 
 
-def nested_vif(plugin="noop"):
-    return vif.VIFVlanNested(
-        id="b2d6c7b4-1a0f-4a53-8b0c-1d2e3f4a5b6c",
-        plugin=plugin,
-        vif_name="eth1",
-        vlan_id=42,
-        network=network.Network(id="3d4f1c3c-5f53-4c2e-9a0f-4e6f8e8a1b11"),
-    )
-
-
 class OutOfTreeVIF:
     """A VIF class of some client that does not derive from VIFBase."""
 
@@ -75,7 +66,12 @@ def noop(monkeypatch):
 @pytest.mark.parametrize("call,method,failure", CALLS)
 @pytest.mark.parametrize(
     "args",
-    [(None, None), ("x", 1), (nested_vif(), INSTANCE), (nested_vif("no"), {})],
+    [
+        (None, None),
+        ("x", 1),
+        (vifs.nested_vif(), INSTANCE),
+        (vifs.nested_vif(plugin="no"), {}),
+    ],
 )
 def test_not_initialized_comes_first(monkeypatch, call, method, failure, args):
     monkeypatch.setattr(os_vif, "_EXT_MANAGER", None)
@@ -99,7 +95,7 @@ def test_refused_instance_names_the_argument(
     noop, call, method, failure, value
 ):
     with pytest.raises(exception.InvalidArgument) as caught:
-        call(nested_vif(), value)
+        call(vifs.nested_vif(), value)
     assert caught.value.kwargs["field"] == "instance_info"
     assert getattr(noop, method).call_count == 0
 
@@ -112,10 +108,10 @@ def test_vif_is_checked_before_the_instance(noop):
 
 def test_arguments_are_checked_before_the_plugin_lookup(noop):
     with pytest.raises(exception.InvalidArgument) as caught:
-        os_vif.plug(nested_vif("nosuch"), None)
+        os_vif.plug(vifs.nested_vif(plugin="nosuch"), None)
     assert caught.value.kwargs["field"] == "instance_info"
     with pytest.raises(exception.NoMatchingPlugin):
-        os_vif.plug(nested_vif("nosuch"), INSTANCE)
+        os_vif.plug(vifs.nested_vif(plugin="nosuch"), INSTANCE)
 
 
 def test_object_without_plugin_attribute_is_refused(noop):
@@ -156,8 +152,8 @@ def test_instance_lookalike_is_passed_on_with_a_warning(
     noop, call, method, failure, other
 ):
     with pytest.warns(DeprecationWarning) as caught:
-        call(nested_vif(), other)
-    getattr(noop, method).assert_called_once_with(nested_vif(), other)
+        call(vifs.nested_vif(), other)
+    getattr(noop, method).assert_called_once_with(vifs.nested_vif(), other)
     (warning,) = caught.list
     assert type(other).__qualname__ in str(warning.message)
     assert "instance_info" in str(warning.message)
@@ -167,8 +163,8 @@ def test_instance_lookalike_is_passed_on_with_a_warning(
 def test_os_vif_objects_give_no_warning(noop):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        os_vif.plug(nested_vif(), INSTANCE)
-        os_vif.unplug(nested_vif(), INSTANCE)
+        os_vif.plug(vifs.nested_vif(), INSTANCE)
+        os_vif.unplug(vifs.nested_vif(), INSTANCE)
 
 
 def test_lookalike_naming_an_unknown_plugin(noop):
@@ -192,7 +188,7 @@ def test_unhashable_plugin_name_is_no_matching_plugin(noop):
 def test_plugins_own_exception_is_wrapped(noop, call, method, failure):
     inner = failure(vif="inner", err="device busy")
     getattr(noop, method).side_effect = inner
-    subject = nested_vif()
+    subject = vifs.nested_vif()
     with pytest.raises(failure) as caught:
         call(subject, INSTANCE)
     outer = caught.value
@@ -212,7 +208,7 @@ def test_other_os_vif_errors_of_a_plugin_are_wrapped_too(noop):
         field="vif.mtu", value=70000, reason="too large"
     )
     with pytest.raises(exception.PlugException) as caught:
-        os_vif.plug(nested_vif(), INSTANCE)
+        os_vif.plug(vifs.nested_vif(), INSTANCE)
     assert isinstance(caught.value.kwargs["err"], exception.InvalidArgument)
     assert "vif.mtu" in str(caught.value)
 
@@ -220,7 +216,7 @@ def test_other_os_vif_errors_of_a_plugin_are_wrapped_too(noop):
 def test_base_exceptions_are_not_wrapped(noop):
     noop.plug.side_effect = KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        os_vif.plug(nested_vif(), INSTANCE)
+        os_vif.plug(vifs.nested_vif(), INSTANCE)
 
 
 def test_object_whose_plugin_attribute_raises_is_refused(noop):

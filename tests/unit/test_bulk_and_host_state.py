@@ -17,9 +17,10 @@ import pytest
 
 import os_vif
 from os_vif import exception, host_state
-from os_vif.objects import instance_info, network
+from os_vif.objects import instance_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
+from os_vif.sandbox import vifs
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="a3a5f1c4-7b1e-4a0e-9d76-5b6ad9cf6a21", name="vm-1", project_id="p1"
@@ -187,36 +188,13 @@ def plugins(tmp_path, monkeypatch):
 
 
 def generic(name, plugin="looping", n=0):
+    # Not a sandbox factory's: a VIF of this file's fake plugins, whose
+    # behaviour the vif_name picks ("bad..." fails, "same..." is unchanged).
     return vif_objects.VIFGeneric(
         id="b2d6c7b4-1a0f-4a53-8b0c-%012d" % n,
         plugin=plugin,
         vif_name=name,
-        network=network.Network(id="3d4f1c3c-5f53-4c2e-9a0f-4e6f8e8a1b11"),
-    )
-
-
-def nested(n=0):
-    return vif_objects.VIFVlanNested(
-        id="c2d6c7b4-1a0f-4a53-8b0c-%012d" % n,
-        plugin="noop",
-        vif_name="eth%d" % n,
-        vlan_id=42,
-        network=network.Network(id="3d4f1c3c-5f53-4c2e-9a0f-4e6f8e8a1b11"),
-    )
-
-
-def ovs_vif():
-    port_id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
-    return vif_objects.VIFOpenVSwitch(
-        id=port_id,
-        address="fa:16:3e:44:55:66",
-        bridge_name="br-int",
-        vif_name="tap-ok",
-        plugin="ovs",
-        network=network.Network(id=port_id, bridge="br-int", mtu=1400),
-        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-            interface_id=port_id
-        ),
+        network=vifs.network_of(None),
     )
 
 
@@ -226,7 +204,7 @@ def ovs_vif():
 def test_plug_many_through_the_real_noop_plugin():
     os_vif.initialize(reset=True)
     seen = []
-    pairs = [(nested(0), INSTANCE), (nested(1), INSTANCE)]
+    pairs = [(vifs.nested_vif(0), INSTANCE), (vifs.nested_vif(1), INSTANCE)]
     results = os_vif.plug_many(pairs, lambda i, r: seen.append((i, r)))
     assert results == [None, None]
     assert seen == [(0, host_state.Outcome.DONE), (1, host_state.Outcome.DONE)]
@@ -239,7 +217,7 @@ def test_one_bad_vif_fails_alone_and_results_keep_the_input_order(plugins):
         (generic("a0"), INSTANCE),
         (generic("n0", "native"), INSTANCE),
         (generic("bad1"), INSTANCE),
-        (nested(0), INSTANCE),
+        (vifs.nested_vif(0), INSTANCE),
         (generic("same2"), INSTANCE),
         (generic("bad-n1", "native"), INSTANCE),
         (generic("a3"), INSTANCE),
@@ -393,9 +371,9 @@ def test_non_os_vif_objects_are_dispatched_with_a_warning(plugins):
 
 def test_check_through_the_real_noop_plugin():
     os_vif.initialize(reset=True)
-    report = os_vif.check(nested(3), INSTANCE)
+    report = os_vif.check(vifs.nested_vif(3), INSTANCE)
     assert report == host_state.CheckReport(
-        vif_id=nested(3).id, plugin="noop"
+        vif_id=vifs.nested_vif(3).id, plugin="noop"
     )
     assert report.ok and report.supported and report.status == "ok"
 
@@ -404,7 +382,8 @@ def test_in_tree_plugins_check_natively():
     os_vif.initialize(reset=True)
     # A VIFOpenVSwitch without create_port: libvirt makes the port, the
     # plug changes nothing, so there is nothing to differ.
-    report = os_vif.check(ovs_vif(), INSTANCE)
+    vif = vifs.ovs_vif(create_port=False, create_tap=False)
+    report = os_vif.check(vif, INSTANCE)
     assert report.supported and report.ok
     assert (report.plugin, report.problems, report.error) == ("ovs", (), None)
 
@@ -444,10 +423,10 @@ def test_check_many_keeps_the_order_and_groups_per_plugin(plugins):
     _looping, native = plugins
     pairs = [
         (generic("tap0", "native"), INSTANCE),
-        (nested(0), INSTANCE),
+        (vifs.nested_vif(0), INSTANCE),
         (generic("bad1", "native"), INSTANCE),
         (generic("a0"), INSTANCE),
-        (ovs_vif(), INSTANCE),
+        (vifs.ovs_vif(create_port=False, create_tap=False), INSTANCE),
     ]
     reports = os_vif.check_many(pairs)
     # native has check but not check_many: PluginBase loops over check.
@@ -483,7 +462,7 @@ def test_check_many_reports_a_broken_batch_on_each_vif(plugins, monkeypatch):
 
 def test_gc_offers_every_plugin_its_vifs_of_keep(plugins):
     looping, native = plugins
-    keep = [generic("kept0", "native"), nested(0), generic("a0")]
+    keep = [generic("kept0", "native"), vifs.nested_vif(0), generic("a0")]
     report = os_vif.gc(keep, dry_run=True)
     # Only its own VIFs, and the flag.
     assert native.CALLS == [("gc", ["kept0"], True)]
@@ -522,7 +501,7 @@ def test_gc_with_nothing_to_keep_still_asks_every_plugin(plugins):
 def test_one_plugin_failing_does_not_stop_the_others(plugins):
     _looping, native = plugins
     native.MODE[0] = "raise"
-    report = os_vif.gc([nested(0)])
+    report = os_vif.gc([vifs.nested_vif(0)])
     by_plugin = {c.plugin: c for c in report.plugins}
     assert isinstance(by_plugin["native"].error, RuntimeError)
     assert by_plugin["noop"].ok
@@ -543,7 +522,7 @@ def test_keep_is_checked_first(plugins):
     for keep, field in (
         (None, "keep"),
         ("abc", "keep"),
-        ([nested(0), "abc"], "keep[1]"),
+        ([vifs.nested_vif(0), "abc"], "keep[1]"),
         ([vif_objects.VIFGeneric()], "keep[0].plugin"),
     ):
         with pytest.raises(exception.InvalidArgument) as caught:

@@ -8,21 +8,12 @@ import pytest
 
 import os_vif
 from os_vif import exception
-from os_vif.objects import host_info, instance_info, network, vif
+from os_vif.objects import host_info, instance_info, vif
+from os_vif.sandbox import vifs
 
 INSTANCE = instance_info.InstanceInfo(
     uuid="a3a5f1c4-7b1e-4a0e-9d76-5b6ad9cf6a21", name="vm-1", project_id="p1"
 )
-
-
-def nested_vif(plugin="noop"):
-    return vif.VIFVlanNested(
-        id="b2d6c7b4-1a0f-4a53-8b0c-1d2e3f4a5b6c",
-        plugin=plugin,
-        vif_name="eth1",
-        vlan_id=42,
-        network=network.Network(id="3d4f1c3c-5f53-4c2e-9a0f-4e6f8e8a1b11"),
-    )
 
 
 @pytest.fixture
@@ -32,8 +23,8 @@ def uninitialized(monkeypatch):
 
 def test_library_not_initialized(uninitialized):
     for call in (
-        lambda: os_vif.plug(nested_vif(), INSTANCE),
-        lambda: os_vif.unplug(nested_vif(), INSTANCE),
+        lambda: os_vif.plug(vifs.nested_vif(), INSTANCE),
+        lambda: os_vif.unplug(vifs.nested_vif(), INSTANCE),
         os_vif.host_info,
     ):
         with pytest.raises(exception.LibraryNotInitialized):
@@ -51,14 +42,14 @@ def test_initialize_twice_keeps_plugins():
 
 def test_plug_and_unplug_through_noop():
     os_vif.initialize()
-    os_vif.plug(nested_vif(), INSTANCE)
-    os_vif.unplug(nested_vif(), INSTANCE)
+    os_vif.plug(vifs.nested_vif(), INSTANCE)
+    os_vif.unplug(vifs.nested_vif(), INSTANCE)
 
 
 def test_unknown_plugin():
     os_vif.initialize()
     with pytest.raises(exception.NoMatchingPlugin) as caught:
-        os_vif.plug(nested_vif("nosuch"), INSTANCE)
+        os_vif.plug(vifs.nested_vif(plugin="nosuch"), INSTANCE)
     assert "nosuch" in str(caught.value)
 
 
@@ -74,7 +65,7 @@ def test_vif_without_plugin_names_the_field():
     "bad_vif,bad_instance,field",
     [
         ("not a vif", INSTANCE, "vif"),
-        (nested_vif(), {"uuid": 1}, "instance_info"),
+        (vifs.nested_vif(), {"uuid": 1}, "instance_info"),
     ],
 )
 def test_wrong_argument_types(bad_vif, bad_instance, field):
@@ -94,11 +85,11 @@ def test_plugin_errors_become_plug_exceptions(monkeypatch):
     monkeypatch.setattr(noop, "plug", fail)
     monkeypatch.setattr(noop, "unplug", fail)
     with pytest.raises(exception.PlugException) as caught:
-        os_vif.plug(nested_vif(), INSTANCE)
+        os_vif.plug(vifs.nested_vif(), INSTANCE)
     assert "device busy" in str(caught.value)
     assert isinstance(caught.value.kwargs["err"], RuntimeError)
     with pytest.raises(exception.UnplugException):
-        os_vif.unplug(nested_vif(), INSTANCE)
+        os_vif.unplug(vifs.nested_vif(), INSTANCE)
 
 
 def test_host_info_filter():

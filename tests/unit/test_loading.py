@@ -15,6 +15,7 @@ from os_vif import _plugin_loader, exception
 from os_vif.objects import host_info, instance_info, vif
 from os_vif.plugin import PluginBase
 from os_vif.plugins.ovs import OvsPlugin
+from os_vif.sandbox import vifs
 
 PLUGIN_SOURCE = """
 from os_vif.objects import host_info
@@ -253,11 +254,8 @@ def test_plugin_whose_load_fails_is_left_out(fresh, monkeypatch, caplog):
     assert "noop" not in manager.names() and "ovs" in manager.names()
     assert not os_vif.host_info().has_plugin("noop")
     assert os_vif.host_info().has_plugin("ovs")
-    nested = vif.VIFVlanNested(
-        id="b2d6c7b4-1a0f-4a53-8b0c-1d2e3f4a5b6c", plugin="noop"
-    )
     with pytest.raises(exception.NoMatchingPlugin):
-        os_vif.plug(nested, instance_info.InstanceInfo())
+        os_vif.plug(vifs.nested_vif(), instance_info.InstanceInfo())
 
 
 def test_duplicate_names_are_listed_once(distributions):

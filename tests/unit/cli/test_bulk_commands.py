@@ -15,12 +15,9 @@ import pytest
 import os_vif
 from os_vif import exception, host_state, serialization
 from os_vif.cli import _plugging, main
-from os_vif.objects import network
-from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 
 INSTANCE = "9c1f3e2a-5b7d-4e8f-a0b1-00000000c0de"
-NOOP_ID = "d4e5f6a7-b8c9-4d0e-8f1a-00000000000%d"
-OVS_ID = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
 
 @pytest.fixture(autouse=True)
 def _in_tree_gc_reads_no_host(monkeypatch):
@@ -52,29 +49,14 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def noop_vif(n):
-    return vif_objects.VIFVlanNested(
-        id=NOOP_ID % n, plugin="noop", vif_name="eth%d" % n, vlan_id=n
-    )
+def libvirt_ovs_vif():
+    """An ovs VIF without create_port: libvirt plugs it, os_vif has none."""
+    return vifs.ovs_vif(create_port=False, create_tap=False)
 
 
-def ovs_vif():
-    return vif_objects.VIFOpenVSwitch(
-        id=OVS_ID,
-        address="fa:16:3e:44:55:66",
-        bridge_name="br-int",
-        vif_name="tap-ok",
-        plugin="ovs",
-        network=network.Network(id=OVS_ID, bridge="br-int", mtu=1400),
-        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-            interface_id=OVS_ID
-        ),
-    )
-
-
-def write(tmp_path, vifs, name="vifs.json"):
+def write(tmp_path, ports, name="vifs.json"):
     path = tmp_path / name
-    path.write_text(json.dumps([serialization.to_compact(v) for v in vifs]))
+    path.write_text(json.dumps([serialization.to_compact(v) for v in ports]))
     return str(path)
 
 
@@ -83,7 +65,7 @@ def noop(monkeypatch):
     """The loaded noop plugin, whose methods a test may replace."""
     # Loaded afresh: exactly the plugins installed, whatever ran before.
     os_vif.initialize(reset=True)
-    return _plugging.plugin_of(noop_vif(0))
+    return _plugging.plugin_of(vifs.nested_vif(0))
 
 
 # -- plug / unplug --
@@ -102,22 +84,23 @@ def test_a_failed_vif_does_not_stop_the_others(capsys, tmp_path, noop,
         return None
 
     monkeypatch.setattr(noop, "plug", plug)
-    path = write(tmp_path, [noop_vif(n) for n in range(4)])
+    path = write(tmp_path, [vifs.nested_vif(n) for n in range(4)])
     code, out, err = run(capsys, "plug", "--instance-uuid", INSTANCE, path)
     assert code == 1 and out == ""
     assert tried == ["eth0", "eth1", "eth2", "eth3"]
     lines = err.splitlines()
+    ids = [vifs.nested_vif(n).id for n in range(4)]
     assert lines[:4] == [
-        "[1/4] plugged VIFVlanNested %s (plugin noop)" % (NOOP_ID % 0),
-        "[2/4] failed VIFVlanNested %s (plugin noop)" % (NOOP_ID % 1),
-        "[3/4] unchanged VIFVlanNested %s (plugin noop)" % (NOOP_ID % 2),
-        "[4/4] plugged VIFVlanNested %s (plugin noop)" % (NOOP_ID % 3),
+        "[1/4] plugged VIFVlanNested %s (plugin noop)" % ids[0],
+        "[2/4] failed VIFVlanNested %s (plugin noop)" % ids[1],
+        "[3/4] unchanged VIFVlanNested %s (plugin noop)" % ids[2],
+        "[4/4] plugged VIFVlanNested %s (plugin noop)" % ids[3],
     ]
     assert lines[4].startswith("plug of 4 VIFs in ")
     assert lines[4].endswith(" s: 2 done, 1 failed, 1 unchanged")
     assert lines[5:] == [
         "os-vif plug: error: VIF %s: plug failed: [Errno 16] Device or "
-        "resource busy" % (NOOP_ID % 1)
+        "resource busy" % ids[1]
     ]
 
 
@@ -126,21 +109,21 @@ def test_quiet_keeps_only_the_errors(capsys, tmp_path, noop, monkeypatch):
         raise RuntimeError("gone wrong on " + vif.vif_name)
 
     monkeypatch.setattr(noop, "unplug", unplug)
-    path = write(tmp_path, [noop_vif(0), noop_vif(1)])
+    path = write(tmp_path, [vifs.nested_vif(0), vifs.nested_vif(1)])
     code, out, err = run(
         capsys, "unplug", "-q", "--instance-uuid", INSTANCE, path
     )
     assert code == 1
     assert err.splitlines() == [
         "os-vif unplug: error: VIF %s: unplug failed: gone wrong on eth%d"
-        % (NOOP_ID % n, n)
+        % (vifs.nested_vif(n).id, n)
         for n in (0, 1)
     ]
 
 
 def test_a_terminal_gets_a_bar(capsys, tmp_path, noop, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    path = write(tmp_path, [noop_vif(n) for n in range(3)])
+    path = write(tmp_path, [vifs.nested_vif(n) for n in range(3)])
     code, _out, err = run(capsys, "plug", "--instance-uuid", INSTANCE, path)
     assert code == 0
     frames = err.split("\r")[1:]
@@ -158,16 +141,16 @@ def test_a_terminal_gets_a_bar(capsys, tmp_path, noop, monkeypatch):
 
 
 def test_check_one_line_per_vif(capsys, tmp_path, noop, monkeypatch):
-    path = write(tmp_path, [noop_vif(0), ovs_vif()])
+    path = write(tmp_path, [vifs.nested_vif(0), libvirt_ovs_vif()])
     code, out, err = run(capsys, "check", "--instance-uuid", INSTANCE, path)
     assert (code, err) == (0, "")
     # The ovs VIF has no create_port: nothing of it for os_vif to check.
     assert out.splitlines() == [
-        "VIF %s (plugin noop): ok" % (NOOP_ID % 0),
-        "VIF %s (plugin ovs): ok" % OVS_ID,
+        "VIF %s (plugin noop): ok" % vifs.nested_vif(0).id,
+        "VIF %s (plugin ovs): ok" % libvirt_ovs_vif().id,
     ]
     # Only ok VIFs: status 0.
-    path = write(tmp_path, [noop_vif(0), noop_vif(1)])
+    path = write(tmp_path, [vifs.nested_vif(0), vifs.nested_vif(1)])
     assert run(capsys, "check", "--instance-uuid", INSTANCE, path)[0] == 0
 
 
@@ -184,7 +167,7 @@ def test_check_names_each_problem_and_error(capsys, tmp_path, noop,
         )
 
     monkeypatch.setattr(noop, "check", check)
-    path = write(tmp_path, [noop_vif(0), noop_vif(1)])
+    path = write(tmp_path, [vifs.nested_vif(0), vifs.nested_vif(1)])
     code, out, _err = run(
         capsys, "check", "--instance-uuid", INSTANCE, path
     )
@@ -192,8 +175,9 @@ def test_check_names_each_problem_and_error(capsys, tmp_path, noop,
     assert out.splitlines() == [
         "VIF %s (plugin noop): 2 problems: device eth0: mtu is 1500, "
         "expected 1450; port eth0: exists is None, expected True"
-        % (NOOP_ID % 0),
-        "VIF %s (plugin noop): error: cannot read the cache" % (NOOP_ID % 1),
+        % vifs.nested_vif(0).id,
+        "VIF %s (plugin noop): error: cannot read the cache"
+        % vifs.nested_vif(1).id,
     ]
     code, out, _err = run(
         capsys, "check", "--format", "json", "--instance-uuid", INSTANCE,
@@ -202,7 +186,7 @@ def test_check_names_each_problem_and_error(capsys, tmp_path, noop,
     assert code == 1
     assert json.loads(out) == [
         {
-            "vif": NOOP_ID % 0,
+            "vif": vifs.nested_vif(0).id,
             "plugin": "noop",
             "status": "problems",
             "ok": False,
@@ -216,7 +200,7 @@ def test_check_names_each_problem_and_error(capsys, tmp_path, noop,
             "error": None,
         },
         {
-            "vif": NOOP_ID % 1,
+            "vif": vifs.nested_vif(1).id,
             "plugin": "noop",
             "status": "error",
             "ok": False,
@@ -232,7 +216,7 @@ def test_check_reads_standard_input_and_refuses_unknown_plugins(
 ):
     import io
 
-    port = noop_vif(0)
+    port = vifs.nested_vif(0)
     port.plugin = "nope"
     monkeypatch.setattr(
         sys, "stdin", io.TextIOWrapper(io.BytesIO(
@@ -282,9 +266,11 @@ def test_gc_table(capsys, tmp_path, noop, monkeypatch):
         )
 
     monkeypatch.setattr(noop, "gc", gc)
-    keep = write(tmp_path, [noop_vif(0), ovs_vif()], "keep.json")
+    keep = write(
+        tmp_path, [vifs.nested_vif(0), libvirt_ovs_vif()], "keep.json"
+    )
     code, out, _err = run(capsys, "gc", "--keep", keep, "--dry-run", "-q")
-    assert code == 1 and offered == [([NOOP_ID % 0], True)]
+    assert code == 1 and offered == [([vifs.nested_vif(0).id], True)]
     lines = out.splitlines()
     assert lines[:3] == [
         "ACTION        KIND      WHAT         OWNER  PLUGIN  REASON",
@@ -299,7 +285,7 @@ def test_gc_reports_a_failed_plugin(capsys, tmp_path, noop, monkeypatch):
         raise RuntimeError("dump failed")
 
     monkeypatch.setattr(noop, "gc", gc)
-    keep = write(tmp_path, [noop_vif(0)], "keep.json")
+    keep = write(tmp_path, [vifs.nested_vif(0)], "keep.json")
     code, out, _err = run(capsys, "gc", "-q", "--keep", keep)
     assert code == 1
     assert "plugin noop: failed: dump failed" in out.splitlines()

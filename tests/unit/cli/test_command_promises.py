@@ -14,44 +14,20 @@ import pytest
 import os_vif
 from os_vif import exception, serialization
 from os_vif.cli import _plugging, main
-from os_vif.objects import instance_info, network
-from os_vif.objects import vif as vif_objects
+from os_vif.objects import instance_info
 from os_vif.plugins.linux_bridge import LinuxBridgePlugin
 from os_vif.plugins.noop import NoOpPlugin
 from os_vif.plugins.offload import OffloadPlugin
 from os_vif.plugins.ovs import OvsPlugin
+from os_vif.sandbox import vifs
 
 INSTANCE = "9c1f3e2a-5b7d-4e8f-a0b1-00000000c0de"
-BRIDGE_ID = "0f6b8e2a-5d4c-4e3b-9a1f-2c3d4e5f6a7%d"
 
 
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def bridge_vif(n, bridge="br-cli0", filtering=False):
-    return vif_objects.VIFBridge(
-        id=BRIDGE_ID % n,
-        address="52:54:00:12:34:5%d" % n,
-        network=network.Network(
-            id="2d3c1f9e-6c1a-4b7f-8e5a-0c9d8b7a6f5e", bridge=bridge, mtu=1400
-        ),
-        plugin="linux_bridge",
-        vif_name="tap-cli%d" % n,
-        bridge_name=bridge,
-        has_traffic_filtering=filtering,
-    )
-
-
-def noop_vif(n):
-    return vif_objects.VIFVlanNested(
-        id="d4e5f6a7-b8c9-4d0e-8f1a-00000000000%d" % n,
-        plugin="noop",
-        vif_name="eth%d" % n,
-        vlan_id=n,
-    )
 
 
 def write(tmp_path, document, name="vifs.json"):
@@ -91,8 +67,8 @@ def test_plug_refuses_what_only_the_daemon_checks_before_plugging_any(
         group="os_vif_linux_bridge",
     )
     path = write(tmp_path, [
-        serialization.to_compact(bridge_vif(0, filtering=True)),
-        serialization.to_compact(bridge_vif(1)),
+        serialization.to_compact(vifs.bridge_vif(0, filtering=True)),
+        serialization.to_compact(vifs.bridge_vif(1)),
     ])
     code, out, err = run(capsys, "plug", "--instance-uuid", INSTANCE, path)
     assert code == 1
@@ -103,7 +79,7 @@ def test_plug_refuses_what_only_the_daemon_checks_before_plugging_any(
         reason="an interface name may not contain '/'",
     )
     assert err == "os-vif plug: error: VIF %s: %s\n" % (
-        BRIDGE_ID % 1, refusal
+        vifs.bridge_vif(1).id, refusal
     )
     # validate makes exactly the same check.
     code, out, err2 = run(
@@ -117,8 +93,10 @@ def test_plug_refuses_a_long_name_of_a_later_vif_before_the_first(
     capsys, tmp_path, plugged
 ):
     path = write(tmp_path, [
-        serialization.to_compact(bridge_vif(0)),
-        serialization.to_compact(bridge_vif(1, bridge="br-sixteen-chars")),
+        serialization.to_compact(vifs.bridge_vif(0)),
+        serialization.to_compact(
+            vifs.bridge_vif(1, bridge="br-sixteen-chars")
+        ),
     ])
     code, _, err = run(capsys, "plug", "--instance-uuid", INSTANCE, path)
     assert code == 1 and plugged == []
@@ -128,7 +106,7 @@ def test_plug_refuses_a_long_name_of_a_later_vif_before_the_first(
         reason="an interface name is 1 to 15 bytes long",
     )
     assert err == "os-vif plug: error: VIF %s: %s\n" % (
-        BRIDGE_ID % 1, refusal
+        vifs.bridge_vif(1).id, refusal
     )
 
 
@@ -138,23 +116,25 @@ def test_validate_takes_the_entries_plug_takes(capsys, tmp_path):
     )
     path = write(tmp_path, [
         {
-            "vif": serialization.to_compact(noop_vif(0)),
+            "vif": serialization.to_compact(vifs.nested_vif(0)),
             "instance_info": serialization.to_compact(instance),
         },
-        serialization.to_primitive(noop_vif(1)),
-        serialization.to_compact(bridge_vif(2)),
+        serialization.to_primitive(vifs.nested_vif(1)),
+        serialization.to_compact(vifs.bridge_vif(2)),
     ])
     code, out, err = run(capsys, "validate", path)
     assert (code, err) == (0, "")
+    nested = [vifs.nested_vif(n).id for n in (0, 1)]
     assert out.splitlines() == [
-        "[0] valid: VIFVlanNested 1.0 %s (plugin noop)" % noop_vif(0).id,
-        "[1] valid: VIFVlanNested 1.0 %s (plugin noop)" % noop_vif(1).id,
-        "[2] valid: VIFBridge 1.0 %s (plugin linux_bridge)" % (BRIDGE_ID % 2),
+        "[0] valid: VIFVlanNested 1.0 %s (plugin noop)" % nested[0],
+        "[1] valid: VIFVlanNested 1.0 %s (plugin noop)" % nested[1],
+        "[2] valid: VIFBridge 1.0 %s (plugin linux_bridge)"
+        % vifs.bridge_vif(2).id,
     ]
 
 
 def test_validate_names_an_unknown_plugin_by_vif_id(capsys, tmp_path):
-    port = noop_vif(0)
+    port = vifs.nested_vif(0)
     port.plugin = "nope"
     code, _, err = run(
         capsys, "validate", write(tmp_path, serialization.to_compact(port))
@@ -169,7 +149,7 @@ def test_a_failed_plug_is_one_line_naming_the_vif(
     capsys, tmp_path, monkeypatch
 ):
     os_vif.initialize()
-    noop = _plugging.plugin_of(noop_vif(0))
+    noop = _plugging.plugin_of(vifs.nested_vif(0))
 
     failure = exception.HostOperationFailed(
         operation="create bridge",
@@ -181,27 +161,27 @@ def test_a_failed_plug_is_one_line_naming_the_vif(
         raise failure
 
     monkeypatch.setattr(noop, "plug", fail)
-    path = write(tmp_path, [serialization.to_compact(noop_vif(0))])
+    path = write(tmp_path, [serialization.to_compact(vifs.nested_vif(0))])
     code, _, err = run(capsys, "plug", "--instance-uuid", INSTANCE, path)
     assert code == 1
     lines = err.splitlines()
     # The progress line is whole; the library's own ERROR record (which
     # names the VIF by its repr) is left to the command's one line.
     assert lines[0] == "[1/1] failed VIFVlanNested %s (plugin noop)" % (
-        noop_vif(0).id
+        vifs.nested_vif(0).id
     )
     assert len(lines) == 3, err
     assert lines[1].startswith("plug of 1 VIF in ")
     assert lines[1].endswith(": 0 done, 1 failed, 0 unchanged")
     assert lines[2] == "os-vif plug: error: VIF %s: plug failed: %s" % (
-        noop_vif(0).id, failure
+        vifs.nested_vif(0).id, failure
     )
     assert "VIFVlanNested(" not in err
 
 
 @pytest.mark.parametrize("value", ["not-a-uuid", "1234"])
 def test_instance_uuid_is_checked(capsys, tmp_path, value, plugged):
-    path = write(tmp_path, serialization.to_compact(noop_vif(0)))
+    path = write(tmp_path, serialization.to_compact(vifs.nested_vif(0)))
     code, _, err = run(capsys, "plug", "--instance-uuid", value, path)
     assert code == 1 and plugged == []
     assert err == (
@@ -251,7 +231,7 @@ def test_a_bad_option_value_is_one_line_before_anything_runs(
 ):
     conf_file = tmp_path / "nova.conf"
     conf_file.write_text("[os_vif_linux_bridge]\nnetwork_device_mtu = big\n")
-    path = write(tmp_path, serialization.to_compact(noop_vif(0)))
+    path = write(tmp_path, serialization.to_compact(vifs.nested_vif(0)))
     code, out, err = run(
         capsys, "plug", "--config-file", str(conf_file), "--instance-uuid",
         INSTANCE, path,
@@ -278,7 +258,7 @@ def test_a_bad_privsep_option_is_found_too(capsys, tmp_path):
 def test_a_utf8_byte_order_mark_is_accepted(capsys, tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(
-        b"\xef\xbb\xbf" + serialization.dumps(noop_vif(0)).encode()
+        b"\xef\xbb\xbf" + serialization.dumps(vifs.nested_vif(0)).encode()
     )
     code, out, err = run(capsys, "validate", str(path))
     assert (code, err) == (0, "")
@@ -293,18 +273,7 @@ def test_ovs_validate_plug_reads_no_switch(conf):
     conf.config(
         ovsdb_connection="unix:/nonexistent/db.sock", group="os_vif_ovs"
     )
-    port_id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
-    port = vif_objects.VIFOpenVSwitch(
-        id=port_id,
-        address="fa:16:3e:44:55:66",
-        bridge_name="br-int",
-        vif_name="tap-ok",
-        plugin="ovs",
-        network=network.Network(id=port_id, bridge="br-int", mtu=1400),
-        port_profile=vif_objects.VIFPortProfileOpenVSwitch(
-            interface_id=port_id, create_port=True
-        ),
-    )
+    port = vifs.ovs_vif(create_tap=False)
     instance = instance_info.InstanceInfo(uuid=INSTANCE, name="vm")
     plugin = _plugging.plugin_of(port)
     assert plugin.validate_plug(port, instance) is None
@@ -317,7 +286,7 @@ def test_ovs_validate_plug_reads_no_switch(conf):
 def test_the_library_log_filter_ends_with_the_command(capsys, tmp_path):
     import logging
 
-    port = noop_vif(0)
+    port = vifs.nested_vif(0)
     port.plugin = "nope"
     path = write(tmp_path, serialization.to_compact(port))
     assert run(capsys, "plug", "--instance-uuid", INSTANCE, path)[0] == 1

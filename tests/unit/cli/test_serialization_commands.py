@@ -16,9 +16,9 @@ import pytest
 from os_vif import exception, serialization
 from os_vif.cli import main
 from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 from tests import wire_samples
 
-VIF_ID = "d4e5f6a7-b8c9-4d0e-8f1a-00000000000%d"
 INSTANCE = "9c1f3e2a-5b7d-4e8f-a0b1-00000000c0de"
 
 
@@ -34,15 +34,6 @@ def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def nested_vifs(count):
-    return [
-        vif_objects.VIFVlanNested(
-            id=VIF_ID % n, plugin="noop", vif_name="eth%d" % n, vlan_id=n
-        )
-        for n in range(count)
-    ]
 
 
 def test_convert_to_compact_and_back(capsys, tmp_path, vif_file):
@@ -83,12 +74,14 @@ def test_host_info_then_convert_for_that_host(capsys, tmp_path):
     assert [p.plugin_name for p in info.plugin_info] == ["noop"]
     host_file = tmp_path / "host.json"
     host_file.write_text(out)
-    vifs = tmp_path / "vifs.json"
-    vifs.write_text(
-        json.dumps([serialization.to_compact(v) for v in nested_vifs(2)])
+    vif_list = tmp_path / "vifs.json"
+    vif_list.write_text(
+        json.dumps(
+            [serialization.to_compact(vifs.nested_vif(n)) for n in (0, 1)]
+        )
     )
     code, out, err = run(
-        capsys, "convert", str(vifs), "--to", "compact",
+        capsys, "convert", str(vif_list), "--to", "compact",
         "--host-info", str(host_file),
     )
     assert code == 0, err
@@ -96,7 +89,7 @@ def test_host_info_then_convert_for_that_host(capsys, tmp_path):
     # A VIF type the host (filtered to VIFVlanNested) cannot plug: one
     # line, non-zero.
     macvlan = vif_objects.VIFMacvlanNested(
-        id=VIF_ID % 9, plugin="noop", vif_name="eth9"
+        id=vifs.vif_id(9), plugin="noop", vif_name="eth9"
     )
     ovs = tmp_path / "macvlan.json"
     ovs.write_text(serialization.dumps(macvlan))
@@ -144,7 +137,7 @@ def test_validate(capsys, tmp_path, vif_file):
 def test_validate_reads_standard_input(monkeypatch, capsys):
     import io
 
-    text = serialization.dumps(nested_vifs(1)[0])
+    text = serialization.dumps(vifs.nested_vif(0))
     monkeypatch.setattr(
         sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()))
     )
@@ -168,13 +161,13 @@ def test_schema(capsys):
 def test_plug_and_unplug_many_with_progress(capsys, tmp_path):
     entries = [
         {
-            "vif": serialization.to_compact(v),
+            "vif": serialization.to_compact(vifs.nested_vif(n)),
             "instance_info": {
                 "@type": "InstanceInfo", "@version": "1.0",
                 "uuid": INSTANCE, "name": "pod-1", "project_id": "p",
             },
         }
-        for v in nested_vifs(3)
+        for n in range(3)
     ]
     path = tmp_path / "pod.json"
     path.write_text(json.dumps(entries))
@@ -182,7 +175,7 @@ def test_plug_and_unplug_many_with_progress(capsys, tmp_path):
     assert code == 0, err
     lines = err.splitlines()
     assert lines[0] == (
-        "[1/3] plugged VIFVlanNested %s (plugin noop)" % (VIF_ID % 0)
+        "[1/3] plugged VIFVlanNested %s (plugin noop)" % vifs.nested_vif(0).id
     )
     assert lines[2].startswith("[3/3] plugged")
     assert lines[3].startswith("plug of 3 VIFs in ")
@@ -193,7 +186,7 @@ def test_plug_and_unplug_many_with_progress(capsys, tmp_path):
 
 def test_plug_bare_vifs_needs_an_instance(capsys, tmp_path):
     path = tmp_path / "vifs.json"
-    path.write_text(serialization.dumps(nested_vifs(1)[0], "primitive"))
+    path.write_text(serialization.dumps(vifs.nested_vif(0), "primitive"))
     code, _, err = run(capsys, "plug", str(path))
     assert code == 1
     assert "give --instance-uuid" in err
@@ -204,7 +197,7 @@ def test_plug_bare_vifs_needs_an_instance(capsys, tmp_path):
 
 
 def test_plug_checks_every_vif_before_plugging_any(capsys, tmp_path):
-    good, bad = (serialization.to_compact(v) for v in nested_vifs(2))
+    good, bad = (serialization.to_compact(vifs.nested_vif(n)) for n in (0, 1))
     bad["vlan_id"] = "ten"
     path = tmp_path / "vifs.json"
     path.write_text(json.dumps([good, bad]))
@@ -217,7 +210,7 @@ def test_plug_checks_every_vif_before_plugging_any(capsys, tmp_path):
 
 
 def test_plug_with_an_unknown_plugin_stops_with_one_line(capsys, tmp_path):
-    port = nested_vifs(1)[0]
+    port = vifs.nested_vif(0)
     port.plugin = "no-such-plugin"
     path = tmp_path / "vif.json"
     path.write_text(serialization.dumps(port))
@@ -226,7 +219,8 @@ def test_plug_with_an_unknown_plugin_stops_with_one_line(capsys, tmp_path):
     )
     assert code == 1
     assert err == "os-vif plug: error: VIF %s: %s\n" % (
-        VIF_ID % 0, exception.NoMatchingPlugin(plugin_name="no-such-plugin")
+        vifs.nested_vif(0).id,
+        exception.NoMatchingPlugin(plugin_name="no-such-plugin"),
     )
 
 

@@ -20,7 +20,7 @@ import os_vif
 from os_vif import exception
 from os_vif.objects import host_info as hi
 from os_vif.objects import instance_info
-from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
 
 EXAMPLE = (
     pathlib.Path(__file__).resolve().parents[3]
@@ -43,16 +43,11 @@ def load_example() -> Any:
 
 
 example = load_example()
+#: The Neutron port the candidate VIFs are for.
+PORT_ID = "a7c2e0d4-1b3f-4e5a-9c8d-7f6e5d4c3b2a"
 INSTANCE = instance_info.InstanceInfo(
     uuid="0e4c6a1f-2b3d-4c5e-8f9a-0b1c2d3e4f5a", name="vm", project_id="p"
 )
-
-
-def vhostuser() -> vif_objects.VIFVHostUser:
-    return vif_objects.VIFVHostUser(
-        id="a7c2e0d4-1b3f-4e5a-9c8d-7f6e5d4c3b2a", plugin="noop",
-        vif_name="vhu0", mode="server", path="/run/vhu0",
-    )
 
 
 class RecordingEndpoint(example.ComputeEndpoint):
@@ -93,14 +88,15 @@ def host() -> Iterator[tuple[Any, RecordingEndpoint, str]]:
 def test_binds_the_first_vif_the_host_plugs(host) -> None:
     transport, endpoint, name = host
     controller = example.Controller(transport, timeout=10)
-    ovs = example.candidate_vifs(
-        "a7c2e0d4-1b3f-4e5a-9c8d-7f6e5d4c3b2a", "52:54:00:0e:0e:01",
-        "br-x", "tap-x",
-    )
+    ovs = example.candidate_vifs(PORT_ID, "52:54:00:0e:0e:01", "br-x", "tap-x")
     # Neither the ovs nor the linux_bridge plugin runs there.
     with pytest.raises(exception.NoMatchingPlugin):
         controller.bind(name, ovs, INSTANCE)
-    bound = controller.bind(name, [*ovs, vhostuser()], INSTANCE)
+    # Another candidate for the same port, one the noop plugin takes.
+    vhostuser = vifs.vhostuser_vif(
+        path="/run/vhu0", plugin="noop", vid=PORT_ID
+    )
+    bound = controller.bind(name, [*ovs, vhostuser], INSTANCE)
     assert bound.obj_name() == "VIFVHostUser"
     assert bound.VERSION == "1.0"  # what the host reads
     assert endpoint.plugged == [bound]
@@ -113,8 +109,7 @@ def test_sending_a_vif_the_host_cannot_read_fails_before_sending(host):
     controller = example.Controller(transport, timeout=10)
     controller.host_info(name)
     ovs = example.candidate_vifs(
-        "a7c2e0d4-1b3f-4e5a-9c8d-7f6e5d4c3b2a", "52:54:00:0e:0e:01",
-        "br-x", "tap-x",
+        PORT_ID, "52:54:00:0e:0e:01", "br-x", "tap-x"
     )[0]
     with pytest.raises(exception.NoMatchingPlugin):
         controller.plug(name, ovs, INSTANCE)

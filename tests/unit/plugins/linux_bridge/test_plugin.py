@@ -43,6 +43,8 @@ def make_vif(**net_fields):
     )
     # The tests below name the tap's MAC only where they set one.
     del vif.address
+    # A network of only the fields given: a field set to None (mtu=None)
+    # is not one left unset, and the tests below tell them apart.
     vif.network = network.Network(
         **dict(
             dict(

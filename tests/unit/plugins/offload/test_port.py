@@ -11,15 +11,16 @@ from oslo_config import cfg
 import os_vif
 from os_vif import exception
 from os_vif.internal.unprivileged import sysfs
-from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.offload import OffloadPlugin, options, port
+from os_vif.sandbox import vifs
 from tests import fake_sysfs
 
-INSTANCE = instance_info.InstanceInfo(
-    uuid="5b5a3c0e-2f4b-4c9e-9d55-0c8e6a1f0a01", name="vm"
-)
-MAC = "fa:16:3e:11:22:33"
+INSTANCE = vifs.INSTANCE
+VF = "0000:03:00.3"
+# The VIF id and MAC the factories give _hostdev().
+VIF_ID = vifs.offload_vif(VF).id
+MAC = vifs.offload_vif(VF).address
 
 
 @pytest.fixture
@@ -40,22 +41,15 @@ def legacy(tmp_path: Path) -> sysfs.SwitchdevDiscovery:
     return sysfs.SwitchdevDiscovery(fake_sysfs.legacy_mode(tmp_path).root)
 
 
-def _hostdev(address: str = "0000:03:00.3", **extra: Any) -> Any:
-    fields: dict[str, Any] = {
-        "id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
-        "address": MAC,
-        "plugin": "offload",
-        "dev_type": "ethernet",
-        "dev_address": address,
-        "network": network.Network(
-            id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d",
-            bridge="br-x",
-            mtu=9000,
-            vlan=100,
-        ),
-    }
-    fields.update(extra)
-    return vif_objects.VIFHostDevice(**fields)
+def _hostdev(**fields: Any) -> vif_objects.VIFHostDevice:
+    """Classic SR-IOV (no port profile) on ``VF``, ``fields`` replaced.
+
+    Its network is on bridge ``br-x``, MTU 9000, VLAN 100.
+    """
+    vif = vifs.offload_vif(VF, profile=None, bridge="br-x", mtu=9000, vlan=100)
+    for name, value in fields.items():
+        setattr(vif, name, value)
+    return vif
 
 
 def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
@@ -72,7 +66,7 @@ def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
         kind=options.SWITCH_OVS,
         bridge="br-x",
         external_ids={
-            "iface-id": "d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11",
+            "iface-id": VIF_ID,
             "iface-status": "active",
             "vm-uuid": INSTANCE.uuid,
             "attached-mac": MAC,
@@ -84,6 +78,7 @@ def test_switchdev_vf_to_ovs(config: Any, cx5: Any) -> None:
 def test_ovs_profile_gives_interface_id_and_datapath(
     config: Any, cx5: Any, conf: Any
 ) -> None:
+    # An interface_id other than the VIF id: the one the switch must use.
     profile = vif_objects.VIFPortProfileOVSRepresentor(
         interface_id="7e0d1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e",
         profile_id="",
@@ -91,7 +86,7 @@ def test_ovs_profile_gives_interface_id_and_datapath(
     )
     vif = _hostdev(
         port_profile=profile,
-        network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d"),
+        network=vifs.network_of(None),
     )
     conf.config(default_switch="linux_bridge", group="os_vif_offload")
     described = port.describe_port(vif, INSTANCE, config, cx5)
@@ -167,12 +162,7 @@ def test_legacy_with_offload_profile_fails(
     "vif, field",
     [
         (_hostdev(dev_type="generic"), "vif.dev_type"),
-        (
-            vif_objects.VIFOpenVSwitch(
-                id="d3c1f0a2-6b8e-4f1d-9a7c-2e5b8c9d0f11", vif_name="tap0"
-            ),
-            "vif",
-        ),
+        (vifs.ovs_vif(), "vif"),
         (
             _hostdev(
                 port_profile=vif_objects.VIFPortProfileBase(
@@ -184,28 +174,15 @@ def test_legacy_with_offload_profile_fails(
             "vif.port_profile.datapath_offload.representor_address",
         ),
         (
-            _hostdev(
-                network=network.Network(
-                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", mtu=20
-                )
-            ),
+            _hostdev(network=vifs.network_of(None, mtu=20)),
             "vif.network.mtu",
         ),
         (
-            _hostdev(
-                network=network.Network(
-                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d", vlan=4096
-                )
-            ),
+            _hostdev(network=vifs.network_of(None, vlan=4096)),
             "vif.network.vlan",
         ),
         (
-            _hostdev(
-                network=network.Network(
-                    id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d",
-                    bridge="a-bridge-name-too-long",
-                )
-            ),
+            _hostdev(network=vifs.network_of("a-bridge-name-too-long")),
             "vif.network.bridge",
         ),
     ],
@@ -229,9 +206,7 @@ def test_multicast_mac_is_refused(config: Any, cx5: Any) -> None:
 def test_linux_bridge_needs_a_bridge_name(
     config: Any, cx5: Any, conf: Any
 ) -> None:
-    vif = _hostdev(
-        network=network.Network(id="0b7f3c6e-5d1a-4c1e-8d2b-7e9f0a1b2c3d")
-    )
+    vif = _hostdev(network=vifs.network_of(None))
     conf.config(default_switch="linux_bridge", group="os_vif_offload")
     with pytest.raises(exception.InvalidArgument) as caught:
         port.describe_port(vif, INSTANCE, config, cx5)
