@@ -100,20 +100,32 @@ class Operation:
 
     __slots__ = ("arguments",)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The field names errors give, made once per class: a batch builds
+        # thousands of operations.
+        cls._FIELDS = {key: "%s.%s" % (cls.NAME, key) for key in cls.PARAMS}
+
+    _FIELDS: ClassVar[Mapping[str, str]] = {}
+
     def __init__(self, **arguments: Any) -> None:
         """Validate ``arguments``; raise InvalidArgument on a bad one."""
         canonical: dict[str, Any] = {}
+        params = self.PARAMS
+        fields = self._FIELDS
         for key, value in arguments.items():
             if value is None:
                 continue
-            validator = self.PARAMS.get(key)
+            validator = params.get(key)
             if validator is None:
                 raise invalid(
                     "%s argument" % self.NAME,
                     key,
                     "%s takes no such argument" % self.NAME,
                 )
-            canonical[key] = validator(value, "%s.%s" % (self.NAME, key))
+            canonical[key] = validator(
+                value, fields.get(key) or "%s.%s" % (self.NAME, key)
+            )
         missing = sorted(self.REQUIRED - canonical.keys())
         if missing:
             raise invalid(
