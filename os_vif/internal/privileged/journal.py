@@ -16,13 +16,23 @@ covered (a reboot empties ``/run`` and removes the devices anyway).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import re
+import stat
 from typing import Any
 
-__all__ = ["DIRECTORY", "Journal", "path", "read", "remove", "plan_id"]
+__all__ = [
+    "DIRECTORY",
+    "Journal",
+    "path",
+    "private_directory",
+    "read",
+    "remove",
+    "plan_id",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -53,8 +63,19 @@ class Journal:
         self.path = path(identifier)
         self._file: Any = None
         try:
-            os.makedirs(DIRECTORY, mode=0o700, exist_ok=True)
-            self._file = open(self.path, "a", buffering=1)  # noqa: SIM115
+            private_directory()
+            # Read and written by root only, whatever the daemon's umask;
+            # never through a link someone else put there.
+            fd = os.open(
+                self.path,
+                os.O_WRONLY
+                | os.O_CREAT
+                | os.O_APPEND
+                | os.O_CLOEXEC
+                | os.O_NOFOLLOW,
+                0o600,
+            )
+            self._file = os.fdopen(fd, "a", buffering=1)
         except OSError as err:
             LOG.warning("No plan journal in %s: %s", DIRECTORY, err)
 
@@ -79,13 +100,64 @@ def remove(path: str) -> None:
         pass
 
 
+def private_directory() -> None:
+    """Make :data:`DIRECTORY` (and its parent) the daemon's user's alone.
+
+    A recovered journal is trusted (its undo operations run without
+    ownership checks), so nobody else may write where it lives: each level
+    is created with its mode (``os.makedirs`` would make the parent with
+    the daemon's umask, possibly world-writable), and an existing one that
+    is not this user's directory is refused, one open to others narrowed.
+    """
+    for directory, mode in (
+        (os.path.dirname(DIRECTORY), 0o755),
+        (DIRECTORY, 0o700),
+    ):
+        try:
+            os.mkdir(directory, mode)
+        except FileExistsError:
+            pass
+        found = os.lstat(directory)
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.geteuid():
+            raise OSError(
+                errno.EPERM,
+                "%s is not a directory of uid %d" % (directory, os.geteuid()),
+            )
+        if stat.S_IMODE(found.st_mode) & ~mode:
+            os.chmod(directory, mode)
+
+
 def read(identifier: str) -> list[list[Any]]:
-    """Return the journaled undo operations of a plan, oldest first."""
+    """Return the journaled undo operations of a plan, oldest first.
+
+    A journal that is not a regular file of the daemon's user, or that
+    others may write, is not one the daemon wrote: it is ignored.
+    """
     try:
-        with open(path(identifier)) as handle:
-            lines = handle.read().splitlines()
+        private_directory()
+        fd = os.open(
+            path(identifier), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+        )
     except FileNotFoundError:
         return []
+    except OSError as err:
+        LOG.error("Not reading the journal of plan %s: %s", identifier, err)
+        return []
+    with os.fdopen(fd) as handle:
+        found = os.fstat(handle.fileno())
+        if (
+            not stat.S_ISREG(found.st_mode)
+            or found.st_uid != os.geteuid()
+            or found.st_mode & 0o022
+        ):
+            LOG.error(
+                "Not reading the journal of plan %s: not a private file of "
+                "uid %d",
+                identifier,
+                os.geteuid(),
+            )
+            return []
+        lines = handle.read().splitlines()
     undo = []
     for line in lines:
         try:
