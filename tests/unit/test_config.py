@@ -27,13 +27,17 @@ def test_list_opts_has_plugin_and_privsep_groups():
 @pytest.mark.skipif(
     not GENERATOR.exists(), reason="oslo-config-generator missing"
 )
-def test_generator_prints_the_groups():
-    out = subprocess.run(
+def _generated() -> str:
+    return subprocess.run(
         [str(GENERATOR), "--namespace", "os_vif"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+
+
+def test_generator_prints_the_groups():
+    out = _generated()
     assert "[vif_plug_ovs_privileged]" in out
     assert "[vif_plug_linux_bridge_privileged]" in out
     for group, options in opts.list_opts():
@@ -64,12 +68,7 @@ def test_every_privileged_plugin_lists_privsep_timeout():
     not GENERATOR.exists(), reason="oslo-config-generator missing"
 )
 def test_generator_shows_privsep_timeout_in_each_group():
-    out = subprocess.run(
-        [str(GENERATOR), "--namespace", "os_vif"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = _generated()
     for name in PRIVILEGED_PLUGINS:
         section = out.split("[os_vif_%s]" % name, 1)[1].split("\n[", 1)[0]
         assert "#privsep_timeout = 60" in section

@@ -56,3 +56,26 @@ def port_bridge(ovs: OvsServer, port: str) -> str | None:
 def next_cfg(ovs: OvsServer) -> int:
     """Open_vSwitch.next_cfg: every ovsdbapp write transaction bumps it."""
     return int(ovs.vsctl("get", "Open_vSwitch", ".", "next_cfg").strip())
+
+
+def block_interface_name(ovs: OvsServer, name: str) -> None:
+    """Make OVSDB refuse a port ``name``: another port holds its Interface.
+
+    The name index of Interface is unique, so a plug's transaction that
+    adds it fails (after its kernel call, for a hybrid plug).
+    """
+    ovs.vsctl(
+        "add-br",
+        "br-other",
+        "--",
+        "set",
+        "Bridge",
+        "br-other",
+        "datapath_type=netdev",
+        "--",
+        "add-bond",
+        "br-other",
+        "bond9",
+        name,
+        "spare9",
+    )

@@ -385,21 +385,7 @@ def test_hybrid_ovsdb_refusal_undoes_kernel_steps(ovs_plugin, ovs) -> None:
     qvo = naming.hybrid_names(vif.id)[2]
     # An Interface named qvo already belongs to another port: OVSDB
     # refuses a second one (the name index is unique).
-    ovs.vsctl(
-        "add-br",
-        "br-other",
-        "--",
-        "set",
-        "Bridge",
-        "br-other",
-        "datapath_type=netdev",
-        "--",
-        "add-bond",
-        "br-other",
-        "bond9",
-        qvo,
-        "spare9",
-    )
+    ovsdb_rows.block_interface_name(ovs, qvo)
     with pytest.raises(exception.HostOperationFailed):
         ovs_plugin.plug(vif, INSTANCE)
     qbr, qvb, _ = naming.hybrid_names(vif.id)

@@ -64,29 +64,6 @@ def _write_sysctl(name: str, family: str, key: str, value: int) -> None:
         f.write(str(value))
 
 
-def _block_qvo(ovs: OvsServer, qvo: str) -> None:
-    """Make OVSDB refuse the port ``qvo``: another port has its Interface.
-
-    The name index of Interface is unique, so the plug's transaction fails
-    after its kernel call made the veth and set up the bridge.
-    """
-    ovs.vsctl(
-        "add-br",
-        "br-other",
-        "--",
-        "set",
-        "Bridge",
-        "br-other",
-        "datapath_type=netdev",
-        "--",
-        "add-bond",
-        "br-other",
-        "bond9",
-        qvo,
-        "spare9",
-    )
-
-
 def _failed_plug_undoes(
     ovs_plugin: Any,
     ovs: OvsServer,
@@ -100,7 +77,7 @@ def _failed_plug_undoes(
     """
     qvo = naming.hybrid_names(vif.id)[2]
     before = _hybrid_state(vif)
-    _block_qvo(ovs, qvo)
+    ovsdb_rows.block_interface_name(ovs, qvo)
     caplog.set_level(logging.WARNING)
     with pytest.raises(exception.HostOperationFailed):
         ovs_plugin.plug(vif, vifs.INSTANCE)

@@ -115,17 +115,11 @@ def test_a_runner_that_raises_fails_its_chunk_only(monkeypatch):
     calls = []
 
     class Flaky(RecordingRunner):
-        def run_many(
-            self,
-            plans: Any,
-            ovsdb: Any = None,
-            changed: Any = None,
-            links: Any = None,
-        ):
+        def run_many(self, plans: Any, *rest: Any) -> list[Any]:
             calls.append(plans[0].label)
             if plans[0].label == "new1":
                 raise RuntimeError("lost")
-            return super().run_many(plans, ovsdb, changed, links)
+            return super().run_many(plans, *rest)
 
     results = batch.run(
         Flaky(),  # type: ignore[arg-type]
