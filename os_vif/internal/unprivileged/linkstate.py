@@ -507,11 +507,16 @@ def read_sysctl(name: str, family: str, key: str) -> int | None:
     validation.interface_name(name)
     # The name was validated: the path cannot leave the device's directory.
     path = "/proc/sys/net/%s/conf/%s/%s" % (family, name, key)
+    # os.open/os.read: half the cost of a text file object, and a check of
+    # hundreds of VIFs reads two of these per hybrid VIF.
     try:
-        with open(path) as handle:
-            return int(handle.read().strip())
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
+    try:
+        return int(os.read(fd, 64))
+    finally:
+        os.close(fd)
 
 
 def close_sockets() -> None:
