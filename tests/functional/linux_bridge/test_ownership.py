@@ -18,6 +18,7 @@ import os_vif
 from os_vif import exception
 from os_vif.internal.unprivileged import linkstate
 from os_vif.sandbox import vifs
+from tests.functional import host_links
 
 pytestmark = [pytest.mark.functional]
 
@@ -26,17 +27,7 @@ GROUP = "os_vif_linux_bridge"
 
 
 def host_state() -> dict[str, Any]:
-    with IPRoute() as ipr:
-        links = {
-            link.get("ifname"): (
-                link.get(("linkinfo", "kind")),
-                link.get("mtu"),
-                link["flags"] & 1,
-                link.get("master"),
-                link.get("ifalias"),
-            )
-            for link in ipr.get_links()
-        }
+    links = host_links.link_states()
     return {
         "links": links,
         "ipv6": linkstate.read_sysctl("hostbr0", "ipv6", "disable_ipv6"),

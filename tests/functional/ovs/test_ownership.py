@@ -17,6 +17,7 @@ import os_vif
 from os_vif import exception
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
+from tests.functional import host_links
 from tests.functional.ovs import ovsdb_rows
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -26,17 +27,7 @@ INSTANCE = vifs.INSTANCE
 
 def host_state(ovs: OvsServer) -> dict[str, Any]:
     """Every link (kind, MTU, state, master, alias) and every OVSDB row."""
-    with IPRoute() as ipr:
-        links = {
-            link.get("ifname"): (
-                link.get(("linkinfo", "kind")),
-                link.get("mtu"),
-                link["flags"] & 1,
-                link.get("master"),
-                link.get("ifalias"),
-            )
-            for link in ipr.get_links()
-        }
+    links = host_links.link_states()
     rows = {
         table: sorted(
             (str(r["name"]), repr(sorted(r.get("external_ids", {}).items())))

@@ -5,34 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from os_vif.internal.ovsdb.inventory import VifPort
-from os_vif.internal.unprivileged.linkstate import Link, LinkTable
 from os_vif.plugins.ovs import collect, naming
 from os_vif.sandbox import vifs
-
-
-def _link(
-    name: str,
-    index: int,
-    kind: str | None,
-    *,
-    marked: bool = True,
-    master: int = 0,
-) -> Link:
-    return Link(
-        name=name,
-        index=index,
-        kind=kind,
-        mtu=1500,
-        mac=None,
-        up=True,
-        master_index=master,
-        alias="os-vif" if marked else None,
-        vlan_id=None,
-    )
-
-
-def _table(*links: Link) -> LinkTable:
-    return LinkTable({k.name: k for k in links}, {k.index: k for k in links})
+from tests.unit.plugins.link_tables import link as _link
+from tests.unit.plugins.link_tables import table as _table
 
 
 def _port(name: str, iface_id: str) -> VifPort:
