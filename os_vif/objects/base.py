@@ -175,6 +175,20 @@ class VersionedObject(
     # Defining __eq__ would make instances unhashable; keep identity hashes.
     __hash__ = ovo_base.ComparableVersionedObject.__hash__
 
+    def obj_attr_is_set(self, attrname: str) -> bool:
+        """Tell whether the field ``attrname`` has a value.
+
+        As oslo.versionedobjects answers (AttributeError for a name that is
+        no field), without building the list of every field name on each
+        call: plugins ask this for a dozen fields of every VIF they plug,
+        and a batch plugs hundreds.
+        """
+        if attrname in self.fields or attrname in self.obj_extra_fields:
+            # Where oslo.versionedobjects keeps a field's value (the
+            # serialization catalog reads it there too).
+            return hasattr(self, "_obj_" + attrname)
+        return bool(super().obj_attr_is_set(attrname))
+
     #: Version steps of this class: version -> fields added by that version.
     #: :meth:`obj_make_compatible` removes them from older targets.
     VERSION_STEPS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
