@@ -102,38 +102,46 @@ class Operation:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # The field names errors give, made once per class: a batch builds
-        # thousands of operations.
-        cls._FIELDS = {key: "%s.%s" % (cls.NAME, key) for key in cls.PARAMS}
+        # Each argument's validator with the field name its errors give,
+        # made once per class: a batch builds thousands of operations.
+        cls._SPECS = {
+            key: (validator, "%s.%s" % (cls.NAME, key))
+            for key, validator in cls.PARAMS.items()
+        }
 
-    _FIELDS: ClassVar[Mapping[str, str]] = {}
+    _SPECS: ClassVar[Mapping[str, tuple[Validator, str]]] = {}
 
     def __init__(self, **arguments: Any) -> None:
         """Validate ``arguments``; raise InvalidArgument on a bad one."""
         canonical: dict[str, Any] = {}
-        params = self.PARAMS
-        fields = self._FIELDS
+        specs = self._SPECS
         for key, value in arguments.items():
             if value is None:
                 continue
-            validator = params.get(key)
-            if validator is None:
+            spec = specs.get(key)
+            if spec is None:
                 raise invalid(
                     "%s argument" % self.NAME,
                     key,
                     "%s takes no such argument" % self.NAME,
                 )
-            canonical[key] = validator(
-                value, fields.get(key) or "%s.%s" % (self.NAME, key)
-            )
-        missing = sorted(self.REQUIRED - canonical.keys())
-        if missing:
+            canonical[key] = spec[0](value, spec[1])
+        if not self.REQUIRED <= canonical.keys():
+            missing = sorted(self.REQUIRED - canonical.keys())
             raise invalid(
                 "%s.%s" % (self.NAME, missing[0]),
                 None,
                 "this argument is required",
             )
         self.arguments: dict[str, Any] = canonical
+
+    @property
+    def shared(self) -> bool:
+        """Tell whether a batch checks and admits this operation once.
+
+        :attr:`SHARED`, unless the arguments say the object is one plan's.
+        """
+        return self.SHARED
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the argument ``key`` (``default`` when not given)."""

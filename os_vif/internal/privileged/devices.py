@@ -297,6 +297,11 @@ class EnsureBridge(KernelOperation):
         drop=("master",),
     )
 
+    @property
+    def shared(self) -> bool:
+        """Only a network's bridge: a VIF's own (``qbr``) is its plan's."""
+        return self.get("role") == "bridge"
+
     def admit(self, ctx: Context) -> None:
         """An existing device must be a bridge (and os_vif's if owned)."""
         link = linkstate.read_link(self.device)

@@ -436,7 +436,7 @@ def shared_checks() -> Iterator[None]:
 
 def _shared_key(step: operation.Operation) -> tuple[Any, ...] | None:
     memo = _SHARED.results
-    if memo is None or not step.SHARED:
+    if memo is None or not step.shared:
         return None
     try:
         key = (step.NAME, tuple(sorted(step.arguments.items())))

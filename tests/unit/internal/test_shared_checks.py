@@ -8,6 +8,7 @@ import pytest
 
 from os_vif import exception
 from os_vif.internal import operation, validation
+from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import runner
 
 
@@ -80,3 +81,15 @@ def test_nested_batches_share_one_memo() -> None:
             runner._check_step(_Counted(name="br0"), api=object())
         runner._check_step(_Counted(name="br0"), api=object())
     assert _Counted.checks == ["br0"]
+
+
+def test_only_a_networks_linux_bridge_is_shared() -> None:
+    # Every VIF on a network names its bridge; a VIF's own qbr is named by
+    # that VIF alone, and remembering its check would cost without saving.
+    network = devices.EnsureBridge(name="brq0", role="bridge")
+    own = devices.EnsureBridge(name="qbr0", vif_id="a-vif")
+    assert network.shared and not own.shared
+    assert runner._shared_key(own) is None
+    with runner.shared_checks():
+        assert runner._shared_key(network) is not None
+        assert runner._shared_key(own) is None
