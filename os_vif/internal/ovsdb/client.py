@@ -57,6 +57,24 @@ def lookup(api: Any, table: str, name: str) -> Any:
     return idlutils.row_by_value(api.idl, table, "name", name, None)
 
 
+def interface_config(api: Any, iface: Any) -> connection.InterfaceConfig:
+    """Return the configuration columns of the Interface row ``iface``.
+
+    The connection's copy (kept in step with every update, see
+    :mod:`.connection`) when it is of this very row and no transaction is
+    under way -- inside one, rows show the transaction's own pending
+    changes; else what the row says now.  Call it with the connection's
+    lock held, as every cache read.
+    """
+    if getattr(api.idl, "txn", None) is None:
+        configs = getattr(api.idl, "interface_configs", None)
+        if configs is not None:
+            found = configs.get(iface.uuid)
+            if found is not None and found.row is iface:
+                return found
+    return connection.InterfaceConfig.read(iface)
+
+
 def optional(column: Any) -> Any:
     """Return the value of an optional column (a list of 0 or 1 items)."""
     if isinstance(column, list):

@@ -18,7 +18,10 @@ configures the switch.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from ovs.db import idl as ovs_idl
@@ -28,7 +31,7 @@ from ovsdbapp.schema.open_vswitch import impl_idl
 
 from os_vif import exception
 
-__all__ = ["MONITORED_COLUMNS", "get_api", "close_all"]
+__all__ = ["MONITORED_COLUMNS", "InterfaceConfig", "get_api", "close_all"]
 
 #: The columns os_vif reads or writes, per table.
 MONITORED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -47,8 +50,42 @@ _APIS: dict[str, impl_idl.OvsdbIdl] = {}
 _LOCK = threading.Lock()
 
 
+@dataclasses.dataclass(frozen=True)
+class InterfaceConfig:
+    """The configuration columns of one Interface row, as Python values.
+
+    Read once per change of the row: python-ovs converts a column each time
+    it is read (a map column three times over), and a re-plug of hundreds
+    of ports reads these columns of every one.  The mappings are shared:
+    read them, never change them.
+    """
+
+    #: The row it was read from (a row object is reused for its updates,
+    #: replaced when the connection loads the database again).
+    row: Any
+    type: str
+    external_ids: Mapping[str, str]
+    options: Mapping[str, str]
+    #: ``mtu_request``, None when unset.
+    mtu_request: int | None
+
+    @classmethod
+    def read(cls, row: Any) -> InterfaceConfig:
+        """Convert ``row``'s configuration columns (public row reads)."""
+        mtu = row.mtu_request
+        if isinstance(mtu, list):  # an optional column: [] or [value]
+            mtu = mtu[0] if mtu else None
+        return cls(
+            row=row,
+            type=str(row.type),
+            external_ids=dict(row.external_ids),
+            options=dict(row.options),
+            mtu_request=mtu,
+        )
+
+
 class _WatchedIdl(ovs_connection.OvsdbIdl):
-    """ovsdbapp's IDL, counting the updates that may rewire ports.
+    """ovsdbapp's IDL, following the updates the OVSDB client caches.
 
     :attr:`wiring_changes` grows whenever ovsdb-server reports a Bridge or
     Port row created or changed, or any row deleted: the only updates after
@@ -57,19 +94,32 @@ class _WatchedIdl(ovs_connection.OvsdbIdl):
     same, so that a re-plug does not turn every bridge's port set into rows
     again each time ovs-vswitchd reports its progress (``cur_cfg``) or an
     interface's columns change.
+
+    :attr:`interface_configs` holds every Interface row's configuration
+    columns as Python values, converted when an update creates or changes
+    the row (in the connection's thread, while the caller of a plug waits
+    for its transaction anyway), so that checking hundreds of ports reads
+    dictionaries instead of converting columns.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.wiring_changes = 0
+        #: Interface UUID -> its :class:`InterfaceConfig`.
+        self.interface_configs: dict[uuid.UUID, InterfaceConfig] = {}
         super().__init__(*args, **kwargs)
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         # python-ovs calls this for every row an update creates, changes or
-        # deletes, in the connection's thread, with its lock held.  A row
-        # already deleted is in no table, so any deletion counts.
-        if (
-            event == ovs_idl.ROW_DELETE
-            or row.uuid in self.tables["Bridge"].rows
+        # deletes, in the connection's thread, with its lock held, once the
+        # whole update is applied.  A row already deleted is in no table,
+        # so any deletion counts.
+        if event == ovs_idl.ROW_DELETE:
+            self.wiring_changes += 1
+            self.interface_configs.pop(row.uuid, None)
+        elif row.uuid in self.tables["Interface"].rows:
+            self.interface_configs[row.uuid] = InterfaceConfig.read(row)
+        elif (
+            row.uuid in self.tables["Bridge"].rows
             or row.uuid in self.tables["Port"].rows
         ):
             self.wiring_changes += 1

@@ -44,10 +44,11 @@ def vif_ports(api: Any) -> list[VifPort]:
         for iface in port.interfaces:
             if iface is None:
                 continue
-            ids = dict(iface.external_ids)
+            config = client.interface_config(api, iface)
+            ids = config.external_ids
             if not all(ids.get(key) for key in VIF_IDS):
                 continue
-            if str(iface.type) == "patch":
+            if config.type == "patch":
                 continue
             on = wiring.bridge_of.get(port.uuid)
             found.append(
@@ -57,7 +58,7 @@ def vif_ports(api: Any) -> list[VifPort]:
                     iface_id=ids["iface-id"],
                     mac=ids["attached-mac"],
                     vm_uuid=ids["vm-uuid"],
-                    type=str(iface.type),
+                    type=config.type,
                 )
             )
     return found

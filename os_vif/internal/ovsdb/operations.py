@@ -99,9 +99,11 @@ def _datapath(value: Any) -> str:
     return "" if value in KERNEL_DATAPATHS else str(value)
 
 
-def _interface_ids(api: Any, name: str) -> dict[str, str] | None:
+def _interface_ids(api: Any, name: str) -> Mapping[str, str] | None:
     iface = client.lookup(api, "Interface", name)
-    return None if iface is None else dict(iface.external_ids)
+    if iface is None:
+        return None
+    return client.interface_config(api, iface).external_ids
 
 
 def _belongs(
@@ -338,14 +340,13 @@ class EnsureOvsPort(OvsdbOperation):
                     None if found is None else found[1],
                 )
             )
+        config = client.interface_config(api, iface)
         wanted_type = self.get("interface_type", "")
-        if iface.type != wanted_type:
-            problems.append(Problem(what, "type", wanted_type, iface.type))
+        if config.type != wanted_type:
+            problems.append(Problem(what, "type", wanted_type, config.type))
         for column in ("external_ids", "options"):
             wanted_map = self.get(column, {})
-            if not wanted_map:
-                continue  # each column read converts the whole map
-            found_map = getattr(iface, column)
+            found_map = getattr(config, column)
             for key, value in wanted_map.items():
                 if found_map.get(key) != value:
                     problems.append(
@@ -358,7 +359,7 @@ class EnsureOvsPort(OvsdbOperation):
                     )
         mtu = self.get("mtu_request")
         if mtu is not None:
-            found_mtu = client.optional(iface.mtu_request)
+            found_mtu = config.mtu_request
             if found_mtu != mtu:
                 problems.append(Problem(what, "mtu_request", mtu, found_mtu))
         return problems
@@ -436,12 +437,12 @@ class RemoveOvsPortsOfVif(OvsdbOperation):
 
     def ports(self, api: Any) -> list[str]:
         """The names of the ports this removes (from the cache)."""
-        names = {
-            str(iface.name)
-            for iface in api.tables["Interface"].rows.values()
-            if iface.external_ids.get("iface-id") == self.device
-            and iface.external_ids.get("attached-mac") == self.get("mac")
-        }
+        wanted = (self.device, self.get("mac"))
+        names = set()
+        for iface in api.tables["Interface"].rows.values():
+            ids = client.interface_config(api, iface).external_ids
+            if (ids.get("iface-id"), ids.get("attached-mac")) == wanted:
+                names.add(str(iface.name))
         return sorted(
             name for name in names if client.lookup(api, "Port", name)
         )

@@ -103,6 +103,46 @@ def test_changed_mtu_is_named_and_replug_repairs(ovs_plugin, ovs) -> None:
     assert ovs_plugin.check(vif, INSTANCE).ok
 
 
+def test_interface_columns_changed_by_hand_are_named(ovs_plugin, ovs) -> None:
+    # The check reads Interface columns from the connection's copy, kept
+    # by the updates ovsdb-server sends: a change made by someone else,
+    # and a row deleted and made again under the same name, must show.
+    vif = vifs.ovs_vif(7)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovs_plugin.check(vif, INSTANCE).ok
+    name = vif.vif_name
+    ovs.vsctl(
+        "set", "Interface", name, "external_ids:iface-id=someone-else"
+    )
+    ovs.vsctl("clear", "Interface", name, "mtu_request")
+
+    def changed() -> bool:
+        return ("port %s" % name, "mtu_request") in _problems(ovs_plugin, vif)
+
+    _wait(changed)
+    report = ovs_plugin.check(vif, INSTANCE)
+    assert {(p.what, p.found) for p in report.problems} == {
+        ("external_ids:iface-id", "someone-else"),
+        ("mtu_request", None),
+    }
+    ovs.vsctl("--", "del-port", name, "--", "add-port", "br-int", name)
+
+    def remade() -> bool:
+        return _problems(ovs_plugin, vif) == {
+            ("port %s" % name, "external_ids:iface-id"),
+            ("port %s" % name, "external_ids:iface-status"),
+            ("port %s" % name, "external_ids:attached-mac"),
+            ("port %s" % name, "external_ids:vm-uuid"),
+            ("port %s" % name, "mtu_request"),
+        }
+
+    _wait(remade)
+    # A port of that name with no identity is not os_vif's to take over.
+    ovs.vsctl("del-port", name)
+    ovs_plugin.plug(vif, INSTANCE)
+    assert ovs_plugin.check(vif, INSTANCE).ok
+
+
 def test_plug_of_an_ok_vif_changes_nothing(
     ovs_plugin, ovs, monkeypatch
 ) -> None:
