@@ -19,7 +19,7 @@ from typing import Any
 
 from os_vif import host_state
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import linkstate, runner
+from os_vif.internal.unprivileged import gc_pause, linkstate, runner
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["CHUNK", "SNAPSHOT_PLANS", "Job", "run", "vif_key"]
@@ -74,16 +74,17 @@ def run(
     """
     results: list[host_state.VIFResult | None] = [None] * len(pairs)
     jobs: dict[int, Job] = {}
-    for index, (vif, instance_info) in enumerate(pairs):
-        try:
-            job = build(vif, instance_info)
-        except Exception as err:
-            _report(results, index, err, progress)
-            continue
-        if job is None:
-            _report(results, index, host_state.Outcome.UNCHANGED, progress)
-        else:
-            jobs[index] = job
+    with gc_pause.paused():
+        for index, (vif, instance_info) in enumerate(pairs):
+            try:
+                job = build(vif, instance_info)
+            except Exception as err:
+                _report(results, index, err, progress)
+                continue
+            if job is None:
+                _report(results, index, host_state.Outcome.UNCHANGED, progress)
+            else:
+                jobs[index] = job
     links: linkstate.LinkTable | None = None
     for chunk in _chunks(jobs):
         if links is None and len(chunk) >= SNAPSHOT_PLANS:

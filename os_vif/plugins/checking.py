@@ -17,7 +17,7 @@ from typing import Any
 from os_vif import host_state
 from os_vif.internal import operation
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import linkstate, runner
+from os_vif.internal.unprivileged import gc_pause, linkstate, runner
 
 __all__ = ["report", "check_many"]
 
@@ -58,6 +58,7 @@ def check_many(
                 ovsdb_client.wiring(ovsdb.api)
         stack.enter_context(linkstate.snapshot())
         stack.enter_context(runner.shared_checks())
+        stack.enter_context(gc_pause.paused())
         for vif, instance_info in pairs:
             try:
                 reports.append(check(vif, instance_info))

@@ -42,7 +42,7 @@ from os_vif.internal import operation
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.privileged import context as privileged_context
 from os_vif.internal.privileged import executor
-from os_vif.internal.unprivileged import daemon, linkstate
+from os_vif.internal.unprivileged import daemon, gc_pause, linkstate
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["HostRunner", "LINUX_BRIDGE", "OVS", "shared_checks"]
@@ -137,7 +137,7 @@ class HostRunner:
             if links is None
             else linkstate.snapshot(links)
         )
-        with reading, shared_checks():
+        with reading, shared_checks(), gc_pause.paused():
             ovsdb_todo, _ovsdb_undo = self._check_ovsdb(
                 plans, ovsdb, results
             )
