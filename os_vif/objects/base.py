@@ -136,6 +136,12 @@ def _version_for_base(cls: type, base: type, base_version: str) -> str:
     return "%d.0" % own[0]
 
 
+#: Where oslo.versionedobjects keeps the value of a set field: the
+#: attribute ``STORED + name`` (the serialization catalog and the plugins'
+#: field reader read it there too).
+STORED = "_obj_"
+
+
 def _declared_class(child: Any, declared: str) -> type | None:
     """The class named ``declared`` among ``child``'s bases."""
     for klass in type(child).__mro__:
@@ -184,9 +190,7 @@ class VersionedObject(
         and a batch plugs hundreds.
         """
         if attrname in self.fields or attrname in self.obj_extra_fields:
-            # Where oslo.versionedobjects keeps a field's value (the
-            # serialization catalog reads it there too).
-            return hasattr(self, "_obj_" + attrname)
+            return hasattr(self, STORED + attrname)
         return bool(super().obj_attr_is_set(attrname))
 
     #: Version steps of this class: version -> fields added by that version.

@@ -18,8 +18,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from oslo_versionedobjects import base as ovo_base
+
 from os_vif import exception
 from os_vif.internal import operation, validation
+from os_vif.objects import base as objects_base
 
 __all__ = [
     "field",
@@ -44,6 +47,12 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
     field or the field was never set."""
     if obj is None:
         return default
+    if isinstance(obj, ovo_base.VersionedObject):
+        # One lookup where obj_attr_is_set and the attribute take three: a
+        # plan reads a dozen fields of every VIF, a batch hundreds of VIFs.
+        if name not in obj.fields:
+            return default
+        return getattr(obj, objects_base.STORED + name, default)
     fields = getattr(obj, "fields", None)
     if fields is not None and name not in fields:
         return default

@@ -736,9 +736,11 @@ def _sysctl_family(value: Any, field: str) -> str:
     return str(validation.one_of(value, ("ipv4", "ipv6"), field))
 
 
+_SYSCTL_KEYS = tuple(sorted({key for _family, key in SYSCTLS}))
+
+
 def _sysctl_key(value: Any, field: str) -> str:
-    keys = tuple(sorted({key for _family, key in SYSCTLS}))
-    return str(validation.one_of(value, keys, field))
+    return str(validation.one_of(value, _SYSCTL_KEYS, field))
 
 
 def _sysctl_value(value: Any, field: str) -> int:
