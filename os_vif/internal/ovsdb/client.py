@@ -152,21 +152,32 @@ def wiring(api: Any) -> _Wiring:
         table: {} for table in _NAMED_TABLES
     }
     for bridge in api.tables["Bridge"].rows.values():
-        name = str(bridge.name)
-        names["Bridge"][name] = bridge.uuid
-        for port in bridge.ports:
-            if port is not None:
-                bridge_of[port.uuid] = (bridge, name)
+        found = _members(api, "Bridge", bridge)
+        names["Bridge"][found.name] = bridge.uuid
+        for port_uuid in found.members:
+            bridge_of[port_uuid] = (bridge, found.name)
     for port in api.tables["Port"].rows.values():
-        names["Port"][str(port.name)] = port.uuid
-        for iface in port.interfaces:
-            if iface is not None:
-                port_of[iface.uuid] = port
+        found = _members(api, "Port", port)
+        names["Port"][found.name] = port.uuid
+        for iface_uuid in found.members:
+            port_of[iface_uuid] = port
+    interface_names = names["Interface"]
     for iface in api.tables["Interface"].rows.values():
-        names["Interface"][str(iface.name)] = iface.uuid
+        interface_names[interface_config(api, iface).name] = iface.uuid
     wiring = _Wiring(state, bridge_of, port_of, names)
     _WIRING[api.idl] = wiring
     return wiring
+
+
+def _members(api: Any, table: str, row: Any) -> connection.Members:
+    """A Bridge's ports or a Port's interfaces: the connection's copy, if
+    it is of this very row (see :func:`interface_config`)."""
+    copies = getattr(api.idl, "row_members", None)
+    if copies is not None:
+        found = copies.get(row.uuid)
+        if found is not None and found.row is row:
+            return found
+    return connection.Members.read(row, connection.MEMBER_COLUMNS[table])
 
 
 def bridge_of(api: Any, port_row: Any) -> Any:

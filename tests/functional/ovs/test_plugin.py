@@ -444,6 +444,10 @@ def test_ovsdb_restart_between_two_plugs(ovs_plugin, ovs) -> None:
     assert connection.get_api(ovs.connection, 20) is api
     assert ovsdb_rows.port_bridge(ovs, second.vif_name) == "br-int"
     assert ovsdb_rows.port_bridge(ovs, naming.hybrid_names(first.id)[2])
+    # The rows loaded again are new row objects: the connection's copies
+    # of them (Interface columns, bridges' ports) follow.
+    for vif in (first, second):
+        assert ovs_plugin.check(vif, INSTANCE).ok
     ovs_plugin.unplug(first, INSTANCE)
     ovs_plugin.unplug(second, INSTANCE)
     assert ovsdb_rows.bridge_ports(ovs, "br-int") == ["br-int"]
