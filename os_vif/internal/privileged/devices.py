@@ -47,7 +47,7 @@ from os_vif.internal.privileged.executor import (
     Context,
     KernelOperation,
 )
-from os_vif.internal.privileged.netlink import delete_index, netlink
+from os_vif.internal.privileged.netlink import LinkRequests, links, netlink
 from os_vif.internal.unprivileged import linkstate
 
 __all__ = [
@@ -180,7 +180,7 @@ def _write_sysctl(
 
 def _set_link(
     ctx: Context,
-    ipr: IPRoute,
+    requests: LinkRequests,
     link: linkstate.Link,
     *,
     role: str,
@@ -204,14 +204,13 @@ def _set_link(
     changes: dict[str, Any] = {}
     previous: dict[str, Any] = {}
     if alias is not None and link.alias != alias:
-        changes["ifalias"] = alias
+        changes["alias"] = alias
     if mtu is not None and link.mtu != mtu:
         changes["mtu"], previous["mtu"] = mtu, link.mtu
     if mac is not None and link.mac != mac:
-        changes["address"], previous["mac"] = mac, link.mac
+        changes["mac"], previous["mac"] = mac, link.mac
     if up is not None and link.up != up:
-        changes["state"] = "up" if up else "down"
-        previous["up"] = link.up
+        changes["up"], previous["up"] = up, link.up
     current = link.master_index
     if master is not None:
         wanted = _require_link(master).index
@@ -236,7 +235,7 @@ def _set_link(
         ctx.record_undo(
             SetLink(name=link.name, role=role, vif_id=vif_id, **undo)
         )
-    ipr.link("set", index=link.index, **changes)
+    requests.set(link.index, **changes)
     return True
 
 
@@ -316,18 +315,19 @@ class EnsureBridge(KernelOperation):
     def apply(self, ctx: Context) -> bool:
         """Create or set up the bridge."""
         name, mtu = self.device, self.get("mtu")
-        with netlink() as ipr:
+        with links() as requests:
             link, created = _find_or_create(
                 ctx,
                 name,
                 "bridge",
-                lambda: ipr.link(
-                    "add",
-                    ifname=name,
-                    kind="bridge",
-                    br_stp_state=0,
-                    br_forward_delay=0,
-                    **({} if mtu is None else {"mtu": mtu}),
+                lambda: requests.add(
+                    name,
+                    "bridge",
+                    mtu=mtu,
+                    data=(
+                        ("IFLA_BR_STP_STATE", 0),
+                        ("IFLA_BR_FORWARD_DELAY", 0),
+                    ),
                 ),
             )
             role = self.get("role", "owned")
@@ -338,7 +338,7 @@ class EnsureBridge(KernelOperation):
             )
             changed |= _set_link(
                 ctx,
-                ipr,
+                requests,
                 link,
                 role=role,
                 vif_id=self.get("vif_id"),
@@ -403,7 +403,7 @@ class EnsureTap(KernelOperation):
     def apply(self, ctx: Context) -> bool:
         """Create the tap if missing; set its attributes."""
         name = self.device
-        with netlink() as ipr:
+        with links() as requests:
             link, created = _find_or_create(
                 ctx,
                 name,
@@ -412,7 +412,7 @@ class EnsureTap(KernelOperation):
             )
             changed = _set_link(
                 ctx,
-                ipr,
+                requests,
                 link,
                 role="owned",
                 vif_id=self.get("vif_id"),
@@ -480,7 +480,7 @@ class EnsureVeth(KernelOperation):
         """Create the pair if either end is missing; set both ends."""
         name, peer, master = self.device, self.get("peer"), self.get("master")
         mtu, up = self.get("mtu"), self.get("up", True)
-        with netlink() as ipr:
+        with links() as requests:
             link, peer_link = (
                 linkstate.read_link(name),
                 linkstate.read_link(peer),
@@ -497,31 +497,30 @@ class EnsureVeth(KernelOperation):
                         ownership.require_owned(
                             ctx, stale, "delete", self.get("vif_id")
                         )
-                        delete_index(ipr, stale.index)
+                        requests.delete(stale.index)
                 # MTU, state and master of this end in the creating
                 # request: each request is a round trip and wakes every
                 # netlink listener (ovs-vswitchd among them).
-                size = {} if mtu is None else {"mtu": mtu}
-                extra: dict[str, Any] = dict(size)
-                if up:
-                    extra["state"] = "up"
-                if master is not None:
-                    extra["master"] = _require_link(master).index
+                master_index = (
+                    None if master is None else _require_link(master).index
+                )
                 ctx.creating(name, "veth")
                 ctx.created[peer] = "veth"
-                ipr.link(
-                    "add",
-                    ifname=name,
-                    kind="veth",
-                    peer={"ifname": peer, **size},
-                    **extra,
+                requests.add(
+                    name,
+                    "veth",
+                    mtu=mtu,
+                    up=bool(up),
+                    master=master_index,
+                    peer=(("IFLA_IFNAME", peer),)
+                    + (() if mtu is None else (("IFLA_MTU", mtu),)),
                 )
                 link = _created(ctx, name)
                 peer_link = _require_link(peer)
             alias = _alias(created)
             changed = _set_link(
                 ctx,
-                ipr,
+                requests,
                 link,
                 role="owned",
                 vif_id=self.get("vif_id"),
@@ -532,7 +531,7 @@ class EnsureVeth(KernelOperation):
             )
             changed |= _set_link(
                 ctx,
-                ipr,
+                requests,
                 peer_link,
                 role="owned",
                 vif_id=self.get("vif_id"),
@@ -597,17 +596,16 @@ class EnsureVlan(KernelOperation):
     def apply(self, ctx: Context) -> bool:
         """Create the VLAN device if missing; set it up."""
         name, vlan = self.device, self.get("vlan")
-        with netlink() as ipr:
+        with links() as requests:
             device, created = _find_or_create(
                 ctx,
                 name,
                 "vlan",
-                lambda: ipr.link(
-                    "add",
-                    ifname=name,
-                    kind="vlan",
-                    link=_require_link(self.get("link")).index,
-                    vlan_id=vlan,
+                lambda: requests.add(
+                    name,
+                    "vlan",
+                    lower=_require_link(self.get("link")).index,
+                    data=(("IFLA_VLAN_ID", vlan),),
                 ),
             )
             if not created and device.vlan_id not in (None, vlan):
@@ -621,7 +619,7 @@ class EnsureVlan(KernelOperation):
             )
             changed = _set_link(
                 ctx,
-                ipr,
+                requests,
                 device,
                 role="owned" if owned else "uplink",
                 vif_id=None,
@@ -697,10 +695,10 @@ class SetLink(KernelOperation):
 
     def apply(self, ctx: Context) -> bool:
         """Change what differs, in one request."""
-        with netlink() as ipr:
+        with links() as requests:
             return _set_link(
                 ctx,
-                ipr,
+                requests,
                 _require_link(self.device),
                 role=self.get("role", "owned"),
                 vif_id=self.get("vif_id"),
@@ -857,8 +855,8 @@ class DeleteDevice(KernelOperation):
             return False
         if ctx.delete_later(link.index):
             return True
-        with netlink() as ipr:
-            delete_index(ipr, link.index)
+        with links() as requests:
+            requests.delete(link.index)
         return True
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
@@ -909,9 +907,9 @@ class RemoveBridgeIfUnused(KernelOperation):
         ]
         if all([ctx.delete_later(index) for index in doomed]):
             return True
-        with netlink() as ipr:
+        with links() as requests:
             for index in doomed:
-                delete_index(ipr, index)
+                requests.delete(index)
             return True
 
     def check(self, ovsdb: Any = None) -> list[Problem]:

@@ -258,11 +258,11 @@ def _delete_deferred(
         return
     except Exception as err:  # noqa: BLE001 - each link, then, on its own
         LOG.warning("Batched deletion failed (%s); one by one", err)
-    with netlink_mod.netlink() as ipr:
+    with netlink_mod.links() as requests:
         for position, indexes in deferred:
             for index in indexes:
                 try:
-                    netlink_mod.delete_index(ipr, index)
+                    requests.delete(index)
                 except Exception as err:  # noqa: BLE001 - per group
                     results[position] = {
                         "error": carry(

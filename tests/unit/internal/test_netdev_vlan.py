@@ -1,8 +1,8 @@
 """The VLAN device path, on a fake netlink socket.
 
 This kernel has no 802.1Q support, so the functional VLAN test skips; the
-fake stands in for the thinnest layer (the rtnetlink socket: pyroute2's
-requests and linkstate's reads) and checks the requests made and the
+fake stands in for the thinnest layer (the rtnetlink socket: the daemon's
+link requests and linkstate's reads) and checks the requests made and the
 idempotency and rollback logic around them.  How linkstate decodes a VLAN
 device's answer is checked against pyroute2's own encoding below.
 """
@@ -29,7 +29,7 @@ class FakeLink(dict):
         return super().get(key, default)
 
 
-class FakeIPRoute:
+class FakeLinks:
     def __init__(self):
         self.links = {}
         self.requests = []
@@ -78,45 +78,53 @@ class FakeIPRoute:
             if link["master"] == index
         ]
 
-    def link(self, command, **kwargs):
-        self.requests.append((command, dict(kwargs)))
-        if command == "get":
-            return [self._find(**kwargs)]
-        if command == "add":
-            kind = kwargs.pop("kind")
-            self._add(kwargs.pop("ifname"), kind, **kwargs)
-            return []
-        if command == "set":
-            link = self._find(index=kwargs.pop("index"))
-            for key, value in kwargs.items():
-                if key == "state":
-                    link["flags"] = 1 if value == "up" else 0
-                elif key == "address":
-                    link["address"] = value
-                else:
-                    link[key] = value
-            return []
-        if command == "del":
-            link = self._find(index=kwargs["index"])
-            del self.links[link["ifname"]]
-            return []
-        if command == "dump":
-            return [
-                link for link in self.links.values()
-                if link["master"] == kwargs["master"]
-            ]
-        raise AssertionError(command)
+    # What os_vif.internal.privileged.netlink.LinkRequests offers.
+
+    def add(self, name, kind, *, mtu=None, up=False, master=None,
+            lower=None, data=(), peer=()):
+        self.requests.append(
+            ("add", {"name": name, "kind": kind, "lower": lower,
+                     "data": dict(data)})
+        )
+        if name in self.links:
+            raise NetlinkError(errno.EEXIST, "File exists")
+        attrs = {"vlan_id": dict(data).get("IFLA_VLAN_ID")}
+        if mtu is not None:
+            attrs["mtu"] = mtu
+        self._add(name, kind, flags=1 if up else 0,
+                  master=master or 0, **attrs)
+
+    def set(self, index, *, alias=None, mtu=None, mac=None, up=None,
+            master=None):
+        changes = {
+            key: value
+            for key, value in (("ifalias", alias), ("mtu", mtu),
+                               ("address", mac), ("master", master))
+            if value is not None
+        }
+        if up is not None:
+            changes["flags"] = 1 if up else 0
+        self.requests.append(("set", dict(changes, index=index)))
+        self._find(index=index).update(changes)
+
+    def delete(self, index):
+        self.requests.append(("del", {"index": index}))
+        try:
+            link = self._find(index=index)
+        except NetlinkError:
+            return
+        del self.links[link["ifname"]]
 
 
 @pytest.fixture
 def fake(monkeypatch):
-    ipr = FakeIPRoute()
+    ipr = FakeLinks()
 
     @contextlib.contextmanager
-    def netlink():
+    def links():
         yield ipr
 
-    monkeypatch.setattr(devices, "netlink", netlink)
+    monkeypatch.setattr(devices, "links", links)
     monkeypatch.setattr(linkstate, "read_link", ipr.read_link)
     monkeypatch.setattr(linkstate, "ports_of", ipr.ports_of)
     return ipr
@@ -143,8 +151,9 @@ def test_vlan_device_is_made_marked_and_attached(fake):
     assert result == [True]
     add = [r for r in fake.requests if r[0] == "add"]
     assert add == [
-        ("add", {"ifname": "vlan42", "kind": "vlan",
-                 "link": fake.links["eth1"]["index"], "vlan_id": 42})
+        ("add", {"name": "vlan42", "kind": "vlan",
+                 "lower": fake.links["eth1"]["index"],
+                 "data": {"IFLA_VLAN_ID": 42}})
     ]
     vlan = fake.links["vlan42"]
     assert vlan["ifalias"] == ownership.OS_VIF_ALIAS
@@ -237,3 +246,55 @@ def test_linkstate_decodes_the_vlan_id_pyroute2_encodes():
         alias="os-vif",
         vlan_id=42,
     )
+
+
+def test_the_vlan_request_is_what_pyroute2_encodes(monkeypatch):
+    # This kernel cannot make a VLAN device: compare the request the
+    # daemon sends with the one pyroute2's own API builds for it.
+    from pyroute2 import IPBatch
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    from os_vif.internal.privileged import netlink
+
+    sent = []
+
+    class Socket:
+        def send(self, data):
+            sent.append(bytes(data))
+
+        def recv(self, size):
+            header = ifinfmsg()  # any message: only its header is read
+            header["header"]["type"] = 2  # NLMSG_ERROR
+            header["header"]["sequence_number"] = requests._sequence
+            header.encode()
+            return bytes(header.data[:16]) + b"\0" * 4
+
+        def close(self):
+            pass
+
+    requests = netlink.LinkRequests()
+    requests._socket.close()
+    monkeypatch.setattr(requests, "_socket", Socket())
+    requests.add(
+        "vlan42", "vlan", mtu=1400, lower=3, data=(("IFLA_VLAN_ID", 42),)
+    )
+    batch = IPBatch()
+    batch.link("add", ifname="vlan42", kind="vlan", mtu=1400, link=3,
+               vlan_id=42)
+
+    def decoded(data):
+        msg = ifinfmsg(data)
+        msg.decode()
+        linkinfo = msg.get_attr("IFLA_LINKINFO")
+        return (
+            msg["header"]["type"],
+            msg.get_attr("IFLA_IFNAME"),
+            msg.get_attr("IFLA_MTU"),
+            msg.get_attr("IFLA_LINK"),
+            linkinfo.get_attr("IFLA_INFO_KIND"),
+            linkinfo.get_attr("IFLA_INFO_DATA").get_attr("IFLA_VLAN_ID"),
+        )
+
+    assert decoded(sent[0]) == decoded(bytes(batch.batch))
+    assert decoded(sent[0]) == (16, "vlan42", 1400, 3, "vlan", 42)
+    batch.close()
