@@ -24,8 +24,8 @@ import dataclasses
 import queue
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from ovsdbapp.backend.ovs_idl import command as ovs_command
 from ovsdbapp.backend.ovs_idl import idlutils
@@ -34,6 +34,8 @@ from os_vif import exception
 from os_vif.internal.ovsdb import connection, model
 
 __all__ = ["OvsdbClient", "PendingCommit"]
+
+_T = TypeVar("_T")
 
 
 def lookup(api: Any, table: str, name: str) -> Any:
@@ -57,22 +59,24 @@ def lookup(api: Any, table: str, name: str) -> Any:
     return idlutils.row_by_value(api.idl, table, "name", name, None)
 
 
-def interface_config(api: Any, iface: Any) -> connection.InterfaceConfig:
-    """Return the configuration columns of the Interface row ``iface``.
-
-    The connection's copy (kept in step with every update, see
-    :mod:`.connection`) when it is of this very row and no transaction is
-    under way -- inside one, rows show the transaction's own pending
-    changes; else what the row says now.  Call it with the connection's
-    lock held, as every cache read.
-    """
+def _copy(api: Any, copies: str, row: Any, read: Callable[[Any], _T]) -> _T:
+    """The connection's copy of ``row`` (kept in step with every update,
+    see :mod:`.connection`), from its mapping ``copies``, when it is of this
+    very row object and no transaction is under way -- inside one, rows
+    show the transaction's own pending changes; else ``read(row)`` now.
+    Call it with the connection's lock held, as every cache read."""
     if getattr(api.idl, "txn", None) is None:
-        configs = getattr(api.idl, "interface_configs", None)
-        if configs is not None:
-            found = configs.get(iface.uuid)
-            if found is not None and found.row is iface:
-                return found
-    return connection.InterfaceConfig.read(iface)
+        found = getattr(api.idl, copies, {}).get(row.uuid)
+        if found is not None and found.row is row:
+            return cast(_T, found)
+    return read(row)
+
+
+def interface_config(api: Any, iface: Any) -> connection.InterfaceConfig:
+    """Return the configuration columns of the Interface row ``iface``."""
+    return _copy(
+        api, "interface_configs", iface, connection.InterfaceConfig.read
+    )
 
 
 def optional(column: Any) -> Any:
@@ -170,14 +174,14 @@ def wiring(api: Any) -> _Wiring:
 
 
 def _members(api: Any, table: str, row: Any) -> connection.Members:
-    """A Bridge's ports or a Port's interfaces: the connection's copy, if
-    it is of this very row (see :func:`interface_config`)."""
-    copies = getattr(api.idl, "row_members", None)
-    if copies is not None:
-        found = copies.get(row.uuid)
-        if found is not None and found.row is row:
-            return found
-    return connection.Members.read(row, connection.MEMBER_COLUMNS[table])
+    """A Bridge's name and ports, or a Port's name and interfaces."""
+    column = connection.MEMBER_COLUMNS[table]
+    return _copy(
+        api,
+        "row_members",
+        row,
+        lambda found: connection.Members.read(found, column),
+    )
 
 
 def bridge_of(api: Any, port_row: Any) -> Any:
