@@ -20,8 +20,8 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -54,6 +54,7 @@ _SO_RCVBUFFORCE = 33
 _SOCKETS: dict[int, IPRoute] = {}
 _LINK_REQUESTS: dict[int, LinkRequests] = {}
 _SOCKET_LOCK = threading.RLock()
+_Socket = TypeVar("_Socket")
 
 
 def _current_netns() -> int:
@@ -61,31 +62,31 @@ def _current_netns() -> int:
 
 
 @contextlib.contextmanager
-def netlink() -> Iterator[IPRoute]:
-    """Yield this process's rtnetlink socket for the current namespace.
+def _per_namespace(
+    cache: dict[int, _Socket], make: Callable[[], _Socket]
+) -> Iterator[_Socket]:
+    with _SOCKET_LOCK:
+        key = _current_netns()
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = make()
+        yield found
+
+
+def netlink() -> contextlib.AbstractContextManager[IPRoute]:
+    """Yield this process's pyroute2 socket for the current namespace.
 
     The socket is shared; it is held exclusively while the block runs.
     """
-    with _SOCKET_LOCK:
-        key = _current_netns()
-        ipr = _SOCKETS.get(key)
-        if ipr is None:
-            ipr = _SOCKETS[key] = IPRoute()
-        yield ipr
+    return _per_namespace(_SOCKETS, IPRoute)
 
 
-@contextlib.contextmanager
-def links() -> Iterator[LinkRequests]:
+def links() -> contextlib.AbstractContextManager[LinkRequests]:
     """Yield this process's :class:`LinkRequests` for the current namespace.
 
     Shared; held exclusively while the block runs.
     """
-    with _SOCKET_LOCK:
-        key = _current_netns()
-        requests = _LINK_REQUESTS.get(key)
-        if requests is None:
-            requests = _LINK_REQUESTS[key] = LinkRequests()
-        yield requests
+    return _per_namespace(_LINK_REQUESTS, LinkRequests)
 
 
 def close_sockets() -> None:
