@@ -37,6 +37,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -265,8 +266,14 @@ WORKERS = {"os_vif": run_os_vif, "floor": run_floor}
 
 
 def wipe(server: ovs_server.OvsServer) -> None:
-    """Remove every bridge and device of the namespace (a batch, a group)."""
+    """Remove every bridge and device of the namespace (a batch, a group).
+
+    Then compact the database: 5.3.0's thousand transactions would
+    otherwise have ovsdb-server compacting its log while the next
+    contender runs.
+    """
     server.delete_bridges()
+    server.compact()
     nl = raw_batch.Netlink()
     with IPRoute() as ipr:
         nl.set_group(
@@ -278,7 +285,9 @@ def wipe(server: ovs_server.OvsServer) -> None:
     nl.close()
 
 
-def report(results: dict, counts: list[int]) -> str:
+def report(
+    results: dict, counts: list[int], kinds: Sequence[str] = KINDS
+) -> str:
     header = "%-7s %-4s %-7s %10s %10s %10s %9s %9s"
     row = "%-7s %-4d %-7s %10.3f %10.3f %10.3f %8.2fx %8.1fx"
     lines = [
@@ -286,7 +295,7 @@ def report(results: dict, counts: list[int]) -> str:
         % ("type", "N", "op", "os_vif", "floor", "5.3.0", "os_vif/", "5.3.0/"),
         header % ("", "", "", "ms/VIF", "ms/VIF", "ms/VIF", "floor", "os_vif"),
     ]
-    for kind in KINDS:
+    for kind in kinds:
         for count in counts:
             for op in OPS:
                 ours, floor, oracle = (
@@ -327,7 +336,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds; the median is shown"
     )
-    parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument(
+        "--kinds", nargs="+", choices=KINDS, default=list(KINDS)
+    )
+    parser.add_argument(
+        "--json", help="also write the medians and every round here"
+    )
     parser.add_argument(
         "--without-oracle",
         action="store_true",
@@ -357,6 +371,7 @@ def main() -> None:
     results: dict = {"os_vif": {}, "floor": {}}
     if not args.without_oracle:
         results["5.3.0"] = {}
+    every_round: dict = {impl: {} for impl in results}
     with tempfile.TemporaryDirectory() as workdir:
         with netns_fixture.fresh_netns("osvif-bulk") as ns:
             server = ovs_server.OvsServer(
@@ -388,8 +403,9 @@ def main() -> None:
                 }
                 if args.without_oracle:
                     del runners["5.3.0"]
-                for kind in KINDS:
+                for kind in args.kinds:
                     for count in args.n:
+                        rounds: dict[str, list[dict[str, float]]] = {}
                         medians = bench_ovs.interleaved_medians(
                             runners,
                             kind,
@@ -397,7 +413,12 @@ def main() -> None:
                             args.repeat,
                             lambda: wipe(server),
                             OPS,
+                            rounds,
                         )
+                        for impl, samples in rounds.items():
+                            every_round[impl].setdefault(kind, {})[
+                                count
+                            ] = samples
                         for impl, cell in medians.items():
                             results[impl].setdefault(kind, {})[count] = cell
                         print(
@@ -407,10 +428,12 @@ def main() -> None:
                         )
             finally:
                 server.stop()
-    print(report(results, args.n))
+    print(report(results, args.n, args.kinds))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=1)
+            json.dump(
+                {"medians": results, "rounds": every_round}, handle, indent=1
+            )
 
 
 if __name__ == "__main__":

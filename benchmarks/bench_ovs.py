@@ -403,15 +403,19 @@ def interleaved_medians(
     repeat: int,
     reset: Callable[[], None],
     ops: Sequence[str],
+    rounds: dict[str, list[dict[str, float]]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Run every contender ``repeat`` times; return each one's median.
 
     Rounds interleave the contenders, each round in a different order, so
     that a burst of load from elsewhere hits them alike; ``reset`` clears
-    the switch before each run and after the last.
+    the switch before each run and after the last.  ``rounds``, when
+    given, receives every round's figures, per contender.
     """
     order = list(runners)
-    rounds: dict[str, list[dict[str, float]]] = {impl: [] for impl in order}
+    if rounds is None:
+        rounds = {}
+    rounds.update({impl: [] for impl in order})
     for number in range(repeat):
         shift = number % len(order)
         for impl in order[shift:] + order[:shift]:

@@ -93,6 +93,18 @@ def test_restarted_ovsdb_keeps_its_data(ovs: ovs_server.OvsServer) -> None:
     assert ovs.running("ovs-vswitchd")
 
 
+def test_compacted_database_keeps_its_data(ovs: ovs_server.OvsServer) -> None:
+    for number in range(20):
+        ovs.vsctl("--no-wait", "add-br", "br-c%d" % number)
+    for number in range(1, 20):
+        ovs.vsctl("--no-wait", "del-br", "br-c%d" % number)
+    database = ovs.db_file
+    before = os.path.getsize(database)
+    ovs.compact()
+    assert os.path.getsize(database) < before
+    assert ovs.bridges() == ["br-c0"]
+
+
 def test_missing_reason_names_the_package(monkeypatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(ovs_server, "_SBIN", ())
