@@ -242,8 +242,8 @@ def _set_link(
 def _created(ctx: Context, name: str) -> linkstate.Link:
     # The kernel ignores an alias in the creating request: the caller's
     # _set_link(..., alias=OS_VIF_ALIAS) marks the device in the request
-    # that sets its other attributes (each request costs about a
-    # millisecond in pyroute2).
+    # that sets its other attributes (each request is a round trip, and
+    # wakes every netlink listener: ovs-vswitchd among them).
     return _require_link(name)
 
 
