@@ -101,6 +101,11 @@ def close_sockets() -> None:
             requests.close()
 
 
+def _given(*attrs: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """The netlink attributes among ``attrs`` whose value is not None."""
+    return [attr for attr in attrs if attr[1] is not None]
+
+
 class LinkRequests:
     """Create, change and delete links: one acknowledged request each.
 
@@ -139,13 +144,12 @@ class LinkRequests:
         ``peer`` the attributes of a veth's other end; ``lower`` the link a
         VLAN device sits on.
         """
-        attrs: list[tuple[str, Any]] = [("IFLA_IFNAME", name)]
-        if mtu is not None:
-            attrs.append(("IFLA_MTU", mtu))
-        if master is not None:
-            attrs.append(("IFLA_MASTER", master))
-        if lower is not None:
-            attrs.append(("IFLA_LINK", lower))
+        attrs = _given(
+            ("IFLA_IFNAME", name),
+            ("IFLA_MTU", mtu),
+            ("IFLA_MASTER", master),
+            ("IFLA_LINK", lower),
+        )
         info: list[tuple[str, Any]] = list(data)
         if peer:
             info.append(("VETH_INFO_PEER", {"attrs": list(peer)}))
@@ -171,15 +175,12 @@ class LinkRequests:
         master: int | None = None,
     ) -> None:
         """Change what is given of link ``index`` (``master=0``: none)."""
-        attrs: list[tuple[str, Any]] = []
-        if alias is not None:
-            attrs.append(("IFLA_IFALIAS", alias))
-        if mtu is not None:
-            attrs.append(("IFLA_MTU", mtu))
-        if mac is not None:
-            attrs.append(("IFLA_ADDRESS", mac))
-        if master is not None:
-            attrs.append(("IFLA_MASTER", master))
+        attrs = _given(
+            ("IFLA_IFALIAS", alias),
+            ("IFLA_MTU", mtu),
+            ("IFLA_ADDRESS", mac),
+            ("IFLA_MASTER", master),
+        )
         self._request(_NLM_F_REQUEST_ACK, index, attrs, up=up)
 
     def delete(self, index: int) -> None:
