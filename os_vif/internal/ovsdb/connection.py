@@ -19,9 +19,11 @@ configures the switch.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ovs.db import idl as ovs_idl
@@ -49,6 +51,8 @@ MONITORED_COLUMNS: dict[str, tuple[str, ...]] = {
     "Interface": ("name", "type", "external_ids", "options", "mtu_request"),
     "QoS": ("type", "external_ids"),
 }
+
+LOG = logging.getLogger(__name__)
 
 # ovsdbapp needs a number; "0 = wait forever" becomes a year.
 _FOREVER = 365 * 24 * 3600
@@ -167,14 +171,32 @@ class _WatchedIdl(ovs_connection.OvsdbIdl):
             self.interface_configs.pop(row.uuid, None)
             self.row_members.pop(row.uuid, None)
         elif row.uuid in self.tables["Interface"].rows:
-            self.interface_configs[row.uuid] = InterfaceConfig.read(row)
+            self._keep(self.interface_configs, row, InterfaceConfig.read)
         else:
             for table, column in MEMBER_COLUMNS.items():
                 if row.uuid in self.tables[table].rows:
                     self.wiring_changes += 1
-                    self.row_members[row.uuid] = Members.read(row, column)
+                    self._keep(
+                        self.row_members,
+                        row,
+                        functools.partial(Members.read, column=column),
+                    )
                     break
         super().notify(event, row, updates)
+
+    @staticmethod
+    def _keep(
+        copies: dict[uuid.UUID, Any], row: Any, read: Callable[[Any], Any]
+    ) -> None:
+        # An exception here would end python-ovs's processing of the update
+        # and make ovsdbapp reconnect: a row that cannot be copied is read
+        # from the row itself instead (readers fall back when no copy is
+        # there).
+        try:
+            copies[row.uuid] = read(row)
+        except Exception:
+            copies.pop(row.uuid, None)
+            LOG.exception("Could not copy OVSDB row %s", row.uuid)
 
 
 class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
