@@ -347,27 +347,14 @@ def main() -> None:
         action="store_true",
         help="leave os-vif 5.3.0 out (quicker: os_vif against the floor)",
     )
-    parser.add_argument(
-        "--worker",
-        nargs=4,
-        metavar=("IMPL", "KIND", "N", "OVSDB"),
-        help=argparse.SUPPRESS,
-    )
+    bench_ovs.add_worker_argument(parser, "IMPL")
     args = parser.parse_args()
-    if args.worker:
-        impl, kind, count, connection = args.worker
-        print(json.dumps(WORKERS[impl](kind, int(count), connection)))
+    if bench_ovs.worker_main(args.worker, WORKERS):
         return
-    reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
-    if reason:
-        sys.exit("cannot run: " + reason)
+    bench_ovs.require_switch()
     oracle_python = oracle_dir = ""
     if not args.without_oracle:
-        try:
-            oracle_python = bench_ovs.oracle_venv.ensure()
-        except bench_ovs.oracle_venv.OracleUnavailable as err:
-            sys.exit("cannot run os-vif 5.3.0: %s" % err)
-        oracle_dir = os.path.dirname(os.path.dirname(oracle_python))
+        oracle_python, oracle_dir = bench_ovs.oracle()
     results: dict = {"os_vif": {}, "floor": {}}
     if not args.without_oracle:
         results["5.3.0"] = {}

@@ -400,20 +400,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--json", help="also write the raw results here")
-    parser.add_argument(
-        "--worker",
-        nargs=4,
-        metavar=("STEP", "KIND", "N", "OVSDB"),
-        help=argparse.SUPPRESS,
-    )
+    bench_ovs.add_worker_argument(parser, "STEP")
     args = parser.parse_args()
-    if args.worker:
-        step, kind, count, connection = args.worker
-        print(json.dumps(WORKERS[step](kind, int(count), connection)))
+    if bench_ovs.worker_main(args.worker, WORKERS):
         return
-    reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
-    if reason:
-        sys.exit("cannot run: " + reason)
+    bench_ovs.require_switch()
     results: dict = {}
     with tempfile.TemporaryDirectory() as workdir:
         with netns_fixture.fresh_netns("osvif-hoststate") as ns:

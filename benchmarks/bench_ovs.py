@@ -38,7 +38,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 warnings.filterwarnings("ignore")
@@ -396,6 +396,44 @@ def report(results: dict, counts: list[int]) -> str:
     return "\n".join(lines)
 
 
+def add_worker_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """The hidden ``--worker WHAT KIND N OVSDB`` of a benchmark's workers."""
+    parser.add_argument(
+        "--worker",
+        nargs=4,
+        metavar=(what, "KIND", "N", "OVSDB"),
+        help=argparse.SUPPRESS,
+    )
+
+
+def worker_main(
+    worker: Sequence[str] | None,
+    workers: Mapping[str, Callable[[str, int, str], Any]],
+) -> bool:
+    """Run the worker ``--worker`` names, print its JSON; say if it ran."""
+    if not worker:
+        return False
+    name, kind, count, connection = worker
+    print(json.dumps(workers[name](kind, int(count), connection)))
+    return True
+
+
+def require_switch() -> None:
+    """Exit naming what is missing to run a private switch in a netns."""
+    reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
+    if reason:
+        sys.exit("cannot run: " + reason)
+
+
+def oracle() -> tuple[str, str]:
+    """The os-vif 5.3.0 virtualenv's Python and directory (made once)."""
+    try:
+        python = oracle_venv.ensure()
+    except oracle_venv.OracleUnavailable as err:
+        sys.exit("cannot run os-vif 5.3.0: %s" % err)
+    return python, os.path.dirname(os.path.dirname(python))
+
+
 def interleaved_medians(
     runners: dict[str, Callable[[str, int], dict[str, float]]],
     kind: str,
@@ -435,23 +473,12 @@ def main() -> None:
         "--repeat", type=int, default=1, help="rounds; the median is shown"
     )
     parser.add_argument("--json", help="also write the raw results here")
-    parser.add_argument(
-        "--worker", nargs=4, metavar=("IMPL", "KIND", "N", "OVSDB"),
-        help=argparse.SUPPRESS,
-    )
+    add_worker_argument(parser, "IMPL")
     args = parser.parse_args()
-    if args.worker:
-        impl, kind, count, connection = args.worker
-        print(json.dumps(WORKERS[impl](kind, int(count), connection)))
+    if worker_main(args.worker, WORKERS):
         return
-    reason = ovs_server.missing_reason() or netns_fixture.missing_reason()
-    if reason:
-        sys.exit("cannot run: " + reason)
-    try:
-        oracle_python = oracle_venv.ensure()
-    except oracle_venv.OracleUnavailable as err:
-        sys.exit("cannot run os-vif 5.3.0: %s" % err)
-    oracle_dir = os.path.dirname(os.path.dirname(oracle_python))
+    require_switch()
+    oracle_python, oracle_dir = oracle()
     results: dict = {"os_vif": {}, "floor": {}, "5.3.0": {}}
     with tempfile.TemporaryDirectory() as workdir:
         with netns_fixture.fresh_netns("osvif-bench") as ns:
