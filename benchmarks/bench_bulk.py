@@ -289,7 +289,6 @@ def report(
     results: dict, counts: list[int], kinds: Sequence[str] = KINDS
 ) -> str:
     header = "%-7s %-4s %-7s %10s %10s %10s %9s %9s"
-    row = "%-7s %-4d %-7s %10.3f %10.3f %10.3f %8.2fx %8.1fx"
     lines = [
         header
         % ("type", "N", "op", "os_vif", "floor", "5.3.0", "os_vif/", "5.3.0/"),
@@ -298,24 +297,8 @@ def report(
     for kind in kinds:
         for count in counts:
             for op in OPS:
-                ours, floor, oracle = (
-                    results[impl][kind][count][op] / count * 1000
-                    if impl in results
-                    else float("nan")
-                    for impl in ("os_vif", "floor", "5.3.0")
-                )
                 lines.append(
-                    row
-                    % (
-                        kind,
-                        count,
-                        op,
-                        ours,
-                        floor,
-                        oracle,
-                        ours / floor,
-                        oracle / ours,
-                    )
+                    bench_ovs.contender_row(results, kind, count, op, 3)
                 )
             lines.append(
                 "%-7s %-4d re-plug of all %d (os_vif): %.0f ms in total "

@@ -370,23 +370,7 @@ def report(results: dict, counts: list[int]) -> str:
     for kind in KINDS:
         for count in counts:
             for op in OPS:
-                ours, floor, oracle = (
-                    results[impl][kind][count][op] / count * 1000
-                    for impl in ("os_vif", "floor", "5.3.0")
-                )
-                lines.append(
-                    "%-7s %-4d %-7s %10.2f %10.2f %10.2f %9.2fx %8.1fx"
-                    % (
-                        kind,
-                        count,
-                        op,
-                        ours,
-                        floor,
-                        oracle,
-                        ours / floor,
-                        oracle / ours,
-                    )
-                )
+                lines.append(contender_row(results, kind, count, op, 2))
             plug = results["os_vif"][kind][count]["plug"]
             replug = results["os_vif"][kind][count]["replug"]
             lines.append(
@@ -394,6 +378,35 @@ def report(results: dict, counts: list[int]) -> str:
                 % (kind, count, replug / plug)
             )
     return "\n".join(lines)
+
+
+def contender_row(
+    results: Mapping[str, Any], kind: str, count: int, op: str, digits: int
+) -> str:
+    """One line of a report: ms per VIF of os_vif, the floor and 5.3.0.
+
+    Then os_vif over the floor and 5.3.0 over os_vif; ``nan`` for a
+    contender that did not run.
+    """
+    ours, floor, oracle = (
+        results[impl][kind][count][op] / count * 1000
+        if impl in results
+        else float("nan")
+        for impl in ("os_vif", "floor", "5.3.0")
+    )
+    return "%-7s %-4d %-7s %10.*f %10.*f %10.*f %8.2fx %8.1fx" % (
+        kind,
+        count,
+        op,
+        digits,
+        ours,
+        digits,
+        floor,
+        digits,
+        oracle,
+        ours / floor,
+        oracle / ours,
+    )
 
 
 def add_worker_argument(parser: argparse.ArgumentParser, what: str) -> None:
