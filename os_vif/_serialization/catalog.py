@@ -257,7 +257,7 @@ def _field_spec(
     ftype = fld._type  # noqa: SLF001 - the declared type is what we need
     common: dict[str, Any] = {
         "name": name,
-        "attr": "_obj_" + name,
+        "attr": osv_base.STORED + name,
         "nullable": bool(fld.nullable),
         "added_in": added_in,
         "relationship_only": name in DROPPED_ONLY_BY_RELATIONSHIP,

@@ -244,7 +244,9 @@ def _primitive(
         else:
             # A child's list is made before its parent backports it, so it
             # still names the fields the backport removes (as in os-vif).
-            listed = [name for name in changes if "_obj_" + name in values]
+            listed = [
+                name for name in changes if osv_base.STORED + name in values
+            ]
         if listed:
             listed.sort()
             primitive[CHANGES] = listed
