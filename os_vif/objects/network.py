@@ -1,11 +1,20 @@
 """The network a VIF is on.
 
 Public API: clients construct :class:`Network`, plugins read it.
+
+A network loaded from a primitive that lacks ``subnets``, ``multi_host``,
+``should_provide_bridge``, ``should_provide_vlan`` or ``mtu`` (Network 1.0
+has no ``mtu``; older senders left the others out) reads as os-vif 5.x
+reads it: the constructor's defaults (no subnets, False, None), and each of
+these names is ``in`` the network.  The object still holds only what it was
+sent: ``obj_attr_is_set`` says False for them and it is written back as it
+was stored (5.x, which loads through the constructor, would add the
+defaults to what it writes back).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
@@ -68,12 +77,59 @@ class Network(osv_base.VersionedObject):
         # These fields have no default in the schema (their fingerprint must
         # stay os-vif 5.x's), yet every reader expects them set: a network
         # is created with no subnets, no MTU and no bridge or VLAN to make.
-        kwargs.setdefault("subnets", _subnet_list())
-        kwargs.setdefault("multi_host", False)
-        kwargs.setdefault("should_provide_bridge", False)
-        kwargs.setdefault("should_provide_vlan", False)
-        kwargs.setdefault("mtu", None)
+        for name in _DEFAULTED:
+            kwargs.setdefault(name, _default(name))
         super().__init__(**kwargs)
+
+    def __contains__(self, name: object) -> bool:
+        """``name in network``: a field with a value, or one of the
+        defaulted fields (always there, as in os-vif 5.x; see the module).
+        """
+        if name in _DEFAULTED:
+            return True
+        return bool(super().__contains__(name))
+
+
+#: The fields the constructor gives a value when it is not passed.
+_DEFAULTED = (
+    "subnets",
+    "multi_host",
+    "should_provide_bridge",
+    "should_provide_vlan",
+    "mtu",
+)
+
+
+def _default(name: str) -> Any:
+    """The constructor's default for ``name`` (a new object each call)."""
+    if name == "subnets":
+        return _subnet_list()
+    return None if name == "mtu" else False
+
+
+def _read_with_default(name: str) -> property:
+    """``Network.<name>``: the value set, else the constructor's default.
+
+    Replaces oslo.versionedobjects' property, whose getter raises
+    NotImplementedError for an unset field of a class that loads nothing
+    lazily.  The default is returned, not stored: storing it would make the
+    field set, and written back, on a mere read.
+    """
+    generated = getattr(Network, name)
+    stored = osv_base.STORED + name
+
+    def read(self: Network) -> Any:
+        try:
+            return self.__dict__[stored]
+        except KeyError:
+            return _default(name)
+
+    return property(read, generated.fset, generated.fdel, generated.__doc__)
+
+
+for _name in _DEFAULTED:
+    setattr(Network, _name, _read_with_default(_name))
+del _name
 
 
 def _subnet_list() -> ovo_base.VersionedObject:
