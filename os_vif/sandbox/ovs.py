@@ -13,12 +13,13 @@ then opens ports with ordinary sockets, which works in any namespace.
 
 Clients reach the database through a unix socket (:attr:`OvsServer.
 connection`), which works from any network namespace; a ``ptcp:`` listener
-on a random loopback port is added on request (it is only reachable from
-inside the daemons' namespace).
+and a TLS (``pssl:``) listener on random loopback ports are added on request
+(they are only reachable from inside the daemons' namespace).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ __all__ = [
     "OVS_SCHEMA",
     "OvsServer",
     "OvsServerError",
+    "ServerTls",
     "missing_reason",
 ]
 
@@ -44,6 +46,19 @@ _SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
 class OvsServerError(RuntimeError):
     """A daemon did not start or stop; the message quotes its log."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerTls:
+    """The PEM files of ovsdb-server's TLS listener.
+
+    ovsdb-server presents ``certificate`` (with ``private_key``) and
+    accepts only clients whose certificate ``ca_cert`` signed.
+    """
+
+    private_key: str
+    certificate: str
+    ca_cert: str
 
 
 def _which(binary: str) -> str | None:
@@ -95,17 +110,24 @@ class OvsServer:
     ``netns`` is the name of a network namespace (as in ``ip netns``) to
     run both daemons in, or ``None`` for the caller's namespace.  With
     ``tcp=True`` the database also listens on ``127.0.0.1:<random port>``
-    (see :attr:`tcp_connection`).
+    (see :attr:`tcp_connection`); with ``tls`` it also listens for TLS
+    connections on another such port (see :attr:`ssl_connection`).
     """
 
     def __init__(
-        self, workdir: str, netns: str | None = None, tcp: bool = False
+        self,
+        workdir: str,
+        netns: str | None = None,
+        tcp: bool = False,
+        tls: ServerTls | None = None,
     ) -> None:
         self.workdir = os.path.abspath(workdir)
         self.netns = netns
         self.db_file = os.path.join(self.workdir, "conf.db")
         self.db_socket = os.path.join(self.workdir, "db.sock")
         self.tcp_port = _free_port() if tcp else None
+        self.tls = tls
+        self.ssl_port = _free_port() if tls is not None else None
         self._env = dict(
             os.environ,
             OVS_RUNDIR=self.workdir,
@@ -127,6 +149,13 @@ class OvsServer:
         if self.tcp_port is None:
             return None
         return "tcp:127.0.0.1:%d" % self.tcp_port
+
+    @property
+    def ssl_connection(self) -> str | None:
+        """``ssl:127.0.0.1:<port>`` when started with ``tls``."""
+        if self.ssl_port is None:
+            return None
+        return "ssl:127.0.0.1:%d" % self.ssl_port
 
     def _path(self, daemon: str, suffix: str) -> str:
         return os.path.join(self.workdir, daemon + suffix)
@@ -234,6 +263,16 @@ class OvsServer:
         remotes = ["--remote=punix:" + self.db_socket]
         if self.tcp_port is not None:
             remotes.append("--remote=ptcp:%d:127.0.0.1" % self.tcp_port)
+        if self.tls is not None and self.ssl_port is not None:
+            # Given on the command line rather than through the database's
+            # SSL table: the listener is up when --detach returns, and
+            # ovs-vswitchd (which also reads that table) is left alone.
+            remotes += [
+                "--private-key=" + self.tls.private_key,
+                "--certificate=" + self.tls.certificate,
+                "--ca-cert=" + self.tls.ca_cert,
+                "--remote=pssl:%d:127.0.0.1" % self.ssl_port,
+            ]
         argv = [
             _which("ovsdb-server") or "ovsdb-server",
             self.db_file,

@@ -15,7 +15,8 @@ ovsdbapp retries the transaction when they changed meanwhile.
 Only public interfaces are used: ovsdbapp's commands, lookups and tables,
 python-ovs's row attributes and mutation methods (``addvalue``,
 ``delvalue``, ``setkey``, ``delete``), ``Transaction.add_op`` and the
-IDL's ``notify`` hook (in :mod:`.connection`).
+IDL's ``notify`` hook (in :mod:`.connection`, which also reads the IDL's
+private session to reach its socket, for TCP keepalive).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from os_vif import exception
 from os_vif.internal.ovsdb import connection, model
 
-__all__ = ["OvsdbClient", "PendingCommit"]
+__all__ = ["OvsdbClient", "PendingCommit", "TlsFiles"]
+
+#: The files of ``ssl:`` connections (re-exported for the plugins).
+TlsFiles = connection.TlsFiles
 
 _T = TypeVar("_T")
 
@@ -449,18 +453,27 @@ class OvsdbClient:
     """Reads and writes one OVSDB through the process's shared connection.
 
     ``connection`` is an OVSDB connection string (``tcp:127.0.0.1:6640``,
-    ``unix:/run/openvswitch/db.sock``...) and ``timeout`` the longest a
-    transaction may take, in seconds (0: no limit).
+    ``unix:/run/openvswitch/db.sock``...), ``timeout`` the longest a
+    transaction may take, in seconds (0: no limit), and ``tls`` the files
+    ``ssl:`` connections need.
     """
 
-    def __init__(self, connection_string: str, timeout: int) -> None:
+    def __init__(
+        self,
+        connection_string: str,
+        timeout: int,
+        tls: connection.TlsFiles | None = None,
+    ) -> None:
         self.connection_string = connection_string
         self.timeout = timeout
+        self.tls = tls
 
     @property
     def api(self) -> Any:
         """The ovsdbapp API (connects on first use)."""
-        return connection.get_api(self.connection_string, self.timeout)
+        return connection.get_api(
+            self.connection_string, self.timeout, self.tls
+        )
 
     # -- writing -------------------------------------------------------------
 

@@ -88,7 +88,9 @@ class OvsPlugin(PluginBase):
     def ovsdb(self) -> ovsdb_client.OvsdbClient:
         """The OVSDB client for the configured connection."""
         return ovsdb_client.OvsdbClient(
-            self.config.ovsdb_connection, self.config.ovs_vsctl_timeout
+            self.config.ovsdb_connection,
+            self.config.ovs_vsctl_timeout,
+            ovsdb_client.TlsFiles.from_config(self.config),
         )
 
     @property

@@ -64,5 +64,22 @@ OPTS = (
         "network agent may change it later (see the QoS table in "
         "ovs-vswitchd.conf.db(5)).",
     ),
+    # Not in 5.x: the files of ssl: connections, named as neutron's
+    # [ovs] options are (operators set both on the same host).
+    cfg.StrOpt(
+        "ssl_key_file",
+        help="Private key (PEM) os_vif presents to ovsdb-server on an "
+        "ssl: ovsdb_connection.  Required with ssl:, unused otherwise.",
+    ),
+    cfg.StrOpt(
+        "ssl_cert_file",
+        help="Certificate (PEM) of ssl_key_file, signed by a CA that "
+        "ovsdb-server trusts.  Required with an ssl: ovsdb_connection.",
+    ),
+    cfg.StrOpt(
+        "ssl_ca_cert_file",
+        help="CA certificate (PEM) that must have signed ovsdb-server's "
+        "certificate.  Required with an ssl: ovsdb_connection.",
+    ),
     privileged.timeout_opt(),
 )

@@ -81,6 +81,10 @@ def test_options_match_os_vif_5():
         "default_qos_type": ("StrOpt", "linux-noop"),
         # Not in 5.x: ours, in every in-tree plugin's group.
         "privsep_timeout": ("IntOpt", 60),
+        # Not in 5.x: the files of ssl: connections (unset by default).
+        "ssl_key_file": ("StrOpt", None),
+        "ssl_cert_file": ("StrOpt", None),
+        "ssl_ca_cert_file": ("StrOpt", None),
     }
     deprecated = {
         o.name: [(d.group, d.name) for d in o.deprecated_opts]
