@@ -1,0 +1,87 @@
+"""The table of intended differences from os-vif 5.x, as the suite reads it.
+
+The table is ``doc/source/operators/differences_from_5x.csv``, which the
+operators' page "Differences from os-vif 5.x" also shows.  Its columns:
+
+``Difference``
+    a pattern over the difference strings the suite reports (see
+    :mod:`.normalise`), e.g. ``step * (plug * by ours): link tap*.alias:
+    5.3.0=None ours=*``; ``*`` stands for any text, every other character
+    for itself.
+``Scenarios``
+    a pattern over scenario names (``*``: all).
+``What``
+    what operators see, in words.
+``Why``
+    why this release differs on purpose.
+
+A difference that no entry covers fails its scenario; an entry that covers
+nothing in a full run is reported as stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import os
+import re
+
+__all__ = ["TABLE", "Entry", "load"]
+
+#: Where the table is.
+TABLE = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "doc", "source",
+    "operators", "differences_from_5x.csv",
+)
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(
+        "^" + ".*".join(re.escape(part) for part in text.split("*")) + "$",
+        re.DOTALL,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One row of the table."""
+
+    difference: str
+    scenarios: str
+    what: str
+    why: str
+    line: int
+
+    @functools.cached_property
+    def _difference(self) -> re.Pattern[str]:
+        return _pattern(self.difference)
+
+    @functools.cached_property
+    def _scenarios(self) -> re.Pattern[str]:
+        return _pattern(self.scenarios)
+
+    def covers(self, scenario: str, difference: str) -> bool:
+        """Say whether this entry covers ``difference`` in ``scenario``."""
+        return bool(
+            self._scenarios.match(scenario)
+            and self._difference.match(difference)
+        )
+
+
+def load(path: str = TABLE) -> tuple[Entry, ...]:
+    """Read the table (the first row names the columns)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    entries = []
+    for number, row in enumerate(rows, start=2):
+        entries.append(
+            Entry(
+                difference=row["Difference"].strip(),
+                scenarios=row["Scenarios"].strip() or "*",
+                what=row["What"].strip(),
+                why=row["Why"].strip(),
+                line=number,
+            )
+        )
+    return tuple(entries)
