@@ -257,7 +257,7 @@ def tls_failure(err: BaseException, tls: TlsFiles) -> str:
             "the connection was closed during the TLS handshake or right "
             "after it: " + refused
         )
-    if isinstance(err, socket.timeout):
+    if isinstance(err, TimeoutError):
         return "no answer to the TLS handshake: %s" % err
     return "%s: %s" % (type(err).__name__, err)
 

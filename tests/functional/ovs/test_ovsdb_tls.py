@@ -218,7 +218,7 @@ def test_plug_over_ssl(
         ssl_ca_cert_file=files.ssl_ca_cert_file,
         group="os_vif_ovs",
     )
-    vif = vifs.ovs_vif()
+    vif: Any = vifs.ovs_vif()
     plugin.plug(vif, vifs.INSTANCE)
     # Through ssl: (the plugin's only connection)...
     assert list(connection._APIS) == [ovs.ssl_connection]
@@ -273,6 +273,7 @@ def test_plug_with_a_refused_certificate_fails_at_once(
 ) -> None:
     from os_vif.plugins.ovs import OvsPlugin
 
+    assert ovs.ssl_connection is not None
     plugin = OvsPlugin.load("ovs")
     files = certs.files(certs.stranger)
     conf.config(
