@@ -9,6 +9,7 @@ type and port profile a host supports, at a version both sides know, with
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from oslo_utils import versionutils
@@ -223,6 +224,27 @@ class HostPluginInfo(
             if vif.vif_object_name == name:
                 return vif
         raise exception.NoMatchingVIFClass(name=name)
+
+    def filter_vif_types(self, permitted_vif_type_names: list[str]) -> None:
+        """Keep only the VIF types named (deprecated).
+
+        os-vif 5.x's method, kept for its callers: it emits a
+        :class:`DeprecationWarning`.  Filter the whole host's description
+        instead, with ``os_vif.host_info(permitted_vif_type_names)`` or
+        :meth:`HostInfo.filter_vif_types`, which also drops the plugins left
+        with no VIF type.
+        """
+        warnings.warn(
+            "HostPluginInfo.filter_vif_types is deprecated and will be "
+            "removed: use os_vif.host_info(permitted_vif_type_names) or "
+            "HostInfo.filter_vif_types",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        permitted = set(permitted_vif_type_names)
+        self.vif_info = [
+            vif for vif in self.vif_info if vif.vif_object_name in permitted
+        ]
 
 
 @ovo_base.VersionedObjectRegistry.register
