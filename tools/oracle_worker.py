@@ -268,6 +268,8 @@ class _Session:
         import os_vif
 
         connection = request.get("ovsdb_connection", self.connection)
+        if not isinstance(connection, str):
+            return {"fatal": "the first configure names ovsdb_connection"}
         if self.connection is None:
             (_check_checkout if self.checkout else _check_isolated)(os_vif)
             _configure(connection, int(request.get("timeout", 30)),
@@ -299,7 +301,7 @@ class _Session:
         ]
         results: list[dict[str, Any]] = []
         for primitive in request["vifs"]:
-            vif = base.VersionedObject.obj_from_primitive(primitive)
+            vif: Any = base.VersionedObject.obj_from_primitive(primitive)
             try:
                 action(vif, instance)
             except Exception as err:  # noqa: BLE001 - it is the answer
@@ -370,7 +372,7 @@ def main() -> None:
         _configure(connection, int(request.get("timeout", 30)), workdir)
         os_vif.initialize()
         instance = instance_info.InstanceInfo(**request["instance"])
-        vifs = [
+        vifs: list[Any] = [
             base.VersionedObject.obj_from_primitive(primitive)
             for primitive in request["vifs"]
         ]

@@ -249,10 +249,11 @@ class Host:
             {
                 "op": op,
                 "vifs": [vif.obj_to_primitive() for vif in vifs],
+                # Only the fields set: neutron's agent gives a uuid only.
                 "instance": {
-                    "uuid": instance.uuid,
-                    "name": instance.name,
-                    "project_id": instance.project_id,
+                    name: getattr(instance, name)
+                    for name in ("uuid", "name", "project_id")
+                    if instance.obj_attr_is_set(name)
                 },
             }
         )

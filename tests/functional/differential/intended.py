@@ -15,8 +15,10 @@ operators' page "Differences from os-vif 5.x" also shows.  Its columns:
 ``Why``
     why this release differs on purpose.
 
-A difference that no entry covers fails its scenario; an entry that covers
-nothing in a full run is reported as stale.
+A row whose ``What`` and ``Why`` are empty adds a pattern to the entry
+above it (one reason, several lines of differences).  A difference that
+no row covers fails its scenario; a row that covers nothing in a full run
+is reported as stale.
 """
 
 from __future__ import annotations
@@ -73,14 +75,20 @@ def load(path: str = TABLE) -> tuple[Entry, ...]:
     """Read the table (the first row names the columns)."""
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    entries = []
+    entries: list[Entry] = []
     for number, row in enumerate(rows, start=2):
+        what, why = row["What"].strip(), row["Why"].strip()
+        if not what and not why:
+            if not entries:
+                raise ValueError("%s:%d: a continuation row comes first"
+                                 % (path, number))
+            what, why = entries[-1].what, entries[-1].why
         entries.append(
             Entry(
                 difference=row["Difference"].strip(),
                 scenarios=row["Scenarios"].strip() or "*",
-                what=row["What"].strip(),
-                why=row["Why"].strip(),
+                what=what,
+                why=why,
                 line=number,
             )
         )

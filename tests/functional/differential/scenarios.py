@@ -10,7 +10,8 @@ unless said otherwise), and ``make`` steps that make a device on both
 hosts between two calls (a tap libvirt adds to a ``qbr``).  Every
 scenario ends with its VIFs unplugged: the hosts must then be as they were
 before its first step, but for the bridges named in ``remains`` (a network
-bridge a plug made, which neither release removes).
+bridge a plug made, which neither release removes) and the devices its
+``make`` steps made.
 
 Left out: ``VIFHostDevice`` with a representor (``VIFPortProfileOVS
 Representor``, or a ``VIFPortProfileOpenVSwitch`` on a VF).  Both releases
@@ -94,6 +95,14 @@ class Scenario:
     def config(self) -> dict[str, Any]:
         """``[os_vif_ovs]`` options for this scenario, defaults filled in."""
         return {**DEFAULT_OPTIONS, **self.options}
+
+    def made_links(self) -> set[str]:
+        """Links the scenario's ``make`` steps make (libvirt's to remove)."""
+        return {
+            step.device.name
+            for step in self.steps
+            if step.device is not None and step.device.kind != "ovs-bridge"
+        }
 
     def known_macs(self) -> set[str]:
         """MACs the scenario chose (the rest are generated)."""
@@ -250,8 +259,9 @@ SMARTNIC_DEVICE_ID = "7a3c2b1e-5d6f-4a8b-9c0d-1e2f3a4b5c6d"
 def smartnic() -> vif_objects.VIFOpenVSwitch:
     """The VIF neutron's OVS agent builds for a smart-NIC port.
 
-    As ``ovs_neutron_agent`` does: no ``id``, no network id or MTU, no
-    datapath type, ``create_port`` and the representor's name.
+    As ``ovs_neutron_agent`` does (``_get_vif_object``): no ``id``, a
+    network with only the integration bridge and the physical network's
+    MTU, no datapath type, ``create_port`` and the representor's name.
     """
     return vif_objects.VIFOpenVSwitch(
         plugin="ovs",
@@ -259,7 +269,7 @@ def smartnic() -> vif_objects.VIFOpenVSwitch:
             interface_id="0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
             create_port=True,
         ),
-        network=network.Network(bridge="br-int"),
+        network=network.Network(bridge="br-int", mtu=1450),
         vif_name=REPRESENTOR,
         address=REPRESENTOR_MAC,
     )
@@ -323,9 +333,9 @@ def _scenarios() -> list[Scenario]:
         S("ovs-tap-system-qos-htb", {"a": ovs(datapath="system")},
           (plug("a"), unplug("a")), premade=system,
           options={"default_qos_type": "linux-htb"}),
-        S("ovs-tap-system-qos-off", {"a": ovs(datapath="system")},
-          (plug("a"), unplug("a")), premade=system,
-          options={"default_qos_type": ""}),
+        S("ovs-tap-system-qos-fq-codel", {"a": ovs(datapath="system")},
+          (plug("a"), plug("a"), unplug("a")), premade=system,
+          options={"default_qos_type": "linux-fq_codel"}),
         S("ovs-datapath-switch", {"a": ovs(datapath="system")},
           (plug("a"), unplug("a")), premade=netdev),
         # -- isolate_vif, trunks, per_port_bridge ----------------------
@@ -370,8 +380,10 @@ def _scenarios() -> list[Scenario]:
         # -- cold migration: the same port, the other strategy ---------
         S("hybrid-to-plain", {"h": hybrid(), "a": ovs(create_tap=False)},
           (plug("h"), unplug("a")), premade=netdev),
+        # 5.3.0 unplugs a hybrid VIF's qbr/qvb/qvo only: the tap and port
+        # stay until the port is unplugged as what it was.
         S("plain-to-hybrid", {"a": ovs(), "h": hybrid()},
-          (plug("a"), unplug("h")), premade=netdev),
+          (plug("a"), unplug("h"), unplug("a")), premade=netdev),
         # -- vhost-user ------------------------------------------------
         S("vhu-server", V, (plug("v"), unplug("v")), premade=netdev),
         S("vhu-client", {"v": vhu(mode="client")}, (plug("v"), unplug("v")),

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +84,26 @@ def _call(step: scenarios.Step, scenario: scenarios.Scenario, actor: str
     return call
 
 
+def _keep(
+    scenario: scenarios.Scenario,
+    number: int,
+    reference: normalise.Normalised,
+    subject: normalise.Normalised,
+) -> None:
+    # OS_VIF_DIFFERENTIAL_DUMPS=DIR keeps both hosts' normalised states
+    # after each step, to check a reported difference by hand.
+    where = os.environ.get("OS_VIF_DIFFERENTIAL_DUMPS")
+    if not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    for label, state in (("5.3.0", reference), ("ours", subject)):
+        path = os.path.join(
+            where, "%s.step%d.%s.json" % (scenario.name, number, label)
+        )
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(state, handle, indent=1, sort_keys=True, default=str)
+
+
 def run_scenario(twins: TwinHosts, scenario: scenarios.Scenario) -> Run:
     """Run ``scenario`` on both hosts; return what differed."""
     run = Run()
@@ -122,12 +144,16 @@ def run_scenario(twins: TwinHosts, scenario: scenarios.Scenario) -> Run:
             time.sleep(1.2)
             ref_state, sub_state = _states(twins, known)
             found = normalise.compare(ref_state, sub_state)
+        _keep(scenario, number, ref_state, sub_state)
         run.differences += ["%s: %s" % (where, item) for item in found]
+    made = {"link " + name for name in scenario.made_links()}
     for label, before, after in (
         ("5.3.0", before_ref, ref_state),
         ("ours", before_sub, sub_state),
     ):
         for left in normalise.leftovers(before, after, scenario.remains):
+            if left in made:
+                continue
             run.differences.append("end: %s left %s" % (label, left))
     return run
 
