@@ -7,9 +7,11 @@ operators' page "Differences from os-vif 5.x" also shows.  Its columns:
     a pattern over the difference strings the suite reports (see
     :mod:`.normalise`), e.g. ``step * (plug * by ours): link tap*.alias:
     5.3.0=None ours=*``; ``*`` stands for any text, every other character
-    for itself.
+    for itself.  Written between double backquotes, so that the page
+    shows it as it is.
 ``Scenarios``
-    a pattern over scenario names (``*``: all).
+    a pattern over scenario names (``*``: all), also between double
+    backquotes.
 ``What``
     what operators see, in words.
 ``Why``
@@ -36,6 +38,15 @@ TABLE = os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "doc", "source",
     "operators", "differences_from_5x.csv",
 )
+
+
+def _literal(cell: str) -> str:
+    # Patterns are written as ``literals`` so that the page shows their
+    # stars as they are.
+    cell = cell.strip()
+    if cell.startswith("``") and cell.endswith("``") and len(cell) > 4:
+        cell = cell[2:-2]
+    return cell
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -85,8 +96,8 @@ def load(path: str = TABLE) -> tuple[Entry, ...]:
             what, why = entries[-1].what, entries[-1].why
         entries.append(
             Entry(
-                difference=row["Difference"].strip(),
-                scenarios=row["Scenarios"].strip() or "*",
+                difference=_literal(row["Difference"]),
+                scenarios=_literal(row["Scenarios"]) or "*",
                 what=what,
                 why=why,
                 line=number,
