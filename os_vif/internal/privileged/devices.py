@@ -6,11 +6,13 @@ Each class validates its arguments when made, ``admit``\\ s (ownership,
 linkstate` reads).  ``None`` arguments mean "leave alone".
 
 =========================  ================================================
-:class:`EnsureBridge`      bridge (STP off, forward delay 0 if created),
-                           MTU, MAC, state, IPv6 off
-:class:`EnsureTap`         persistent tap (optionally multiqueue), MTU,
-                           MAC, state, master
-:class:`EnsureVeth`        veth pair, MTU and state of both ends
+:class:`EnsureBridge`      bridge (STP off, forward delay 0, optionally
+                           MAC ageing and multicast snooping off, if
+                           created), MTU, MAC, state, IPv6 off
+:class:`EnsureTap`         persistent tap (optionally multiqueue), IPv6
+                           off before it comes up, MTU, MAC, state, master
+:class:`EnsureVeth`        veth pair, MTU and state of both ends (both
+                           promiscuous if created, as asked)
 :class:`EnsureVlan`        802.1Q device on a lower device
 :class:`SetLink`           MTU, MAC, state, master (or none) of a device
 :class:`SetSysctl`         an allow-listed per-device sysctl
@@ -73,6 +75,7 @@ SYSCTLS: dict[tuple[str, str], tuple[int, ...]] = {
 }
 
 _IFF_TAP = 0x0002
+_IFF_PROMISC = 0x0100
 _IFF_MULTI_QUEUE = 0x0100
 _IFF_NO_PI = 0x1000
 _TUN_DEVICE = "/dev/net/tun"
@@ -260,6 +263,17 @@ def _find_or_create(
     return _created(ctx, name), True
 
 
+def _ageing(value: Any, field: str) -> int:
+    # IFLA_BR_AGEING_TIME, in hundredths of a second; 0 turns ageing off.
+    return validation.integer_in_range(value, 0, 2**31 - 1, field)
+
+
+def _set_promiscuous(index: int) -> None:
+    """Turn the promiscuous flag of link ``index`` on (one request)."""
+    with netlink() as ipr:
+        ipr.link("set", index=index, flags=_IFF_PROMISC, change=_IFF_PROMISC)
+
+
 def _alias(created: bool) -> str | None:
     # Only devices os_vif made carry the mark; an existing device's alias
     # is its owner's.
@@ -278,7 +292,11 @@ class EnsureBridge(KernelOperation):
     """Bridge ``name`` exists, set up as asked.
 
     A new bridge has STP off and forward delay 0, so that a guest's port
-    forwards at once; an existing one keeps its STP settings.  With
+    forwards at once; an existing one keeps its STP settings.  ``ageing``
+    (hundredths of a second, 0: never forget a MAC) and
+    ``multicast_snooping`` are set when the bridge is made, as os-vif 5.x
+    made its hybrid ``qbr``: a bridge that forgets no MAC and floods
+    multicast loses nothing while a guest moves (live migration).  With
     ``role="bridge"`` (a bridge a network names) an existing bridge os_vif
     does not own may be set up and used; otherwise (``owned``, a VIF's own
     bridge such as ``qbr``) it must be os_vif's.
@@ -293,6 +311,8 @@ class EnsureBridge(KernelOperation):
         name=validation.interface_name,
         disable_ipv6=validation.boolean,
         role=validation.role(("owned", "bridge")),
+        ageing=_ageing,
+        multicast_snooping=validation.boolean,
         drop=("master",),
     )
 
@@ -300,6 +320,22 @@ class EnsureBridge(KernelOperation):
     def shared(self) -> bool:
         """Only a network's bridge: a VIF's own (``qbr``) is its plan's."""
         return self.get("role") == "bridge"
+
+    def _creation_data(self) -> tuple[tuple[str, int], ...]:
+        data: tuple[tuple[str, int], ...] = (
+            ("IFLA_BR_STP_STATE", 0),
+            ("IFLA_BR_FORWARD_DELAY", 0),
+        )
+        if self.get("ageing") is not None:
+            data += (("IFLA_BR_AGEING_TIME", self.get("ageing")),)
+        if self.get("multicast_snooping") is not None:
+            data += (
+                (
+                    "IFLA_BR_MCAST_SNOOPING",
+                    int(self.get("multicast_snooping")),
+                ),
+            )
+        return data
 
     def admit(self, ctx: Context) -> None:
         """An existing device must be a bridge (and os_vif's if owned)."""
@@ -324,10 +360,7 @@ class EnsureBridge(KernelOperation):
                     name,
                     "bridge",
                     mtu=mtu,
-                    data=(
-                        ("IFLA_BR_STP_STATE", 0),
-                        ("IFLA_BR_FORWARD_DELAY", 0),
-                    ),
+                    data=self._creation_data(),
                 ),
             )
             role = self.get("role", "owned")
@@ -361,14 +394,18 @@ class EnsureBridge(KernelOperation):
             up=self.get("up", True),
         )
         if not problems and self.get("disable_ipv6", False):
-            found = linkstate.read_sysctl(name, "ipv6", "disable_ipv6")
-            if found not in (1, None) or (
-                found is None and os.path.isdir("/proc/sys/net/ipv6")
-            ):
-                problems.append(
-                    Problem("device %s" % name, "disable_ipv6", 1, found)
-                )
+            problems += _ipv6_problems(name)
         return problems
+
+
+def _ipv6_problems(name: str) -> list[Problem]:
+    """A problem unless IPv6 is off on ``name`` (or not in the kernel)."""
+    found = linkstate.read_sysctl(name, "ipv6", "disable_ipv6")
+    if found not in (1, None) or (
+        found is None and os.path.isdir("/proc/sys/net/ipv6")
+    ):
+        return [Problem("device %s" % name, "disable_ipv6", 1, found)]
+    return []
 
 
 def _tap_ioctl(name: str, multiqueue: bool) -> None:
@@ -386,7 +423,14 @@ def _tap_ioctl(name: str, multiqueue: bool) -> None:
 
 @REGISTRY.register
 class EnsureTap(KernelOperation):
-    """Persistent tap ``name`` exists, optionally attached to ``master``."""
+    """Persistent tap ``name`` exists, optionally attached to ``master``.
+
+    With ``disable_ipv6`` IPv6 is turned off before the tap comes up: a
+    tap given the guest's MAC would otherwise get the guest's own
+    link-local address and send its duplicate address detection into the
+    guest, whose own detection then fails (seen during live migration with
+    OVN); the host needs no address on it.
+    """
 
     NAME = "ensure_tap"
     PARAMS = _params(
@@ -394,6 +438,7 @@ class EnsureTap(KernelOperation):
         _OWNER,
         name=validation.interface_name,
         multiqueue=validation.boolean,
+        disable_ipv6=validation.boolean,
     )
 
     def admit(self, ctx: Context) -> None:
@@ -410,6 +455,16 @@ class EnsureTap(KernelOperation):
                 "tun",
                 lambda: _tap_ioctl(name, self.get("multiqueue", False)),
             )
+            # Before the request that brings the tap up (see the class).
+            ipv6_changed = self.get("disable_ipv6", False) and _write_sysctl(
+                ctx,
+                name,
+                "ipv6",
+                "disable_ipv6",
+                1,
+                "owned",
+                self.get("vif_id"),
+            )
             changed = _set_link(
                 ctx,
                 requests,
@@ -422,11 +477,11 @@ class EnsureTap(KernelOperation):
                 master=self.get("master"),
                 alias=_alias(created),
             )
-            return created or changed
+            return created or changed or ipv6_changed
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
-        """Compare the tap with what is asked."""
-        return _link_problems(
+        """Compare the tap (and its IPv6 sysctl) with what is asked."""
+        problems = _link_problems(
             self.device,
             linkstate.get_device(self.device),
             "tun",
@@ -435,6 +490,9 @@ class EnsureTap(KernelOperation):
             up=self.get("up", True),
             master=self.get("master"),
         )
+        if not problems and self.get("disable_ipv6", False):
+            problems += _ipv6_problems(self.device)
+        return problems
 
 
 @REGISTRY.register
@@ -443,7 +501,8 @@ class EnsureVeth(KernelOperation):
 
     Both ends get the MTU and state.  If only one end exists it is a
     leftover of an interrupted plug: it is deleted (if os_vif's) and the
-    pair made again.
+    pair made again.  With ``promisc`` both ends of a new pair are made
+    promiscuous, as os-vif 5.x made the hybrid plug's ``qvb``/``qvo``.
     """
 
     NAME = "ensure_veth"
@@ -452,6 +511,7 @@ class EnsureVeth(KernelOperation):
         _OWNER,
         name=validation.interface_name,
         peer=validation.interface_name,
+        promisc=validation.boolean,
         drop=("mac",),
     )
     REQUIRED = frozenset({"name", "peer"})
@@ -517,6 +577,9 @@ class EnsureVeth(KernelOperation):
                 )
                 link = _created(ctx, name)
                 peer_link = _require_link(peer)
+                if self.get("promisc", False):
+                    for index in (link.index, peer_link.index):
+                        _set_promiscuous(index)
             alias = _alias(created)
             changed = _set_link(
                 ctx,
@@ -655,7 +718,8 @@ class SetLink(KernelOperation):
 
     ``role`` says how the device relates to the VIF (see
     :data:`.ownership.ROLES`): a device os_vif does not own may be changed
-    only in what its role allows.
+    only in what its role allows.  With ``optional`` a device that is not
+    there is fine (the VIF's device a hypervisor makes later).
     """
 
     NAME = "set_link"
@@ -665,6 +729,7 @@ class SetLink(KernelOperation):
         name=validation.interface_name,
         nomaster=validation.boolean,
         role=validation.role(ownership.ROLES),
+        optional=validation.boolean,
     )
 
     def admit(self, ctx: Context) -> None:
@@ -695,11 +760,14 @@ class SetLink(KernelOperation):
 
     def apply(self, ctx: Context) -> bool:
         """Change what differs, in one request."""
+        link = linkstate.read_link(self.device)
+        if link is None and self.get("optional", False):
+            return False
         with links() as requests:
             return _set_link(
                 ctx,
                 requests,
-                _require_link(self.device),
+                link or _require_link(self.device),
                 role=self.get("role", "owned"),
                 vif_id=self.get("vif_id"),
                 mtu=self.get("mtu"),
@@ -712,6 +780,8 @@ class SetLink(KernelOperation):
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """Compare the device with what is asked."""
         device = linkstate.get_device(self.device)
+        if device is None and self.get("optional", False):
+            return []
         problems = _link_problems(
             self.device,
             device,
