@@ -380,12 +380,21 @@ def test_check_through_the_real_noop_plugin():
 
 def test_in_tree_plugins_check_natively():
     os_vif.initialize(reset=True)
-    # A VIFOpenVSwitch without create_port: libvirt makes the port, the
-    # plug changes nothing, so there is nothing to differ.
-    vif = vifs.ovs_vif(create_port=False, create_tap=False)
+    # Every ovs plan names the VIF's bridge (os-vif 5.x ensures it even
+    # without create_port), so a check that reads no host is one the plan
+    # refuses: the plugin's own check reports the field.
+    vif = _unplannable_ovs_vif()
     report = os_vif.check(vif, INSTANCE)
-    assert report.supported and report.ok
-    assert (report.plugin, report.problems, report.error) == ("ovs", (), None)
+    assert report.supported and report.status == "error"
+    assert (report.plugin, report.problems) == ("ovs", ())
+    assert isinstance(report.error, exception.InvalidArgument)
+    assert report.error.kwargs["field"] == "vif.vif_name"
+
+
+def _unplannable_ovs_vif():
+    vif = vifs.ovs_vif(create_port=False, create_tap=False)
+    vif.vif_name = "a-name-far-too-long"
+    return vif
 
 
 def test_check_reports_problems_and_errors(plugins):
@@ -426,13 +435,13 @@ def test_check_many_keeps_the_order_and_groups_per_plugin(plugins):
         (vifs.nested_vif(0), INSTANCE),
         (generic("bad1", "native"), INSTANCE),
         (generic("a0"), INSTANCE),
-        (vifs.ovs_vif(create_port=False, create_tap=False), INSTANCE),
+        (_unplannable_ovs_vif(), INSTANCE),
     ]
     reports = os_vif.check_many(pairs)
     # native has check but not check_many: PluginBase loops over check.
     assert native.CALLS == [("check", "tap0"), ("check", "bad1")]
     assert [r.status for r in reports] == [
-        "problems", "ok", "error", "not supported", "ok"
+        "problems", "ok", "error", "not supported", "error"
     ]
     assert [r.plugin for r in reports] == [
         "native", "noop", "native", "looping", "ovs"

@@ -146,11 +146,15 @@ class OvsPlugin(PluginBase):
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Unplug ``vif``; what is gone already is skipped."""
         try:
-            found = plan.discover(vif, self.discovery)
+            found = plan.discover(vif, self.discovery, unplug=True)
         except exception.DeviceDiscoveryFailed as err:
             # The VF or its representor is gone from sysfs (driver
             # unloaded, VFs re-created); its port may still be in OVSDB.
-            LOG.info("VIF %s: %s; removing its ports by iface-id", vif.id, err)
+            LOG.info(
+                "VIF %s: %s; removing its ports by iface-id",
+                vif.obj_attr_is_set("id") and vif.id,
+                err,
+            )
             self.host.run(plan.vanished_plan(vif), self.ovsdb)
             return
         self.host.run(
@@ -167,9 +171,13 @@ class OvsPlugin(PluginBase):
 
     def _unplug_job(self, vif: Any, instance_info: Any) -> batch.Job:
         try:
-            found = plan.discover(vif, self.discovery)
+            found = plan.discover(vif, self.discovery, unplug=True)
         except exception.DeviceDiscoveryFailed as err:
-            LOG.info("VIF %s: %s; removing its ports by iface-id", vif.id, err)
+            LOG.info(
+                "VIF %s: %s; removing its ports by iface-id",
+                vif.obj_attr_is_set("id") and vif.id,
+                err,
+            )
             return batch.Job(plan.vanished_plan(vif), key=batch.vif_key(vif))
         return batch.Job(
             plan.unplug_plan(vif, instance_info, self.config, found),

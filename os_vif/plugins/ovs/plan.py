@@ -21,7 +21,7 @@ from os_vif.internal import validation
 from os_vif.internal.ovsdb import model
 from os_vif.internal.ovsdb import operations as ovs
 from os_vif.internal.privileged import devices
-from os_vif.internal.unprivileged import dpdk_representor, sysfs
+from os_vif.internal.unprivileged import dpdk_representor, linkstate, sysfs
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import fields
 from os_vif.objects import vif as vif_objects
@@ -35,6 +35,7 @@ __all__ = [
     "unplug_plan",
     "vif_identity",
     "hybrid_devices",
+    "TapCreationNotSupported",
 ]
 
 #: Datapath types that mean "the kernel's datapath".
@@ -50,6 +51,10 @@ class Discovered:
     vf: sysfs.VirtualFunction | None = None
     #: The kernel representor's name (VIFHostDevice).
     representor: str | None = None
+    #: For the unplug of a VIFOpenVSwitch: a Linux bridge of the name the
+    #: hybrid plug gives the VIF's ``qbr`` exists (plugged hybrid before
+    #: a cold migration; unplugged as os-vif 5.x does, as hybrid).
+    hybrid_bridge: bool = False
 
 
 def _profile(vif: Any) -> Any:
@@ -78,27 +83,45 @@ def _is_representor(vif: Any) -> bool:
     )
 
 
-def discover(vif: Any, discovery: sysfs.SwitchdevDiscovery) -> Discovered:
-    """Find the host devices a representor VIF names (reads sysfs).
+def _vf_address(vif: Any) -> str:
+    address = _field(_profile(vif), "representor_address")
+    if address is None:
+        address = _field(vif, "dev_address")
+    if address is None:
+        raise rules.invalid(
+            "vif.dev_address",
+            None,
+            "a representor port needs the VF's PCI address",
+        )
+    return str(address)
+
+
+def discover(
+    vif: Any, discovery: sysfs.SwitchdevDiscovery, *, unplug: bool = False
+) -> Discovered:
+    """Find the host devices a VIF names (reads sysfs, and netlink).
+
+    A ``VIFHostDevice``: its VF, and on the kernel's datapath the VF's
+    representor netdev.  For an ``unplug`` of a ``VIFOpenVSwitch``: whether
+    its hybrid ``qbr`` exists.
 
     :raises DeviceDiscoveryFailed: the VF or its representor is not there.
     """
-    if isinstance(vif, (vif_objects.VIFVHostUser, vif_objects.VIFHostDevice)):
+    if isinstance(vif, vif_objects.VIFHostDevice):
         if not _is_representor(vif):
             return Discovered()
-        address = _field(_profile(vif), "representor_address")
-        if address is None:
-            address = _field(vif, "dev_address")
-        if address is None:
-            raise rules.invalid(
-                "vif.port_profile.representor_address",
-                None,
-                "a representor port needs the VF's PCI address",
-            )
-        vf = discovery.virtual_function(address)
-        if isinstance(vif, vif_objects.VIFHostDevice):
+        vf = discovery.virtual_function(_vf_address(vif))
+        if _datapath(vif) in KERNEL_DATAPATHS:
             return Discovered(vf, discovery.vf_representor(vf).ifname)
         return Discovered(vf)
+    if unplug and isinstance(vif, vif_objects.VIFOpenVSwitch):
+        vid = _optional_vif_id(vif)
+        if vid is not None:
+            qbr = naming.hybrid_names(vid)[0]
+            device = linkstate.get_device(qbr)
+            return Discovered(
+                hybrid_bridge=device is not None and device.kind == "bridge"
+            )
     return Discovered()
 
 
@@ -111,28 +134,72 @@ def _integration_bridge(vif: Any) -> str:
     return validation.interface_name(bridge, "vif.network.bridge")
 
 
+def _optional_vif_id(vif: Any) -> str | None:
+    """The VIF's id, None when it has none (neutron's smart-NIC VIFs).
+
+    An id that is set must be valid: device names are made from it.
+    """
+    if _field(vif, "id") is None:
+        return None
+    return rules.vif_id(vif)
+
+
 def vif_identity(vif: Any) -> tuple[str, str]:
     """Return the ``iface-id`` and ``attached-mac`` a plug writes."""
-    interface_id = _field(_profile(vif), "interface_id") or vif.id
+    interface_id = _field(_profile(vif), "interface_id") or _field(vif, "id")
+    if interface_id is None:
+        raise rules.invalid(
+            "vif.port_profile.interface_id",
+            None,
+            "the VIF has neither an interface_id nor an id",
+        )
     return str(interface_id), rules.vif_mac(vif)
 
 
-def _external_ids(vif: Any, instance_info: Any) -> dict[str, str]:
+def _external_ids(vif: Any, instance_info: Any, bridge: str) -> dict[str, str]:
     iface_id, mac = vif_identity(vif)
-    return {
+    ids = {
         "iface-id": iface_id,
         "iface-status": "active",
         "attached-mac": mac,
         "vm-uuid": str(instance_info.uuid),
     }
+    if naming.is_trunk_bridge(bridge):
+        # Neutron's trunk handler reads it to clean the trunk up.
+        ids["bridge_name"] = bridge
+    return ids
 
 
 def _datapath(vif: Any) -> str | None:
     return _field(_profile(vif), "datapath_type") or None
 
 
-def _bridge(vif: Any, name: str) -> ovs.EnsureOvsBridge:
-    return ovs.EnsureOvsBridge(name=name, datapath_type=_datapath(vif))
+#: The datapath a VIF that names none implies, for a bridge being made:
+#: vhost-user ports need the userspace one.
+_IMPLIED_DATAPATH = "system"
+_IMPLIED_VHOSTUSER_DATAPATH = "netdev"
+#: Interface types whose MTU only Open vSwitch can set (``mtu_request``);
+#: other ports' devices get theirs through netlink.
+_MTU_REQUEST_TYPES = ("dpdkvhostuser", "dpdkvhostuserclient")
+
+
+def _bridge(
+    vif: Any, name: str, implied: str = _IMPLIED_DATAPATH
+) -> ovs.EnsureOvsBridge:
+    explicit = _datapath(vif)
+    return ovs.EnsureOvsBridge(
+        name=name,
+        datapath_type=explicit,
+        default_datapath_type=None if explicit else implied,
+    )
+
+
+def _qos(vif: Any, config: Any) -> str | None:
+    # Only on the kernel's datapath (a VIF naming none is on it), where
+    # Open vSwitch would otherwise leave the port's qdisc to the kernel.
+    if _datapath(vif) in KERNEL_DATAPATHS and config.default_qos_type:
+        return str(config.default_qos_type)
+    return None
 
 
 def _vif_port(
@@ -144,29 +211,24 @@ def _vif_port(
     *,
     interface_type: str = "",
     options: dict[str, str] | None = None,
-    with_mtu: bool = True,
 ) -> ovs.EnsureOvsPort:
-    """The port of a VIF as os-vif 5.x makes it (see the plugin docs).
-
-    ``with_mtu=False`` is for patch ports, which have no MTU of their own.
-    """
+    """The port of a VIF as os-vif 5.x makes it (see the plugin docs)."""
     isolate = config.isolate_vif and not naming.is_trunk_bridge(bridge)
-    kernel_datapath = _datapath(vif) in KERNEL_DATAPATHS
     return ovs.EnsureOvsPort(
         name=name,
         bridge=bridge,
         interface_type=interface_type,
-        external_ids=_external_ids(vif, instance_info),
+        external_ids=_external_ids(vif, instance_info, bridge),
         options=options or {},
-        mtu_request=rules.mtu(vif, config) if with_mtu else None,
+        mtu_request=(
+            rules.mtu(vif, config)
+            if interface_type in _MTU_REQUEST_TYPES
+            else None
+        ),
         tag=model.DEAD_VLAN if isolate else None,
         vlan_mode="trunk" if isolate else None,
         trunks=[model.DEAD_VLAN] if isolate else None,
-        qos_type=(
-            config.default_qos_type
-            if kernel_datapath and config.default_qos_type
-            else None
-        ),
+        qos_type=_qos(vif, config),
     )
 
 
@@ -190,14 +252,89 @@ def hybrid_devices(vif: Any) -> tuple[str, str, str]:
 # -- plug --------------------------------------------------------------------
 
 
+class TapCreationNotSupported(exception.InvalidArgument):
+    """``create_tap`` asked of a VIF the ovs plugin makes no tap for.
+
+    os-vif 5.x's ``vif_plug_ovs.exception.TapCreationNotSupported``, here an
+    :class:`~os_vif.exception.InvalidArgument` naming the field.
+    """
+
+
+def _device_mtu(name: str, mtu: int) -> devices.SetLink:
+    # The VIF's device when it is there already (a hypervisor's tap on a
+    # re-plug, neutron's smart-NIC representor): its MTU, as os-vif 5.x.
+    return devices.SetLink(
+        name=name, mtu=mtu, role="representor", optional=True
+    )
+
+
+def _plug_per_port_bridge(
+    vif: Any, instance_info: Any, config: Any, plan: Plan, name: str
+) -> None:
+    """A bridge of the VIF's own, patched to the network's (5.x's way).
+
+    os-vif 5.x makes it whatever ``create_port`` says: the device's port
+    on the VIF's bridge (isolated, with the QoS row), the patch ports
+    with the VIF's identity on the network's side.
+    """
+    vid = rules.vif_id(vif)
+    bridge = _integration_bridge(vif)
+    own = naming.per_port_bridge(vid)
+    own_patch, int_patch = naming.per_port_patches(vid)
+    isolate = bool(config.isolate_vif)
+    _iface_id, mac = vif_identity(vif)
+    plan.add(
+        _bridge(vif, own),
+        ovs.EnsureOvsPort(
+            name=name,
+            bridge=own,
+            tag=model.DEAD_VLAN if isolate else None,
+            vlan_mode="trunk" if isolate else None,
+            trunks=[model.DEAD_VLAN] if isolate else None,
+            qos_type=_qos(vif, config),
+            per_port_bridge=own,
+        ),
+        ovs.EnsureOvsPort(
+            name=own_patch,
+            bridge=own,
+            interface_type="patch",
+            options={"peer": int_patch},
+            per_port_bridge=own,
+        ),
+        ovs.EnsureOvsPort(
+            name=int_patch,
+            bridge=bridge,
+            interface_type="patch",
+            options={"peer": own_patch},
+            # os-vif 5.x gives the patch port the VIF's id as iface-id.
+            external_ids={
+                "iface-id": vid,
+                "iface-status": "active",
+                "attached-mac": mac,
+                "vm-uuid": str(instance_info.uuid),
+            },
+            tag=(
+                model.DEAD_VLAN
+                if isolate and not naming.is_trunk_bridge(bridge)
+                else None
+            ),
+        ),
+    )
+
+
 def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
     profile = _profile(vif)
-    vid = rules.vif_id(vif)
-    plan = Plan(label=vid)
+    vid = _optional_vif_id(vif)
     name = _vif_name(vif)
     bridge = _integration_bridge(vif)
     mtu = rules.mtu(vif, config)
-    if _field(profile, "create_tap", False):
+    plan = Plan(label=vid or name)
+    # The VIF's bridge first, whether or not a port is made: the
+    # hypervisor attaches its tap to it (a trunk's tbr- bridge, a new
+    # network's bridge).
+    plan.add(_bridge(vif, bridge))
+    create_tap = bool(_field(profile, "create_tap", False))
+    if create_tap:
         plan.add(
             devices.EnsureTap(
                 name=name,
@@ -205,90 +342,82 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
                 mtu=mtu,
                 mac=rules.vif_mac(vif),
                 up=True,
+                disable_ipv6=True,
                 vif_id=vid,
             )
         )
-    if not _field(profile, "create_port", False):
-        return plan
     if config.per_port_bridge:
-        own = naming.per_port_bridge(vid)
-        own_patch, int_patch = naming.per_port_patches(vid)
-        return plan.add(
-            _bridge(vif, bridge),
-            _bridge(vif, own),
-            ovs.EnsureOvsPort(
-                name=name, bridge=own, mtu_request=mtu, per_port_bridge=own
-            ),
-            ovs.EnsureOvsPort(
-                name=own_patch,
-                bridge=own,
-                interface_type="patch",
-                options={"peer": int_patch},
-                per_port_bridge=own,
-            ),
-            _vif_port(
-                vif,
-                instance_info,
-                config,
-                int_patch,
-                bridge,
-                interface_type="patch",
-                options={"peer": own_patch},
-                with_mtu=False,
-            ),
-        )
-    return plan.add(
-        _bridge(vif, bridge),
-        _vif_port(vif, instance_info, config, name, bridge),
-    )
+        _plug_per_port_bridge(vif, instance_info, config, plan, name)
+    elif _field(profile, "create_port", False):
+        plan.add(_vif_port(vif, instance_info, config, name, bridge))
+    else:
+        return plan
+    if not create_tap:
+        plan.add(_device_mtu(name, mtu))
+    return plan
 
 
 def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> Plan:
+    _profile(vif)
+    _no_tap(vif)
     qbr, qvb, qvo = hybrid_devices(vif)
     vid = rules.vif_id(vif)
     bridge = _integration_bridge(vif)
     mtu = rules.mtu(vif, config)
     return Plan(label=vid).add(
         # IPv6 off and no ARP replies: the bridge is plumbing between the
-        # guest's tap and Open vSwitch and must not answer itself.
+        # guest's tap and Open vSwitch and must not answer itself.  No MAC
+        # ageing and no multicast snooping: nothing is lost while the
+        # guest moves (live migration), as os-vif 5.x made it.
         devices.EnsureBridge(
-            name=qbr, mtu=mtu, up=True, disable_ipv6=True, vif_id=vid
+            name=qbr,
+            mtu=mtu,
+            up=True,
+            disable_ipv6=True,
+            ageing=0,
+            multicast_snooping=False,
+            vif_id=vid,
         ),
         devices.SetSysctl(
             name=qbr, family="ipv4", key="arp_ignore", value=1, vif_id=vid
         ),
+        devices.SetSysctl(
+            name=qbr, family="ipv4", key="arp_announce", value=2, vif_id=vid
+        ),
         devices.EnsureVeth(
-            name=qvb, peer=qvo, mtu=mtu, up=True, master=qbr, vif_id=vid
+            name=qvb,
+            peer=qvo,
+            mtu=mtu,
+            up=True,
+            master=qbr,
+            promisc=True,
+            vif_id=vid,
         ),
         _bridge(vif, bridge),
         _vif_port(vif, instance_info, config, qvo, bridge),
     )
 
 
+def _no_tap(vif: Any) -> None:
+    if _field(_field(vif, "port_profile"), "create_tap", False):
+        raise TapCreationNotSupported(
+            field="vif.port_profile.create_tap",
+            value=True,
+            reason="create_tap is only supported for VIFOpenVSwitch, not "
+            "%s" % type(vif).__name__,
+        )
+
+
 def _plug_vhostuser(
     vif: Any, instance_info: Any, config: Any, found: Discovered
 ) -> Plan:
+    # A representor profile changes nothing here (os-vif 5.x): a DPDK
+    # VF representor is a VIFHostDevice on a userspace datapath.
+    _profile(vif)
+    _no_tap(vif)
     bridge = _integration_bridge(vif)
     vid = rules.vif_id(vif)
     plan = Plan(label=vid)
-    if _is_representor(vif):
-        # OVS-DPDK hardware offload: the VF's representor is a DPDK port.
-        _profile(vif)
-        if found.vf is None:
-            raise exception.DeviceDiscoveryFailed(
-                looked_for="VF", device=vid, reason="discovery was not run"
-            )
-        port = _vif_port(
-            vif,
-            instance_info,
-            config,
-            dpdk_representor.port_name(vid),
-            bridge,
-            interface_type=dpdk_representor.INTERFACE_TYPE,
-            options={"dpdk-devargs": dpdk_representor.devargs(found.vf)},
-        )
-        return plan.add(_bridge(vif, bridge), port)
-    _profile(vif)
     mode = _field(vif, "mode")
     path = _field(vif, "path")
     if mode == fields.VIFVHostUserMode.SERVER:
@@ -318,7 +447,9 @@ def _plug_vhostuser(
         )
     else:
         raise rules.invalid("vif.mode", mode, "must be 'client' or 'server'")
-    return plan.add(_bridge(vif, bridge), port)
+    return plan.add(
+        _bridge(vif, bridge, implied=_IMPLIED_VHOSTUSER_DATAPATH), port
+    )
 
 
 def _plug_host_device(
@@ -332,8 +463,26 @@ def _plug_host_device(
             "a VIFHostDevice is plugged into Open vSwitch through its "
             "representor: use VIFPortProfileOVSRepresentor",
         )
+    _no_tap(vif)
     bridge = _integration_bridge(vif)
     vid = rules.vif_id(vif)
+    if found.vf is None:
+        raise exception.DeviceDiscoveryFailed(
+            looked_for="VF", device=vid, reason="discovery was not run"
+        )
+    if _datapath(vif) not in KERNEL_DATAPATHS:
+        # OVS-DPDK: the VF's representor is a DPDK port Open vSwitch
+        # opens from the PF's PCI address and the VF's index.
+        port = _vif_port(
+            vif,
+            instance_info,
+            config,
+            dpdk_representor.port_name(vid),
+            bridge,
+            interface_type=dpdk_representor.INTERFACE_TYPE,
+            options={"dpdk-devargs": dpdk_representor.devargs(found.vf)},
+        )
+        return Plan(label=vid).add(_bridge(vif, bridge), port)
     if found.representor is None:
         raise exception.DeviceDiscoveryFailed(
             looked_for="representor",
@@ -402,42 +551,85 @@ def vanished_plan(vif: Any) -> Plan:
     )
 
 
+def _hybrid_unplug(
+    vif: Any, plan: Plan, names: tuple[str, str, str], trunk: bool
+) -> None:
+    qbr, qvb, qvo = names
+    vid = rules.vif_id(vif)
+    # The VIF's own tap may still be on the qbr (libvirt detaches it
+    # next): deleting the bridge detaches it, as os-vif 5.x did.  Any
+    # other device on it keeps the bridge.
+    tap = rules.lenient(lambda: _vif_name(vif), "the tap on the qbr")
+    plan.add(
+        _removal(vif, qvo, remove_bridge=trunk),
+        devices.DeleteDevice(name=qvb, kind="veth", vif_id=vid),
+        devices.RemoveBridgeIfUnused(
+            name=qbr, uplinks=[tap] if tap else None, vif_id=vid
+        ),
+    )
+
+
 def _strict_unplug_plan(
     vif: Any, instance_info: Any, config: Any, found: Discovered
 ) -> Plan:
-    vid = rules.vif_id(vif)
-    plan = Plan(label=vid, ovsdb_first=True)
     bridge = _integration_bridge(vif)
     trunk = naming.is_trunk_bridge(bridge)
     if isinstance(vif, vif_objects.VIFBridge):
-        qbr, qvb, qvo = hybrid_devices(vif)
-        return plan.add(
-            _removal(vif, qvo, remove_bridge=trunk),
-            devices.DeleteDevice(name=qvb, kind="veth", vif_id=vid),
-            devices.RemoveBridgeIfUnused(name=qbr, vif_id=vid),
-        )
+        plan = Plan(label=rules.vif_id(vif), ovsdb_first=True)
+        _hybrid_unplug(vif, plan, hybrid_devices(vif), trunk)
+        return plan
     if isinstance(vif, vif_objects.VIFOpenVSwitch):
         profile = _profile(vif)
+        vid = _optional_vif_id(vif)
         name = _vif_name(vif)
-        if _field(profile, "create_port", False):
-            if config.per_port_bridge:
-                own = naming.per_port_bridge(vid)
-                _own_patch, int_patch = naming.per_port_patches(vid)
-                plan.add(
-                    _removal(
-                        vif, name, remove_bridge=True, per_port_bridge=own
-                    ),
-                    _removal(vif, int_patch, remove_bridge=trunk),
-                )
-            else:
-                plan.add(_removal(vif, name, remove_bridge=trunk))
+        plan = Plan(label=vid or name, ovsdb_first=True)
+        if config.per_port_bridge:
+            vid = rules.vif_id(vif)
+            own = naming.per_port_bridge(vid)
+            _own_patch, int_patch = naming.per_port_patches(vid)
+            plan.add(
+                _removal(vif, name, remove_bridge=True, per_port_bridge=own),
+                ovs.RemoveOvsPort(
+                    name=int_patch,
+                    iface_id=vid,
+                    mac=rules.vif_mac(vif),
+                    remove_bridge_if_unused=trunk,
+                ),
+            )
+        else:
+            if found.hybrid_bridge and vid is not None:
+                # Plugged hybrid before a cold migration: unplugged as
+                # hybrid, as os-vif 5.x does.
+                _hybrid_unplug(vif, plan, naming.hybrid_names(vid), trunk)
+            # Whether or not the plug made it (create_port): a port of
+            # this VIF's left on the bridge goes, as os-vif 5.x did.
+            plan.add(_removal(vif, name, remove_bridge=trunk))
         if _field(profile, "create_tap", False):
             plan.add(devices.DeleteDevice(name=name, kind="tun", vif_id=vid))
         return plan
+    vid = rules.vif_id(vif)
+    plan = Plan(label=vid, ovsdb_first=True)
     wanted = plug_plan(vif, instance_info, config, found)
     for step in wanted.ovsdb:
         if isinstance(step, ovs.EnsureOvsPort):
             plan.add(_removal(vif, step.device, remove_bridge=trunk))
+    if found.representor is not None:
+        # The representor stays (the NIC's); it is set down, as os-vif
+        # 5.x left it.
+        plan.add(
+            devices.SetLink(
+                name=found.representor, up=False, role="representor"
+            )
+        )
+    return plan
+
+
+def _with_trunk_bridge(vif: Any, plan: Plan) -> Plan:
+    # A trunk bridge left unused goes, whether or not the VIF's port was
+    # there still (os-vif 5.x deleted it on every unplug).
+    bridge = _integration_bridge(vif)
+    if naming.is_trunk_bridge(bridge):
+        plan.add(ovs.DeleteOvsBridge(name=bridge))
     return plan
 
 
@@ -451,7 +643,9 @@ def unplug_plan(
     impossible, the VIF's ports are found by its identity instead.
     """
     try:
-        return _strict_unplug_plan(vif, instance_info, config, found)
+        return _with_trunk_bridge(
+            vif, _strict_unplug_plan(vif, instance_info, config, found)
+        )
     except exception.InvalidArgument as err:
         if not isinstance(vif, vif_objects.VIFBase) or not _field(
             vif, "address"

@@ -111,19 +111,21 @@ def test_interface_columns_changed_by_hand_are_named(ovs_plugin, ovs) -> None:
     ovs_plugin.plug(vif, INSTANCE)
     assert ovs_plugin.check(vif, INSTANCE).ok
     name = vif.vif_name
-    ovs.vsctl(
-        "set", "Interface", name, "external_ids:iface-id=someone-else"
-    )
-    ovs.vsctl("clear", "Interface", name, "mtu_request")
+    ovs.vsctl("set", "Interface", name, "external_ids:iface-id=someone-else")
+    # (mtu_request is no column the plug keeps for a tap: its MTU is set
+    # through netlink, as os-vif 5.3.0 sets it.)
+    ovs.vsctl("remove", "Interface", name, "external_ids", "vm-uuid")
 
     def changed() -> bool:
-        return ("port %s" % name, "mtu_request") in _problems(ovs_plugin, vif)
+        return ("port %s" % name, "external_ids:vm-uuid") in _problems(
+            ovs_plugin, vif
+        )
 
     _wait(changed)
     report = ovs_plugin.check(vif, INSTANCE)
     assert {(p.what, p.found) for p in report.problems} == {
         ("external_ids:iface-id", "someone-else"),
-        ("mtu_request", None),
+        ("external_ids:vm-uuid", None),
     }
     ovs.vsctl("--", "del-port", name, "--", "add-port", "br-int", name)
 
@@ -133,7 +135,6 @@ def test_interface_columns_changed_by_hand_are_named(ovs_plugin, ovs) -> None:
             ("port %s" % name, "external_ids:iface-status"),
             ("port %s" % name, "external_ids:attached-mac"),
             ("port %s" % name, "external_ids:vm-uuid"),
-            ("port %s" % name, "mtu_request"),
         }
 
     _wait(remade)

@@ -55,7 +55,13 @@ def _check_vif_interface(ovs: OvsServer, name: str, vif: Any, mtu: int):
         "vm-uuid": INSTANCE.uuid,
     }
     assert iface["external_ids"] | expected == iface["external_ids"]
-    assert iface["mtu_request"] == mtu
+    if iface["type"] in ("dpdkvhostuser", "dpdkvhostuserclient"):
+        assert iface["mtu_request"] == mtu
+    else:
+        # The device's MTU is set through netlink, as os-vif 5.3.0 does.
+        assert iface["mtu_request"] == []
+        device = linkstate.get_device(name)
+        assert device is None or device.mtu == mtu
     return iface
 
 
@@ -96,10 +102,9 @@ def test_ovs_vif_with_tap(ovs_plugin, ovs: OvsServer) -> None:
 def test_replug_repairs_what_differs(ovs_plugin, ovs: OvsServer) -> None:
     vif = vifs.ovs_vif()
     ovs_plugin.plug(vif, INSTANCE)
-    ovs.vsctl("set", "Interface", vif.vif_name, "mtu_request=1300")
     ovs.vsctl("set", "Interface", vif.vif_name, "external_ids:agent=kept")
     with IPRoute() as ipr:
-        ipr.link("set", ifname=vif.vif_name, state="down")
+        ipr.link("set", ifname=vif.vif_name, state="down", mtu=1300)
     ovs_plugin.plug(vif, INSTANCE)
     iface = _check_vif_interface(ovs, vif.vif_name, vif, 1450)
     assert iface["external_ids"]["agent"] == "kept"
@@ -116,9 +121,7 @@ def test_port_without_tap_and_default_mtu(ovs_plugin, ovs, conf) -> None:
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
 
 
-def test_isolate_vif_dead_vlan_on_creation_only(
-    ovs_plugin, ovs, conf
-) -> None:
+def test_isolate_vif_dead_vlan_on_creation_only(ovs_plugin, ovs, conf) -> None:
     _override(conf, "isolate_vif", True)
     vif = vifs.ovs_vif()
     ovs_plugin.plug(vif, INSTANCE)
@@ -268,21 +271,44 @@ def fake_switchdev(ovs_plugin, tmp_path):
     return layout
 
 
+def _kernel_representor_vif(ovs: OvsServer, address: str, n: int = 0):
+    """A VIFHostDevice on the kernel's datapath (os-vif 5.3.0: the VF's
+    representor netdev on the bridge), the bridge made on the userspace
+    datapath first (this switch has no kernel datapath): a VIF that names
+    no datapath type leaves an existing bridge's alone."""
+    if "br-int" not in ovs.bridges():
+        ovs.vsctl(
+            "add-br",
+            "br-int",
+            "--",
+            "set",
+            "Bridge",
+            "br-int",
+            "datapath_type=netdev",
+        )
+    vif = vifs.representor_vif(address, n=n)
+    vif.port_profile.datapath_type = None
+    return vif
+
+
 def test_host_device_representor(ovs_plugin, ovs, fake_switchdev) -> None:
     fvf = fake_switchdev.vf(0, 1)
     # A veth stands in for the representor netdev sysfs names.
     with IPRoute() as ipr:
         ipr.link("add", ifname=fvf.representor, kind="veth", peer="rep-peer")
-    vif = vifs.representor_vif(fvf.address)
+    vif = _kernel_representor_vif(ovs, fvf.address)
     ovs_plugin.plug(vif, INSTANCE)
     assert ovsdb_rows.port_bridge(ovs, fvf.representor) == "br-int"
     _check_vif_interface(ovs, fvf.representor, vif, 1400)
     device = linkstate.get_device(fvf.representor)
     assert device.up and device.mtu == 1400
     assert _ofport(ovs, fvf.representor) > 0
+    assert ovsdb_rows.row(ovs, "Bridge", "br-int")["datapath_type"] == "netdev"
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.row(ovs, "Port", fvf.representor) is None
-    assert linkstate.device_exists(fvf.representor)  # hardware stays
+    assert ovsdb_rows.rows(ovs, "QoS") == []
+    # Hardware stays, set down as os-vif 5.3.0 leaves it.
+    assert not linkstate.get_device(fvf.representor).up
 
 
 def test_unplug_after_the_representor_left_sysfs(
@@ -293,8 +319,8 @@ def test_unplug_after_the_representor_left_sysfs(
     with IPRoute() as ipr:
         for n, device in enumerate((fvf.representor, other.representor)):
             ipr.link("add", ifname=device, kind="veth", peer="rep-p%d" % n)
-    vif = vifs.representor_vif(fvf.address)
-    neighbour = vifs.representor_vif(other.address, n=1)
+    vif = _kernel_representor_vif(ovs, fvf.address)
+    neighbour = _kernel_representor_vif(ovs, other.address, n=1)
     ovs_plugin.plug(vif, INSTANCE)
     ovs_plugin.plug(neighbour, INSTANCE)
     # The driver was reloaded: the VF's PCI device left sysfs, so the
@@ -314,17 +340,18 @@ def test_unplug_after_the_representor_left_sysfs(
 
 
 def test_dpdk_representor_rows(ovs_plugin, ovs, fake_switchdev) -> None:
+    # os-vif 5.3.0: a VIFHostDevice on a userspace datapath is a DPDK port
+    # that opens the VF's representor; no kernel device is looked up.
     fvf = fake_switchdev.vf(1, 2)
-    vif = vifs.vhostuser_vif()
-    vif.port_profile = representor_profile = vifs.representor_vif(
-        fvf.address
-    ).port_profile
+    vif = vifs.representor_vif(fvf.address)
+    representor_profile = vif.port_profile
     ovs_plugin.plug(vif, INSTANCE)
     (iface,) = [i for i in ovsdb_rows.rows(ovs, "Interface", type="dpdk")]
     assert iface["options"] == {"dpdk-devargs": "0000:03:00.1,representor=[2]"}
     assert iface["external_ids"]["iface-id"] == (
         representor_profile.interface_id
     )
+    assert iface["name"] == "vfr" + vif.id[:11]
     ovs_plugin.unplug(vif, INSTANCE)
     assert ovsdb_rows.rows(ovs, "Interface", type="dpdk") == []
 
