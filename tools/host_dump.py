@@ -168,6 +168,10 @@ def links() -> dict[str, dict[str, Any]]:
             "ipv6": _sysctls("ipv6", name),
         }
         sysfs = "/sys/class/net/" + name
+        # How the MAC was chosen: 3 (set) is someone's choice; otherwise
+        # a bridge takes the lowest MAC of its ports, random for a veth.
+        text = _read(sysfs + "/addr_assign_type")
+        entry["addr_assign_type"] = None if text is None else _value(text)
         if kind == "bridge":
             entry["bridge"] = _attrs(sysfs + "/bridge", _BRIDGE_ATTRS)
         if master:

@@ -77,7 +77,6 @@ SYSCTLS: dict[tuple[str, str], tuple[int, ...]] = {
 _IFF_TAP = 0x0002
 _IFF_PROMISC = 0x0100
 _IFF_MULTI_QUEUE = 0x0100
-_IFF_NO_PI = 0x1000
 _TUN_DEVICE = "/dev/net/tun"
 
 _LINK: dict[str, Validator] = {
@@ -409,7 +408,10 @@ def _ipv6_problems(name: str) -> list[Problem]:
 
 
 def _tap_ioctl(name: str, multiqueue: bool) -> None:
-    flags = _IFF_TAP | _IFF_NO_PI | (_IFF_MULTI_QUEUE if multiqueue else 0)
+    # The flags os-vif 5.x's taps carry (no IFF_NO_PI): the hypervisor
+    # sets its own when it attaches, and a tap made by either release looks
+    # the same to operators' tools until then.
+    flags = _IFF_TAP | (_IFF_MULTI_QUEUE if multiqueue else 0)
     request = struct.pack("16sH", name.encode(), flags)
     fd = os.open(_TUN_DEVICE, os.O_RDWR | os.O_CLOEXEC)
     try:

@@ -10,7 +10,8 @@ tapX``, ``QoS[port tapX]``), each a flat mapping of attribute paths
 * references to rows replaced by the referenced row's name (a QoS row by
   the port it serves, or ``unreferenced <type> <external_ids:id>``);
 * every MAC that is none the scenario chose replaced by
-  :data:`GENERATED_MAC`;
+  :data:`GENERATED_MAC`, and the MAC of a bridge nobody gave one by
+  :data:`PORTS_MAC`;
 * sets sorted, maps flattened (an absent key and an empty map are alike);
 * no ifindexes, and no ``ovs-netdev`` (the datapath's own device).
 
@@ -28,6 +29,7 @@ from typing import Any
 __all__ = [
     "ABSENT",
     "GENERATED_MAC",
+    "PORTS_MAC",
     "Normalised",
     "compare",
     "leftovers",
@@ -57,7 +59,18 @@ def _mac(value: Any, known: frozenset[str]) -> Any:
     return value
 
 
+#: What a bridge's MAC becomes when nobody set it (``addr_assign_type``
+#: other than 3): the kernel gives such a bridge the lowest MAC of its
+#: ports, which depends on the random MACs of its veths.
+PORTS_MAC = "<lowest MAC of its ports>"
+_NET_ADDR_SET = 3
+
+
 def _link(entry: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if entry.get("kind") == "bridge" and entry.get(
+        "addr_assign_type"
+    ) not in (None, _NET_ADDR_SET):
+        entry = {**entry, "address": PORTS_MAC}
     flat: dict[str, Any] = {}
     for key, value in entry.items():
         if isinstance(value, Mapping):

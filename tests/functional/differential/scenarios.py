@@ -347,6 +347,12 @@ def _scenarios() -> list[Scenario]:
           (plug("a"), unplug("a"))),
         S("trunk-ovs-tap-isolated", {"a": ovs(bridge=TRUNK)},
           (plug("a"), unplug("a")), options=isolate),
+        # A trunk with two subports: one leaves, the other stays on it.
+        S("trunk-two-subports",
+          {"a": ovs(1, bridge=TRUNK), "b": ovs(2, bridge=TRUNK)},
+          (plug("a", "b"), unplug("a"), unplug("b"))),
+        S("trunk-per-port-bridge-isolated", {"a": ovs(bridge=TRUNK)},
+          (plug("a"), unplug("a")), options={**ppb, **isolate}),
         S("trunk-ovs-no-port",
           {"a": ovs(bridge=TRUNK, create_port=False, create_tap=False)},
           (plug("a"), unplug("a"))),

@@ -111,3 +111,27 @@ def test_table_loads_with_its_reasons() -> None:
     for entry in entries:
         assert entry.what and entry.why, entry.line
         assert "``" not in entry.difference, entry.line
+
+
+def test_a_bridge_mac_nobody_set_is_its_ports_not_compared() -> None:
+    # The kernel gives such a bridge its lowest port's MAC: a libvirt tap
+    # (known) or a veth's random one, whichever is lower.
+    taken = _dump()
+    taken["links"]["qbrX"].update(
+        address="fe:16:3e:00:00:01", addr_assign_type=1
+    )
+    random = _dump()
+    random["links"]["qbrX"].update(addr_assign_type=1)
+    assert normalise.compare(
+        normalise.normalise(taken, {"fe:16:3e:00:00:01"}),
+        normalise.normalise(random, {"fe:16:3e:00:00:01"}),
+    ) == []
+    # A MAC someone set (3) is compared.
+    chosen = copy.deepcopy(taken)
+    chosen["links"]["qbrX"]["addr_assign_type"] = 3
+    differences = normalise.compare(
+        normalise.normalise(chosen, {"fe:16:3e:00:00:01"}),
+        normalise.normalise(random, {"fe:16:3e:00:00:01"}),
+    )
+    assert any("qbrX.address" in item for item in differences)
+    assert any("qbrX.addr_assign_type" in item for item in differences)
