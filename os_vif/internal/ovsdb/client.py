@@ -188,6 +188,23 @@ def _members(api: Any, table: str, row: Any) -> connection.Members:
     )
 
 
+def qos_rows(api: Any, port: str) -> list[Any]:
+    """The QoS rows made for ``port``, by os_vif or os-vif 5.x.
+
+    Found by their ``external_ids`` (:func:`~.model.qos_external_ids`);
+    rows an earlier os_vif 6 made carry the port's name as ``id``.
+    """
+    table = getattr(api, "tables", {}).get("QoS")
+    if table is None:
+        return []
+    wanted = {model.qos_id(port), port}
+    return [
+        row
+        for row in table.rows.values()
+        if row.external_ids.get("id") in wanted and "_type" in row.external_ids
+    ]
+
+
 def bridge_of(api: Any, port_row: Any) -> Any:
     """Return the row of the bridge ``port_row`` is on, or ``None``.
 
@@ -238,14 +255,9 @@ class EnsureBridgeCommand(ovs_command.BaseCommand):
             self.api.add_br(
                 wanted.name,
                 may_exist=False,
-                datapath_type=wanted.datapath_type,
+                datapath_type=wanted.datapath_type
+                or wanted.default_datapath_type,
             ).run_idl(txn)
-        elif (
-            wanted.datapath_type is not None
-            and row.datapath_type != wanted.datapath_type
-        ):
-            # Only when it differs: every plug names its bridge.
-            row.datapath_type = wanted.datapath_type
 
 
 class EnsurePortCommand(ovs_command.BaseCommand):
@@ -329,10 +341,15 @@ class EnsurePortCommand(ovs_command.BaseCommand):
         if wanted.trunks:
             port.trunks = list(wanted.trunks)
         if wanted.qos_type is not None:
+            # As os-vif 5.x: a row left over under the same identity goes
+            # first (no port refers to it: the port is being made).
+            for stale in qos_rows(self.api, wanted.name):
+                stale.delete()
             qos = txn.insert(self.api.tables["QoS"])
             qos.type = wanted.qos_type
-            # Marks the row as made for this port, to delete it with it.
-            qos.external_ids = {"_type": wanted.qos_type, "id": wanted.name}
+            qos.external_ids = model.qos_external_ids(
+                wanted.name, wanted.qos_type
+            )
             port.qos = [qos]
         bridge.addvalue("ports", port)
 
@@ -368,15 +385,15 @@ class RemovePortCommand(ovs_command.BaseCommand):
 
     def run_idl(self, txn: Any) -> None:
         port = lookup(self.api, "Port", self.removal.name)
-        if port is None:
-            return
-        ours = [q for q in port.qos if q.external_ids.get("id") == port.name]
-        if ours:
+        ours = qos_rows(self.api, self.removal.name)
+        if port is not None and any(q in ours for q in port.qos):
             # The reference goes first: ovsdb-server refuses to delete a
             # row that is still referred to.
-            port.qos = []
-            for qos in ours:
-                qos.delete()
+            port.qos = [q for q in port.qos if q not in ours]
+        for qos in ours:
+            qos.delete()
+        if port is None:
+            return
         if self.removal.remove_bridge_if_unused:
             bridge = bridge_of(self.api, port)
             if bridge is not None and bridge_unused(bridge, self.leaving):

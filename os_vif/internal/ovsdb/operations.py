@@ -23,7 +23,7 @@ these ownership rules are enforced here:
   patch ports is left on it, and only by an unplug that asks for it
   (trunk and per-port bridges) or by the undo of the plug that made it;
 * a QoS row is os_vif's when its ``external_ids`` are those os-vif 5.x
-  gives the QoS row of a port (:func:`qos_external_ids`): ``id`` a UUID
+  gives the QoS row of a port (:func:`.model.qos_external_ids`): ``id`` a UUID
   derived from the port's name, ``_type`` the QoS type.  A plug that makes
   a port deletes such a row left over and makes it again; removing the
   port deletes it, whichever release made it.
@@ -31,8 +31,6 @@ these ownership rules are enforced here:
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,9 +48,6 @@ __all__ = [
     "RemoveOvsPortsOfVif",
     "DeleteOvsBridge",
     "KERNEL_DATAPATHS",
-    "QOS_NAMESPACE",
-    "qos_id",
-    "qos_external_ids",
 ]
 
 #: The OVSDB operations, by wire name.
@@ -60,51 +55,6 @@ REGISTRY = operation.Registry(operation.OVSDB)
 
 #: Datapath types that all mean "the kernel's datapath".
 KERNEL_DATAPATHS = ("", "system")
-
-#: The namespace of the UUIDs that name a port's QoS row: os-vif 5.x's,
-#: so that rows made by either release are found by the other.
-QOS_NAMESPACE = uuid.UUID("68da264a-847f-42a8-8ab0-5e774aee3d95")
-
-
-def qos_id(port: str) -> str:
-    """Return the ``external_ids:id`` of the QoS row of ``port``."""
-    return str(uuid.uuid5(QOS_NAMESPACE, port))
-
-
-def qos_external_ids(port: str, qos_type: str) -> dict[str, str]:
-    """Return the ``external_ids`` of the QoS row a plug makes for ``port``."""
-    return {"id": qos_id(port), "_type": qos_type}
-
-
-def _qos_rows(api: Any, port: str) -> list[Any]:
-    """The QoS rows made for ``port`` (by os_vif or os-vif 5.x), cached.
-
-    Rows an earlier os_vif 6 made carry the port's name as ``id``.
-    """
-    table = getattr(api, "tables", {}).get("QoS")
-    if table is None:
-        return []
-    wanted = {qos_id(port), port}
-    return [
-        row
-        for row in table.rows.values()
-        if row.external_ids.get("id") in wanted and "_type" in row.external_ids
-    ]
-
-
-def _drop_qos(api: Any, port: str) -> None:
-    """Delete the QoS rows of ``port`` inside the running transaction."""
-    rows = _qos_rows(api, port)
-    if not rows:
-        return
-    row = client.lookup(api, "Port", port)
-    if row is not None and any(q in rows for q in row.qos):
-        # The reference goes first: ovsdb-server refuses to delete a row
-        # that is still referred to.
-        row.qos = [q for q in row.qos if q not in rows]
-    for qos in rows:
-        qos.delete()
-
 
 def _ovs_name(value: Any, field: str) -> str:
     # OVSDB names are not kernel names: patch ports have no device and may
@@ -214,43 +164,11 @@ class _EnsureBridgeCommand(_Admitted, client.EnsureBridgeCommand):
         super().__init__(api, op.bridge_model())
         self.operation = op
 
-    def run_idl(self, txn: Any) -> None:
-        default = self.operation.get("default_datapath_type")
-        if (
-            default
-            and self.wanted.datapath_type is None
-            and client.lookup(self.api, "Bridge", self.wanted.name) is None
-        ):
-            # A bridge being made gets the type the VIF implies.
-            self.wanted = model.Bridge(self.wanted.name, default)
-        super().run_idl(txn)
-
 
 class _EnsurePortCommand(_Admitted, client.EnsurePortCommand):
     def __init__(self, api: Any, op: EnsureOvsPort) -> None:
-        # The QoS row is made here (run_idl), with os-vif 5.x's identity.
-        super().__init__(
-            api, dataclasses.replace(op.port_model(), qos_type=None)
-        )
+        super().__init__(api, op.port_model())
         self.operation = op
-
-    def run_idl(self, txn: Any) -> None:
-        name = self.wanted.name
-        qos_type = self.operation.get("qos_type")
-        made = client.lookup(self.api, "Port", name) is None
-        if made and qos_type:
-            # As os-vif 5.x: a QoS row only for a port being made (the
-            # network agent owns the port's QoS afterwards); a row left
-            # over under the same identity goes first.
-            _drop_qos(self.api, name)
-        super().run_idl(txn)
-        if not made or not qos_type:
-            return
-        port = client.lookup(self.api, "Port", name)
-        qos = txn.insert(self.api.tables["QoS"])
-        qos.type = qos_type
-        qos.external_ids = qos_external_ids(name, qos_type)
-        port.qos = [qos]
 
 
 class _RemovePortCommand(_Admitted, client.RemovePortCommand):
@@ -262,12 +180,6 @@ class _RemovePortCommand(_Admitted, client.RemovePortCommand):
             ),
         )
         self.operation = op
-
-    def run_idl(self, txn: Any) -> None:
-        self.operation.admit(self.api)
-        # Before the port goes: its reference to the row goes first.
-        _drop_qos(self.api, self.removal.name)
-        client.RemovePortCommand.run_idl(self, txn)
 
 
 @REGISTRY.register
@@ -289,7 +201,11 @@ class EnsureOvsBridge(OvsdbOperation):
 
     def bridge_model(self) -> model.Bridge:
         """The bridge as :mod:`.model` describes it."""
-        return model.Bridge(self.device, self.get("datapath_type") or None)
+        return model.Bridge(
+            self.device,
+            self.get("datapath_type") or None,
+            self.get("default_datapath_type") or None,
+        )
 
     def _conflict(self, api: Any) -> str | None:
         row = client.lookup(api, "Bridge", self.device)
@@ -518,7 +434,7 @@ class RemoveOvsPort(OvsdbOperation):
         """The port and its QoS rows should be absent."""
         problems = [
             Problem("qos %s" % qos.uuid, "exists", False, True)
-            for qos in _qos_rows(ovsdb, self.device)
+            for qos in client.qos_rows(ovsdb, self.device)
         ]
         if client.lookup(ovsdb, "Port", self.device) is not None:
             problems.append(

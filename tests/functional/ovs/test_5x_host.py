@@ -16,7 +16,7 @@ import pytest
 from pyroute2 import IPRoute
 
 import os_vif
-from os_vif.internal.ovsdb import operations
+from os_vif.internal.ovsdb import model
 from os_vif.internal.unprivileged import linkstate
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
@@ -96,7 +96,7 @@ def test_neutron_smart_nic_vif(ovs_plugin, ovs: OvsServer, conf) -> None:
     assert linkstate.get_device("enp3s0f0_7").mtu == 1400
     # No datapath type named: the kernel's, with its QoS row (5.3.0).
     (qos,) = ovsdb_rows.rows(ovs, "QoS")
-    assert qos["external_ids"] == operations.qos_external_ids(
+    assert qos["external_ids"] == model.qos_external_ids(
         "enp3s0f0_7", "linux-noop"
     )
     os_vif.plug(vif, agent_instance)  # again: fine
@@ -243,7 +243,7 @@ def test_qos_rows_as_530_names_them(ovs_plugin, ovs) -> None:
     ovs_plugin.plug(vif, INSTANCE)
     (qos,) = ovsdb_rows.rows(ovs, "QoS")
     assert qos["external_ids"] == {
-        "id": operations.qos_id(vif.vif_name),
+        "id": model.qos_id(vif.vif_name),
         "_type": "linux-noop",
     }
     assert ovsdb_rows.row(ovs, "Port", vif.vif_name)["qos"] == qos["_uuid"]
@@ -267,7 +267,7 @@ def test_qos_rows_530_made_are_deleted_on_upgrade(
         [vif], INSTANCE, netns=ovs.netns, ovsdb_connection=ovs.connection
     )
     (qos,) = ovsdb_rows.rows(ovs, "QoS")
-    assert qos["external_ids"]["id"] == operations.qos_id(vif.vif_name)
+    assert qos["external_ids"]["id"] == model.qos_id(vif.vif_name)
     os_vif.initialize()
     os_vif.unplug(vif, INSTANCE)
     assert ovsdb_rows.rows(ovs, "QoS") == []

@@ -25,7 +25,7 @@ import pytest
 from os_vif import exception
 from os_vif.internal.operation import Problem
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.ovsdb import connection
+from os_vif.internal.ovsdb import connection, model
 from os_vif.internal.ovsdb import operations as ops
 from os_vif.internal.unprivileged import runner
 from os_vif.internal.unprivileged.plan import Plan
@@ -273,7 +273,7 @@ def test_qos_row_made_and_removed_with_its_port(client, ovs) -> None:
     qos = ovsdb_rows.rows(ovs, "QoS")
     # os-vif 5.x's identity: either release deletes the row.
     assert [q["external_ids"] for q in qos] == [
-        ops.qos_external_ids("p1", "linux-noop")
+        model.qos_external_ids("p1", "linux-noop")
     ]
     _run(client, _removal("p1"))
     assert ovsdb_rows.rows(ovs, "QoS") == []
