@@ -385,6 +385,24 @@ def test_base_ovs_keeps_its_settings(base_ovs):
         base_ovs.ovsdb  # noqa: B018 - the read is the test
 
 
+def test_base_ovs_takes_the_tls_files_of_its_config():
+    class TlsConfig(Config):
+        ovsdb_connection = "ssl:127.0.0.1:6640"
+        ssl_key_file = "/etc/k.pem"
+        ssl_cert_file = "/etc/c.pem"
+        ssl_ca_cert_file = "/etc/ca.pem"
+
+    from vif_plug_ovs.ovsdb import ovsdb_lib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        made = ovsdb_lib.BaseOVS(TlsConfig)
+    assert made._client.tls is not None
+    assert made._client.tls.files == (
+        "/etc/k.pem", "/etc/c.pem", "/etc/ca.pem"
+    )
+
+
 def test_ensure_and_delete_bridge(base_ovs, plans):
     base_ovs.ensure_ovs_bridge("br-int", "netdev")
     base_ovs.delete_ovs_bridge("tbr-1")

@@ -74,7 +74,12 @@ class BaseOVS:
         self.timeout = config.ovs_vsctl_timeout
         self.connection = config.ovsdb_connection
         self.interface = getattr(config, "ovsdb_interface", "native")
-        self._client = client.OvsdbClient(self.connection, self.timeout)
+        # The TLS files of an ssl: connection, as the ovs plugin reads them.
+        self._client = client.OvsdbClient(
+            self.connection,
+            self.timeout,
+            tls=client.TlsFiles.from_config(config),
+        )
 
     @property
     def ovsdb(self) -> Any:
