@@ -85,7 +85,8 @@ def ovs_vif(
     """A ``VIFOpenVSwitch`` with ``create_port`` (and ``create_tap``).
 
     ``create_port=False, create_tap=False`` is the VIF libvirt plugs itself
-    (it makes the tap and the port): os-vif has nothing to do for it.
+    (it makes the tap and the port): os-vif only ensures its bridge, as
+    os-vif 5.x does.
     """
     vid = vid or vif_id(n)
     return vif_objects.VIFOpenVSwitch(
@@ -155,7 +156,12 @@ def vhostuser_vif(
 
 
 def representor_vif(vf_address: str, n: int = 0) -> vif_objects.VIFHostDevice:
-    """A ``VIFHostDevice`` plugged into OVS through its VF's representor."""
+    """A ``VIFHostDevice`` plugged into OVS through its VF's representor.
+
+    Its profile names the ``netdev`` datapath, so the ovs plugin makes the
+    DPDK representor port ``vfr<id>`` (as os-vif 5.x); a profile naming
+    no datapath (or ``system``) plugs the VF's kernel representor netdev.
+    """
     vid = vif_id(n)
     return vif_objects.VIFHostDevice(
         id=vid,
