@@ -350,6 +350,19 @@ class OvsServer:
         self.stop_ovsdb()
         self.start_ovsdb()
 
+    def stop_vswitchd(self) -> None:
+        """Stop ovs-vswitchd (the database and its ports stay)."""
+        self._stop_daemon("ovs-vswitchd")
+
+    def restart_vswitchd(self) -> None:
+        """Stop and start ovs-vswitchd on the same database.
+
+        The datapath is rebuilt from the database: internal ports' kernel
+        devices are made again, other ports are opened again.
+        """
+        self.stop_vswitchd()
+        self.start_vswitchd()
+
     def stop(self) -> None:
         """Stop both daemons; safe to call twice or after a failed start."""
         with interrupts.shielded():
