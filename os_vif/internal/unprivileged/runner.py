@@ -19,8 +19,10 @@ plans (one VIF each; a single plug is a batch of one) it
    did: the undo is operations too (returned by the daemon for the kernel,
    read from the cache for OVSDB), run the same way.  A transaction that
    fails as a whole is retried plan by plan, so that one bad VIF fails
-   alone.  A daemon that dies or hangs mid-call is killed and replaced,
-   and the new one takes back the call's changes from its journal.
+   alone.  A daemon that hangs mid-call is killed and replaced, and the
+   new one takes back the call's changes from its journal; a daemon that
+   dies mid-call is seen at once, replaced the same way, and the call is
+   then made once more on the new daemon (see ``_call``).
 
 The result is one entry per plan: ``None`` (done) or the os_vif exception
 that made it fail; :meth:`HostRunner.run` raises it for a single plan.
@@ -352,28 +354,11 @@ class HostRunner:
         if not todo:
             return undo
         order = [i for i in todo if results[i] is None]
-        identifier = uuid.uuid4().hex
-        wire: dict[str, Any] = {
-            "id": identifier,
-            "groups": [[step.to_wire() for step in todo[i]] for i in order],
-        }
-        if len(order) > 1:
-            # Many VIFs: the daemon deletes their devices together.
-            wire["batch_deletions"] = True
+        groups = [[step.to_wire() for step in todo[i]] for i in order]
         what = ", ".join(plans[i].label for i in order) or "plan"
         try:
-            answers = daemon.call(
-                self.context,
-                self._entrypoint,
-                wire,
-                timeout=self.timeout,
-                what=what,
-            )
-        except daemon.DaemonLost as lost:
-            self._recover(identifier, what)
-            for i in order:
-                results[i] = lost
-            return undo
+            # Many VIFs: the daemon deletes their devices together.
+            answers = self._call(groups, len(order) > 1, what)
         except exception.ExceptionBase as err:
             for i in order:
                 results[i] = err
@@ -388,24 +373,123 @@ class HostRunner:
                 ]
         return undo
 
-    def _recover(self, identifier: str, what: str) -> None:
-        """Have a new daemon take back what the lost one did."""
+    def _call(
+        self, groups: list[list[Any]], batched: bool, what: str
+    ) -> list[dict[str, Any]]:
+        """Send ``groups`` to the daemon; survive its death once.
+
+        A daemon that dies during the call has what it did taken back by a
+        new daemon (the plan's journal), and the call is made again, once,
+        on that daemon: the groups are the whole plan of each VIF, which
+        the host is back to the start of, and every operation first checks
+        what is there (a plug makes what is missing, an unplug removes
+        what is left), so running them again is safe.  A daemon that timed
+        out is not retried (see daemon.DaemonTimedOut).
+        """
         try:
-            daemon.call(
+            return self._attempt(groups, batched, what)
+        except daemon.DaemonDied as died:
+            first = died
+        LOG.info(
+            "Retrying the privileged call for %s once, on the new privsep "
+            "daemon",
+            what,
+        )
+        try:
+            answers = self._attempt(groups, batched, what)
+        except exception.ExceptionBase as err:
+            LOG.error(
+                "The retried privileged call for %s failed too: %s", what, err
+            )
+            raise daemon.DaemonLost(
+                operation="privileged call",
+                device=what,
+                err="the privsep daemon died during the call (%s); what it "
+                "did was taken back and the call was retried once on a new "
+                "daemon, which failed too (%s); what the retry did was taken "
+                "back" % (first.kwargs.get("err"), _reason(err)),
+            ) from None
+        LOG.info("The retried privileged call for %s succeeded", what)
+        return list(answers)
+
+    def _attempt(
+        self, groups: list[list[Any]], batched: bool, what: str
+    ) -> Any:
+        """One call with a new plan id; on a lost daemon, take it back."""
+        identifier = uuid.uuid4().hex
+        wire: dict[str, Any] = {"id": identifier, "groups": groups}
+        if batched:
+            wire["batch_deletions"] = True
+        try:
+            return daemon.call(
                 self.context,
                 self._entrypoint,
-                {"id": identifier, "recover": True},
+                wire,
                 timeout=self.timeout,
                 what=what,
             )
-        except Exception as err:
-            LOG.error(
-                "Could not take back the changes of privileged plan %s (%s): "
-                "%s",
+        except daemon.DaemonLost as lost:
+            # Raises (another DaemonLost) when it cannot be taken back:
+            # then the call is not retried.
+            self._recover(identifier, what, lost)
+            raise
+
+    def _recover(
+        self, identifier: str, what: str, lost: daemon.DaemonLost
+    ) -> None:
+        """Have a new daemon take back what the lost one did.
+
+        A new daemon that dies too while it does is replaced once more
+        (the undo operations are idempotent: what was taken back already
+        is found so).  Should that fail as well, :class:`daemon.DaemonLost`
+        says so and names the journal, which stays on disk: what the plan
+        left is then the caller's to remove (an unplug of the VIF, or
+        ``os-vif gc`` for devices without a VIF).
+        """
+        request = {"id": identifier, "recover": True}
+        error: exception.ExceptionBase | None = None
+        for _attempt in range(2):
+            try:
+                daemon.call(
+                    self.context,
+                    self._entrypoint,
+                    request,
+                    timeout=self.timeout,
+                    what=what,
+                )
+            except daemon.DaemonDied as err:
+                error = err
+                continue
+            except exception.ExceptionBase as err:
+                error = err
+                break
+            LOG.info(
+                "A new privsep daemon (pid %s) took back the changes of "
+                "privileged plan %s (%s)",
+                daemon.daemon_pid(self.context),
                 identifier,
                 what,
-                err,
             )
+            return
+        LOG.error(
+            "Could not take back the changes of privileged plan %s (%s): %s",
+            identifier,
+            what,
+            error,
+        )
+        raise daemon.DaemonLost(
+            operation="privileged call",
+            device=what,
+            err="%s; its changes could not be taken back (%s): the journal "
+            "of plan %s is kept" % (_reason(lost), _reason(error), identifier),
+        ) from None
+
+
+def _reason(err: BaseException | None) -> str:
+    """What went wrong, without repeating the operation and device."""
+    if isinstance(err, exception.ExceptionBase) and "err" in err.kwargs:
+        return str(err.kwargs["err"])
+    return str(err)
 
 
 class _SharedChecks(threading.local):

@@ -1,0 +1,228 @@
+"""A privsep daemon killed mid-call: seen at once, taken back, retried once.
+
+Real daemons of both families (the ovs and the linux_bridge contexts) in a
+fresh namespace, calls bounded by a 10 s timeout: a death noticed only at
+the timeout fails every test here.  The daemon is killed at a known point
+(see tests/functional/daemon_faults.py): blocked at the start of a plan
+(a trap), or once the first of a plan's devices exists (a big plan).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import struct
+import termios
+from collections.abc import Iterator
+
+import pytest
+
+from os_vif.internal.privileged import devices as d
+from os_vif.internal.unprivileged import daemon, linkstate, runner
+from os_vif.internal.unprivileged.plan import Plan
+from tests.functional import daemon_faults
+
+pytestmark = [pytest.mark.functional]
+
+#: Enough taps that the plan is far from done when the first exists, few
+#: enough that a retry of them all fits in the second the test allows.
+TAPS = ["tapd%03d" % n for n in range(80)]
+#: Seconds from the kill to the call's return.
+AT_ONCE = 1.0
+
+
+@pytest.fixture(
+    params=[runner.OVS, runner.LINUX_BRIDGE], ids=lambda host: host.name
+)
+def host(request, netns) -> Iterator[runner.HostRunner]:
+    """A family's runner, its daemon started, calls bounded by 10 s."""
+    base = request.param
+    host = runner.HostRunner(
+        base.name, base.context, base._entrypoint, timeout=10
+    )
+    host.run(Plan().add(d.EnsureBridge(name="br-warm0")))
+    yield host
+
+
+@pytest.fixture
+def calls(monkeypatch) -> daemon_faults.Calls:
+    return daemon_faults.Calls(monkeypatch)
+
+
+def _taps(names: list[str] = TAPS) -> Plan:
+    return Plan(label="taps").add(*(d.EnsureTap(name=t) for t in names))
+
+
+def _made(name: str):
+    return lambda pid: linkstate.device_exists(name)
+
+
+def _left(names: list[str] = TAPS) -> list[str]:
+    return [t for t in names if linkstate.device_exists(t)]
+
+
+def _os_vif_records(caplog, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("os_vif") and r.levelno == level
+    ]
+
+
+def test_a_call_in_flight_is_made_again_on_a_new_daemon(host, calls, caplog):
+    caplog.set_level(logging.INFO)
+    calls.trap_plans(1)
+    outcome = daemon_faults.strike(
+        host.context,
+        lambda: host.run(_taps(TAPS[:1])),
+        [daemon_faults.blocked],
+        before_kill=calls.spring,
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "plan"]
+    # Killed before it did anything: nothing to take back.
+    assert calls.took_back() == [False]
+    assert _left(TAPS[:1]) == TAPS[:1]
+    assert daemon.daemon_pid(host.context) not in (None, *outcome.killed)
+    assert daemon_faults.journals(calls.ids()) == []
+    # What the log says: one warning, then the recovery and the retry.
+    [warning] = _os_vif_records(caplog, logging.WARNING)
+    assert "(pid %d) died during a call" % outcome.killed[0] in warning
+    info = _os_vif_records(caplog, logging.INFO)
+    assert any("took back the changes of privileged plan" in m for m in info)
+    assert any("Retrying the privileged call" in m for m in info)
+    assert any("The retried privileged call" in m for m in info)
+    assert _os_vif_records(caplog, logging.ERROR) == []
+
+
+def _unread(channel) -> int:
+    """Bytes sent on ``channel`` that its daemon has not read yet."""
+    queued = fcntl.ioctl(
+        channel.writer.writesock.fileno(), termios.TIOCOUTQ, b"\0" * 4
+    )
+    return int(struct.unpack("i", queued)[0])
+
+
+def test_a_daemon_killed_with_the_request_unread(host, calls):
+    """The connection is reset: oslo.privsep alone never wakes the call."""
+    channel = host.context.channel
+    pid = daemon.daemon_pid(host.context)
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    outcome = daemon_faults.strike(
+        host.context,
+        lambda: host.run(_taps(TAPS[:1])),
+        [lambda pid: _unread(channel) > 0],
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "plan"]
+    assert _left(TAPS[:1]) == TAPS[:1]
+
+
+def test_a_plan_killed_halfway_is_taken_back_and_done_again(host, calls):
+    outcome = daemon_faults.strike(
+        host.context, lambda: host.run(_taps()), [_made(TAPS[0])]
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "plan"]
+    # The first daemon had made taps: the new one took them back first.
+    assert calls.took_back() == [True]
+    assert _left() == TAPS
+    assert daemon_faults.journals(calls.ids()) == []
+
+
+def test_a_retry_killed_too_fails_once_and_leaves_nothing(
+    host, calls, caplog
+):
+    caplog.set_level(logging.INFO)
+
+    def retry_made_a_tap(pid: int) -> bool:
+        # The retry is sent once the recovery is over (it removed the
+        # first attempt's taps): a tap now is the retry's.
+        return calls.kinds() == ["plan", "recover", "plan"] and (
+            linkstate.device_exists(TAPS[0])
+        )
+
+    outcome = daemon_faults.strike(
+        host.context,
+        lambda: host.run(_taps()),
+        [_made(TAPS[0]), retry_made_a_tap],
+    )
+    error = outcome.error
+    assert isinstance(error, daemon.DaemonLost), error
+    assert outcome.after_kill < AT_ONCE
+    message = str(error)
+    assert "the privsep daemon died during the call" in message
+    assert "retried once on a new daemon, which failed too" in message
+    assert calls.kinds() == ["plan", "recover", "plan", "recover"]
+    assert calls.took_back() == [True, True]
+    assert _left() == []
+    assert daemon_faults.journals(calls.ids()) == []
+    assert len(_os_vif_records(caplog, logging.WARNING)) == 2
+    # A new daemon serves the next call.
+    host.run(_taps(TAPS[:1]))
+    assert _left(TAPS[:1]) == TAPS[:1]
+
+
+def test_a_recovery_killed_is_made_again(host, calls):
+    calls.trap_recovery(1)
+    outcome = daemon_faults.strike(
+        host.context,
+        lambda: host.run(_taps()),
+        [_made(TAPS[0]), daemon_faults.blocked],
+        before_kill=calls.spring,
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "recover", "plan"]
+    # The second recovery read the journal the first could not.
+    assert calls.took_back() == [True]
+    assert _left() == TAPS
+    assert daemon_faults.journals(calls.ids()) == []
+
+
+def test_a_batch_killed_halfway_is_retried_whole(host, calls):
+    plans = [
+        Plan(label="vif%d" % n).add(
+            d.EnsureTap(name=TAPS[2 * n]), d.EnsureTap(name=TAPS[2 * n + 1])
+        )
+        for n in range(len(TAPS) // 2)
+    ]
+    outcome = daemon_faults.strike(
+        host.context, lambda: host.run_many(plans), [_made(TAPS[0])]
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.value == [None] * len(plans)
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "plan"]
+    assert calls.took_back() == [True]
+    assert _left() == TAPS
+
+
+def test_a_batch_of_deletions_in_flight_is_made_again(host, calls):
+    host.run(_taps())
+    plans = [
+        Plan(label="vif%d" % n, ovsdb_first=True).add(
+            d.DeleteDevice(name=TAPS[2 * n], kind="tun"),
+            d.DeleteDevice(name=TAPS[2 * n + 1], kind="tun"),
+        )
+        for n in range(len(TAPS) // 2)
+    ]
+    calls.forget()
+    calls.trap_plans(1)
+    outcome = daemon_faults.strike(
+        host.context,
+        lambda: host.run_many(plans),
+        [daemon_faults.blocked],
+        before_kill=calls.spring,
+    )
+    assert outcome.error is None, outcome.error
+    assert outcome.value == [None] * len(plans)
+    assert outcome.after_kill < AT_ONCE
+    assert calls.kinds() == ["plan", "recover", "plan"]
+    assert _left() == []
