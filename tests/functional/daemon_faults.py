@@ -79,6 +79,8 @@ class Calls:
         self.requests: list[tuple[str, str]] = []
         #: What each recovery answered: [{"changed": [took back?], ...}].
         self.recovered: list[Any] = []
+        #: How long each request took, in order: (kind, seconds).
+        self.seconds: list[tuple[str, float]] = []
         self._plans_to_trap = 0
         self._recoveries_to_trap = 0
         #: FIFOs standing in for journals: path -> journal put aside.
@@ -89,8 +91,12 @@ class Calls:
         def call(
             context: Any, entrypoint: Any, argument: Any, **kwargs: Any
         ) -> Any:
-            self._before(argument)
-            answer = real(context, entrypoint, argument, **kwargs)
+            kind = self._before(argument)
+            start = time.monotonic()
+            try:
+                answer = real(context, entrypoint, argument, **kwargs)
+            finally:
+                self.seconds.append((kind, time.monotonic() - start))
             if argument.get("recover"):
                 self.recovered.append(answer)
             return answer
@@ -109,6 +115,11 @@ class Calls:
         """Start the record anew (after a test's setup)."""
         self.requests.clear()
         self.recovered.clear()
+        self.seconds.clear()
+
+    def retry_seconds(self) -> float:
+        """How long the last plan took (the retry's own work)."""
+        return [s for kind, s in self.seconds if kind == "plan"][-1]
 
     def took_back(self) -> list[bool]:
         """For each recovery that answered: whether it undid anything."""
@@ -122,7 +133,7 @@ class Calls:
         """The plan ids sent so far."""
         return sorted({i for kind, i in self.requests if kind != "hello"})
 
-    def _before(self, argument: Any) -> None:
+    def _before(self, argument: Any) -> str:
         kind = (
             "recover"
             if argument.get("recover")
@@ -145,6 +156,7 @@ class Calls:
                 os.rename(path, aside)
                 os.mkfifo(path, 0o600)
                 self._traps[path] = aside
+        return kind
 
     def spring(self) -> None:
         """Remove the FIFOs (a daemon blocked on one stays blocked).
