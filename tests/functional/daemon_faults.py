@@ -3,12 +3,12 @@
 Two ways to be sure a call is in flight when its daemon is killed, with
 no test code in the daemon:
 
-* **a trap** (:class:`Calls`, ``trap_plans``): the test side of
-  ``daemon.call`` puts a FIFO where the daemon will open the plan's
-  journal (:func:`os_vif.internal.privileged.journal.path`, named after
-  the plan's id, which the caller chooses).  Opening a FIFO to write
-  blocks until someone opens it to read: the daemon is then stuck at the
-  start of the plan, its request read, nothing done.  :func:`blocked`
+* **a trap** (:class:`Calls`, ``trap_plans``): the caller's side of
+  the call (``daemon._remote_call``) puts a FIFO where the daemon will
+  open the plan's journal (:func:`os_vif.internal.privileged.journal.path`,
+  named after the plan's id, which the caller chooses).  Opening a FIFO to
+  write blocks until someone opens it to read: the daemon is then stuck at
+  the start of the plan, its request read, nothing done.  :func:`blocked`
   sees that in ``/proc`` (the thread waits in the kernel's
   ``wait_for_partner``); the FIFO is removed before the kill, so that the
   new daemon finds no journal to take back.  ``trap_recovery`` does the
@@ -68,11 +68,12 @@ def journals(identifiers: list[str]) -> list[str]:
 
 
 class Calls:
-    """Records (and may trap) the runner's calls to its daemon.
+    """Records (and may trap) the requests sent to the daemons.
 
-    Replaces ``daemon.call`` (the caller's side, in this process) for the
-    test: ``requests`` lists what was sent, in order, as (kind, plan id)
-    with kind ``plan``, ``recover`` or ``hello``.
+    Wraps ``daemon._remote_call`` (the caller's side, in this process) for
+    the test: ``requests`` lists what was sent, in order, as (kind, plan
+    id) with kind ``plan`` or ``recover`` (a new daemon's first request,
+    asking its pid, is not seen).
     """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,22 +87,26 @@ class Calls:
         #: FIFOs standing in for journals: path -> journal put aside.
         self._traps: dict[str, str | None] = {}
         self._lock = threading.Lock()
-        real = daemon.call
+        real = daemon._remote_call
 
-        def call(
-            context: Any, entrypoint: Any, argument: Any, **kwargs: Any
+        def remote_call(
+            context: Any,
+            channel: Any,
+            entrypoint: Any,
+            argument: Any,
+            timeout: float,
         ) -> Any:
             kind = self._before(argument)
             start = time.monotonic()
             try:
-                answer = real(context, entrypoint, argument, **kwargs)
+                answer = real(context, channel, entrypoint, argument, timeout)
             finally:
                 self.seconds.append((kind, time.monotonic() - start))
             if argument.get("recover"):
                 self.recovered.append(answer)
             return answer
 
-        monkeypatch.setattr(daemon, "call", call)
+        monkeypatch.setattr(daemon, "_remote_call", remote_call)
 
     def trap_plans(self, count: int = 1) -> None:
         """Block the daemon at the start of the next ``count`` plans."""
@@ -120,6 +125,17 @@ class Calls:
     def retry_seconds(self) -> float:
         """How long the last plan took (the retry's own work)."""
         return [s for kind, s in self.seconds if kind == "plan"][-1]
+
+    def journaled(self) -> int:
+        """Undo lines in the journal of the latest plan sent (0: none)."""
+        plans = [i for kind, i in self.requests if kind == "plan"]
+        if not plans:
+            return 0
+        try:
+            with open(journal.path(plans[-1])) as handle:
+                return handle.read().count("\n")
+        except OSError:  # not made yet, or a trap
+            return 0
 
     def took_back(self) -> list[bool]:
         """For each recovery that answered: whether it undid anything."""

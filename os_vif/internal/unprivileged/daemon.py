@@ -31,7 +31,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from oslo_privsep import comm, priv_context
 from oslo_privsep import daemon as privsep_daemon
@@ -285,6 +285,124 @@ def _remote_call(
     )
 
 
+# The plans sent on each channel and not answered yet: plan id -> what.
+_IN_FLIGHT: weakref.WeakKeyDictionary[Any, dict[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+# How the loss of each lost channel ended: None (what its plans did was
+# taken back) or the error saying why not.
+_LOST: weakref.WeakKeyDictionary[Any, DaemonLost | None] = (
+    weakref.WeakKeyDictionary()
+)
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def _plan_id(argument: Any) -> str | None:
+    """The id of a plan that changes the host (one with a journal)."""
+    if isinstance(argument, dict) and "groups" in argument:
+        identifier = argument.get("id")
+        return identifier if isinstance(identifier, str) else None
+    return None
+
+
+def _recover(
+    context: priv_context.PrivContext,
+    entrypoint: Callable[..., Any],
+    plans: dict[str, str],
+    timeout: float,
+) -> DaemonLost | None:
+    """Have a new daemon take back what ``plans`` did; None when done.
+
+    Called with the context's lifecycle lock held: no other call gets the
+    new daemon before every plan of the lost one is taken back (a plan
+    retried on it first could otherwise be undone in part -- a bridge two
+    VIFs share).  A new daemon that dies while it recovers is replaced
+    once (the undo operations are idempotent: what was taken back is
+    found so).
+    """
+    pending = dict(plans)
+    error: Exception | None = None
+    for _attempt in range(2):
+        if not pending:
+            return None
+        channel = None
+        try:
+            channel = _connect(context, entrypoint, timeout)
+            for identifier, what in list(pending.items()):
+                answer = _remote_call(
+                    context,
+                    channel,
+                    entrypoint,
+                    {"id": identifier, "recover": True},
+                    timeout,
+                )
+                del pending[identifier]
+                LOG.info(
+                    "A new privsep daemon (pid %s) %s privileged plan %s (%s)",
+                    _PIDS.get(channel),
+                    "took back the changes of"
+                    if answer[0]["changed"][0]
+                    else "found nothing to take back of",
+                    identifier,
+                    what,
+                )
+        except (OSError, EOFError) as err:  # this daemon died too
+            error = err
+            if channel is not None:
+                _forget(context, channel)
+            continue
+        except comm.PrivsepTimeout:
+            error = OSError("no answer within %ss" % timeout)
+            if channel is not None:
+                kill(context, channel)
+            break
+        except Exception as err:  # noqa: BLE001 - reported below
+            error = err
+            break
+    if not pending:
+        return None
+    for identifier, what in pending.items():
+        LOG.error(
+            "Could not take back the changes of privileged plan %s (%s): %s",
+            identifier,
+            what,
+            error,
+        )
+    return DaemonLost(
+        operation="privileged call",
+        device=", ".join(pending.values()),
+        err="its changes could not be taken back (%s): the journal of "
+        "plan %s is kept" % (error, ", ".join(pending)),
+    )
+
+
+def _lost(
+    context: priv_context.PrivContext,
+    channel: Any,
+    entrypoint: Callable[..., Any],
+    timeout: float,
+    kill_it: bool,
+) -> DaemonLost | None:
+    """Handle the loss of ``channel``'s daemon, once for all its callers.
+
+    The first caller to get here kills the daemon (``kill_it``: it hangs)
+    or forgets it (it died), then has a new daemon take back every plan
+    that was in flight on it; the others find that done.
+    """
+    with _lifecycle(context):
+        if channel in _LOST:
+            return _LOST[channel]
+        if kill_it:
+            kill(context, channel)
+        else:
+            _forget(context, channel)
+        with _IN_FLIGHT_LOCK:
+            plans = _IN_FLIGHT.pop(channel, {})
+        outcome = _recover(context, entrypoint, plans, timeout)
+        _LOST[channel] = outcome
+        return outcome
+
+
 def call(
     context: priv_context.PrivContext,
     entrypoint: Callable[..., Any],
@@ -295,33 +413,46 @@ def call(
 ) -> Any:
     """Call ``entrypoint(argument)`` in ``context``'s daemon.
 
-    :raises DaemonDied: the daemon died during the call (seen at once).
+    A daemon lost during the call (dead, or killed after the timeout) is
+    replaced, and the new daemon takes back what the plans in flight on
+    the lost one did (their journals) before this raises.
+
+    :raises DaemonDied: the daemon died during the call (seen at once);
+        what the call did was taken back: it may be made again.
     :raises DaemonTimedOut: the daemon did not answer within ``timeout``
-        seconds and was killed.
+        seconds and was killed; what the call did was taken back.
+    :raises DaemonLost: the daemon was lost and what the call did could
+        not be taken back.
     :raises os_vif.exception.ExceptionBase: what the daemon raised.
     """
     channel = None
+    identifier = _plan_id(argument)
     try:
         channel = _connect(context, entrypoint, timeout)
-        return _remote_call(context, channel, entrypoint, argument, timeout)
+        if identifier is not None:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.setdefault(channel, {})[identifier] = what
+        answer = _remote_call(context, channel, entrypoint, argument, timeout)
     except privileged_context.RemoteError as err:
+        _answered(channel, identifier)
         raise privileged_context.rebuild(err) from None
     except comm.PrivsepTimeout:
         LOG.warning(
             "The privsep daemon did not answer within %ss; killing it", timeout
         )
-        kill(context, channel)
-        raise DaemonTimedOut(
+        lost: DaemonLost = DaemonTimedOut(
             operation="privileged call",
             device=what,
             err="no answer from the privsep daemon within %ss; it was "
             "killed" % timeout,
-        ) from None
+        )
+        _raise_lost(context, channel, entrypoint, timeout, True, lost)
     except (OSError, EOFError) as err:
         if channel is None:
             channel = context.channel
         if channel is not None and _alive(channel):
             # Raised by the daemon's code, not by its death.
+            _answered(channel, identifier)
             raise exception.HostOperationFailed(
                 operation="privileged call", device=what, err=err
             ) from err
@@ -333,8 +464,35 @@ def call(
             what,
             err,
         )
-        if channel is not None:
-            _forget(context, channel)
-        raise DaemonDied(
-            operation="privileged call", device=what, err=err
+        lost = DaemonDied(operation="privileged call", device=what, err=err)
+        _raise_lost(context, channel, entrypoint, timeout, False, lost)
+    _answered(channel, identifier)
+    return answer
+
+
+def _answered(channel: Any, identifier: str | None) -> None:
+    if channel is not None and identifier is not None:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.get(channel, {}).pop(identifier, None)
+
+
+def _raise_lost(
+    context: priv_context.PrivContext,
+    channel: Any,
+    entrypoint: Callable[..., Any],
+    timeout: float,
+    kill_it: bool,
+    lost: DaemonLost,
+) -> NoReturn:
+    outcome = (
+        _lost(context, channel, entrypoint, timeout, kill_it)
+        if channel is not None
+        else None
+    )
+    if outcome is not None:
+        raise DaemonLost(
+            operation="privileged call",
+            device=lost.kwargs["device"],
+            err="%s; %s" % (lost.kwargs["err"], outcome.kwargs["err"]),
         ) from None
+    raise lost from None

@@ -379,12 +379,12 @@ class HostRunner:
         """Send ``groups`` to the daemon; survive its death once.
 
         A daemon that dies during the call has what it did taken back by a
-        new daemon (the plan's journal), and the call is made again, once,
-        on that daemon: the groups are the whole plan of each VIF, which
-        the host is back to the start of, and every operation first checks
-        what is there (a plug makes what is missing, an unplug removes
-        what is left), so running them again is safe.  A daemon that timed
-        out is not retried (see daemon.DaemonTimedOut).
+        new daemon (the plan's journal, see daemon.call), and the call is
+        made again, once, on that daemon: the groups are the whole plan of
+        each VIF, which the host is back to the start of, and every
+        operation first checks what is there (a plug makes what is missing,
+        an unplug removes what is left), so running them again is safe.
+        A daemon that timed out is not retried (see daemon.DaemonTimedOut).
         """
         try:
             return self._attempt(groups, batched, what)
@@ -401,13 +401,22 @@ class HostRunner:
             LOG.error(
                 "The retried privileged call for %s failed too: %s", what, err
             )
+            # A retry lost as the first was taken back the same way; any
+            # other failure says itself what became of it.
+            undone = isinstance(
+                err, (daemon.DaemonDied, daemon.DaemonTimedOut)
+            )
             raise daemon.DaemonLost(
                 operation="privileged call",
                 device=what,
                 err="the privsep daemon died during the call (%s); what it "
                 "did was taken back and the call was retried once on a new "
-                "daemon, which failed too (%s); what the retry did was taken "
-                "back" % (first.kwargs.get("err"), _reason(err)),
+                "daemon, which failed too (%s)%s"
+                % (
+                    first.kwargs.get("err"),
+                    _reason(err),
+                    "; what the retry did was taken back" if undone else "",
+                ),
             ) from None
         LOG.info("The retried privileged call for %s succeeded", what)
         return list(answers)
@@ -415,74 +424,21 @@ class HostRunner:
     def _attempt(
         self, groups: list[list[Any]], batched: bool, what: str
     ) -> Any:
-        """One call with a new plan id; on a lost daemon, take it back."""
-        identifier = uuid.uuid4().hex
-        wire: dict[str, Any] = {"id": identifier, "groups": groups}
+        """One call, a plan of its own (a new id: its own journal).
+
+        A daemon lost during it has what it did taken back by a new daemon
+        before this raises (see daemon.call).
+        """
+        wire: dict[str, Any] = {"id": uuid.uuid4().hex, "groups": groups}
         if batched:
             wire["batch_deletions"] = True
-        try:
-            return daemon.call(
-                self.context,
-                self._entrypoint,
-                wire,
-                timeout=self.timeout,
-                what=what,
-            )
-        except daemon.DaemonLost as lost:
-            # Raises (another DaemonLost) when it cannot be taken back:
-            # then the call is not retried.
-            self._recover(identifier, what, lost)
-            raise
-
-    def _recover(
-        self, identifier: str, what: str, lost: daemon.DaemonLost
-    ) -> None:
-        """Have a new daemon take back what the lost one did.
-
-        A new daemon that dies too while it does is replaced once more
-        (the undo operations are idempotent: what was taken back already
-        is found so).  Should that fail as well, :class:`daemon.DaemonLost`
-        says so and names the journal, which stays on disk: what the plan
-        left is then the caller's to remove (an unplug of the VIF, or
-        ``os-vif gc`` for devices without a VIF).
-        """
-        request = {"id": identifier, "recover": True}
-        error: exception.ExceptionBase | None = None
-        for _attempt in range(2):
-            try:
-                daemon.call(
-                    self.context,
-                    self._entrypoint,
-                    request,
-                    timeout=self.timeout,
-                    what=what,
-                )
-            except daemon.DaemonDied as err:
-                error = err
-                continue
-            except exception.ExceptionBase as err:
-                error = err
-                break
-            LOG.info(
-                "A new privsep daemon (pid %s) took back the changes of "
-                "privileged plan %s (%s)",
-                daemon.daemon_pid(self.context),
-                identifier,
-                what,
-            )
-            return
-        LOG.error(
-            "Could not take back the changes of privileged plan %s (%s): %s",
-            identifier,
-            what,
-            error,
+        return daemon.call(
+            self.context,
+            self._entrypoint,
+            wire,
+            timeout=self.timeout,
+            what=what,
         )
-        raise daemon.DaemonLost(
-            operation="privileged call",
-            device=what,
-            err="%s; its changes could not be taken back (%s): the journal "
-            "of plan %s is kept" % (_reason(lost), _reason(error), identifier),
-        ) from None
 
 
 def _reason(err: BaseException | None) -> str:

@@ -92,7 +92,9 @@ def test_a_call_in_flight_is_made_again_on_a_new_daemon(host, calls, caplog):
     [warning] = _os_vif_records(caplog, logging.WARNING)
     assert "(pid %d) died during a call" % outcome.killed[0] in warning
     info = _os_vif_records(caplog, logging.INFO)
-    assert any("took back the changes of privileged plan" in m for m in info)
+    assert any(
+        "found nothing to take back of privileged plan" in m for m in info
+    )
     assert any("Retrying the privileged call" in m for m in info)
     assert any("The retried privileged call" in m for m in info)
     assert _os_vif_records(caplog, logging.ERROR) == []
@@ -143,17 +145,18 @@ def test_a_retry_killed_too_fails_once_and_leaves_nothing(
 ):
     caplog.set_level(logging.INFO)
 
-    def retry_made_a_tap(pid: int) -> bool:
-        # The retry is sent once the recovery is over (it removed the
-        # first attempt's taps): a tap now is the retry's.
-        return calls.kinds() == ["plan", "recover", "plan"] and (
-            linkstate.device_exists(TAPS[0])
+    def retry_made_a_change(pid: int) -> bool:
+        # The retry is sent once the recovery is over; its journal has a
+        # line just before each change it makes.
+        return (
+            calls.kinds() == ["plan", "recover", "plan"]
+            and calls.journaled() > 0
         )
 
     outcome = daemon_faults.strike(
         host.context,
         lambda: host.run(_taps()),
-        [_made(TAPS[0]), retry_made_a_tap],
+        [_made(TAPS[0]), retry_made_a_change],
     )
     error = outcome.error
     assert isinstance(error, daemon.DaemonLost), error
@@ -161,10 +164,10 @@ def test_a_retry_killed_too_fails_once_and_leaves_nothing(
     message = str(error)
     assert "the privsep daemon died during the call" in message
     assert "retried once on a new daemon, which failed too" in message
-    assert calls.kinds() == ["plan", "recover", "plan", "recover"]
-    assert calls.took_back() == [True, True]
-    assert _left() == []
+    assert _left() == [], caplog.text
     assert daemon_faults.journals(calls.ids()) == []
+    assert calls.kinds() == ["plan", "recover", "plan", "recover"]
+    assert calls.took_back() == [True, True], caplog.text
     assert len(_os_vif_records(caplog, logging.WARNING)) == 2
     # A new daemon serves the next call.
     host.run(_taps(TAPS[:1]))

@@ -75,11 +75,6 @@ class _Script:
             return answer(argument)
         return answer
 
-    def kinds(self) -> list[str]:
-        return [
-            "recover" if request.get("recover") else "plan"
-            for request in self.requests
-        ]
 
 
 @pytest.fixture
@@ -103,89 +98,163 @@ def _run(
     return results
 
 
-def test_a_death_is_taken_back_and_the_call_made_again(host, monkeypatch):
-    script = _Script(_died(), [_DONE], [_DONE])
+def test_a_death_is_followed_by_one_more_call(host, monkeypatch):
+    script = _Script(_died(), [_DONE])
     assert _run(host, script, monkeypatch) == [None]
-    assert script.kinds() == ["plan", "recover", "plan"]
-    first, recover, retry = script.requests
-    # The new daemon takes back the first plan, by its id; the retry is a
-    # plan of its own (its own journal), with the same groups.
-    assert recover == {"id": first["id"], "recover": True}
+    first, retry = script.requests
+    # The retry is a plan of its own (its own journal), the same groups.
     assert retry["id"] != first["id"]
     assert retry["groups"] == first["groups"]
 
 
 def test_a_batch_is_retried_whole(host, monkeypatch):
-    script = _Script(_died(), [_DONE], [_DONE] * 3)
+    script = _Script(_died(), [_DONE] * 3)
     assert _run(host, script, monkeypatch, plans=3) == [None] * 3
-    first, _recover, retry = script.requests
+    first, retry = script.requests
     assert len(retry["groups"]) == 3
     assert retry["batch_deletions"] is first["batch_deletions"] is True
 
 
 def test_a_timeout_is_not_retried(host, monkeypatch):
-    script = _Script(_timed_out(), [_DONE])
+    script = _Script(_timed_out())
     [error] = _run(host, script, monkeypatch)
     assert isinstance(error, daemon.DaemonTimedOut)
-    assert script.kinds() == ["plan", "recover"]
+    assert len(script.requests) == 1
+
+
+def test_a_loss_not_taken_back_is_not_retried(host, monkeypatch):
+    kept = daemon.DaemonLost(
+        operation="privileged call",
+        device="vif0",
+        err="its changes could not be taken back",
+    )
+    script = _Script(kept)
+    [error] = _run(host, script, monkeypatch)
+    assert error is kept
+    assert len(script.requests) == 1
 
 
 def test_a_retry_that_dies_too_fails_once_saying_both(host, monkeypatch):
-    script = _Script(_died(), [_DONE], _died(), [_DONE])
+    script = _Script(_died(), _died())
     [error] = _run(host, script, monkeypatch)
-    assert script.kinds() == ["plan", "recover", "plan", "recover"]
-    # Both plans were taken back, each by its own id.
-    assert script.requests[3]["id"] == script.requests[2]["id"]
+    assert len(script.requests) == 2
     assert isinstance(error, daemon.DaemonLost)
     assert isinstance(error, exception.HostOperationFailed)
     message = str(error)
-    assert "died during the call" in message
-    assert "retried once" in message and "failed too" in message
+    assert "died during the call (Premature eof)" in message
+    assert "retried once" in message
+    assert "failed too (Premature eof)" in message
+    assert "what the retry did was taken back" in message
     assert error.kwargs["device"] == "vif0"
 
 
 def test_a_retry_that_times_out_fails_once(host, monkeypatch):
-    script = _Script(_died(), [_DONE], _timed_out(), [_DONE])
+    script = _Script(_died(), _timed_out())
     [error] = _run(host, script, monkeypatch)
     assert "failed too (no answer from the privsep daemon within 3s" in str(
         error
     )
 
 
-def test_a_retry_refused_by_the_daemon_fails_once(host, monkeypatch):
+def test_a_retry_failing_otherwise_fails_once(host, monkeypatch):
     refused = exception.HostOperationFailed(
         operation="privileged call", device="vif0", err="Broken pipe"
     )
-    script = _Script(_died(), [_DONE], refused)
+    script = _Script(_died(), refused)
     [error] = _run(host, script, monkeypatch)
     assert isinstance(error, daemon.DaemonLost)
-    assert "failed too (Broken pipe)" in str(error)
+    assert str(error).endswith("failed too (Broken pipe)")
 
 
 def test_a_group_error_of_the_retry_is_that_vifs_own(host, monkeypatch):
     wrong = {"error": ["HostOperationFailed", "no such device", {}]}
-    script = _Script(_died(), [_DONE], [wrong, _DONE])
+    script = _Script(_died(), [wrong, _DONE])
     results = _run(host, script, monkeypatch, plans=2)
     assert isinstance(results[0], exception.HostOperationFailed)
     assert "no such device" in str(results[0])
     assert results[1] is None
 
 
-def test_a_recovery_whose_daemon_dies_is_made_again(host, monkeypatch):
-    script = _Script(_died(), _died(), [_DONE], [_DONE])
-    assert _run(host, script, monkeypatch) == [None]
-    assert script.kinds() == ["plan", "recover", "recover", "plan"]
-    assert script.requests[1] == script.requests[2]
+# -- the daemon module: a lost channel's plans taken back, once for all -------
 
 
-def test_what_cannot_be_taken_back_is_not_retried(host, monkeypatch):
-    script = _Script(_died(), _died(), _died())
-    [error] = _run(host, script, monkeypatch)
-    assert script.kinds() == ["plan", "recover", "recover"]
-    assert isinstance(error, daemon.DaemonLost)
-    identifier = script.requests[0]["id"]
-    assert "could not be taken back" in str(error)
-    assert "journal of plan %s is kept" % identifier in str(error)
+class _Channel:
+    """A channel as far as the loss handling sees it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+class _Daemons:
+    """Stands for daemon._connect and _remote_call: scripted daemons."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *fates: Any) -> None:
+        #: What each new daemon does with a recovery: "ok" or "dies".
+        self.fates = list(fates)
+        self.started: list[_Channel] = []
+        self.recovered: list[tuple[int, str]] = []
+        self.context = types.SimpleNamespace(channel=None)
+        monkeypatch.setattr(daemon, "_connect", self.connect)
+        monkeypatch.setattr(daemon, "_remote_call", self.remote_call)
+        monkeypatch.setattr(daemon, "_forget", self.forget)
+
+    def connect(self, context: Any, entrypoint: Any, timeout: float) -> Any:
+        if context.channel is None:
+            context.channel = _Channel(100 + len(self.started))
+            self.started.append(context.channel)
+        return context.channel
+
+    def forget(self, context: Any, channel: Any) -> None:
+        if context.channel is channel:
+            context.channel = None
+
+    def remote_call(
+        self,
+        context: Any,
+        channel: Any,
+        entrypoint: Any,
+        argument: Any,
+        timeout: float,
+    ) -> Any:
+        assert argument["recover"] is True
+        if self.fates[self.started.index(channel) - 1] == "dies":
+            raise OSError("Premature eof")
+        self.recovered.append((channel.pid, argument["id"]))
+        return [{"changed": [True], "undo": []}]
+
+
+def test_every_plan_in_flight_is_taken_back_before_the_new_daemon_serves(
+    monkeypatch,
+):
+    daemons = _Daemons(monkeypatch, "ok")
+    lost = daemons.connect(daemons.context, None, 3)
+    daemon._IN_FLIGHT[lost] = {"a" * 32: "vif-a", "b" * 32: "vif-b"}
+    # The first caller of the lost channel takes back every plan sent on
+    # it (its own and other threads'); the others find that done.
+    assert daemon._lost(daemons.context, lost, None, 3, False) is None
+    assert daemon._lost(daemons.context, lost, None, 3, False) is None
+    assert daemons.recovered == [(101, "a" * 32), (101, "b" * 32)]
+    assert len(daemons.started) == 2
+
+
+def test_a_recovery_whose_daemon_dies_is_made_on_another(monkeypatch):
+    daemons = _Daemons(monkeypatch, "dies", "ok")
+    lost = daemons.connect(daemons.context, None, 3)
+    daemon._IN_FLIGHT[lost] = {"a" * 32: "vif-a"}
+    assert daemon._lost(daemons.context, lost, None, 3, False) is None
+    assert daemons.recovered == [(102, "a" * 32)]
+
+
+def test_what_cannot_be_taken_back_is_said_once(monkeypatch):
+    daemons = _Daemons(monkeypatch, "dies", "dies")
+    lost = daemons.connect(daemons.context, None, 3)
+    daemon._IN_FLIGHT[lost] = {"a" * 32: "vif-a"}
+    outcome = daemon._lost(daemons.context, lost, None, 3, False)
+    assert isinstance(outcome, daemon.DaemonLost)
+    assert not isinstance(outcome, daemon.DaemonDied)  # not to be retried
+    assert "could not be taken back (Premature eof)" in str(outcome)
+    assert "the journal of plan %s is kept" % ("a" * 32) in str(outcome)
+    assert daemon._lost(daemons.context, lost, None, 3, False) is outcome
 
 
 # -- the channel: a waiting call is woken when the daemon's socket goes -------
