@@ -15,9 +15,13 @@ import os
 import signal
 import struct
 import termios
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from pyroute2 import IPRoute
 
 from os_vif.internal.privileged import devices as d
 from os_vif.internal.unprivileged import daemon, linkstate, runner
@@ -235,3 +239,59 @@ def test_a_batch_of_deletions_in_flight_is_made_again(host, calls):
     assert outcome.after_kill < AT_ONCE
     assert calls.kinds() == ["plan", "recover", "plan"]
     assert _left() == []
+
+
+def test_calls_of_two_threads_on_a_killed_daemon_both_complete(host, calls):
+    """Every plan the lost daemon had is taken back before any is retried.
+
+    Two VIFs on one bridge: had the second's retry run before the first's
+    recovery, that recovery would delete the bridge the retry found there.
+    """
+    first, second = TAPS[:40], TAPS[40:]
+
+    def plan(label: str, taps: list[str]) -> Plan:
+        return Plan(label=label).add(
+            d.EnsureBridge(name="br-shared0"),
+            *(d.EnsureTap(name=t, master="br-shared0") for t in taps),
+        )
+
+    other: dict[str, Any] = {}
+
+    def run_second() -> None:
+        # Sent while the daemon runs the first plan: queued behind it.
+        while calls.kinds() != ["plan"]:
+            time.sleep(0.0005)
+        try:
+            host.run(plan("second", second))
+        except Exception as err:  # noqa: BLE001 - checked below
+            other["error"] = err
+        other["end"] = time.monotonic()
+
+    thread = threading.Thread(target=run_second)
+    thread.start()
+    try:
+        outcome = daemon_faults.strike(
+            host.context,
+            lambda: host.run(plan("first", first)),
+            [
+                lambda pid: calls.kinds() == ["plan", "plan"]
+                and calls.journaled() == 0  # the second waits its turn
+                and linkstate.device_exists(first[0])
+            ],
+        )
+    finally:
+        thread.join(timeout=60)
+    assert outcome.error is None, outcome.error
+    assert other.get("error") is None, other.get("error")
+    kinds = calls.kinds()
+    assert kinds[:4] == ["plan", "plan", "recover", "recover"], kinds
+    assert kinds[4:] == ["plan", "plan"], kinds
+    assert _left() == TAPS
+    with IPRoute() as ipr:
+        bridge = ipr.link("get", ifname="br-shared0")[0]["index"]
+        masters = {
+            link.get("ifname"): link.get("master")
+            for link in ipr.get_links()
+        }
+    assert {masters[t] for t in TAPS} == {bridge}
+    assert daemon_faults.journals(calls.ids()) == []
