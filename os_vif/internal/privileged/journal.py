@@ -65,15 +65,11 @@ class Journal:
         try:
             private_directory()
             # Read and written by root only, whatever the daemon's umask;
-            # never through a link someone else put there.
-            fd = os.open(
+            # never through a link someone else put there, and never
+            # blocking on a FIFO (see _open).
+            fd = _open(
                 self.path,
-                os.O_WRONLY
-                | os.O_CREAT
-                | os.O_APPEND
-                | os.O_CLOEXEC
-                | os.O_NOFOLLOW,
-                0o600,
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
             )
             self._file = os.fdopen(fd, "a", buffering=1)
         except OSError as err:
@@ -92,12 +88,36 @@ class Journal:
             remove(self.path)
 
 
+def _open(name: str, flags: int) -> int:
+    """Open the regular file ``name``; raise OSError if it is anything else.
+
+    ``O_NONBLOCK``: opening a FIFO found in its place would otherwise block
+    until someone opened its other end, and the daemon, holding its plan
+    lock, would hang for good.  Regular files ignore the flag.
+    """
+    fd = os.open(
+        name,
+        flags | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK,
+        0o600,
+    )
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "%s is not a regular file" % name)
+    return fd
+
+
 def remove(path: str) -> None:
-    """Remove a journal file; one already gone is fine."""
+    """Remove a journal file; one already gone is fine.
+
+    What cannot be removed (a directory someone put in its place) is
+    logged, never raised: the call that made or recovered the plan is over.
+    """
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except OSError as err:
+        LOG.warning("Could not remove the plan journal %s: %s", path, err)
 
 
 def private_directory() -> None:
@@ -135,9 +155,7 @@ def read(identifier: str) -> list[list[Any]]:
     """
     try:
         private_directory()
-        fd = os.open(
-            path(identifier), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
-        )
+        fd = _open(path(identifier), os.O_RDONLY)
     except FileNotFoundError:
         return []
     except OSError as err:
@@ -162,7 +180,8 @@ def read(identifier: str) -> list[list[Any]]:
     for line in lines:
         try:
             undo.append(json.loads(line))
-        except ValueError:
-            # The last line of a daemon killed while writing it.
+        except (ValueError, RecursionError):
+            # The last line of a daemon killed while writing it (nested
+            # too deep: not a line of the daemon's either).
             LOG.warning("Skipping a torn journal line of plan %s", identifier)
     return undo

@@ -83,3 +83,35 @@ def test_a_journal_others_may_write_is_ignored(plans) -> None:
     assert journal.read(PLAN) == []
     os.chmod(journal.path(PLAN), 0o600)
     assert journal.read(PLAN) == [["delete_device", {"name": "eth0"}]]
+
+
+def test_a_fifo_in_place_of_a_journal_does_not_block(plans) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the daemon,
+    # holding its plan lock, would hang for good (found by the fuzzer).
+    journal.private_directory()
+    os.mkfifo(journal.path(PLAN), 0o600)
+    assert journal.read(PLAN) == []
+    entry = journal.Journal(PLAN)
+    entry.record(["delete_device", {"name": "tap0"}])
+    entry.close()
+    assert stat.S_ISFIFO(os.lstat(journal.path(PLAN)).st_mode)
+
+
+def test_a_directory_in_place_of_a_journal_is_left_alone(plans) -> None:
+    journal.private_directory()
+    os.mkdir(journal.path(PLAN), 0o700)
+    assert journal.read(PLAN) == []
+    entry = journal.Journal(PLAN)
+    entry.record(["delete_device", {"name": "tap0"}])
+    entry.close()
+    # Removing what is not a journal fails quietly (logged), never raises.
+    journal.remove(journal.path(PLAN))
+    assert os.path.isdir(journal.path(PLAN))
+
+
+def test_a_journal_too_deeply_nested_is_skipped_line_by_line(plans) -> None:
+    journal.private_directory()
+    fd = os.open(journal.path(PLAN), os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("[" * 100000 + "\n" + '["delete_device", {}]\n')
+    assert journal.read(PLAN) == [["delete_device", {}]]
