@@ -111,7 +111,7 @@ class Operation:
 
     _SPECS: ClassVar[Mapping[str, tuple[Validator, str]]] = {}
 
-    def __init__(self, **arguments: Any) -> None:
+    def __init__(self, /, **arguments: Any) -> None:
         """Validate ``arguments``; raise InvalidArgument on a bad one."""
         canonical: dict[str, Any] = {}
         specs = self._SPECS

@@ -518,7 +518,7 @@ class EnsureVeth(KernelOperation):
     )
     REQUIRED = frozenset({"name", "peer"})
 
-    def __init__(self, **arguments: Any) -> None:
+    def __init__(self, /, **arguments: Any) -> None:
         """Validate; the peer and the master must differ from the name."""
         super().__init__(**arguments)
         name, peer, master = self.device, self.get("peer"), self.get("master")
@@ -832,7 +832,7 @@ class SetSysctl(KernelOperation):
     )
     REQUIRED = frozenset({"name", "family", "key", "value"})
 
-    def __init__(self, **arguments: Any) -> None:
+    def __init__(self, /, **arguments: Any) -> None:
         """Validate; the value must be allowed for that sysctl."""
         super().__init__(**arguments)
         allowed = SYSCTLS.get((self.get("family"), self.get("key")))

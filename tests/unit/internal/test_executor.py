@@ -251,3 +251,19 @@ def test_junk_plans_fail_only_with_invalid_argument(steps):
         assert isinstance(op, operation.Operation)
         assert set(op.arguments) <= set(op.PARAMS)
         validation.interface_name(op.arguments["name"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n in executor.REGISTRY.classes if not n.startswith("t_")),
+)
+def test_an_argument_named_self_is_refused_as_unknown(name):
+    # Found by the privileged entry point fuzzer: {"self": ...} reached
+    # the constructor's own parameter and raised TypeError, which left the
+    # daemon as no os_vif exception.
+    with pytest.raises(exception.InvalidArgument) as caught:
+        executor.validate_plan(
+            {"id": "0" * 32, "groups": [[[name, {"name": "a", "self": 1}]]]}
+        )
+    assert caught.value.kwargs["field"] == "%s argument" % name
+    assert caught.value.kwargs["value"] == "self"
