@@ -69,7 +69,9 @@ def interface_name(value: Any, field: str = "name") -> str:
     A device name is 1 to 15 bytes of UTF-8 with no ``/``, no whitespace, no
     NUL and no ``:`` (alias syntax), and is neither ``.`` nor ``..``.  These
     are the kernel's own rules (``dev_valid_name``), checked here so that a
-    bad name never reaches netlink or a ``/proc/sys`` path.
+    bad name never reaches netlink or a ``/proc/sys`` path.  One more of the
+    kernel's: a ``%`` is a template (``tap%d`` makes ``tap0``, a device
+    under another name than the one asked for, so never found again).
     """
     if value.__class__ is str and value in _VALID_NAMES:
         return value
@@ -83,7 +85,7 @@ def interface_name(value: Any, field: str = "name") -> str:
     if value in (".", ".."):
         raise _invalid(field, value, "'.' and '..' are not interface names")
     for char in value:
-        if char in "/:\0" or char.isspace() or not char.isprintable():
+        if char in "/:%\0" or char.isspace() or not char.isprintable():
             raise _invalid(
                 field,
                 value,

@@ -20,7 +20,7 @@ def test_good_interface_names(name):
 @pytest.mark.parametrize(
     "name",
     ["", "x" * 16, "é" * 8, ".", "..", "a/b", "a b", "a\tb", "a\nb", "a:b",
-     "a\0b", None, 5, b"eth0"],
+     "a\0b", None, 5, b"eth0", "tap%d", "a%b", "%"],
 )
 def test_bad_interface_names(name):
     with pytest.raises(exception.InvalidArgument) as caught:
@@ -39,6 +39,8 @@ def test_interface_name_never_allows_path_tricks(name):
     assert "/" not in checked and checked not in (".", "..")
     assert 1 <= len(checked.encode()) <= 15
     assert not any(c.isspace() for c in checked)
+    # The kernel makes "x%d" as x0, x1...: never the name asked for.
+    assert "%" not in checked
 
 
 @pytest.mark.parametrize("value", [68, 1500, 9000, 65535])
