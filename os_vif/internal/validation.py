@@ -69,15 +69,18 @@ def interface_name(value: Any, field: str = "name") -> str:
     A device name is 1 to 15 bytes of UTF-8 with no ``/``, no whitespace, no
     NUL and no ``:`` (alias syntax), and is neither ``.`` nor ``..``.  These
     are the kernel's own rules (``dev_valid_name``), checked here so that a
-    bad name never reaches netlink or a ``/proc/sys`` path.  One more of the
-    kernel's: a ``%`` is a template (``tap%d`` makes ``tap0``, a device
-    under another name than the one asked for, so never found again).
+    bad name never reaches netlink or a ``/proc/sys`` path.  Two more of
+    the kernel's: a ``%`` is a template (``tap%d`` makes ``tap0``, a device
+    under another name than the one asked for, so never found again), and
+    the byte ``0xa0`` is a space to the kernel (it ends many UTF-8
+    characters, ``à`` among them).
     """
     if value.__class__ is str and value in _VALID_NAMES:
         return value
     if not isinstance(value, str):
         raise _invalid(field, value, "an interface name must be a string")
-    encoded = value.encode("utf-8", "surrogateescape")
+    # surrogatepass: a lone surrogate is measured here, refused below.
+    encoded = value.encode("utf-8", "surrogatepass")
     if not 1 <= len(encoded) <= IFNAMSIZ:
         raise _invalid(
             field, value, "an interface name is 1 to %d bytes long" % IFNAMSIZ
@@ -91,6 +94,13 @@ def interface_name(value: Any, field: str = "name") -> str:
                 value,
                 "an interface name may not contain %r" % char,
             )
+    if b"\xa0" in encoded:
+        raise _invalid(
+            field,
+            value,
+            "an interface name may not contain the byte 0xa0 (a space to "
+            "the kernel)",
+        )
     if len(_VALID_NAMES) >= _VALID_NAMES_MAX:
         _VALID_NAMES.clear()
     _VALID_NAMES.add(value)

@@ -20,7 +20,8 @@ def test_good_interface_names(name):
 @pytest.mark.parametrize(
     "name",
     ["", "x" * 16, "é" * 8, ".", "..", "a/b", "a b", "a\tb", "a\nb", "a:b",
-     "a\0b", None, 5, b"eth0", "tap%d", "a%b", "%"],
+     "a\0b", None, 5, b"eth0", "tap%d", "a%b", "%",
+     "\u00e0", "br-\u0120", "\ud800", "a\udcff"],
 )
 def test_bad_interface_names(name):
     with pytest.raises(exception.InvalidArgument) as caught:
