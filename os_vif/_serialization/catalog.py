@@ -10,7 +10,7 @@ registered in the ``os_vif`` namespace.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields as ovo_fields
 
 from os_vif import objects
+from os_vif.objects import _backport, _ovo
 from os_vif.objects import base as osv_base
 
 __all__ = [
@@ -61,13 +62,6 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "HostPortProfileInfo": ("profile_object_name",),
 }
 
-#: Object fields that os-vif 5.x removes from an older target only through
-#: the relationship rules, which a version manifest bypasses: with a
-#: manifest, os-vif 5.x writes a port profile below 1.1 (1.2 for the Open
-#: vSwitch profiles) with its ``datapath_offload``.  We write the same and
-#: read it back.
-DROPPED_ONLY_BY_RELATIONSHIP = frozenset({"datapath_offload"})
-
 #: Returned by :func:`subobject_version` when the parent's target version
 #: predates the field holding the child: the field is left out.
 TARGET_BEFORE_FIELD = "<before-field>"
@@ -101,7 +95,7 @@ def parse_version(text: Any) -> tuple[int, int] | None:
 
 
 def subobject_version(
-    parent_version: tuple[int, int], rules: list[tuple[str, str]]
+    parent_version: tuple[int, int], rules: Sequence[tuple[str, str]]
 ) -> str:
     """Return the child version a relationship table gives for a parent.
 
@@ -140,7 +134,11 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     #: Version of the owning class that introduced the field.
     added_in: tuple[int, int] = (1, 0)
-    #: See :data:`DROPPED_ONLY_BY_RELATIONSHIP`.
+    #: Removed from an older target only by the relationship rules, which
+    #: a version manifest bypasses (the class's ``KEPT_WITH_MANIFEST``):
+    #: with a manifest, os-vif 5.x writes a port profile below 1.1 (1.2 for
+    #: the Open vSwitch profiles) with its ``datapath_offload``.  We write
+    #: the same and read it back.
     relationship_only: bool = False
 
 
@@ -163,6 +161,9 @@ class ClassSpec:
     #: The class and the classes of its subclasses, by name.
     family: frozenset[str] = frozenset()
     _by_version: dict[str, dict[str, FieldSpec]] = field(default_factory=dict)
+    _written: dict[
+        tuple[int, int], tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]
+    ] = field(default_factory=dict)
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -184,11 +185,34 @@ class ClassSpec:
             self._by_version[version] = known
         return known
 
+    def written_at(
+        self, at: tuple[int, int]
+    ) -> tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]:
+        """(fields written at version ``at``, fields left out of it).
+
+        Left out are the fields added after ``at``, but for those only the
+        relationship rules remove (:attr:`FieldSpec.relationship_only`).
+        """
+        known = self._written.get(at)
+        if known is None:
+            left_out = tuple(
+                f
+                for f in self.field_list
+                if f.added_in > at and not f.relationship_only
+            )
+            known = (
+                tuple(f for f in self.field_list if f not in left_out),
+                left_out,
+            )
+            if len(self._written) < 64:  # bounded: versions from the wire
+                self._written[at] = known
+        return known
+
     def readable_at(self, version: str) -> dict[str, FieldSpec]:
         """Return the fields data of ``version`` may hold.
 
         Those of :meth:`fields_at`, and the fields os-vif 5.x leaves in
-        older versions (:data:`DROPPED_ONLY_BY_RELATIONSHIP`).
+        older versions (:attr:`FieldSpec.relationship_only`).
         """
         key = "read:" + version
         known = self._by_version.get(key)
@@ -252,45 +276,40 @@ def _os_vif_classes() -> dict[str, type[ovo_base.VersionedObject]]:
 
 
 def _field_spec(
-    name: str, fld: ovo_fields.Field[Any], added_in: tuple[int, int]
+    cls: type,
+    name: str,
+    fld: ovo_fields.Field[Any],
+    added_in: tuple[int, int],
 ) -> FieldSpec:
-    ftype = fld._type  # noqa: SLF001 - the declared type is what we need
+    ftype = _ovo.declared_type(fld)
     common: dict[str, Any] = {
         "name": name,
-        "attr": osv_base.STORED + name,
+        "attr": _ovo.attribute(name),
         "nullable": bool(fld.nullable),
         "added_in": added_in,
-        "relationship_only": name in DROPPED_ONLY_BY_RELATIONSHIP,
+        "relationship_only": name in getattr(cls, "KEPT_WITH_MANIFEST", ()),
     }
     if isinstance(ftype, ovo_fields.Object):
+        objname, subclasses = _ovo.object_type(ftype)
         return FieldSpec(
-            kind=OBJ,
-            objname=ftype._obj_name,  # noqa: SLF001
-            subclasses=bool(ftype._subclasses),  # noqa: SLF001
-            **common,
+            kind=OBJ, objname=objname, subclasses=subclasses, **common
         )
-    if isinstance(ftype, ovo_fields.List):
-        element = ftype._element_type._type  # noqa: SLF001
+    if isinstance(ftype, (ovo_fields.List, ovo_fields.Dict)):
+        element = _ovo.element_type(ftype)
         if isinstance(element, ovo_fields.Object):
+            objname, subclasses = _ovo.object_type(element)
             return FieldSpec(
-                kind=OBJLIST,
-                objname=element._obj_name,  # noqa: SLF001
-                subclasses=bool(element._subclasses),  # noqa: SLF001
+                kind=OBJLIST if isinstance(ftype, ovo_fields.List)
+                else OBJDICT,
+                objname=objname,
+                subclasses=subclasses,
                 **common,
             )
-        if isinstance(element, ovo_fields.IPAddress):
+        if isinstance(ftype, ovo_fields.List) and isinstance(
+            element, ovo_fields.IPAddress
+        ):
             return FieldSpec(kind=IPLIST, **common)
-        raise TypeError("no wire codec for list field %s" % name)
-    if isinstance(ftype, ovo_fields.Dict):
-        element = ftype._element_type._type  # noqa: SLF001
-        if isinstance(element, ovo_fields.Object):
-            return FieldSpec(
-                kind=OBJDICT,
-                objname=element._obj_name,  # noqa: SLF001
-                subclasses=bool(element._subclasses),  # noqa: SLF001
-                **common,
-            )
-        raise TypeError("no wire codec for dict field %s" % name)
+        raise TypeError("no wire codec for container field %s" % name)
     if isinstance(ftype, ovo_fields.Enum):
         return FieldSpec(
             kind=ENUM, choices=tuple(ftype.valid_values), **common
@@ -313,17 +332,6 @@ def _field_spec(
     )
 
 
-def _added_in(cls: type) -> dict[str, tuple[int, int]]:
-    steps: Mapping[str, tuple[str, ...]] = getattr(cls, "VERSION_STEPS", {})
-    added: dict[str, tuple[int, int]] = {}
-    for version, names in steps.items():
-        at = parse_version(version)
-        assert at is not None, version
-        for name in names:
-            added[name] = at
-    return added
-
-
 def _required(cls: type) -> frozenset[str]:
     names: set[str] = set()
     for klass in cls.__mro__:
@@ -339,9 +347,11 @@ def _build() -> Catalog:
     for name, cls in sorted(classes.items()):
         version = parse_version(cls.VERSION)
         assert version is not None, (name, cls.VERSION)
-        added = _added_in(cls)
+        added = _backport.added_in(cls)
         fields = {
-            fname: _field_spec(fname, fld, added.get(fname, (version[0], 0)))
+            fname: _field_spec(
+                cls, fname, fld, added.get(fname, (version[0], 0))
+            )
             for fname, fld in cls.fields.items()
         }
         specs.append(

@@ -27,6 +27,7 @@ from netaddr.strategy import ipv6 as _netaddr_ipv6
 from os_vif import exception
 from os_vif._serialization import catalog as cat
 from os_vif._serialization import encode as enc
+from os_vif.objects import _ovo
 
 __all__ = [
     "MAX_DEPTH",
@@ -51,6 +52,20 @@ MAX_LIST_ITEMS = 4096
 MAX_STRING_LENGTH = 4096
 #: Characters (or bytes) of a JSON document given to ``loads``.
 MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
+
+# The field kinds, bound once: the loader compares every value's with them.
+_K_STR = cat.STR
+_K_BOOL = cat.BOOL
+_K_INT = cat.INT
+_K_UUID = cat.UUID
+_K_MAC = cat.MAC
+_K_PCI = cat.PCI
+_K_ENUM = cat.ENUM
+_K_IPADDR = cat.IPADDR
+_K_IPNET = cat.IPNET
+_K_IPLIST = cat.IPLIST
+_K_OBJDICT = cat.OBJDICT
+_K_OBJ = cat.OBJ
 
 _ENVELOPE = frozenset({enc.NAME, enc.NAMESPACE, enc.VERSION, enc.DATA,
                        enc.CHANGES})
@@ -387,34 +402,6 @@ def _unknown_field(spec: cat.ClassSpec, version: str, key: Any) -> _Bad:
     )
 
 
-def _build(
-    spec: cat.ClassSpec,
-    version: str,
-    values: dict[str, Any],
-    changes: set[str] | None,
-) -> Any:
-    """Build an instance from checked values.
-
-    ``changes`` None means "as constructed": every field set is changed.
-    """
-    # Built without calling the constructor: some set defaults (Network's
-    # subnets, mtu...), which are not data the sender had.  A loaded object
-    # has exactly the fields it was sent.
-    cls = spec.cls
-    obj = cls.__new__(cls)
-    state = obj.__dict__
-    state["_context"] = None
-    fields = spec.fields
-    for name, value in values.items():
-        state[fields[name].attr] = value
-    if changes is None:
-        changes = set(values)
-    state["_changed_fields"] = changes
-    if version != spec.version:
-        state["VERSION"] = version
-    return obj
-
-
 # ---------------------------------------------------------------------------
 # Values
 
@@ -462,45 +449,45 @@ def _value(
             return None
         raise _Bad("null is not allowed for %s" % fspec.name)
     kind = fspec.kind
-    if kind == cat.STR:
+    if kind == _K_STR:
         return _string(raw)
-    if kind == cat.BOOL:
+    if kind == _K_BOOL:
         if type(raw) is not bool:
             raise _Bad("expected a boolean, got %s" % _describe(raw))
         return raw
-    if kind == cat.INT:
+    if kind == _K_INT:
         if type(raw) is not int:
             raise _Bad("expected an integer, got %s" % _describe(raw))
         if not -_INT_LIMIT <= raw < _INT_LIMIT:
             raise _Bad("integer out of the 64-bit range")
         return raw
-    if kind == cat.UUID:
+    if kind == _K_UUID:
         text = _string(raw)
         if _UUID.match(text) is None:
             raise _Bad("%s is not a UUID" % _show(text))
         return text
-    if kind == cat.MAC:
+    if kind == _K_MAC:
         text = _string(raw).lower().replace("-", ":")
         if _MAC.match(text) is None:
             raise _Bad("%s is not a MAC address" % _show(raw))
         return text
-    if kind == cat.PCI:
+    if kind == _K_PCI:
         text = _string(raw).lower()
         if _PCI.match(text) is None:
             raise _Bad("%s is not a PCI address" % _show(raw))
         return text
-    if kind == cat.ENUM:
+    if kind == _K_ENUM:
         text = _string(raw)
         if text not in fspec.choices:
             raise _Bad(
                 "%s is not one of %s" % (_show(text), ", ".join(fspec.choices))
             )
         return text
-    if kind == cat.IPADDR:
+    if kind == _K_IPADDR:
         return _ip_address(raw)
-    if kind == cat.IPNET:
+    if kind == _K_IPNET:
         return _ip(raw, _fast_network, netaddr.IPNetwork, "network")
-    if kind == cat.IPLIST:
+    if kind == _K_IPLIST:
         items = _array(raw)
         result = []
         for index, item in enumerate(items):
@@ -510,7 +497,7 @@ def _value(
                 bad.segments.append("[%d]" % index)
                 raise
         return result
-    if kind == cat.OBJ:
+    if kind == _K_OBJ:
         if compact:
             child_spec = cat.catalog().by_name[fspec.objname or ""]
             if child_spec.is_list and type(raw) is list:
@@ -519,7 +506,7 @@ def _value(
                 )
             return _compact_object(raw, fspec, depth + 1, budget)
         return _primitive_object(raw, fspec, depth + 1, budget)
-    if kind == cat.OBJDICT:
+    if kind == _K_OBJDICT:
         if type(raw) is not dict:
             raise _Bad("expected an object, got %s" % _describe(raw))
         if len(raw) > MAX_LIST_ITEMS:
@@ -583,12 +570,12 @@ def _fields(
         # through _value.
         kind = fspec.kind
         raw_type = type(raw)
-        if (kind == cat.STR and raw_type is str
+        if (kind == _K_STR and raw_type is str
                 and len(raw) <= MAX_STRING_LENGTH) or (
-                    kind == cat.BOOL and raw_type is bool):
+                    kind == _K_BOOL and raw_type is bool):
             values[key] = raw
             continue
-        if kind == cat.IPADDR and raw_type is str:
+        if kind == _K_IPADDR and raw_type is str:
             address = _fast_address(raw)
             if address is not None:
                 values[key] = address
@@ -662,7 +649,7 @@ def _primitive_object(
             bad.segments.append(enc.CHANGES)
             raise bad
         changes.add(name)
-    return _build(spec, version, values, changes)
+    return _ovo.new_loaded(spec.cls, values, changes, version)
 
 
 # ---------------------------------------------------------------------------
@@ -680,7 +667,7 @@ def _compact_object(
         enc.TYPE_KEY, enc.VERSION_KEY,
     )
     values = _fields(spec, version, data, depth, budget, True)
-    return _build(spec, version, values, None)
+    return _ovo.new_loaded(spec.cls, values, None, version)
 
 
 def _compact_array(
@@ -707,7 +694,7 @@ def _compact_array(
         list_spec.fields["objects"], raw, depth, budget, True, list_spec,
         version,
     )
-    return _build(list_spec, version, {"objects": items}, None)
+    return _ovo.new_loaded(list_spec.cls, {"objects": items}, None, version)
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Write os_vif objects as OVO primitives and as compact documents.
 
-Both writers walk the object tree once, reading field values straight from
-the instances (where oslo.versionedobjects keeps them) and using the
-precomputed :mod:`catalog`; no field object is called.
+One walk (:func:`_walk`) goes over the object tree once, reading field
+values straight from the instances (through :mod:`os_vif.objects._ovo`)
+and using the precomputed :mod:`catalog`; no field object is called.  It
+decides what is written at which version; a writer per format
+(:class:`_PrimitiveWriter`, :class:`_CompactWriter`) gives each object its
+envelope.
 
 Backporting follows oslo.versionedobjects exactly, so that primitives are
 byte for byte what os-vif 5.x writes (``versioned_object.changes`` sorted,
@@ -27,7 +30,7 @@ from typing import Any
 
 from os_vif import exception
 from os_vif._serialization import catalog as cat
-from os_vif.objects import base as osv_base
+from os_vif.objects import _backport, _ovo
 
 __all__ = [
     "NAME",
@@ -57,6 +60,18 @@ _TEXT = frozenset({cat.IPADDR, cat.IPNET})
 
 # Sentinel for "keep the object's own version, no backport below it".
 _OWN = None
+# A field not set.
+_UNSET = object()
+# Module constants the walk compares every field with, bound here once.
+_OBJ = cat.OBJ
+_OBJDICT = cat.OBJDICT
+_IPLIST = cat.IPLIST
+_BEFORE_FIELD = cat.TARGET_BEFORE_FIELD
+
+
+# The catalog's classes, copied on the first write: the walk looks up the
+# class of every nested object here, without a call.
+_by_class: dict[type, cat.ClassSpec] = {}
 
 
 def _spec(obj: Any) -> cat.ClassSpec:
@@ -91,177 +106,165 @@ def _clamp(wanted: str, own: str) -> str:
     return wanted if w < o else own
 
 
-def _child_target(
+def _child_version(
     spec: cat.ClassSpec,
     fspec: cat.FieldSpec,
-    parent_version: tuple[int, int],
+    write_version: str,
+    at: tuple[int, int],
     child: Any,
     manifest: Mapping[str, str] | None,
 ) -> str | None:
     """Version to write ``child`` at, _OWN, or TARGET_BEFORE_FIELD.
 
-    ``child`` is None for an object list field (never polymorphic) and for
-    a null object field.
+    The rule is :func:`os_vif.objects._backport.child_rules`.  ``child`` is
+    None for an object list field (never polymorphic) and a null object
+    field.
     """
-    if fspec.subclasses and child is not None:
-        child_name = _spec(child).name
+    rules = _backport.child_rules(
+        spec.relationships,
+        fspec.name,
+        fspec.objname,
+        fspec.subclasses,
+        child,
+        manifest,
+        write_version,
+    )
+    if rules is None:
         if manifest is not None:
-            if child_name in manifest:
-                return manifest[child_name]
-            declared = fspec.objname or ""
-            if child_name != declared and declared in manifest:
-                # The entry is the reader's version of the base class: the
-                # subclass goes at its newest version compatible with it.
-                base = cat.catalog().by_name[declared].cls
-                return osv_base.version_for_base(
-                    _spec(child).cls, base, manifest[declared]
-                )
-        elif child_name != fspec.objname:
-            rules = spec.relationships.get(fspec.name)
-            first = rules[0][0] if rules else "1.0"
-            return cat.subobject_version(
-                parent_version, [(first, child.VERSION)]
-            )
-    if manifest is not None:
-        return manifest.get(fspec.objname or "", _OWN)
-    rules = spec.relationships.get(fspec.name)
-    if not rules:
+            return _OWN
         raise exception.InvalidArgument(
             field=spec.name + "." + fspec.name,
             value=fspec.objname,
             reason="no relationship rule to backport this field",
         )
-    return cat.subobject_version(parent_version, rules)
+    return cat.subobject_version(at, rules)
 
 
 # ---------------------------------------------------------------------------
-# OVO primitives
+# The walk
+
+
+class _Writer:
+    """What one format makes of what the walk decides.
+
+    The walk (:func:`_walk`) decides which fields an object is written
+    with, at which version each nested object goes, and converts the
+    values of scalar fields; the writer gives the object its envelope.
+    """
+
+    #: Whether the format records changed fields (the walk then reports,
+    #: for each object, whether ``obj_what_changed()`` is non-empty).
+    tracks_changes = False
+    #: Whether the format writes a list object as a bare array where its
+    #: version is the one its parent implies.
+    bare_lists = False
+    #: The keys stating an object's class and version ahead of its fields,
+    #: in the dict the walk puts the fields in; None: the walk starts with
+    #: an empty dict (data, not a method: the walk runs for every object).
+    head: tuple[str, str] | None = None
+
+    def finish(
+        self,
+        spec: cat.ClassSpec,
+        stored: Mapping[str, Any],
+        out: dict[str, Any],
+        version: str,
+        changed_children: list[str],
+        top: bool,
+        implied: str | None,
+    ) -> tuple[Any, bool]:
+        """(the written object, whether it has changes)."""
+        raise NotImplementedError
+
+
+class _PrimitiveWriter(_Writer):
+    """OVO primitives: the fields under ``versioned_object.data``."""
+
+    tracks_changes = True
+
+    def finish(
+        self,
+        spec: cat.ClassSpec,
+        stored: Mapping[str, Any],
+        out: dict[str, Any],
+        version: str,
+        changed_children: list[str],
+        top: bool,
+        implied: str | None,
+    ) -> tuple[Any, bool]:
+        changes = set(stored.get(_ovo.CHANGED_FIELDS, ()))
+        if not spec.is_list:
+            changes.intersection_update(spec.fields)
+        changes.update(changed_children)
+        primitive: dict[str, Any] = {
+            NAME: spec.name,
+            NAMESPACE: "os_vif",
+            VERSION: version,
+            DATA: out,
+        }
+        if changes:
+            if top:
+                listed = [name for name in changes if name in out]
+            else:
+                # A child's list is made before its parent backports it, so
+                # it still names the fields the backport removes (as in
+                # os-vif).
+                attrs = _ovo.ATTRIBUTES
+                listed = [name for name in changes if attrs[name] in stored]
+            if listed:
+                listed.sort()
+                primitive[CHANGES] = listed
+        return primitive, bool(changes)
+
+
+class _CompactWriter(_Writer):
+    """Compact documents: ``@type``, ``@version``, then the fields."""
+
+    bare_lists = True
+    head = (TYPE_KEY, VERSION_KEY)
+
+    def finish(
+        self,
+        spec: cat.ClassSpec,
+        stored: Mapping[str, Any],
+        out: dict[str, Any],
+        version: str,
+        changed_children: list[str],
+        top: bool,
+        implied: str | None,
+    ) -> tuple[Any, bool]:
+        if spec.is_list and implied == version:
+            return out.get("objects", []), False
+        return out, False
+
+
+_PRIMITIVE = _PrimitiveWriter()
+_COMPACT = _CompactWriter()
 
 
 def to_primitive(
     obj: Any, target_version: str | None, manifest: Mapping[str, str] | None
 ) -> dict[str, Any]:
     """Return the primitive of ``obj``, as os-vif 5.x's obj_to_primitive."""
-    spec = _spec(obj)
-    own = obj.VERSION
-    if target_version is None:
-        target_version = own
-        if manifest is not None and spec.name in manifest:
-            target_version = manifest[spec.name]
-    version = _clamp(target_version, own)
-    backport = version != own or manifest is not None
-    return _primitive(obj, spec, version if backport else _OWN, manifest,
-                      top=True)[0]
-
-
-def _primitive(
-    obj: Any,
-    spec: cat.ClassSpec,
-    version: str | None,
-    manifest: Mapping[str, str] | None,
-    top: bool,
-) -> tuple[dict[str, Any], bool]:
-    """Return (primitive, whether obj_what_changed() is non-empty)."""
-    values = obj.__dict__
-    own = values.get("VERSION") or spec.version
-    if version is None:
-        write_version = own
-        at = None
-    else:
-        write_version = _clamp(version, own)
-        at = cat.parse_version(write_version)
-    data: dict[str, Any] = {}
-    changed_children: list[str] = []
-    for fspec in spec.field_list:
-        attr = fspec.attr
-        if attr not in values:
-            continue
-        value = values[attr]
-        kind = fspec.kind
-        name = fspec.name
-        if kind in _PLAIN:
-            data[name] = value
-        elif kind == cat.OBJ:
-            child_version = _OWN
-            if at is not None:
-                child_version = _child_target(spec, fspec, at, value, manifest)
-                if child_version == cat.TARGET_BEFORE_FIELD:
-                    continue
-            if value is None:
-                data[name] = None
-                continue
-            data[name], changed = _primitive(
-                value, _spec(value), child_version, manifest, False
-            )
-            if changed:
-                changed_children.append(name)
-        elif value is None:
-            data[name] = None
-        elif kind in _TEXT:
-            data[name] = str(value)
-        elif kind == cat.IPLIST:
-            data[name] = [str(item) for item in value]
-        elif kind == cat.OBJDICT:
-            # oslo.versionedobjects never backports the objects of a dict.
-            data[name] = {
-                key: _primitive(item, _spec(item), _OWN, None, False)[0]
-                for key, item in value.items()
-            }
-        else:  # OBJLIST
-            child_version = _OWN
-            if at is not None:
-                child_version = _child_target(spec, fspec, at, None, manifest)
-                if child_version == cat.TARGET_BEFORE_FIELD:
-                    continue
-            items = []
-            any_changed = False
-            for item in value:
-                prim, changed = _primitive(
-                    item, _spec(item), child_version, manifest, False
-                )
-                items.append(prim)
-                any_changed = any_changed or changed
-            data[name] = items
-            if spec.is_list and any_changed:
-                changed_children.append(name)
-    changes = set(values.get("_changed_fields", ()))
-    if not spec.is_list:
-        changes.intersection_update(spec.fields)
-    changes.update(changed_children)
-    if at is not None and at < spec.version_tuple:
-        for fspec in spec.field_list:
-            if fspec.added_in > at and not fspec.relationship_only:
-                data.pop(fspec.name, None)
-    primitive: dict[str, Any] = {
-        NAME: spec.name,
-        NAMESPACE: "os_vif",
-        VERSION: write_version,
-        DATA: data,
-    }
-    if changes:
-        if top:
-            listed = [name for name in changes if name in data]
-        else:
-            # A child's list is made before its parent backports it, so it
-            # still names the fields the backport removes (as in os-vif).
-            listed = [
-                name for name in changes if osv_base.STORED + name in values
-            ]
-        if listed:
-            listed.sort()
-            primitive[CHANGES] = listed
-    return primitive, bool(changes)
-
-
-# ---------------------------------------------------------------------------
-# Compact documents
+    return _write(obj, target_version, manifest, _PRIMITIVE)
 
 
 def to_compact(
     obj: Any, target_version: str | None, manifest: Mapping[str, str] | None
 ) -> dict[str, Any]:
     """Return the compact document of ``obj``."""
+    return _write(obj, target_version, manifest, _COMPACT)
+
+
+def _write(
+    obj: Any,
+    target_version: str | None,
+    manifest: Mapping[str, str] | None,
+    writer: _Writer,
+) -> Any:
     spec = _spec(obj)
+    if not _by_class:
+        _by_class.update(cat.catalog().by_class)
     own = obj.VERSION
     if target_version is None:
         target_version = own
@@ -269,88 +272,154 @@ def to_compact(
             target_version = manifest[spec.name]
     version = _clamp(target_version, own)
     backport = version != own or manifest is not None
-    return _compact(obj, spec, version if backport else _OWN, manifest, None)
+    return _walk(
+        obj, spec, version if backport else _OWN, manifest, writer, True, None
+    )[0]
 
 
-def _compact(
+def _walk(
     obj: Any,
     spec: cat.ClassSpec,
     version: str | None,
     manifest: Mapping[str, str] | None,
-    implied_version: str | None,
-) -> Any:
-    """Return the compact form of ``obj``.
+    writer: _Writer,
+    top: bool,
+    implied: str | None,
+) -> tuple[Any, bool]:
+    """Write ``obj`` at ``version`` (_OWN: its own, nothing backported).
 
-    A list object (``SubnetList``...) whose version is the one its parent's
-    relationships imply (``implied_version``) is written as a bare array.
+    Returns what ``writer`` made of it and whether it has changes (always
+    False for a writer that does not track them).  ``implied`` is the
+    version the parent's relationships give a list object (see
+    :func:`implied_list_version`).
     """
-    values = obj.__dict__
+    values = _ovo.storage(obj)
     own = values.get("VERSION") or spec.version
     if version is None:
         write_version = own
         at = None
-        parent_at = cat.parse_version(own)
     else:
         write_version = _clamp(version, own)
         at = cat.parse_version(write_version)
-        parent_at = at
-    assert parent_at is not None
-    doc: dict[str, Any] = {TYPE_KEY: spec.name, VERSION_KEY: write_version}
-    for fspec in spec.field_list:
-        attr = fspec.attr
-        if attr not in values:
+    head = writer.head
+    out: dict[str, Any] = (
+        {} if head is None else {head[0]: spec.name, head[1]: write_version}
+    )
+    changed_children: list[str] = []
+    fields = spec.field_list
+    if at is not None:
+        fields, left_out = spec.written_at(at)
+        if left_out and writer.tracks_changes:
+            # Not in the target version; their changes still count.
+            for fspec in left_out:
+                value = values.get(fspec.attr)
+                if fspec.kind == _OBJ and value is not None and (
+                    _has_changes(value)
+                ):
+                    changed_children.append(fspec.name)
+    for fspec in fields:
+        value = values.get(fspec.attr, _UNSET)
+        if value is _UNSET:
             continue
-        if (
-            at is not None
-            and fspec.added_in > at
-            and not fspec.relationship_only
-        ):
-            continue
-        value = values[attr]
         kind = fspec.kind
         name = fspec.name
         if kind in _PLAIN:
-            doc[name] = value
-        elif kind == cat.OBJ:
+            out[name] = value
+        elif kind == _OBJ:
             child_version = _OWN
             if at is not None:
-                child_version = _child_target(spec, fspec, at, value, manifest)
-                if child_version == cat.TARGET_BEFORE_FIELD:
+                child_version = _child_version(
+                    spec, fspec, write_version, at, value, manifest
+                )
+                if child_version == _BEFORE_FIELD:
                     continue
             if value is None:
-                doc[name] = None
+                out[name] = None
                 continue
-            child_spec = _spec(value)
-            implied = None
-            if child_spec.is_list:
-                implied = implied_list_version(spec, fspec, parent_at)
-            doc[name] = _compact(
-                value, child_spec, child_version, manifest, implied
+            child_spec = _by_class.get(type(value)) or _spec(value)
+            child_implied = None
+            if writer.bare_lists and child_spec.is_list:
+                child_implied = implied_list_version(
+                    spec, fspec, at or cat.parse_version(own) or (0, 0)
+                )
+            out[name], changed = _walk(
+                value, child_spec, child_version, manifest, writer, False,
+                child_implied,
             )
+            if changed:
+                changed_children.append(name)
         elif value is None:
-            doc[name] = None
+            out[name] = None
         elif kind in _TEXT:
-            doc[name] = str(value)
-        elif kind == cat.IPLIST:
-            doc[name] = [str(item) for item in value]
-        elif kind == cat.OBJDICT:
-            doc[name] = {
-                key: _compact(item, _spec(item), _OWN, None, None)
+            out[name] = str(value)
+        elif kind == _IPLIST:
+            out[name] = [str(item) for item in value]
+        elif kind == _OBJDICT:
+            # oslo.versionedobjects never backports the objects of a dict.
+            out[name] = {
+                key: _walk(
+                    item,
+                    _by_class.get(type(item)) or _spec(item),
+                    _OWN,
+                    None,
+                    writer,
+                    False,
+                    None,
+                )[0]
                 for key, item in value.items()
             }
         else:  # OBJLIST
             child_version = _OWN
             if at is not None:
-                child_version = _child_target(spec, fspec, at, None, manifest)
-                if child_version == cat.TARGET_BEFORE_FIELD:
+                child_version = _child_version(
+                    spec, fspec, write_version, at, None, manifest
+                )
+                if child_version == _BEFORE_FIELD:
                     continue
-            doc[name] = [
-                _compact(item, _spec(item), child_version, manifest, None)
-                for item in value
-            ]
-    if spec.is_list and implied_version == write_version:
-        return doc.get("objects", [])
-    return doc
+            items = []
+            any_changed = False
+            for item in value:
+                written, changed = _walk(
+                    item,
+                    _by_class.get(type(item)) or _spec(item),
+                    child_version,
+                    manifest,
+                    writer,
+                    False,
+                    None,
+                )
+                items.append(written)
+                any_changed = any_changed or changed
+            out[name] = items
+            if spec.is_list and any_changed:
+                changed_children.append(name)
+    return writer.finish(
+        spec, values, out, write_version, changed_children, top, implied
+    )
+
+
+def _has_changes(obj: Any) -> bool:
+    """Whether ``obj.obj_what_changed()`` is non-empty, for a field the
+    walk leaves out (the primitive writer learns it from the walk for the
+    others)."""
+    spec = _spec(obj)
+    values = _ovo.storage(obj)
+    changes = set(_ovo.changed_fields(values))
+    if not spec.is_list:
+        changes.intersection_update(spec.fields)
+    if changes:
+        return True
+    for fspec in spec.field_list:
+        value = values.get(fspec.attr)
+        if value is None:
+            continue
+        if fspec.kind == cat.OBJ and _has_changes(value):
+            return True
+        if fspec.kind == cat.OBJLIST and spec.is_list and any(
+            _has_changes(item) for item in value
+        ):
+            return True
+    return False
 
 
 def implied_list_version(

@@ -18,6 +18,7 @@ from os_vif._serialization import catalog as cat
 from os_vif._serialization import decode as _decode
 from os_vif._serialization import encode as _encode
 from os_vif._serialization import negotiation as _negotiation
+from os_vif.objects import _ovo
 from os_vif.objects import base as osv_base
 from os_vif.objects import host_info as _host_info
 
@@ -53,11 +54,10 @@ class _Peer:
 
     def vif_manifest(self, vif: Any) -> dict[str, str]:
         """The manifest to send ``vif`` to a HostInfo peer, cached."""
-        values = vif.__dict__
-        profile = values.get("_obj_port_profile")
+        profile = _ovo.value_or(vif, "port_profile")
         key = (
             type(vif),
-            values.get("_obj_plugin"),
+            _ovo.value_or(vif, "plugin"),
             vif.VERSION,
             type(profile),
             getattr(profile, "VERSION", None),
@@ -313,7 +313,7 @@ def _check_readable(
             peer,
             entry,
         )
-    values = obj.__dict__
+    values = _ovo.storage(obj)
     for fspec in spec.field_list:
         value = values.get(fspec.attr)
         if value is None:

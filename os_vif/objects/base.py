@@ -16,6 +16,9 @@ from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields as ovo_fields
 
+from os_vif.objects import _backport, _ovo
+from os_vif.objects._backport import version_for_base
+
 __all__ = [
     "VersionedObject",
     "VersionedObjectPrintableMixin",
@@ -82,77 +85,7 @@ def drop_fields_newer_than(
                 primitive.pop(name, None)
 
 
-def _fields_at(cls: type, at: tuple[int, ...]) -> set[str]:
-    """The fields ``cls`` has at version ``at``, from its VERSION_STEPS."""
-    names = set(getattr(cls, "fields", {}))
-    steps: Mapping[str, tuple[str, ...]] = getattr(cls, "VERSION_STEPS", {})
-    for version, added in steps.items():
-        if at < versionutils.convert_version_to_tuple(version):
-            names.difference_update(added)
-    return names
-
-
-_for_base: dict[tuple[type, type, str], str] = {}
-
-
-def version_for_base(cls: type, base: type, base_version: str) -> str:
-    """Newest version of ``cls`` a reader of ``base`` ``base_version`` takes.
-
-    ``cls`` is a subclass of ``base`` (a port profile of
-    ``VIFPortProfileBase``, an offload of ``DatapathOffloadBase``).  A
-    version manifest that names only ``base`` (as
-    ``obj_tree_get_versions()`` does for a field declared with
-    ``subclasses=True``) says which of ``base``'s fields the reader knows.
-    The answer is the newest version of ``cls`` whose inherited fields are
-    all among them: ``VIFPortProfileOpenVSwitch`` 1.4 for
-    ``VIFPortProfileBase`` 1.1, 1.1 for 1.0 (``datapath_offload`` came
-    with its 1.2).  A ``base_version`` newer than ours, or of another
-    major version, constrains nothing: ``cls``'s own version.
-    """
-    key = (cls, base, base_version)
-    known = _for_base.get(key)
-    if known is None:
-        known = _version_for_base(cls, base, base_version)
-        if len(_for_base) < 512:  # bounded: versions come from the wire
-            _for_base[key] = known
-    return known
-
-
-def _version_for_base(cls: type, base: type, base_version: str) -> str:
-    own = versionutils.convert_version_to_tuple(cls.VERSION)  # type: ignore[attr-defined]
-    try:
-        wanted = versionutils.convert_version_to_tuple(base_version)
-    except (ValueError, TypeError, AttributeError):
-        return str(cls.VERSION)  # type: ignore[attr-defined]
-    base_own = versionutils.convert_version_to_tuple(base.VERSION)  # type: ignore[attr-defined]
-    if wanted[0] != base_own[0] or wanted >= base_own:
-        return str(cls.VERSION)  # type: ignore[attr-defined]
-    readable = _fields_at(base, wanted)
-    inherited = set(getattr(base, "fields", {}))
-    for minor in range(own[1], -1, -1):
-        at = (own[0], minor)
-        if _fields_at(cls, at) & inherited <= readable:
-            return "%d.%d" % at
-    return "%d.0" % own[0]
-
-
-#: Where oslo.versionedobjects keeps the value of a set field: the
-#: attribute ``STORED + name`` (the serialization catalog and the plugins'
-#: field reader read it there too).
-STORED = "_obj_"
-
-
-def _declared_class(child: Any, declared: str) -> type | None:
-    """The class named ``declared`` among ``child``'s bases."""
-    for klass in type(child).__mro__:
-        if klass.__dict__.get("VERSION") and klass.__name__ == declared:
-            return klass
-    return None
-
-
-class VersionedObject(
-    ovo_base.VersionedObject, ovo_base.ComparableVersionedObject
-):
+class VersionedObject(_ovo.Hooks, ovo_base.ComparableVersionedObject):
     """Base class of every os_vif object.
 
     Objects compare equal when their primitives are equal, change tracking
@@ -190,7 +123,7 @@ class VersionedObject(
         and a batch plugs hundreds.
         """
         if attrname in self.fields or attrname in self.obj_extra_fields:
-            return hasattr(self, STORED + attrname)
+            return _ovo.is_set(self, attrname)
         return bool(super().obj_attr_is_set(attrname))
 
     #: Version steps of this class: version -> fields added by that version.
@@ -216,7 +149,7 @@ class VersionedObject(
         """
         super().obj_make_compatible(primitive, target_version)
         kept = {}
-        if getattr(self, "_obj_version_manifest", None) is not None:
+        if _ovo.active_manifest(self) is not None:
             kept = {
                 name: primitive[name]
                 for name in self.KEPT_WITH_MANIFEST
@@ -226,57 +159,48 @@ class VersionedObject(
         primitive.update(kept)
 
     @classmethod
-    def _obj_from_primitive(
-        cls, context: Any, objver: str, primitive: dict[str, Any]
-    ) -> Any:
-        obj = super()._obj_from_primitive(context, objver, primitive)
-        # A constructor may set defaults (Network does); they are not data
-        # the sender had, so a loaded object has only the fields it was sent.
-        data = primitive[obj._obj_primitive_key("data")]
-        for name in obj.fields:
-            if name not in data and obj.obj_attr_is_set(name):
-                delattr(obj, name)
-        return obj
+    def keep_loaded_only(cls, obj: Any, data: Mapping[str, Any]) -> None:
+        """Unset what the constructor set but ``data`` (just loaded) lacks.
 
-    def _obj_relationship_for(
-        self, field: str, target_version: str
+        A constructor may set defaults (Network does); they are not data
+        the sender had, so a loaded object has only the fields it was sent.
+        """
+        for name in obj.fields:
+            if name not in data and _ovo.is_set(obj, name):
+                delattr(obj, name)
+
+    def child_relationship(
+        self,
+        field: str,
+        target_version: str,
+        manifest: Mapping[str, str] | None,
     ) -> list[tuple[str, str]] | None:
-        # A field declared with subclasses=True holds any subclass of its
-        # declared class, each versioned on its own.  The declared class's
-        # version says nothing about the subclass's, so:
-        # - a manifest entry for the actual class wins over the declared
-        #   class's entry (oslo.versionedobjects only looks at the latter);
-        # - an entry for the declared class only says which of its fields
-        #   the reader knows: the subclass goes at its newest version
-        #   compatible with that (oslo.versionedobjects would write it at
-        #   the base's version number and lose its newer fields);
-        # - without a manifest, a subclass keeps its own version, from the
-        #   first version of this object that had the field.
-        field_type = self.fields[field]
-        if _accepts_subclasses(field_type):
-            child = getattr(self, field)
-            declared = getattr(field_type, "objname", None)
-            if isinstance(child, ovo_base.VersionedObject):
-                name = child.obj_name()
-                manifest = getattr(self, "_obj_version_manifest", None)
-                if manifest is not None:
-                    if name in manifest:
-                        return [(target_version, manifest[name])]
-                    base = _declared_class(child, declared or "")
-                    if name != declared and declared in manifest and base:
-                        return [
-                            (
-                                target_version,
-                                version_for_base(
-                                    type(child), base, manifest[declared]
-                                ),
-                            )
-                        ]
-                elif name != declared:
-                    rules = self.obj_relationships.get(field)
-                    first = rules[0][0] if rules else "1.0"
-                    return [(first, child.VERSION)]
-        return super()._obj_relationship_for(field, target_version)
+        """The rules backporting ``field``'s object(s).
+
+        Those of :func:`os_vif.objects._backport.child_rules`.
+
+        Called by oslo.versionedobjects' ``obj_to_primitive`` for each set
+        object field when it backports this object.
+        """
+        ftype = _ovo.declared_type(self.fields[field])
+        child = None
+        if isinstance(ftype, ovo_fields.Object):
+            declared, subclasses = _ovo.object_type(ftype)
+            child = _ovo.value_or(self, field)
+        elif isinstance(ftype, ovo_fields.List):
+            declared, subclasses = _ovo.object_type(_ovo.element_type(ftype))
+        else:
+            return None
+        rules = _backport.child_rules(
+            self.obj_relationships,
+            field,
+            declared,
+            subclasses,
+            child,
+            manifest,
+            target_version,
+        )
+        return None if rules is None else list(rules)
 
 
 def _without_changes(primitive: Any) -> Any:
@@ -290,12 +214,6 @@ def _without_changes(primitive: Any) -> Any:
     if isinstance(primitive, list):
         return [_without_changes(item) for item in primitive]
     return primitive
-
-
-def _accepts_subclasses(field_type: ovo_fields.Field[Any]) -> bool:
-    """Tell whether an ObjectField accepts subclasses of its declared type."""
-    auto = getattr(field_type, "AUTO_TYPE", None)
-    return bool(getattr(auto, "_subclasses", False))
 
 
 class VersionedObjectPrintableMixin:

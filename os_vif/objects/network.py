@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
+from os_vif.objects import _ovo
 from os_vif.objects import base as osv_base
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ def _default(name: str) -> Any:
     return None if name == "mtu" else False
 
 
+_UNSET = object()
+
+
 def _read_with_default(name: str) -> property:
     """``Network.<name>``: the value set, else the constructor's default.
 
@@ -116,13 +120,10 @@ def _read_with_default(name: str) -> property:
     field set, and written back, on a mere read.
     """
     generated = getattr(Network, name)
-    stored = osv_base.STORED + name
 
     def read(self: Network) -> Any:
-        try:
-            return self.__dict__[stored]
-        except KeyError:
-            return _default(name)
+        value = _ovo.value_or(self, name, _UNSET)
+        return _default(name) if value is _UNSET else value
 
     return property(read, generated.fset, generated.fdel, generated.__doc__)
 

@@ -22,7 +22,7 @@ from oslo_versionedobjects import base as ovo_base
 
 from os_vif import exception
 from os_vif.internal import operation, validation
-from os_vif.objects import base as objects_base
+from os_vif.objects import _ovo
 
 __all__ = [
     "field",
@@ -52,7 +52,7 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
         # plan reads a dozen fields of every VIF, a batch hundreds of VIFs.
         if name not in obj.fields:
             return default
-        return getattr(obj, objects_base.STORED + name, default)
+        return _ovo.value_or(obj, name, default)
     fields = getattr(obj, "fields", None)
     if fields is not None and name not in fields:
         return default
