@@ -1136,14 +1136,12 @@ class Soak:
         # Its daemons see their socket close; wait for them to end before
         # looking at what they left.
         lingering = self._wait_for_strays(before)
-        left = sorted(journals() - journals_before)
-        for name in left:
+        left = self._orphan_journals(journals() - journals_before, batch)
+        for path in left:
             # Only the dead client knew these plans: nobody will recover
             # them.  Reported, then removed (the soak made them).
             with contextlib.suppress(OSError):
-                from os_vif.internal.privileged import journal
-
-                os.unlink(os.path.join(journal.DIRECTORY, name))
+                os.unlink(path)
         view = HostView.read(self.server)
         made = sorted(
             obj for entry in batch for obj in entry.objects() if view.has(obj)
@@ -1167,6 +1165,30 @@ class Soak:
             journals_left=len(left),
             daemons_killed_by_soak=lingering,
         )
+
+    @staticmethod
+    def _orphan_journals(names: Iterable[str], batch: list[Entry]
+                         ) -> list[str]:
+        """The journals among ``names`` that the client's plans wrote.
+
+        Other os_vif users of the host (tests running beside the soak)
+        journal their plans in the same directory: only a journal that
+        names one of the client's devices is the client's.
+        """
+        from os_vif.internal.privileged import journal
+
+        mine = {name for entry in batch for name in entry.devices}
+        found = []
+        for name in sorted(names):
+            path = os.path.join(journal.DIRECTORY, name)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as text:
+                    content = text.read()
+            except OSError:
+                continue
+            if any(device in content for device in mine):
+                found.append(path)
+        return found
 
     def _wait_for_strays(self, own: set[int]) -> int:
         """Wait for daemons not this process's to end; kill them after 10 s.
