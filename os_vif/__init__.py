@@ -2,7 +2,8 @@
 
 Public API (see :doc:`/user/public_api`): :func:`initialize`, :func:`plug`,
 :func:`unplug`, :func:`plug_many`, :func:`unplug_many`, :func:`check`,
-:func:`check_many`, :func:`gc` and :func:`host_info`; the objects in
+:func:`check_many`, :func:`gc`, :func:`host_info`, :func:`plugin_for` and
+:func:`validate_plug`; the objects in
 :mod:`os_vif.objects`; the reports of :mod:`os_vif.host_state`;
 :class:`os_vif.plugin.PluginBase` and :mod:`os_vif.exception`.
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
     from os_vif.objects import vif as vif_objects
+    from os_vif.plugin import PluginBase
 
 __all__ = [
     "initialize",
@@ -36,6 +38,8 @@ __all__ = [
     "check_many",
     "gc",
     "host_info",
+    "plugin_for",
+    "validate_plug",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -277,3 +281,47 @@ def host_info(
     if permitted_vif_type_names is not None:
         info.filter_vif_types(permitted_vif_type_names)
     return info
+
+
+def plugin_for(
+    vif: vif_objects.VIFBase,
+    instance_info: instance_info_objects.InstanceInfo | None = None,
+) -> PluginBase:
+    """Return the loaded plugin :func:`plug` would hand ``vif`` to.
+
+    The checks :func:`plug` makes before it calls the plugin, in the same
+    order, changing nothing; ``instance_info``, when given, is checked as
+    :func:`plug` checks it.
+
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: as :func:`plug`.
+    :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
+    """
+    manager = _dispatch.require_initialized(_EXT_MANAGER)
+    _dispatch.check_vif(vif, "plugin_for")
+    if instance_info is not None:
+        _dispatch.check_instance_info(instance_info, "plugin_for")
+    return _dispatch.plugin_for(manager, vif)
+
+
+def validate_plug(
+    vif: vif_objects.VIFBase,
+    instance_info: instance_info_objects.InstanceInfo,
+) -> None:
+    """Refuse, changing nothing, what :func:`plug` would refuse.
+
+    The checks :func:`plug` makes itself, then the plugin's
+    :meth:`~os_vif.plugin.PluginBase.validate_plug` (the in-tree plugins
+    build the plan a plug would run and check every argument as the
+    privileged daemon will), without a privileged call or a host change.
+    A plugin that does not override it accepts everything.
+
+    :raises LibraryNotInitialized: :func:`initialize` was not called.
+    :raises InvalidArgument: as :func:`plug`, or a field or option the
+        plugin refuses (named, with its value).
+    :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
+    :raises ExceptionBase: another refusal of the plugin (as :func:`plug`
+        would raise it, unwrapped).
+    """
+    plugin = _dispatch.resolve(_EXT_MANAGER, vif, instance_info, "plug")
+    plugin.validate_plug(vif, instance_info)

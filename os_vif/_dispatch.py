@@ -26,7 +26,7 @@ import logging
 import numbers
 import sys
 import warnings
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from os_vif import exception
@@ -402,23 +402,15 @@ def _run_group(
             report(index, wrap(index, result), False)
 
     LOG.debug("%s of %d VIFs by plugin %s", function, len(batch), name)
-    try:
-        returned = getattr(plugin, function)(batch, forward)
-        returned = list(returned)
-        if len(returned) != len(batch):
-            raise TypeError(
-                "%s returned %d results for %d VIFs"
-                % (function, len(returned), len(batch))
-            )
-    except Exception as err:
-        LOG.error(
-            "%s of %d VIFs failed in plugin %s",
-            function,
-            len(batch),
-            name,
-            exc_info=True,
-        )
-        returned = [err] * len(batch)
+    returned = _normalised(
+        plugin,
+        function,
+        "%s of %d VIFs" % (function, len(batch)),
+        len(batch),
+        lambda: getattr(plugin, function)(batch, forward),
+        None,
+        lambda err: err,
+    )
     failed = 0
     for position, index in enumerate(indexes):
         result = wrap(index, returned[position])
@@ -456,6 +448,78 @@ def _describe(err: Any) -> str:
         return type(inner).__name__
 
 
+# -- what plugins return, made whole in one place --
+
+
+def _normalised(
+    plugin: PluginBase,
+    function: str,
+    what: str,
+    count: int,
+    call: Callable[[], Any],
+    expected: type | None,
+    failed: Callable[[Exception], Any],
+    level: int = logging.ERROR,
+    single: bool = False,
+) -> list[Any]:
+    """What ``call`` (``plugin.<function>`` over ``count`` VIFs) returned,
+    as a list of ``count`` results.
+
+    ``single``: the method returns one result, not a list.  A result that
+    is not an ``expected`` (when given) becomes ``failed(TypeError)``; so
+    does a list of the wrong length, for every VIF, and what the call
+    raises (logged at ``level``, ``what`` saying what failed).
+    """
+    name = type(plugin).__name__
+    try:
+        returned = call()
+        returned = [returned] if single else list(returned)
+        if len(returned) != count:
+            raise TypeError(
+                "%s returned %d %s for %d VIFs"
+                % (
+                    function,
+                    len(returned),
+                    "results" if expected is None else "reports",
+                    count,
+                )
+            )
+    except Exception as err:
+        LOG.log(level, "%s failed in plugin %s", what, name, exc_info=True)
+        return [failed(err)] * count
+    if expected is None:
+        return returned
+    results = []
+    for result in returned:
+        if not isinstance(result, expected):
+            error = TypeError(
+                "%s returned %r, not a %s"
+                % (function, result, expected.__name__)
+            )
+            LOG.log(level, "%s in plugin %s: %s", what, name, error)
+            result = failed(error)
+        results.append(result)
+    return results
+
+
+def _stamped(report: Any, vif: Any) -> Any:
+    """``report`` naming ``vif`` (its id) and the plugin ``vif`` names."""
+    import dataclasses
+
+    vif_id = _vif_id(vif)
+    return dataclasses.replace(
+        report,
+        vif_id=None if vif_id is None else str(vif_id),
+        plugin=str(vif.plugin),
+    )
+
+
+def _error_report(err: Exception) -> Any:
+    from os_vif import host_state
+
+    return host_state.CheckReport(error=err)
+
+
 # -- host state: check and collect --
 
 
@@ -466,31 +530,21 @@ def check_one(manager: Manager | None, vif: Any, instance_info: Any) -> Any:
     what the plugin's check raises, or a return that is no report, is
     reported in ``error``.
     """
-    import dataclasses
-
     from os_vif import host_state
 
     plugin = resolve(manager, vif, instance_info, "check")
-    try:
-        report = plugin.check(vif, instance_info)
-        if not isinstance(report, host_state.CheckReport):
-            raise TypeError(
-                "check returned %r, not a CheckReport" % (report,)
-            )
-    except Exception as err:
-        LOG.warning(
-            "Check of VIF %s by plugin %s failed",
-            _vif_id(vif),
-            type(plugin).__name__,
-            exc_info=True,
-        )
-        report = host_state.CheckReport(error=err)
-    vif_id = _vif_id(vif)
-    return dataclasses.replace(
-        report,
-        vif_id=None if vif_id is None else str(vif_id),
-        plugin=str(vif.plugin),
-    )
+    report = _normalised(
+        plugin,
+        "check",
+        "Check of VIF %s" % _vif_id(vif),
+        1,
+        lambda: plugin.check(vif, instance_info),
+        host_state.CheckReport,
+        _error_report,
+        logging.WARNING,
+        single=True,
+    )[0]
+    return _stamped(report, vif)
 
 
 def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
@@ -500,43 +554,24 @@ def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
     a plugin's failure, or a result that is not one report per pair,
     becomes an ``error`` in the reports of its VIFs.
     """
-    import dataclasses
-
     from os_vif import host_state
 
     resolved = resolve_pairs(manager, pairs, "check_many")
     reports: list[Any] = [None] * len(resolved)
     for plugin, indexes in _group(resolved):
         batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
-        try:
-            returned = list(plugin.check_many(batch))
-            if len(returned) != len(batch):
-                raise TypeError(
-                    "check_many returned %d reports for %d VIFs"
-                    % (len(returned), len(batch))
-                )
-        except Exception as err:
-            LOG.warning(
-                "Check of %d VIFs by plugin %s failed",
-                len(batch),
-                type(plugin).__name__,
-                exc_info=True,
-            )
-            returned = [host_state.CheckReport(error=err)] * len(batch)
+        returned = _normalised(
+            plugin,
+            "check_many",
+            "Check of %d VIFs" % len(batch),
+            len(batch),
+            functools.partial(plugin.check_many, batch),
+            host_state.CheckReport,
+            _error_report,
+            logging.WARNING,
+        )
         for index, report in zip(indexes, returned, strict=True):
-            if not isinstance(report, host_state.CheckReport):
-                report = host_state.CheckReport(
-                    error=TypeError(
-                        "check_many returned %r, not a CheckReport" % (report,)
-                    )
-                )
-            vif = resolved[index][0]
-            vif_id = _vif_id(vif)
-            reports[index] = dataclasses.replace(
-                report,
-                vif_id=None if vif_id is None else str(vif_id),
-                plugin=str(vif.plugin),
-            )
+            reports[index] = _stamped(report, resolved[index][0])
     return reports
 
 
@@ -599,15 +634,16 @@ def _collect_one(
 
     from os_vif import host_state
 
-    try:
-        collection = plugin.gc(keep, dry_run)
-        if not isinstance(collection, host_state.PluginCollection):
-            raise TypeError(
-                "gc returned %r, not a PluginCollection" % (collection,)
-            )
-    except Exception as err:
-        LOG.error("Collection by plugin %s failed", name, exc_info=True)
-        return host_state.PluginCollection(error=err, plugin=name)
+    collection = _normalised(
+        plugin,
+        "gc",
+        "Collection",
+        1,
+        lambda: plugin.gc(keep, dry_run),
+        host_state.PluginCollection,
+        lambda err: host_state.PluginCollection(error=err),
+        single=True,
+    )[0]
     return dataclasses.replace(
         collection,
         plugin=name,

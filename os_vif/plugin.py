@@ -49,7 +49,9 @@ class PluginBase(metaclass=abc.ABCMeta):
       :meth:`plug` / :meth:`unplug`;
     * :meth:`check` (does the host match a VIF?) and :meth:`gc` (remove
       what no VIF needs) answer "not supported by this plugin";
-      :meth:`check_many` loops over :meth:`check`.
+      :meth:`check_many` loops over :meth:`check`;
+    * :meth:`validate_plug` (would :meth:`plug` accept these arguments?)
+      accepts everything.
     """
 
     #: The :class:`oslo_config.cfg.Opt` objects this plugin reads.  They are
@@ -162,6 +164,29 @@ class PluginBase(metaclass=abc.ABCMeta):
             if progress is not None:
                 progress(index, result)
         return results
+
+    def validate_plug(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: instance_info_objects.InstanceInfo,
+    ) -> None:
+        """Refuse, changing nothing, what :meth:`plug` would refuse.
+
+        Called by :func:`os_vif.validate_plug` (and by the ``os-vif
+        validate`` and ``os-vif plug`` commands for every VIF of a file
+        before the first host change), after the checks :func:`os_vif.plug`
+        makes itself (the library is initialised, the arguments are os_vif
+        objects, the VIF names this plugin).  An override checks every
+        field and option :meth:`plug` would use, as :meth:`plug` checks
+        them, and raises the os_vif exception :meth:`plug` would raise
+        (:class:`~os_vif.exception.InvalidArgument` naming the field and
+        value, :class:`~os_vif.exception.NoMatchingPortProfileClass`...),
+        without a privileged call and without reading or changing the host.
+        It returns None when :meth:`plug` would go ahead.  The default
+        accepts everything: the plugin makes no promise before
+        :meth:`plug`.
+        """
+        return None  # nothing refused: plug() alone decides
 
     def check(
         self,

@@ -60,6 +60,7 @@ __all__ = [
     "from_data",
     "dumps",
     "loads",
+    "parse_json",
     "json_schema",
     "negotiate",
     "version_manifest",
@@ -224,6 +225,20 @@ def loads(text: str | bytes) -> Any:
         document of either format.
     """
     return _decode.from_data(_decode.parse_json(text))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text as :func:`loads` does, loading no object.
+
+    For a document that holds os_vif objects among other data (the
+    ``os-vif plug`` command's files: arrays of ``{"vif": ...,
+    "instance_info": ...}``): the same size limit, the same refusal of a
+    repeated key, of ``NaN`` and ``Infinity``, and of text that is not
+    UTF-8; the objects in it are then loaded with :func:`from_data`.
+
+    :raises DeserializationError: as :func:`loads` for the text itself.
+    """
+    return _decode.parse_json(text)
 
 
 def json_schema(

@@ -14,7 +14,6 @@ import textwrap
 from typing import Any
 
 from os_vif import exception, serialization
-from os_vif._serialization import decode
 
 __all__ = [
     "description",
@@ -67,7 +66,7 @@ def read_text(path: str) -> bytes:
     :raises DeserializationError: larger than the documented limit.
     :raises OSError: the file cannot be read.
     """
-    limit = decode.MAX_DOCUMENT_SIZE
+    limit = serialization.MAX_DOCUMENT_SIZE
     if path == "-":
         data = sys.stdin.buffer.read(limit + 1)
     else:
@@ -88,7 +87,7 @@ def read_objects(path: str) -> tuple[list[Any], bool]:
     :raises DeserializationError: invalid; ``path`` of the error starts
         with the index in the array (``[2].network.mtu``).
     """
-    document = decode.parse_json(read_text(path))
+    document = serialization.parse_json(read_text(path))
     if type(document) is not list:
         return [serialization.from_data(document)], False
     if not document:

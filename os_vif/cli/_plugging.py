@@ -21,8 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import os_vif
-from os_vif import _dispatch, exception, host_state, serialization
-from os_vif._serialization import decode
+from os_vif import exception, host_state, serialization
 from os_vif.cli import _documents
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
@@ -181,7 +180,7 @@ def load_entries(
     With ``vifs_only``, every entry must be a VIF (bare or in an entry).
     An empty array is refused unless ``allow_empty``.
     """
-    document = decode.parse_json(_documents.read_text(path))
+    document = serialization.parse_json(_documents.read_text(path))
     if type(document) is not list:
         return [_entry(document, "", vifs_only)], False
     if not document and not allow_empty:
@@ -216,36 +215,33 @@ def plugin_of(vif: vif_objects.VIFBase) -> Any:
     :raises NoMatchingPlugin: no loaded plugin has that name.
     """
     _names_a_plugin(vif)
-    manager = _dispatch.require_initialized(os_vif._EXT_MANAGER)
-    return _dispatch.plugin_for(manager, vif)
+    return os_vif.plugin_for(vif)
 
 
 def check(vif: vif_objects.VIFBase, instance: Any) -> None:
     """Make the checks a plug of ``vif`` makes, changing nothing.
 
-    The argument checks and plugin lookup of :func:`os_vif.plug` (the
-    same code), then the plugin's ``validate_plug``.
+    :func:`os_vif.validate_plug`: the argument checks and plugin lookup of
+    :func:`os_vif.plug` (the same code), then the plugin's
+    ``validate_plug``.
 
     :raises CommandError: naming the VIF, with the reason.
     """
     try:
         _names_a_plugin(vif)
-        plugin = _dispatch.resolve(os_vif._EXT_MANAGER, vif, instance, "plug")
-        validate = getattr(plugin, "validate_plug", None)
-        if validate is not None:
-            validate(vif, instance)
+        os_vif.validate_plug(vif, instance)
     except exception.ExceptionBase as err:
         raise _command_error("%s: %s" % (vif_label(vif), err)) from err
 
 
-def resolved(vif: vif_objects.VIFBase, instance: Any, function: str) -> None:
+def resolved(vif: vif_objects.VIFBase, instance: Any) -> None:
     """The argument checks and plugin lookup alone (no ``validate_plug``).
 
     :raises CommandError: naming the VIF, with the reason.
     """
     try:
         _names_a_plugin(vif)
-        _dispatch.resolve(os_vif._EXT_MANAGER, vif, instance, function)
+        os_vif.plugin_for(vif, instance)
     except exception.ExceptionBase as err:
         raise _command_error("%s: %s" % (vif_label(vif), err)) from err
 

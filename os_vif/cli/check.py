@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     pairs = _plugging.checked_entries(args)
     os_vif.initialize()
     for vif, instance in pairs:
-        _plugging.resolved(vif, instance, "check")
+        _plugging.resolved(vif, instance)
     reports = os_vif.check_many(pairs)
     if args.format == "json":
         json.dump([report_data(r) for r in reports], sys.stdout, indent=2)

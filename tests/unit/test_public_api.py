@@ -23,8 +23,10 @@ PUBLIC_SURFACE = {
         "initialize",
         "plug",
         "plug_many",
+        "plugin_for",
         "unplug",
         "unplug_many",
+        "validate_plug",
     ],
     "os_vif.host_state": [
         "CheckReport",
@@ -107,6 +109,7 @@ PUBLIC_SURFACE = {
         "json_schema",
         "loads",
         "negotiate",
+        "parse_json",
         "to_compact",
         "to_primitive",
         "version_manifest",
