@@ -135,26 +135,15 @@ class Plugin(PluginBase):
 """
 
 @pytest.fixture(autouse=True)
-def _in_tree_gc_reads_no_host(monkeypatch):
-    """The in-tree plugins' native gc reads the host: not in unit tests.
+def _in_tree_plugins_see_an_empty_host(empty_host, empty_ovsdb):
+    """The in-tree plugins' native check and gc read the host: here they
+    see one without links and an empty OVSDB (tests/unit/conftest.py's
+    fake netlink socket and OVSDB API).
 
-    They see an empty host (no link, no OVS port): what they find there is
-    tested with real devices in tests/functional.
+    What they find on a real host is tested with real devices in
+    tests/functional.
     """
-    from os_vif.internal.unprivileged import linkstate
-    from os_vif.plugins import collecting
-    from os_vif.plugins.ovs import collect as ovs_collect
-
-    monkeypatch.setattr(linkstate, "dump_links", lambda: [])
-    monkeypatch.setattr(
-        ovs_collect,
-        "collect",
-        lambda plugin, keep, dry_run: collecting.remove(
-            plugin.host,
-            ovs_collect.find(keep, linkstate.LinkTable({}, {}), []),
-            dry_run,
-        ),
-    )
+    return empty_host
 
 
 

@@ -272,13 +272,27 @@ def test_the_vlan_request_is_what_pyroute2_encodes(monkeypatch):
         def close(self):
             pass
 
-    requests = netlink.LinkRequests()
-    requests._socket.close()
-    monkeypatch.setattr(requests, "_socket", Socket())
+    # Made without its constructor, which opens a netlink socket: the
+    # fake socket above is the kernel here.
+    requests = netlink.LinkRequests.__new__(netlink.LinkRequests)
+    requests._socket = Socket()
+    requests._sequence = 0
     requests.add(
         "vlan42", "vlan", mtu=1400, lower=3, data=(("IFLA_VLAN_ID", 42),)
     )
-    batch = IPBatch()
+    # pyroute2's request compiler, on a socket pair instead of the netlink
+    # socket IPBatch() opens (it sends nothing: requests go to its buffer).
+    import socket
+
+    from pyroute2 import IPRoute
+
+    class Batch(IPBatch):
+        def __init__(self, sock):
+            IPRoute.__init__(self, use_socket=sock)
+            self.reset()
+
+    ends = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    batch = Batch(ends[0])
     batch.link("add", ifname="vlan42", kind="vlan", mtu=1400, link=3,
                vlan_id=42)
 
@@ -298,3 +312,5 @@ def test_the_vlan_request_is_what_pyroute2_encodes(monkeypatch):
     assert decoded(sent[0]) == decoded(bytes(batch.batch))
     assert decoded(sent[0]) == (16, "vlan42", 1400, 3, "vlan", 42)
     batch.close()
+    for end in ends:
+        end.close()
