@@ -177,7 +177,7 @@ class VersionedObject(_ovo.Hooks, ovo_base.ComparableVersionedObject):
     ) -> list[tuple[str, str]] | None:
         """The rules backporting ``field``'s object(s).
 
-        Those of :func:`os_vif.objects._backport.child_rules`.
+        Those of ``os_vif.objects._backport.child_rules``.
 
         Called by oslo.versionedobjects' ``obj_to_primitive`` for each set
         object field when it backports this object.
