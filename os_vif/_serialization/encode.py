@@ -64,7 +64,7 @@ _OWN = None
 _UNSET = object()
 # Module constants the walk compares every field with, bound here once.
 _OBJ = cat.OBJ
-_OBJDICT = cat.OBJDICT
+_OBJLIST = cat.OBJLIST
 _IPLIST = cat.IPLIST
 _BEFORE_FIELD = cat.TARGET_BEFORE_FIELD
 
@@ -163,16 +163,9 @@ class _Writer:
     #: an empty dict (data, not a method: the walk runs for every object).
     head: tuple[str, str] | None = None
 
-    def finish(
-        self,
-        spec: cat.ClassSpec,
-        stored: Mapping[str, Any],
-        out: dict[str, Any],
-        version: str,
-        changed_children: list[str],
-        top: bool,
-        implied: str | None,
-    ) -> tuple[Any, bool]:
+    def finish(self, spec: cat.ClassSpec, stored: Mapping[str, Any],
+               out: dict[str, Any], version: str, changed_children: list[str],
+               top: bool, implied: str | None) -> tuple[Any, bool]:
         """(the written object, whether it has changes)."""
         raise NotImplementedError
 
@@ -182,16 +175,9 @@ class _PrimitiveWriter(_Writer):
 
     tracks_changes = True
 
-    def finish(
-        self,
-        spec: cat.ClassSpec,
-        stored: Mapping[str, Any],
-        out: dict[str, Any],
-        version: str,
-        changed_children: list[str],
-        top: bool,
-        implied: str | None,
-    ) -> tuple[Any, bool]:
+    def finish(self, spec: cat.ClassSpec, stored: Mapping[str, Any],
+               out: dict[str, Any], version: str, changed_children: list[str],
+               top: bool, implied: str | None) -> tuple[Any, bool]:
         changes = set(stored.get(_ovo.CHANGED_FIELDS, ()))
         if not spec.is_list:
             changes.intersection_update(spec.fields)
@@ -223,16 +209,9 @@ class _CompactWriter(_Writer):
     bare_lists = True
     head = (TYPE_KEY, VERSION_KEY)
 
-    def finish(
-        self,
-        spec: cat.ClassSpec,
-        stored: Mapping[str, Any],
-        out: dict[str, Any],
-        version: str,
-        changed_children: list[str],
-        top: bool,
-        implied: str | None,
-    ) -> tuple[Any, bool]:
+    def finish(self, spec: cat.ClassSpec, stored: Mapping[str, Any],
+               out: dict[str, Any], version: str, changed_children: list[str],
+               top: bool, implied: str | None) -> tuple[Any, bool]:
         if spec.is_list and implied == version:
             return out.get("objects", []), False
         return out, False
@@ -325,14 +304,38 @@ def _walk(
         name = fspec.name
         if kind in _PLAIN:
             out[name] = value
-        elif kind == _OBJ:
+        elif kind == _OBJ or (kind == _OBJLIST and value is not None):
             child_version = _OWN
             if at is not None:
                 child_version = _child_version(
-                    spec, fspec, write_version, at, value, manifest
+                    spec,
+                    fspec,
+                    write_version,
+                    at,
+                    value if kind == _OBJ else None,
+                    manifest,
                 )
                 if child_version == _BEFORE_FIELD:
                     continue
+            if kind == _OBJLIST:
+                any_changed = False
+                items = []
+                for item in value:
+                    written, changed = _walk(
+                        item,
+                        _by_class.get(type(item)) or _spec(item),
+                        child_version,
+                        manifest,
+                        writer,
+                        False,
+                        None,
+                    )
+                    items.append(written)
+                    any_changed = any_changed or changed
+                out[name] = items
+                if spec.is_list and any_changed:
+                    changed_children.append(name)
+                continue
             if value is None:
                 out[name] = None
                 continue
@@ -354,8 +357,7 @@ def _walk(
             out[name] = str(value)
         elif kind == _IPLIST:
             out[name] = [str(item) for item in value]
-        elif kind == _OBJDICT:
-            # oslo.versionedobjects never backports the objects of a dict.
+        else:  # OBJDICT: oslo.versionedobjects never backports its objects
             out[name] = {
                 key: _walk(
                     item,
@@ -368,31 +370,6 @@ def _walk(
                 )[0]
                 for key, item in value.items()
             }
-        else:  # OBJLIST
-            child_version = _OWN
-            if at is not None:
-                child_version = _child_version(
-                    spec, fspec, write_version, at, None, manifest
-                )
-                if child_version == _BEFORE_FIELD:
-                    continue
-            items = []
-            any_changed = False
-            for item in value:
-                written, changed = _walk(
-                    item,
-                    _by_class.get(type(item)) or _spec(item),
-                    child_version,
-                    manifest,
-                    writer,
-                    False,
-                    None,
-                )
-                items.append(written)
-                any_changed = any_changed or changed
-            out[name] = items
-            if spec.is_list and any_changed:
-                changed_children.append(name)
     return writer.finish(
         spec, values, out, write_version, changed_children, top, implied
     )

@@ -37,6 +37,7 @@ __all__ = [
     "plugin_of",
     "vif_label",
     "run",
+    "register_verb",
 ]
 
 _ENTRY_KEYS = frozenset({"vif", "instance_info"})
@@ -227,11 +228,7 @@ def check(vif: vif_objects.VIFBase, instance: Any) -> None:
 
     :raises CommandError: naming the VIF, with the reason.
     """
-    try:
-        _names_a_plugin(vif)
-        os_vif.validate_plug(vif, instance)
-    except exception.ExceptionBase as err:
-        raise _command_error("%s: %s" % (vif_label(vif), err)) from err
+    _named(vif, lambda: os_vif.validate_plug(vif, instance))
 
 
 def resolved(vif: vif_objects.VIFBase, instance: Any) -> None:
@@ -239,9 +236,15 @@ def resolved(vif: vif_objects.VIFBase, instance: Any) -> None:
 
     :raises CommandError: naming the VIF, with the reason.
     """
+    _named(vif, lambda: os_vif.plugin_for(vif, instance))
+
+
+def _named(vif: vif_objects.VIFBase, checks: Callable[[], object]) -> None:
+    """Run ``checks`` on ``vif``; an os_vif refusal becomes a CommandError
+    naming the VIF."""
     try:
         _names_a_plugin(vif)
-        os_vif.plugin_for(vif, instance)
+        checks()
     except exception.ExceptionBase as err:
         raise _command_error("%s: %s" % (vif_label(vif), err)) from err
 
@@ -390,3 +393,29 @@ def run(
                 file=sys.stderr,
             )
     return 1 if failed else 0
+
+
+def register_verb(
+    subparsers: Any,
+    verb: str,
+    summary: str,
+    doc: str,
+    bulk: Callable[..., list[Any]],
+) -> None:
+    """Add the ``plug`` or ``unplug`` subcommand (``verb``), which runs
+    ``bulk`` (:func:`os_vif.plug_many`...) over the file's VIFs; ``doc``
+    is its module's documentation, shown as the description."""
+
+    def run_verb(args: argparse.Namespace) -> int:
+        return run(args, verb, bulk)
+
+    parser = subparsers.add_parser(
+        verb,
+        help=summary,
+        description=_documents.description(doc).replace(
+            "(see _plugging)", "(see below)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser, verb)
+    parser.set_defaults(func=run_verb)

@@ -8,29 +8,20 @@ and one line per VIF that failed.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import os_vif
-from os_vif.cli import _documents, _plugging
+from os_vif.cli import _plugging
 
 __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``plug`` subcommand."""
-    parser = subparsers.add_parser(
+    _plugging.register_verb(
+        subparsers,
         "plug",
-        help="plug the VIFs of a file into this host",
-        description=_documents.description(__doc__).replace(
-            "(see _plugging)", "(see below)"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "plug the VIFs of a file into this host",
+        __doc__ or "",
+        os_vif.plug_many,
     )
-    _plugging.add_arguments(parser, "plug")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Plug every VIF of the file."""
-    return _plugging.run(args, "plug", os_vif.plug_many)

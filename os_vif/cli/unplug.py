@@ -8,29 +8,20 @@ and one line per VIF that failed.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import os_vif
-from os_vif.cli import _documents, _plugging
+from os_vif.cli import _plugging
 
 __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``unplug`` subcommand."""
-    parser = subparsers.add_parser(
+    _plugging.register_verb(
+        subparsers,
         "unplug",
-        help="unplug the VIFs of a file from this host",
-        description=_documents.description(__doc__).replace(
-            "(see _plugging)", "(see below)"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "unplug the VIFs of a file from this host",
+        __doc__ or "",
+        os_vif.unplug_many,
     )
-    _plugging.add_arguments(parser, "unplug")
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Unplug every VIF of the file."""
-    return _plugging.run(args, "unplug", os_vif.unplug_many)

@@ -63,6 +63,9 @@ _CHANGES = CHANGED_FIELDS
 _CONTEXT = "_context"
 _MANIFEST = "_obj_version_manifest"
 
+#: A version manifest (class name -> version), or None: there is none.
+Manifest = Mapping[str, str] | None
+
 
 class _Attributes(dict[str, str]):
     """Field name -> :func:`attribute`, made once per name."""
@@ -172,10 +175,7 @@ class Hooks(ovo_base.VersionedObject):
     """
 
     def child_relationship(
-        self,
-        field: str,
-        target_version: str,
-        manifest: Mapping[str, str] | None,
+        self, field: str, target_version: str, manifest: Manifest
     ) -> list[tuple[str, str]] | None:
         """The relationship rules to backport the object in ``field``.
 

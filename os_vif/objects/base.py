@@ -170,10 +170,7 @@ class VersionedObject(_ovo.Hooks, ovo_base.ComparableVersionedObject):
                 delattr(obj, name)
 
     def child_relationship(
-        self,
-        field: str,
-        target_version: str,
-        manifest: Mapping[str, str] | None,
+        self, field: str, target_version: str, manifest: _ovo.Manifest
     ) -> list[tuple[str, str]] | None:
         """The rules backporting ``field``'s object(s).
 
