@@ -80,7 +80,10 @@ def owner_rule(
         return "created by this plan"
     if link.alias == OS_VIF_ALIAS:
         return "marked"
-    if legacy_names(vif_id).get(link.name) == link.kind:
+    legacy_kind = legacy_names(vif_id).get(link.name)
+    # Not a 5.x name: None, which a device of no kind (lo, a physical NIC)
+    # must not match.
+    if legacy_kind is not None and legacy_kind == link.kind:
         return "made by os-vif 5.x"
     return None
 
