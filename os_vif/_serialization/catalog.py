@@ -160,6 +160,8 @@ class ClassSpec:
     relationships: dict[str, list[tuple[str, str]]]
     #: The class and the classes of its subclasses, by name.
     family: frozenset[str] = frozenset()
+    #: The names of ``fields``, as a set.
+    names: frozenset[str] = frozenset()
     _by_version: dict[str, dict[str, FieldSpec]] = field(default_factory=dict)
     _written: dict[
         tuple[int, int], tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]
@@ -362,6 +364,7 @@ def _build() -> Catalog:
                 version_tuple=version,
                 fields=fields,
                 field_list=tuple(fields.values()),
+                names=frozenset(fields),
                 required=_required(cls),
                 is_list=issubclass(cls, ovo_base.ObjectListBase),
                 relationships={

@@ -178,10 +178,13 @@ class _PrimitiveWriter(_Writer):
     def finish(self, spec: cat.ClassSpec, stored: Mapping[str, Any],
                out: dict[str, Any], version: str, changed_children: list[str],
                top: bool, implied: str | None) -> tuple[Any, bool]:
-        changes = set(stored.get(_ovo.CHANGED_FIELDS, ()))
-        if not spec.is_list:
-            changes.intersection_update(spec.fields)
-        changes.update(changed_children)
+        changed = stored.get(_ovo.CHANGED_FIELDS)
+        if changed is None:
+            changes = set(changed_children)
+        else:
+            # A set (see _ovo): "&" makes the copy and keeps the fields.
+            changes = set(changed) if spec.is_list else changed & spec.names
+            changes.update(changed_children)
         primitive: dict[str, Any] = {
             NAME: spec.name,
             NAMESPACE: "os_vif",

@@ -56,8 +56,8 @@ VERIFIED_WITH = "3.12.0"
 
 #: The prefix of the instance attribute holding a set field's value.
 FIELD_PREFIX = "_obj_"
-#: The instance attribute holding the set of changed fields (what
-#: :func:`changed_fields` reads; the primitive writer reads it inline).
+#: The instance attribute holding the set (a ``set``) of changed fields
+#: (what :func:`changed_fields` reads; the primitive writer reads it inline).
 CHANGED_FIELDS = "_changed_fields"
 _CHANGES = CHANGED_FIELDS
 _CONTEXT = "_context"
