@@ -226,7 +226,13 @@ def make_decoys(ipr: IPRoute) -> None:
         index = _index(ipr, name)
         ipr.link("set", index=index, mtu=mtu, address=mac)
         if peer:
-            ipr.link("set", index=_index(ipr, peer), mtu=mtu)
+            # The peer's MAC too: a new veth's is random.
+            ipr.link(
+                "set",
+                index=_index(ipr, peer),
+                mtu=mtu,
+                address=mac[:-2] + "ff",
+            )
         if master:
             ipr.link("set", index=index, master=_index(ipr, master))
         if up:
