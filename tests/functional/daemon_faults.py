@@ -3,20 +3,17 @@
 Two ways to be sure a call is in flight when its daemon is killed, with
 no test code in the daemon:
 
-* **a trap** (:class:`Calls`, ``trap_plans``): the caller's side of
-  the call (``daemon._remote_call``) puts a FIFO where the daemon will
-  open the plan's journal (:func:`os_vif.internal.privileged.journal.path`,
-  named after the plan's id, which the caller chooses).  Opening a FIFO to
-  write blocks until someone opens it to read: the daemon is then stuck at
-  the start of the plan, its request read, nothing done.  :func:`blocked`
-  sees that in ``/proc`` (the thread waits in the kernel's
-  ``wait_for_partner``); the FIFO is removed before the kill, so that the
-  new daemon finds no journal to take back.  ``trap_recovery`` does the
-  same to the *recovery* of a plan: its journal is put aside and a FIFO
-  put in its place until the test kills that daemon too, then put back.
+* **a hold** (:class:`Calls`, ``hold_plans`` / ``hold_recoveries``): the
+  caller's side of the call (``daemon._remote_call``, wrapped for the
+  test) stops the daemon (``SIGSTOP``) just before the request is sent.
+  The request then waits, unread, in the daemon's socket; :meth:`Calls.held`
+  sees it there (the socket's unread byte count) and the test kills the
+  stopped daemon.  Killed with a request unread, the daemon resets the
+  connection: the case oslo.privsep alone never wakes the caller from.
 * **a big plan**: the test waits for the plan's first device to appear
-  in the kernel and kills then, with the rest still to do (the daemon's
-  changes are then really taken back from the journal).
+  in the kernel (or for a line in its journal) and kills then, with the
+  rest still to do: the daemon's changes are really taken back from the
+  journal.
 
 :func:`strike` runs the call in a thread and kills when told; it returns
 what the call gave and how long after the (last) kill it returned.
@@ -25,9 +22,11 @@ what the call gave and how long after the (last) kill it returned.
 from __future__ import annotations
 
 import dataclasses
-import glob
+import fcntl
 import os
 import signal
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -38,24 +37,15 @@ import pytest
 from os_vif.internal.privileged import journal
 from os_vif.internal.unprivileged import daemon
 
-__all__ = ["Calls", "Outcome", "blocked", "journals", "strike"]
-
-#: What a thread blocked opening a FIFO (no other end yet) waits in.
-FIFO_WAIT = "wait_for_partner"
+__all__ = ["Calls", "Outcome", "journals", "strike", "unread"]
 
 
-def blocked(pid: int | None) -> bool:
-    """Whether a thread of ``pid`` waits to open a FIFO."""
-    if pid is None:
-        return False
-    for wchan in glob.glob("/proc/%d/task/*/wchan" % pid):
-        try:
-            with open(wchan) as handle:
-                if handle.read().strip() == FIFO_WAIT:
-                    return True
-        except OSError:
-            continue
-    return False
+def unread(channel: Any) -> int:
+    """Bytes sent on ``channel`` that its daemon has not read yet."""
+    queued = fcntl.ioctl(
+        channel.writer.writesock.fileno(), termios.TIOCOUTQ, b"\0" * 4
+    )
+    return int(struct.unpack("i", queued)[0])
 
 
 def journals(identifiers: list[str]) -> list[str]:
@@ -68,7 +58,7 @@ def journals(identifiers: list[str]) -> list[str]:
 
 
 class Calls:
-    """Records (and may trap) the requests sent to the daemons.
+    """Records (and may hold) the requests sent to the daemons.
 
     Wraps ``daemon._remote_call`` (the caller's side, in this process) for
     the test: ``requests`` lists what was sent, in order, as (kind, plan
@@ -82,10 +72,10 @@ class Calls:
         self.recovered: list[Any] = []
         #: How long each request took, in order: (kind, seconds).
         self.seconds: list[tuple[str, float]] = []
-        self._plans_to_trap = 0
-        self._recoveries_to_trap = 0
-        #: FIFOs standing in for journals: path -> journal put aside.
-        self._traps: dict[str, str | None] = {}
+        self._plans_to_hold = 0
+        self._recoveries_to_hold = 0
+        #: The channels whose daemon was stopped before a request: pid.
+        self._held: dict[int, Any] = {}
         self._lock = threading.Lock()
         real = daemon._remote_call
 
@@ -96,7 +86,7 @@ class Calls:
             argument: Any,
             timeout: float,
         ) -> Any:
-            kind = self._before(argument)
+            kind = self._before(argument, channel)
             start = time.monotonic()
             try:
                 answer = real(context, channel, entrypoint, argument, timeout)
@@ -108,13 +98,22 @@ class Calls:
 
         monkeypatch.setattr(daemon, "_remote_call", remote_call)
 
-    def trap_plans(self, count: int = 1) -> None:
-        """Block the daemon at the start of the next ``count`` plans."""
-        self._plans_to_trap = count
+    def hold_plans(self, count: int = 1) -> None:
+        """Stop the daemon just before each of the next ``count`` plans."""
+        self._plans_to_hold = count
 
-    def trap_recovery(self, count: int = 1) -> None:
-        """Block the daemon at the start of the next ``count`` recoveries."""
-        self._recoveries_to_trap = count
+    def hold_recoveries(self, count: int = 1) -> None:
+        """Stop the daemon just before the next ``count`` recoveries."""
+        self._recoveries_to_hold = count
+
+    def held(self, pid: int) -> bool:
+        """Whether daemon ``pid`` is stopped with a request unread.
+
+        The moment to kill it (see :func:`strike`).
+        """
+        with self._lock:
+            channel = self._held.get(pid)
+        return channel is not None and unread(channel) > 0
 
     def forget(self) -> None:
         """Start the record anew (after a test's setup)."""
@@ -134,7 +133,7 @@ class Calls:
         try:
             with open(journal.path(plans[-1])) as handle:
                 return handle.read().count("\n")
-        except OSError:  # not made yet, or a trap
+        except OSError:  # not made yet
             return 0
 
     def took_back(self) -> list[bool]:
@@ -142,49 +141,29 @@ class Calls:
         return [bool(answer[0]["changed"][0]) for answer in self.recovered]
 
     def kinds(self) -> list[str]:
-        """The kinds of the requests so far, hellos left out."""
-        return [kind for kind, _ in self.requests if kind != "hello"]
+        """The kinds of the requests so far."""
+        return [kind for kind, _ in self.requests]
 
     def ids(self) -> list[str]:
         """The plan ids sent so far."""
-        return sorted({i for kind, i in self.requests if kind != "hello"})
+        return sorted({i for _kind, i in self.requests})
 
-    def _before(self, argument: Any) -> str:
-        kind = (
-            "recover"
-            if argument.get("recover")
-            else "hello"
-            if argument.get("hello")
-            else "plan"
-        )
-        identifier = argument["id"]
+    def _before(self, argument: Any, channel: Any) -> str:
+        kind = "recover" if argument.get("recover") else "plan"
         with self._lock:
-            self.requests.append((kind, identifier))
-            path = journal.path(identifier)
-            if kind == "plan" and self._plans_to_trap:
-                self._plans_to_trap -= 1
-                journal.private_directory()
-                os.mkfifo(path, 0o600)
-                self._traps[path] = None
-            elif kind == "recover" and self._recoveries_to_trap:
-                self._recoveries_to_trap -= 1
-                aside = path + ".aside"
-                os.rename(path, aside)
-                os.mkfifo(path, 0o600)
-                self._traps[path] = aside
+            self.requests.append((kind, argument["id"]))
+            hold = False
+            if kind == "plan" and self._plans_to_hold:
+                self._plans_to_hold -= 1
+                hold = True
+            elif kind == "recover" and self._recoveries_to_hold:
+                self._recoveries_to_hold -= 1
+                hold = True
+            pid = daemon._PIDS.get(channel)
+            if hold and pid is not None:
+                os.kill(pid, signal.SIGSTOP)
+                self._held[pid] = channel
         return kind
-
-    def spring(self) -> None:
-        """Remove the FIFOs (a daemon blocked on one stays blocked).
-
-        A journal put aside is put back, for the next daemon to read.
-        """
-        with self._lock:
-            for path, aside in self._traps.items():
-                journal.remove(path)
-                if aside is not None:
-                    os.rename(aside, path)
-            self._traps.clear()
 
 
 @dataclasses.dataclass
@@ -205,15 +184,12 @@ def _kill(
     context: Any,
     moment: Callable[[int], bool],
     killed: list[int],
-    before_kill: Callable[[], None] | None,
 ) -> int:
     deadline = time.monotonic() + 30
     while True:
         pid = daemon.daemon_pid(context)
         # A daemon killed already may still be the context's for a moment.
         if pid is not None and pid not in killed and moment(pid):
-            if before_kill is not None:
-                before_kill()
             os.kill(pid, signal.SIGKILL)
             return pid
         assert time.monotonic() < deadline, "the moment to kill never came"
@@ -224,14 +200,12 @@ def strike(
     context: Any,
     call: Callable[[], Any],
     moments: list[Callable[[int], bool]],
-    before_kill: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run ``call`` in a thread; SIGKILL ``context``'s daemon at each moment.
 
     Each moment is a test of the current daemon's pid; the daemon is
     killed as soon as it holds (each moment waits for a daemon not killed
-    yet).  ``before_kill`` runs just
-    before each kill (to spring the traps).
+    yet).
     """
     result: dict[str, Any] = {}
 
@@ -248,7 +222,7 @@ def strike(
     last = 0.0
     try:
         for moment in moments:
-            pid = _kill(context, moment, killed, before_kill)
+            pid = _kill(context, moment, killed)
             last = time.monotonic()
             killed.append(pid)
     finally:

@@ -437,6 +437,8 @@ def call(
         _answered(channel, identifier)
         raise privileged_context.rebuild(err) from None
     except comm.PrivsepTimeout:
+        # A daemon that hangs at its first answer: the context's new one.
+        channel = channel if channel is not None else context.channel
         LOG.warning(
             "The privsep daemon did not answer within %ss; killing it", timeout
         )
@@ -448,8 +450,7 @@ def call(
         )
         _raise_lost(context, channel, entrypoint, timeout, True, lost)
     except (OSError, EOFError) as err:
-        if channel is None:
-            channel = context.channel
+        channel = channel if channel is not None else context.channel
         if channel is not None and _alive(channel):
             # Raised by the daemon's code, not by its death.
             _answered(channel, identifier)

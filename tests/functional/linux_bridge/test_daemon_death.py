@@ -68,12 +68,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> daemon_faults.Calls:
 
 def test_a_plug_in_flight_completes_on_a_new_daemon(lb, calls) -> None:
     vif = _vif(1)
-    calls.trap_plans(1)
+    calls.hold_plans(1)
     outcome = daemon_faults.strike(
         context.vif_plug_linux_bridge,
         lambda: os_vif.plug(vif, INSTANCE),
-        [daemon_faults.blocked],
-        before_kill=calls.spring,
+        [calls.held],
     )
     assert outcome.error is None, outcome.error
     assert outcome.after_kill < AT_ONCE
@@ -85,12 +84,11 @@ def test_a_plug_in_flight_completes_on_a_new_daemon(lb, calls) -> None:
 
 def test_a_plug_whose_retry_dies_too_fails_once(lb, calls) -> None:
     vif = _vif(2)
-    calls.trap_plans(2)
+    calls.hold_plans(2)
     outcome = daemon_faults.strike(
         context.vif_plug_linux_bridge,
         lambda: os_vif.plug(vif, INSTANCE),
-        [daemon_faults.blocked, daemon_faults.blocked],
-        before_kill=calls.spring,
+        [calls.held, calls.held],
     )
     error = outcome.error
     assert isinstance(error, exception.PlugException), error

@@ -78,12 +78,11 @@ def test_a_hybrid_plug_in_flight_completes_on_a_new_daemon(
     ovs_plugin, ovs, calls
 ) -> None:
     vif = vifs.hybrid_vif(1)
-    calls.trap_plans(1)
+    calls.hold_plans(1)
     outcome = daemon_faults.strike(
         context.vif_plug_ovs,
         lambda: ovs_plugin.plug(vif, INSTANCE),
-        [daemon_faults.blocked],
-        before_kill=calls.spring,
+        [calls.held],
     )
     assert outcome.error is None, outcome.error
     assert outcome.after_kill < AT_ONCE
@@ -98,12 +97,11 @@ def test_a_hybrid_plug_whose_retry_dies_too_fails_once(
     ovs_plugin, ovs, calls
 ) -> None:
     vif = vifs.hybrid_vif(2)
-    calls.trap_plans(2)
+    calls.hold_plans(2)
     outcome = daemon_faults.strike(
         context.vif_plug_ovs,
         lambda: ovs_plugin.plug(vif, INSTANCE),
-        [daemon_faults.blocked, daemon_faults.blocked],
-        before_kill=calls.spring,
+        [calls.held, calls.held],
     )
     error = outcome.error
     assert isinstance(error, daemon.DaemonLost), error
@@ -139,12 +137,11 @@ def test_a_batch_killed_halfway_is_plugged_whole(loaded, ovs, calls) -> None:
 
     # An unplug of the batch in flight: done on the new daemon as well.
     calls.forget()
-    calls.trap_plans(1)
+    calls.hold_plans(1)
     outcome = daemon_faults.strike(
         context.vif_plug_ovs,
         lambda: os_vif.unplug_many([(v, INSTANCE) for v in batch]),
-        [daemon_faults.blocked],
-        before_kill=calls.spring,
+        [calls.held],
     )
     assert outcome.error is None, outcome.error
     assert outcome.value == [None] * BATCH
