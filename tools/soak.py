@@ -158,6 +158,9 @@ _MAC_BYTE = {
 }
 
 GROWTH_LIMIT = 0.10
+#: The index of a killed client's warm-up VIFs (its batches count up from
+#: 0 and never reach it).
+CLIENT_WARM_UP = 60000
 
 
 # -- VIFs --
@@ -640,6 +643,8 @@ class Soak:
             for i in range(args.vifs)
         ]
         self.abandoned: list[Entry] = []
+        #: The leaks each client kill left, as seen right after it.
+        self.recorded_leaks: set[str] = set()
         self.client_next = 0
         self.batch_max = max(4, min(25, args.vifs // 8))
         self.lock = threading.RLock()
@@ -1087,6 +1092,9 @@ class Soak:
             "connection": self.server.connection,
             "privsep_timeout": self.args.privsep_timeout,
             "vifs": [[e.kind, int(e.key.rsplit("-", 1)[1])] for e in batch],
+            # Plugged and unplugged before the batch (see run_client).
+            "warm": [[kind, CLIENT_WARM_UP + i] for i, kind in
+                     enumerate(("ovs", "lb"))],
         }
         log = tempfile.TemporaryFile(mode="w+")
         proc = subprocess.Popen(
@@ -1105,9 +1113,9 @@ class Soak:
         finished = False
         if ready:
             estimate = self.client_estimate or (
-                1.0 + self.per_vif_plug * size
+                0.1 + self.per_vif_plug * size
             )
-            delay = rng.uniform(0.05, 1.0) * estimate
+            delay = rng.uniform(0.0, 1.0) * estimate
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline:
                 line = lines.next(deadline - time.monotonic())
@@ -1117,8 +1125,7 @@ class Soak:
                     done += 1
                 elif line.startswith("finished"):
                     finished = True
-                    elapsed = float(line.split()[1])
-                    self.client_estimate = elapsed + 0.2
+                    self.client_estimate = float(line.split()[1])
         fault.started = time.monotonic()
         proc.kill()
         proc.wait()
@@ -1148,7 +1155,7 @@ class Soak:
         )
         with self.lock:
             self.abandoned.extend(batch)
-            self.leaks["made"] += len(made)
+            self.recorded_leaks.update(made)
         self.client_stats["kills"] += 1
         self.client_stats["mid_batch" if not finished else
                           "after_batch"] += 1
@@ -1290,6 +1297,10 @@ class Soak:
             for b in leaked_bridges - kept_bridges
             if view.has("device " + b)
         }
+        vanished = self.recorded_leaks - expected
+        if vanished:
+            self.fail("%s: leaks gone before gc (who removed them?): %s" % (
+                label, ", ".join(sorted(vanished))))
         known = (
             kept_objects
             | expected
@@ -1332,6 +1343,10 @@ class Soak:
             self.fail("%s: %s checks %s after gc: %s" % (
                 label, entry.key, _status(report), _problems(report)))
         with self.lock:
+            # Made: what the records say leaked (the killed clients' VIFs'
+            # objects, and the Linux bridges only they still needed).
+            self.leaks["made"] += len(expected)
+            self.recorded_leaks = set()
             self.leaks["found"] += len(found & expected)
             self.leaks["collected"] += len(collected & expected)
             self.abandoned = []
@@ -1727,7 +1742,9 @@ def run_client() -> int:
     """``--client``: plug a batch in the soak's namespace, then wait.
 
     Reads ``{"netns", "connection", "privsep_timeout", "vifs": [[kind,
-    n]...]}`` on stdin; prints ``ready`` before the batch, ``done <i>`` as
+    n]...], "warm": [[kind, n]...]}`` on stdin; plugs and unplugs the
+    ``warm`` VIFs (its daemons and connection start), prints ``ready``
+    before the batch, ``done <i>`` as
     each VIF is done and ``finished <seconds> <failed>`` after it, then
     waits to be killed: a client that dies after its plug returned leaves
     its VIFs as much as one killed during it.
@@ -1742,6 +1759,17 @@ def run_client() -> int:
     import os_vif
 
     batch = [make_vif("client", kind, n) for kind, n in spec["vifs"]]
+    # A client that has run a while: its daemons and its OVSDB connection
+    # are up before the batch, so that the kill strikes the batch's work.
+    warm = [make_vif("client", kind, n) for kind, n in spec["warm"]]
+    pairs = [(vif, instance()) for vif in warm]
+    failed: list[Exception] = [
+        r for r in os_vif.plug_many(pairs) if r is not None
+    ]
+    failed += [r for r in os_vif.unplug_many(pairs) if r is not None]
+    if failed:
+        print("warm-up failed: %s" % failed[0], file=sys.stderr, flush=True)
+        return 1
 
     def progress(index: int, result: Any) -> None:
         print("done %d %s" % (index, type(result).__name__), flush=True)
