@@ -86,7 +86,9 @@ MARK = ownership.OS_VIF_ALIAS
 
 #: name -> (kind, peer of a veth, master, MTU, MAC, up).  Bridges get their
 #: MTU and MAC set by hand after creation, so the kernel keeps them whatever
-#: port joins (otherwise a bridge takes its ports' lowest MTU and MAC).
+#: port joins (otherwise a bridge takes its ports' lowest MTU and MAC): an
+#: MTU other than the default, or setting it changes nothing and pins
+#: nothing.
 DECOYS: dict[str, tuple[str, str | None, str | None, int, str, bool]] = {
     "br-host": ("bridge", None, None, 1400, "02:00:00:00:01:01", True),
     "br-port": ("bridge", None, None, 1450, "02:00:00:00:01:02", True),
@@ -94,13 +96,13 @@ DECOYS: dict[str, tuple[str, str | None, str | None, int, str, bool]] = {
     "veth-h0": ("veth", "veth-h1", None, 1500, "02:00:00:00:02:03", False),
     "tun-host": ("tun", None, None, 1500, "02:00:00:00:03:01", False),
     # os-vif 5.x's names and kinds: os_vif's only for the matching VIF id.
-    "qbrdecoy": ("bridge", None, None, 1500, "02:00:00:00:04:01", True),
+    "qbrdecoy": ("bridge", None, None, 1490, "02:00:00:00:04:01", True),
     "tapdecoy": ("tun", None, None, 1500, "02:00:00:00:04:02", True),
     "qvbdecoy": ("veth", "qvodecoy", None, 1500, "02:00:00:00:04:03", True),
     # os-vif-looking names of another kind: never os_vif's.
-    "tapnotatun": ("bridge", None, None, 1500, "02:00:00:00:05:01", True),
+    "tapnotatun": ("bridge", None, None, 1490, "02:00:00:00:05:01", True),
     "qbrveth0": ("veth", "qbrveth1", None, 1500, "02:00:00:00:05:02", True),
-    "décoy": ("bridge", None, None, 1500, "02:00:00:00:06:01", True),
+    "décoy": ("bridge", None, None, 1490, "02:00:00:00:06:01", True),
 }
 PEERS = {spec[1] for spec in DECOYS.values() if spec[1]}
 DECOY_NAMES = sorted(set(DECOYS) | PEERS | {"lo"})
