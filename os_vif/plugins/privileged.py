@@ -32,8 +32,11 @@ def timeout_opt() -> cfg.IntOpt:
         min=1,
         help="Longest time, in seconds, one call to the privileged daemon "
         "may take (its start included).  A daemon that does not answer in "
-        "time is killed, the plug or unplug fails with HostOperationFailed "
-        "and the next call's new daemon takes back what the call did.",
+        "time (stopped or hung) is killed, a new daemon takes back what the "
+        "call did, and the plug or unplug fails with HostOperationFailed.  "
+        "A daemon that dies during a call is noticed at once, without "
+        "waiting for this timeout: a new daemon takes back what it did and "
+        "the call is retried once.",
     )
 
 
