@@ -7,7 +7,9 @@ console script on ``PATH`` (see :mod:`os_vif.internal.privileged.context`).
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import warnings
 
 __all__ = ["main"]
@@ -24,9 +26,21 @@ def main() -> None:
     # in the middle of a plan with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # A fresh interpreter that never uses eventlet: oslo.privsep and
+    # oslo.log import it only to see whether it monkey-patched anything,
+    # which costs a tenth of a second of every daemon start (the caller
+    # waits for it, and a dead daemon's replacement is on a call's path).
+    sys.modules.setdefault("eventlet", None)  # type: ignore[arg-type]
     from oslo_privsep import daemon
 
     daemon.helper_main()
+    # Only the parent returns: the daemon it forked serves the socket
+    # until its client goes.  The client waits for this process to end,
+    # so skip the interpreter's orderly shutdown (module teardown, atexit
+    # hooks of the libraries it imported), which is slower than the start.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
