@@ -280,7 +280,6 @@ def _ovs_scenes(say: Printer) -> None:
         )
 
         hybrid_id = _port_id()
-        short = hybrid_id[:11]
         hybrid = vifs.hybrid_vif(
             bridge="brint", mtu=1400, vid=hybrid_id, filtering=False
         )
@@ -288,7 +287,7 @@ def _ovs_scenes(say: Printer) -> None:
         _plug_and_show(
             "ovs: hybrid VIFBridge (qbr, qvb/qvo veth pair)",
             hybrid,
-            ["qbr" + short, "qvb" + short, "qvo" + short],
+            vifs.hybrid_devices(hybrid),
             say,
             show_ovsdb,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+from os_vif.internal import names
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 
@@ -23,6 +24,7 @@ __all__ = [
     "network_of",
     "ovs_vif",
     "hybrid_vif",
+    "hybrid_devices",
     "vhostuser_vif",
     "representor_vif",
     "bridge_vif",
@@ -94,7 +96,7 @@ def ovs_vif(
         address="fa:16:3e:00:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
         network=_network(bridge, mtu),
         plugin="ovs",
-        vif_name=("tap" + vid)[:14],
+        vif_name=names.port_name("tap", vid),
         bridge_name=bridge,
         port_profile=_profile(
             vid,
@@ -120,11 +122,17 @@ def hybrid_vif(
         address="fa:16:3e:01:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
         network=_network(bridge, mtu),
         plugin="ovs",
-        vif_name=("tap" + vid)[:14],
-        bridge_name=("qbr" + vid)[:14],
+        vif_name=names.port_name("tap", vid),
+        bridge_name=names.hybrid_names(vid)[0],
         has_traffic_filtering=filtering,
         port_profile=_profile(vid),
     )
+
+
+def hybrid_devices(vif: vif_objects.VIFBridge) -> list[str]:
+    """The ``qbr``, ``qvb`` and ``qvo`` devices the ovs plugin makes for
+    the hybrid ``vif``."""
+    return list(names.hybrid_names(vif.id))
 
 
 def vhostuser_vif(
@@ -146,7 +154,7 @@ def vhostuser_vif(
         address="fa:16:3e:02:00:%02x" % (n & 0xFF),
         network=_network("br-int", 1500),
         plugin=plugin,
-        vif_name=("vhu" + vid)[:14],
+        vif_name=names.port_name("vhu", vid),
         mode=mode,
         path=path,
     )
@@ -205,7 +213,7 @@ def bridge_vif(
         address=address or mac(n, kind=0x10),
         network=net,
         plugin="linux_bridge",
-        vif_name=tap or ("tap" + vid)[:14],
+        vif_name=tap or names.port_name("tap", vid),
         bridge_name=bridge,
         has_traffic_filtering=filtering,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from os_vif import exception
+from os_vif.internal import names
 from os_vif.internal.unprivileged import linkstate
 
 if TYPE_CHECKING:
@@ -42,9 +43,7 @@ __all__ = [
 OS_VIF_ALIAS = linkstate.OS_VIF_ALIAS
 
 #: Prefixes os-vif 5.x put before a VIF id, and the kind it made.
-LEGACY_PREFIXES = {"qbr": "bridge", "qvb": "veth", "qvo": "veth", "tap": "tun"}
-# 5.x cut names derived from a VIF id to 14 characters.
-_LEGACY_LENGTH = 14
+LEGACY_PREFIXES = names.LEGACY_KINDS
 
 #: How a device os_vif does not own may be used, per role:
 #: ``owned`` -- not at all (the default); ``bridge`` -- a bridge a network
@@ -60,14 +59,8 @@ _RULE = (
 )
 
 
-def legacy_names(vif_id: str | None) -> dict[str, str]:
-    """Return {name: kind} of the devices os-vif 5.x made for ``vif_id``."""
-    if not vif_id:
-        return {}
-    return {
-        (prefix + vif_id)[:_LEGACY_LENGTH]: kind
-        for prefix, kind in LEGACY_PREFIXES.items()
-    }
+#: {name: kind} of the devices os-vif 5.x made for a VIF id.
+legacy_names = names.legacy_names
 
 
 def owner_rule(

@@ -9,6 +9,7 @@ in the database (checked against os-vif 5.3.0 on a fake sysfs tree).
 
 from __future__ import annotations
 
+from os_vif.internal import names
 from os_vif.internal.unprivileged import sysfs
 
 __all__ = [
@@ -22,14 +23,11 @@ __all__ = [
 INTERFACE_TYPE = "dpdk"
 #: Prefix of the OVS port names of DPDK VF representors.
 PORT_PREFIX = "vfr"
-# Port names follow the kernel's limit on interface names (15 bytes with
-# room for one more character), like every port os-vif names after a VIF.
-_NAME_LENGTH = 14
 
 
 def port_name(vif_id: str) -> str:
     """Return the OVS port name of the DPDK representor for VIF ``vif_id``."""
-    return (PORT_PREFIX + vif_id)[:_NAME_LENGTH]
+    return names.port_name(PORT_PREFIX, vif_id)
 
 
 def devargs(vf: sysfs.VirtualFunction) -> str:

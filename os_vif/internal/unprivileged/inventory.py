@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from os_vif.internal.privileged import ownership
+from os_vif.internal import names
 from os_vif.internal.unprivileged import linkstate
 
 __all__ = ["OwnedDevice", "owned_devices", "legacy_vif_prefix"]
 
-# 5.x's names: a 3-letter prefix and the first 11 characters of the id.
-_LEGACY_LENGTH = 14
+#: The VIF-id part of a name 5.x derived (``qvb1234...``), or None.
+legacy_vif_prefix = names.legacy_vif_prefix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,23 +37,13 @@ class OwnedDevice:
         return self.link.name
 
 
-def legacy_vif_prefix(name: str) -> str | None:
-    """The VIF-id part of a name 5.x derived (``qvb1234...``), or None."""
-    if len(name) == _LEGACY_LENGTH and name[:3] in ownership.LEGACY_PREFIXES:
-        return name[3:]
-    return None
-
-
 def owned_devices(table: linkstate.LinkTable) -> list[OwnedDevice]:
     """Every device of ``table`` os_vif owns, by the ownership rules."""
     owned = []
     for link in table.by_name.values():
-        if link.alias == ownership.OS_VIF_ALIAS:
+        if link.alias == linkstate.OS_VIF_ALIAS:
             rule = "marked"
-        elif (
-            legacy_vif_prefix(link.name) is not None
-            and ownership.LEGACY_PREFIXES[link.name[:3]] == link.kind
-        ):
+        elif link.kind and names.legacy_kind(link.name) == link.kind:
             rule = "made by os-vif 5.x"
         else:
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from os_vif import host_state
+from os_vif.internal import names
 from os_vif.internal.privileged import devices, firewall, ownership
 from os_vif.internal.unprivileged import inventory, linkstate
 from os_vif.plugins import collecting
@@ -27,12 +28,12 @@ __all__ = ["collect", "find"]
 
 
 def _kept(keep: Any) -> set[str]:
-    names: set[str] = set()
+    kept: set[str] = set()
     for vif in keep:
         for field in ("vif_name", "bridge_name"):
             if vif.obj_attr_is_set(field) and getattr(vif, field):
-                names.add(str(getattr(vif, field)))
-    return names
+                kept.add(str(getattr(vif, field)))
+    return kept
 
 
 def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
@@ -47,8 +48,7 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
             device.link.kind != "tun"
             or device.name in kept
             or master is None
-            or master.kind != "bridge"
-            or master.name.startswith("qbr")
+            or not names.on_linux_bridge(master)
         ):
             continue
         going.add(device.name)
@@ -75,7 +75,7 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
             link.kind != "bridge"
             or device.rule != "marked"
             or device.name in kept
-            or device.name.startswith("qbr")
+            or names.is_hybrid_bridge(device.name)
         ):
             continue
         on_it = [

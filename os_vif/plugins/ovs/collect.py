@@ -24,9 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 from os_vif import host_state
+from os_vif.internal import names
 from os_vif.internal.ovsdb import inventory as ovs_inventory
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices, ownership
+from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import inventory, linkstate
 from os_vif.plugins import collecting
 from os_vif.plugins.ovs import naming, plan
@@ -34,7 +35,11 @@ from os_vif.plugins.ovs import naming, plan
 __all__ = ["collect", "HYBRID_KINDS"]
 
 #: The hybrid plug's devices, by prefix, and their kind.
-HYBRID_KINDS = {"qbr": "bridge", "qvb": "veth", "qvo": "veth"}
+HYBRID_KINDS = {
+    prefix: kind
+    for prefix, kind in names.LEGACY_KINDS.items()
+    if kind != "tun"
+}
 # Removal order within a VIF: ports, devices, bridges last.
 _ORDER = {"ovs-port": 0, "tun": 1, "veth": 2, "bridge": 3}
 
@@ -42,20 +47,19 @@ _ORDER = {"ovs-port": 0, "tun": 1, "veth": 2, "bridge": 3}
 def _kept(keep: Any) -> tuple[set[str], set[str]]:
     """The iface-ids and the device names of the VIFs of ``keep``."""
     ids: set[str] = set()
-    names: set[str] = set()
+    kept: set[str] = set()
     for vif in keep:
         vid = getattr(vif, "id", None)
         if vid:
             ids.add(str(vid))
-            names.update(ownership.legacy_names(str(vid)))
-            names.update(naming.hybrid_names(str(vid)))
+            kept.update(names.legacy_names(str(vid)))
         try:
             ids.add(plan.vif_identity(vif)[0])
         except Exception:  # noqa: S110 - a VIF without identity keeps by id
             pass
         if vif.obj_attr_is_set("vif_name") and vif.vif_name:
-            names.add(str(vif.vif_name))
-    return ids, names
+            kept.add(str(vif.vif_name))
+    return ids, kept
 
 
 def _group(name: str, fallback: str) -> str:
@@ -67,14 +71,7 @@ def _is_ovs_device(device: inventory.OwnedDevice) -> bool:
     expected = HYBRID_KINDS.get(link.name[:3])
     if expected is not None:
         return link.kind == expected
-    if link.kind != "tun":
-        return False
-    master = device.master
-    return (
-        master is None
-        or master.kind != "bridge"
-        or master.name.startswith("qbr")
-    )
+    return link.kind == "tun" and not names.on_linux_bridge(device.master)
 
 
 def find(

@@ -3,11 +3,13 @@
 They follow os-vif 5.x's conventions, because nova, neutron's agents and
 operators' tools find the devices by these names: the hybrid plug's
 ``qbr``/``qvb``/``qvo`` devices, vhost-user ports (``vhu``), per-port
-bridges (``pb``) and their patch ports (``pbp``/``ibp``).  Every name made
-from a VIF id is cut to 14 characters, one short of the kernel's limit.
+bridges (``pb``) and their patch ports (``pbp``/``ibp``).  The rule that
+makes a name of a prefix and a VIF id is :mod:`os_vif.internal.names`'s.
 """
 
 from __future__ import annotations
+
+from os_vif.internal import names
 
 __all__ = [
     "NAME_LENGTH",
@@ -20,22 +22,16 @@ __all__ = [
 ]
 
 #: Length of the names derived from a VIF id.
-NAME_LENGTH = 14
+NAME_LENGTH = names.NAME_LENGTH
 #: Bridges of neutron's trunk ports start with this prefix.
 TRUNK_BRIDGE_PREFIX = "tbr-"
 
 
-def port_name(prefix: str, vif_id: str, max_length: int = NAME_LENGTH) -> str:
-    """Return ``prefix`` + ``vif_id``, cut to a device name's length."""
-    return (prefix + vif_id)[:max_length]
-
-
+#: ``prefix`` + VIF id, cut to a device name's length.
+port_name = names.port_name
+#: The ``qbr`` bridge and ``qvb``/``qvo`` veth ends of a VIF.
+hybrid_names = names.hybrid_names
 _name = port_name
-
-
-def hybrid_names(vif_id: str) -> tuple[str, str, str]:
-    """Return the ``qbr`` bridge and ``qvb``/``qvo`` veth ends of a VIF."""
-    return _name("qbr", vif_id), _name("qvb", vif_id), _name("qvo", vif_id)
 
 
 def vhostuser_port(vif_id: str) -> str:
