@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -445,6 +446,30 @@ class PendingCommit:
             raise exception.HostOperationFailed(
                 operation="ovsdb transaction", device=what, err=err
             ) from err
+
+    def settle(self, limit: float) -> bool:
+        """Wait up to ``limit`` seconds for ovs-vswitchd to apply the commit.
+
+        Call after :meth:`wait`.  Return whether ovs-vswitchd has applied
+        it (its ``cur_cfg`` reached the transaction's ``next_cfg``); a
+        transaction that changed nothing is applied.  An unplug waits for
+        this before the daemon deletes the port's device: ovs-vswitchd
+        puts back the flags a device had when it took it as a port, by the
+        device's name, when it applies the removal -- on a tap made again
+        under that name by then (a re-plug), that is "down".
+        """
+        next_cfg = getattr(self.txn, "next_cfg", None)
+        if not next_cfg or next_cfg < 0:
+            return True
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                applied = open_vswitch(self.txn.api).cur_cfg >= next_cfg
+            except Exception:  # noqa: BLE001 - no Open_vSwitch row now
+                applied = False
+            if applied or time.monotonic() >= deadline:
+                return applied
+            time.sleep(0.001)
 
     def wait(self) -> None:
         """Return once committed; raise HostOperationFailed otherwise."""

@@ -547,8 +547,13 @@ class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
     which grows with the number of ports on the host.
     """
 
+    #: The ``next_cfg`` this transaction set (None: it changed nothing).
+    next_cfg: int | None = None
+
     def do_post_commit(self, txn: Any) -> None:
-        return None
+        # Kept for a caller that must know when ovs-vswitchd has applied
+        # this change (client.PendingCommit.settle); nobody waits here.
+        self.next_cfg = txn.get_increment_new_value()
 
 
 class _OsVifOvsdbIdl(impl_idl.OvsdbIdl):
