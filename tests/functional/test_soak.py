@@ -49,10 +49,6 @@ def short_soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "--short",
             "--seed",
             "20",
-            # Known and reported, not yet fixed (see KNOWN_ISSUES in
-            # tools/soak.py): still counted in the report.
-            "--tolerate",
-            "tap-down-after-replug",
             "--json",
             str(out),
         ],
