@@ -6,8 +6,13 @@
 * :func:`mtu` -- the MTU of a VIF's devices: ``network.mtu`` when set and
   not 0, else the plugin's ``network_device_mtu`` (os-vif 5.x's rule for
   both linux_bridge and ovs; 0 means "not set" on the wire);
+  :func:`network_mtu` is the first half, for a plugin with no
+  ``network_device_mtu`` (offload: no MTU leaves the device's alone);
 * :func:`vif_mac`, :func:`pci_address` -- MAC and PCI addresses, checked
   and lower-cased by :mod:`os_vif.internal.validation` (one pattern each);
+* :func:`ovs_interface_id`, :func:`ovs_external_ids` -- the identity a
+  VIF's OVS Interface carries (``iface-id``, ``iface-status``,
+  ``attached-mac``, ``vm-uuid``), the same for the ovs and offload plugins;
 * :func:`lenient` -- for unplug, which must remove what a VIF plugged even
   when a field would now be refused.
 """
@@ -28,7 +33,11 @@ __all__ = [
     "field",
     "invalid",
     "mtu",
+    "network_mtu",
     "vif_mac",
+    "optional_vif_mac",
+    "ovs_interface_id",
+    "ovs_external_ids",
     "pci_address",
     "vif_id",
     "optional_vif_id",
@@ -61,18 +70,63 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name)
 
 
-def mtu(vif: Any, config: Any) -> int:
-    """Return the MTU for ``vif``'s devices (see the module)."""
-    network = field(vif, "network")
-    value = field(network, "mtu")
+def network_mtu(vif: Any) -> int | None:
+    """Return ``vif.network.mtu``, checked, or None when unset or 0."""
+    value = field(field(vif, "network"), "mtu")
     if value:
         return validation.mtu(value, "vif.network.mtu")
+    return None
+
+
+def mtu(vif: Any, config: Any) -> int:
+    """Return the MTU for ``vif``'s devices (see the module)."""
+    value = network_mtu(vif)
+    if value is not None:
+        return value
     return validation.mtu(config.network_device_mtu, "network_device_mtu")
 
 
 def vif_mac(vif: Any) -> str:
     """Return ``vif.address``, checked and lower-cased."""
     return validation.mac_address(field(vif, "address"), "vif.address")
+
+
+def optional_vif_mac(vif: Any) -> str | None:
+    """Like :func:`vif_mac`, but None when the VIF has no address."""
+    return validation.optional_mac_address(
+        field(vif, "address"), "vif.address"
+    )
+
+
+def ovs_interface_id(vif: Any) -> str:
+    """Return the ``iface-id`` of ``vif``'s OVS Interface: the port
+    profile's ``interface_id``, else the VIF's id (as os-vif 5.x)."""
+    value = field(field(vif, "port_profile"), "interface_id") or field(
+        vif, "id"
+    )
+    if value is None:
+        raise invalid(
+            "vif.port_profile.interface_id",
+            None,
+            "the VIF has neither an interface_id nor an id",
+        )
+    return str(value)
+
+
+def ovs_external_ids(
+    iface_id: str, mac: str | None, vm_uuid: Any
+) -> dict[str, str]:
+    """Return the ``external_ids`` that say which VIF an OVS Interface is.
+
+    Neutron's agents and the GC (:mod:`os_vif.internal.ovsdb.inventory`)
+    find a VIF's port by them; ``mac`` is the checked ``vif.address``
+    (``attached-mac`` is left out when the VIF has none).
+    """
+    ids = {"iface-id": iface_id, "iface-status": "active"}
+    if mac is not None:
+        ids["attached-mac"] = mac
+    ids["vm-uuid"] = str(vm_uuid)
+    return ids
 
 
 def pci_address(value: Any, name: str) -> str:

@@ -16,6 +16,7 @@ from os_vif import exception
 from os_vif.internal import validation
 from os_vif.internal.unprivileged import sysfs
 from os_vif.objects import vif as vif_objects
+from os_vif.plugins import rules
 from os_vif.plugins.offload import options
 
 __all__ = ["OffloadedPort", "SwitchPort", "VFSettings", "describe_port"]
@@ -140,14 +141,11 @@ def switch_port(vif: Any, instance_info: Any, config: Any) -> SwitchPort:
         kind = config.default_switch
     if kind == options.SWITCH_OVS:
         bridge = bridge or config.ovs_bridge
-        interface_id = _field(profile, "interface_id") or vif.id
-        external_ids = {
-            "iface-id": str(interface_id),
-            "iface-status": "active",
-            "vm-uuid": str(_field(instance_info, "uuid")),
-        }
-        if _field(vif, "address") is not None:
-            external_ids["attached-mac"] = str(vif.address).lower()
+        external_ids = rules.ovs_external_ids(
+            rules.ovs_interface_id(vif),
+            rules.optional_vif_mac(vif),
+            _field(instance_info, "uuid"),
+        )
         return SwitchPort(
             kind,
             validation.interface_name(bridge, "vif.network.bridge"),
@@ -215,8 +213,7 @@ def describe_port(
     address = vf_address(vif)
     # Every field is checked before discovery; the VLAN's fate waits for it.
     vf_settings(vif, config, has_representor=False)
-    network = _field(vif, "network")
-    mtu = validation.optional_mtu(_field(network, "mtu"), "vif.network.mtu")
+    mtu = rules.network_mtu(vif)
     wants_representor = _offload_requested(vif, address)
     vf = discovery.virtual_function(address)
     if not wants_representor and (

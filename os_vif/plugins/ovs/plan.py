@@ -146,24 +146,13 @@ def _optional_vif_id(vif: Any) -> str | None:
 
 def vif_identity(vif: Any) -> tuple[str, str]:
     """Return the ``iface-id`` and ``attached-mac`` a plug writes."""
-    interface_id = _field(_profile(vif), "interface_id") or _field(vif, "id")
-    if interface_id is None:
-        raise rules.invalid(
-            "vif.port_profile.interface_id",
-            None,
-            "the VIF has neither an interface_id nor an id",
-        )
-    return str(interface_id), rules.vif_mac(vif)
+    _profile(vif)  # the ovs plugin refuses a VIF without its profile
+    return rules.ovs_interface_id(vif), rules.vif_mac(vif)
 
 
 def _external_ids(vif: Any, instance_info: Any, bridge: str) -> dict[str, str]:
     iface_id, mac = vif_identity(vif)
-    ids = {
-        "iface-id": iface_id,
-        "iface-status": "active",
-        "attached-mac": mac,
-        "vm-uuid": str(instance_info.uuid),
-    }
+    ids = rules.ovs_external_ids(iface_id, mac, instance_info.uuid)
     if naming.is_trunk_bridge(bridge):
         # Neutron's trunk handler reads it to clean the trunk up.
         ids["bridge_name"] = bridge
@@ -307,12 +296,7 @@ def _plug_per_port_bridge(
             interface_type="patch",
             options={"peer": own_patch},
             # os-vif 5.x gives the patch port the VIF's id as iface-id.
-            external_ids={
-                "iface-id": vid,
-                "iface-status": "active",
-                "attached-mac": mac,
-                "vm-uuid": str(instance_info.uuid),
-            },
+            external_ids=rules.ovs_external_ids(vid, mac, instance_info.uuid),
             tag=(
                 model.DEAD_VLAN
                 if isolate and not naming.is_trunk_bridge(bridge)

@@ -12,6 +12,7 @@ import os_vif
 from os_vif import exception
 from os_vif.internal.unprivileged import sysfs
 from os_vif.objects import vif as vif_objects
+from os_vif.plugins import rules
 from os_vif.plugins.offload import OffloadPlugin, options, port
 from os_vif.sandbox import vifs
 from tests import fake_sysfs
@@ -156,6 +157,28 @@ def test_legacy_with_offload_profile_fails(
             _hostdev(port_profile=profile), INSTANCE, config, legacy
         )
     assert caught.value.kwargs["looked_for"] == "switchdev representor"
+
+
+def test_network_mtu_0_leaves_the_mtu_alone(config: Any, cx5: Any) -> None:
+    # 0 is "not set" on the wire, as for ovs and linux_bridge (one rule:
+    # rules.network_mtu); offload has no network_device_mtu to fall back on.
+    vif = _hostdev(network=vifs.network_of("br-x", mtu=9000, vlan=100))
+    vif.network.mtu = 0
+    described = port.describe_port(vif, INSTANCE, config, cx5)
+    assert described.mtu is None
+    assert described.representor is not None
+
+
+def test_identity_is_the_ovs_plugins(config: Any, cx5: Any) -> None:
+    # The same external_ids as the ovs plugin writes, the MAC checked and
+    # lower-cased the same way.
+    vif = _hostdev(address=MAC.upper())
+    described = port.describe_port(vif, INSTANCE, config, cx5)
+    assert described.switch is not None
+    assert described.switch.external_ids == rules.ovs_external_ids(
+        VIF_ID, MAC.lower(), INSTANCE.uuid
+    )
+    assert described.switch.external_ids["attached-mac"] == MAC.lower()
 
 
 @pytest.mark.parametrize(
