@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import threading
 import time
 import uuid
 import weakref
@@ -431,12 +432,22 @@ def _unreference_port(port_uuid: uuid.UUID) -> dict[str, Any]:
     }
 
 
+# Ports this process removed, per API, with the next_cfg of the removing
+# transaction, until ovs-vswitchd is seen to have applied it.
+_REMOVALS: dict[int, dict[str, int]] = {}
+_REMOVALS_LOCK = threading.Lock()
+
+
 class PendingCommit:
     """A transaction handed to the connection's thread, not yet answered."""
 
-    def __init__(self, txn: Any, what: str) -> None:
+    def __init__(
+        self, txn: Any, what: str, removed: frozenset[str] = frozenset()
+    ) -> None:
         self.txn = txn
         self.what = what
+        #: The ports the transaction removes (see :func:`removal_applied`).
+        self.removed = removed
         # ovsdbapp's Transaction.commit() is "queue, then wait for the
         # result"; the two halves are split here so that the caller can
         # work in between.
@@ -446,30 +457,6 @@ class PendingCommit:
             raise exception.HostOperationFailed(
                 operation="ovsdb transaction", device=what, err=err
             ) from err
-
-    def settle(self, limit: float) -> bool:
-        """Wait up to ``limit`` seconds for ovs-vswitchd to apply the commit.
-
-        Call after :meth:`wait`.  Return whether ovs-vswitchd has applied
-        it (its ``cur_cfg`` reached the transaction's ``next_cfg``); a
-        transaction that changed nothing is applied.  An unplug waits for
-        this before the daemon deletes the port's device: ovs-vswitchd
-        puts back the flags a device had when it took it as a port, by the
-        device's name, when it applies the removal -- on a tap made again
-        under that name by then (a re-plug), that is "down".
-        """
-        next_cfg = getattr(self.txn, "next_cfg", None)
-        if not next_cfg or next_cfg < 0:
-            return True
-        deadline = time.monotonic() + limit
-        while True:
-            try:
-                applied = open_vswitch(self.txn.api).cur_cfg >= next_cfg
-            except Exception:  # noqa: BLE001 - no Open_vSwitch row now
-                applied = False
-            if applied or time.monotonic() >= deadline:
-                return applied
-            time.sleep(0.001)
 
     def wait(self) -> None:
         """Return once committed; raise HostOperationFailed otherwise."""
@@ -489,6 +476,12 @@ class PendingCommit:
             raise exception.HostOperationFailed(
                 operation="ovsdb transaction", device=self.what, err=result.ex
             ) from result.ex
+        next_cfg = getattr(self.txn, "next_cfg", None)
+        if self.removed and next_cfg:
+            with _REMOVALS_LOCK:
+                pending = _REMOVALS.setdefault(id(self.txn.api), {})
+                for name in self.removed:
+                    pending[name] = next_cfg
 
 
 class OvsdbClient:
@@ -519,6 +512,41 @@ class OvsdbClient:
 
     # -- writing -------------------------------------------------------------
 
+    def wait_removals_applied(
+        self, names: Iterable[str], limit: float
+    ) -> bool:
+        """Wait up to ``limit`` s for ovs-vswitchd to let go of ``names``.
+
+        Return whether it has applied every removal of a port named in
+        ``names`` that this process committed (its ``cur_cfg`` reached the
+        removing transaction's ``next_cfg``); at once when there is none.
+        When ovs-vswitchd applies a port's removal it puts back, by name,
+        the flags the port's device had when it took it: a device made
+        again under that name before then (a quick re-plug, an
+        ``unplug_many`` then ``plug_many``) would be set down.
+        """
+        api = self.api
+        with _REMOVALS_LOCK:
+            pending = _REMOVALS.get(id(api), {})
+            wanted = max((pending.get(n, 0) for n in names), default=0)
+        if not wanted:
+            return True
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                cur_cfg = open_vswitch(api).cur_cfg
+            except Exception:  # noqa: BLE001 - no Open_vSwitch row now
+                cur_cfg = -1
+            if cur_cfg >= wanted:
+                with _REMOVALS_LOCK:
+                    for name, cfg in list(pending.items()):
+                        if cfg <= cur_cfg:
+                            del pending[name]
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.001)
+
     def _start(
         self, commands: Iterable[Any], what: str
     ) -> PendingCommit | None:
@@ -539,7 +567,7 @@ class OvsdbClient:
         txn = self.api.create_transaction(check_error=True)
         for command in commands:
             txn.add(command)
-        return PendingCommit(txn, what)
+        return PendingCommit(txn, what, leaving)
 
     def start(
         self, commands: Iterable[Any], what: str

@@ -552,7 +552,7 @@ class _CommitOnlyTransaction(impl_idl.OvsVsctlTransaction):
 
     def do_post_commit(self, txn: Any) -> None:
         # Kept for a caller that must know when ovs-vswitchd has applied
-        # this change (client.PendingCommit.settle); nobody waits here.
+        # the change (client.OvsdbClient.wait_removals_applied).
         self.next_cfg = txn.get_increment_new_value()
 
 

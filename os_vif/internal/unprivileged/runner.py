@@ -13,8 +13,8 @@ plans (one VIF each; a single plug is a batch of one) it
    privsep daemon in **one call**, one group per plan (each group is
    all-or-nothing in the daemon), and the OVSDB operations of every plan
    in **one transaction** -- the kernel call first for a plug (see
-   run_many), the transaction first for an unplug, whose devices are
-   deleted once ovs-vswitchd has applied it (``PendingCommit.settle``);
+   run_many), the transaction first for an unplug (a batch of unplugs
+   runs both at once, see ``_teardown_together``);
 3. **undoes**, for each plan that failed anywhere, what its other domain
    did: the undo is operations too (returned by the daemon for the kernel,
    read from the cache for OVSDB), run the same way.  A transaction that
@@ -53,9 +53,9 @@ LOG = logging.getLogger(__name__)
 
 _Result = exception.ExceptionBase | None
 
-#: Seconds an unplug waits for ovs-vswitchd to apply its port removals
-#: before the daemon deletes the devices (it takes milliseconds; longer
-#: means ovs-vswitchd is not running).
+#: Seconds a plug waits for ovs-vswitchd to apply the changes committed
+#: before it (it takes milliseconds; longer means ovs-vswitchd is not
+#: running), see HostRunner._settle.
 SETTLE_LIMIT = 5.0
 
 
@@ -174,11 +174,13 @@ class HostRunner:
         if not ovsdb_todo and not kernel_todo:
             return results
         ovsdb_first = any(plan.ovsdb_first for plan in plans)
+        if ovsdb_first and ovsdb_todo and len(kernel_todo) > 1:
+            self._teardown_together(
+                ovsdb, ovsdb_todo, kernel_todo, plans, results
+            )
+            return results
         if ovsdb_first:
-            # The ports go first, and ovs-vswitchd lets go of their devices
-            # before the daemon deletes them (see PendingCommit.settle):
-            # a port that could not be removed keeps its device.
-            self._commit(ovsdb, ovsdb_todo, plans, results, None, settle=True)
+            self._commit(ovsdb, ovsdb_todo, plans, results, None)
             kernel_todo = {
                 i: ops for i, ops in kernel_todo.items() if results[i] is None
             }
@@ -189,6 +191,8 @@ class HostRunner:
         # flags before the daemon sets it up and write them back after
         # (the tap is then found down).  A plan the daemon failed sends
         # no rows.
+        if kernel_todo and ovsdb_todo and ovsdb is not None:
+            self._settle(ovsdb, ovsdb_todo)
         kernel_undo = self._kernel(kernel_todo, plans, results)
         ovsdb_todo = {
             i: ops for i, ops in ovsdb_todo.items() if results[i] is None
@@ -208,6 +212,63 @@ class HostRunner:
                 if error is not None:
                     LOG.warning("Could not undo %s: %s", plans[i].label, error)
         return results
+
+    def _teardown_together(
+        self,
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        ovsdb_todo: dict[int, list[Any]],
+        kernel_todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+    ) -> None:
+        """Remove a batch's ports and devices at the same time.
+
+        A single unplug removes its port, then its device, so that a port
+        that could not be removed keeps its device.  For a batch, waiting
+        for ovsdb-server before the privileged call would add the two
+        (about as long each for hundreds of VIFs); the transaction is
+        started, the daemon deletes meanwhile, then the transaction is
+        waited for.  Both were admitted first (ownership, before anything
+        changed); a VIF whose port could not be removed after all has its
+        device gone and its error reported: an unplug again removes the
+        port (removal is idempotent), and so does ``os_vif.gc``.
+        """
+        try:
+            pending = self._start(ovsdb, ovsdb_todo, plans)
+        except exception.ExceptionBase:
+            pending = None  # _commit below tries again and reports
+        kernel_results: list[_Result] = [None] * len(plans)
+        self._kernel(kernel_todo, plans, kernel_results)
+        self._commit(ovsdb, ovsdb_todo, plans, results, pending)
+        for i, error in enumerate(kernel_results):
+            if results[i] is None:
+                results[i] = error
+
+    @staticmethod
+    def _settle(
+        ovsdb: ovsdb_client.OvsdbClient, todo: dict[int, list[Any]]
+    ) -> None:
+        """Let ovs-vswitchd let go of the ports a plug makes again.
+
+        When ovs-vswitchd applies a port's removal it puts back, by name,
+        the flags the port's device had when it took it: a device an
+        unplug of this process deleted and this plug makes again (a quick
+        re-plug, an ``unplug_many`` then ``plug_many``) would be set down.
+        Nothing to wait for otherwise (a look-up in a dictionary).
+        """
+        names = [step.device for steps in todo.values() for step in steps]
+        try:
+            applied = ovsdb.wait_removals_applied(names, SETTLE_LIMIT)
+        except exception.ExceptionBase:
+            return  # the plan's own transaction reports the connection
+        if not applied:
+            # ovs-vswitchd is down or restarting: it opens the ports it
+            # finds when it starts, so there is nothing to wait for.
+            LOG.info(
+                "ovs-vswitchd has not applied the removal of earlier ports "
+                "within %ss; plugging anyway",
+                SETTLE_LIMIT,
+            )
 
     @staticmethod
     def _admit_kernel(
@@ -284,21 +345,9 @@ class HostRunner:
         )
 
     @staticmethod
-    def _wait(
-        pending: ovsdb_client.PendingCommit | None, settle: bool = False
-    ) -> None:
-        if pending is None:
-            return
-        pending.wait()
-        if settle and not pending.settle(SETTLE_LIMIT):
-            # ovs-vswitchd is down or restarting: it takes the ports it
-            # finds when it starts, so there is nothing to wait for.
-            LOG.info(
-                "ovs-vswitchd has not applied the removal of %s within %ss; "
-                "deleting the devices anyway",
-                pending.what,
-                SETTLE_LIMIT,
-            )
+    def _wait(pending: ovsdb_client.PendingCommit | None) -> None:
+        if pending is not None:
+            pending.wait()
 
     def _commit(
         self,
@@ -307,12 +356,11 @@ class HostRunner:
         plans: Sequence[Plan],
         results: list[_Result],
         pending: ovsdb_client.PendingCommit | None,
-        settle: bool = False,
     ) -> None:
         if not todo or ovsdb is None:
             return
         try:
-            self._wait(pending or self._start(ovsdb, todo, plans), settle)
+            self._wait(pending or self._start(ovsdb, todo, plans))
             return
         except exception.ExceptionBase as err:
             if len(todo) == 1:
@@ -322,7 +370,7 @@ class HostRunner:
         # one per plan finds the plans at fault.
         for i, steps in todo.items():
             try:
-                self._wait(self._start(ovsdb, {i: steps}, plans), settle)
+                self._wait(self._start(ovsdb, {i: steps}, plans))
             except exception.ExceptionBase as err:
                 results[i] = err
 
