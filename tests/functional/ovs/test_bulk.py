@@ -168,13 +168,12 @@ def _done(results: list[Any]) -> bool:
 def test_taps_are_up_after_an_unplug_and_plug_of_the_same_batch(
     loaded: None, ovs: OvsServer
 ) -> None:
-    """ovs-vswitchd lets go of a port's device before the device goes.
+    """A re-plug makes its taps again once ovs-vswitchd let go of them.
 
-    It puts back the flags a device had when it became a port when it
-    applies the port's removal, by name: had the daemon deleted the taps
-    (and a re-plug made them again) before that, the new taps would be
-    set down.  Before the unplug waited for ovs-vswitchd, about one round
-    in three left most taps down.
+    ovs-vswitchd puts back, by name, the flags a device had when it became
+    a port when it applies the port's removal: a tap made again before
+    that would be set down.  Before the plug waited for it, about one
+    round in three left most taps down.
     """
     batch = [(vifs.ovs_vif(n), INSTANCE) for n in range(10)]
     assert _done(os_vif.plug_many(batch))
