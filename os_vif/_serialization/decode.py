@@ -27,7 +27,7 @@ from netaddr.strategy import ipv6 as _netaddr_ipv6
 from os_vif import exception
 from os_vif._serialization import catalog as cat
 from os_vif._serialization import encode as enc
-from os_vif.objects import _ovo
+from os_vif.objects import _ovo, formats
 
 __all__ = [
     "MAX_DEPTH",
@@ -73,8 +73,8 @@ _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
     r"[0-9a-fA-F]{12}\Z"
 )
-_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z")
-_PCI = re.compile(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]\Z")
+_MAC = formats.MAC_ADDRESS
+_PCI = formats.PCI_ADDRESS
 # Addresses and networks are most of a VIF's values, and netaddr's string
 # parser most of the cost of loading them.  Canonical dotted quads, and
 # IPv6 text made of hex digits and colons only (which the standard library

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from os_vif import exception
+from os_vif.objects import formats
 
 __all__ = [
     "IFNAMSIZ",
@@ -49,8 +50,8 @@ MAX_MTU = 65535
 MAX_VLAN = 4095
 
 _VIF_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
+_MAC_RE = formats.MAC_ADDRESS
+_PCI_RE = formats.PCI_ADDRESS
 _NETNS_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 _NETNS_PATH_RE = re.compile(
     r"^(/proc/[0-9]+/ns/net|/proc/[0-9]+/task/[0-9]+/ns/net"

@@ -68,7 +68,7 @@ def test_mac_is_normalised():
 
 @pytest.mark.parametrize(
     "mac", ["52:54:00:ab:cd", "52-54-00-ab-cd-ef", "zz:54:00:ab:cd:ef",
-            "01:00:5e:00:00:01", 5]
+            "01:00:5e:00:00:01", 5, "52:54:00:ab:cd:ef\n"]
 )
 def test_bad_mac(mac):
     with pytest.raises(exception.InvalidArgument):
@@ -77,7 +77,8 @@ def test_bad_mac(mac):
 
 def test_pci():
     assert validation.pci_address("0000:81:00.1") == "0000:81:00.1"
-    for bad in ("0000:81:00.8", "81:00.1", "0000:81:00", "0000:81:20.1", 1):
+    for bad in ("0000:81:00.8", "81:00.1", "0000:81:00", "0000:81:20.1", 1,
+                "0000:81:00.1\n"):
         with pytest.raises(exception.InvalidArgument):
             validation.pci_address(bad)
 
@@ -135,3 +136,13 @@ def test_interface_names_name_the_bad_item():
     with pytest.raises(exception.InvalidArgument) as caught:
         validation.interface_names("br0", "uplinks")
     assert caught.value.kwargs["field"] == "uplinks"
+
+
+def test_patterns_are_the_decoders():
+    # One pattern each for MAC and PCI addresses: the validators and the
+    # JSON decoder read the same objects.
+    from os_vif._serialization import decode
+    from os_vif.objects import formats
+
+    assert validation._MAC_RE is formats.MAC_ADDRESS is decode._MAC
+    assert validation._PCI_RE is formats.PCI_ADDRESS is decode._PCI
