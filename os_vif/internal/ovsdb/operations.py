@@ -48,13 +48,20 @@ __all__ = [
     "RemoveOvsPortsOfVif",
     "DeleteOvsBridge",
     "KERNEL_DATAPATHS",
+    "is_kernel_datapath",
 ]
 
 #: The OVSDB operations, by wire name.
 REGISTRY = operation.Registry(operation.OVSDB)
 
-#: Datapath types that all mean "the kernel's datapath".
+#: Datapath types that all mean "the kernel's datapath" (with None: a
+#: VIF or bridge that names no datapath type is on the kernel's).
 KERNEL_DATAPATHS = ("", "system")
+
+
+def is_kernel_datapath(value: str | None) -> bool:
+    """Say whether the datapath type ``value`` is the kernel's."""
+    return (value or "") in KERNEL_DATAPATHS
 
 def _ovs_name(value: Any, field: str) -> str:
     # OVSDB names are not kernel names: patch ports have no device and may
@@ -102,7 +109,7 @@ def _refuse(
 
 def _datapath(value: Any) -> str:
     value = client.optional(value) or ""
-    return "" if value in KERNEL_DATAPATHS else str(value)
+    return "" if is_kernel_datapath(value) else str(value)
 
 
 def _interface_ids(api: Any, name: str) -> Mapping[str, str] | None:

@@ -38,9 +38,6 @@ __all__ = [
     "TapCreationNotSupported",
 ]
 
-#: Datapath types that mean "the kernel's datapath".
-KERNEL_DATAPATHS = (None, "", "system")
-
 _field = rules.field
 
 
@@ -111,7 +108,7 @@ def discover(
         if not _is_representor(vif):
             return Discovered()
         vf = discovery.virtual_function(_vf_address(vif))
-        if _datapath(vif) in KERNEL_DATAPATHS:
+        if ovs.is_kernel_datapath(_datapath(vif)):
             return Discovered(vf, discovery.vf_representor(vf).ifname)
         return Discovered(vf)
     if unplug and isinstance(vif, vif_objects.VIFOpenVSwitch):
@@ -186,7 +183,7 @@ def _bridge(
 def _qos(vif: Any, config: Any) -> str | None:
     # Only on the kernel's datapath (a VIF naming none is on it), where
     # Open vSwitch would otherwise leave the port's qdisc to the kernel.
-    if _datapath(vif) in KERNEL_DATAPATHS and config.default_qos_type:
+    if ovs.is_kernel_datapath(_datapath(vif)) and config.default_qos_type:
         return str(config.default_qos_type)
     return None
 
@@ -454,7 +451,7 @@ def _plug_host_device(
         raise exception.DeviceDiscoveryFailed(
             looked_for="VF", device=vid, reason="discovery was not run"
         )
-    if _datapath(vif) not in KERNEL_DATAPATHS:
+    if not ovs.is_kernel_datapath(_datapath(vif)):
         # OVS-DPDK: the VF's representor is a DPDK port Open vSwitch
         # opens from the PF's PCI address and the VF's index.
         port = _vif_port(
