@@ -24,11 +24,10 @@ ovsdbapp's command classes.  An operation
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from os_vif import exception
+from os_vif import exception, host_state
 
 __all__ = [
     "KERNEL",
@@ -38,6 +37,7 @@ __all__ = [
     "Operation",
     "Registry",
     "invalid",
+    "refused",
 ]
 
 #: The domain of operations run by the privsep daemon.
@@ -54,28 +54,19 @@ def invalid(field: str, value: Any, reason: str) -> exception.InvalidArgument:
     return exception.InvalidArgument(field=field, value=value, reason=reason)
 
 
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    """One thing on the host that differs from what an operation makes.
+def refused(
+    action: str, device: str, rule: str
+) -> exception.HostOperationRefused:
+    """Return the refusal of ``action`` on ``device`` by ``rule``."""
+    return exception.HostOperationRefused(
+        operation=action, device=device, rule=rule
+    )
 
-    ``object`` names the thing (``device tap0``, ``port qvo1``, ``bridge
-    br-int``), ``field`` what differs (``mtu``, ``kind``, ``master``,
-    ``external_ids:iface-id``, ``exists``...), with the value the operation
-    would make and the value found (``None``: absent).
-    """
 
-    object: str
-    field: str
-    expected: Any
-    found: Any
-
-    def __str__(self) -> str:
-        return "%s: %s is %r, expected %r" % (
-            self.object,
-            self.field,
-            self.found,
-            self.expected,
-        )
+#: One thing on the host that differs from what an operation makes: the
+#: public :class:`os_vif.host_state.Problem` itself, so that a check's
+#: answer reaches the caller as it is.
+Problem = host_state.Problem
 
 
 class Operation:

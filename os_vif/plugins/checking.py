@@ -26,12 +26,7 @@ LOG = logging.getLogger(__name__)
 
 def report(problems: Iterable[operation.Problem]) -> host_state.CheckReport:
     """The CheckReport of an operation check's ``problems``."""
-    return host_state.CheckReport(
-        problems=tuple(
-            host_state.Problem(p.object, p.field, p.expected, p.found)
-            for p in problems
-        )
-    )
+    return host_state.CheckReport(problems=tuple(problems))
 
 
 def check_many(

@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from os_vif import exception
 from os_vif.internal import operation, validation
 from os_vif.internal.operation import Problem
 from os_vif.internal.ovsdb import client, model
@@ -99,12 +98,7 @@ def _vlans(value: Any, field: str) -> list[int]:
     ]
 
 
-def _refuse(
-    action: str, device: str, rule: str
-) -> exception.HostOperationRefused:
-    return exception.HostOperationRefused(
-        operation=action, device=device, rule=rule
-    )
+_refuse = operation.refused
 
 
 def _datapath(value: Any) -> str:

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from os_vif import exception
-from os_vif.internal import names
+from os_vif.internal import names, operation
 from os_vif.internal.unprivileged import linkstate
 
 if TYPE_CHECKING:
@@ -81,13 +80,8 @@ def owner_rule(
     return None
 
 
-def refuse(
-    action: str, device: str, rule: str
-) -> exception.HostOperationRefused:
-    """Return the refusal naming ``device`` and the ``rule`` it fails."""
-    return exception.HostOperationRefused(
-        operation=action, device=device, rule=rule
-    )
+#: The refusal naming ``device`` and the ``rule`` it fails.
+refuse = operation.refused
 
 
 def require_owned(
