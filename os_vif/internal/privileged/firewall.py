@@ -30,17 +30,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
-from os_vif.internal import validation
+from os_vif.internal import socket_cache, validation
 from os_vif.internal.operation import Problem
 from os_vif.internal.privileged.executor import (
     REGISTRY,
@@ -91,27 +89,19 @@ def _rule_userdata(bridge: str, rule: _Rule) -> str:
     return "%s%s>%s %s" % (rule_tag(bridge), iif or "*", oif or "*", action)
 
 
-_SOCKETS: dict[tuple[int, int], NFTables] = {}
-_SOCKET_LOCK = threading.RLock()
+# One nf_tables socket per namespace and family (see socket_cache).
+_SOCKETS: socket_cache.SocketCache[NFTables] = socket_cache.SocketCache(
+    threading.RLock(), lambda nft: nft.close()
+)
 
 
-@contextlib.contextmanager
-def _nft(family: int) -> Iterator[NFTables]:
-    with _SOCKET_LOCK:
-        key = (os.stat("/proc/thread-self/ns/net").st_ino, family)
-        nft = _SOCKETS.get(key)
-        if nft is None:
-            nft = _SOCKETS[key] = NFTables(nfgen_family=family)
-        yield nft
+def _nft(family: int) -> contextlib.AbstractContextManager[NFTables]:
+    return _SOCKETS.held(lambda: NFTables(nfgen_family=family), family)
 
 
 def close_sockets() -> None:
     """Close the cached nf_tables sockets."""
-    with _SOCKET_LOCK:
-        while _SOCKETS:
-            _key, nft = _SOCKETS.popitem()
-            with contextlib.suppress(Exception):
-                nft.close()
+    _SOCKETS.close()
 
 
 # What nf_tables answers when the kernel or the family lacks it.

@@ -20,12 +20,14 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+from os_vif.internal import socket_cache
 
 __all__ = [
     "LinkRequests",
@@ -48,29 +50,14 @@ _SO_SNDBUFFORCE = 32
 _SO_RCVBUFFORCE = 33
 
 
-# Opening a socket costs more than a whole request, and a plan makes
-# several.  The key is the namespace's inode: a thread that entered another
-# namespace (the test fixtures do) gets a socket there.
-_SOCKETS: dict[int, IPRoute] = {}
-_LINK_REQUESTS: dict[int, LinkRequests] = {}
+# One socket per namespace (see socket_cache); both caches share a lock.
 _SOCKET_LOCK = threading.RLock()
-_Socket = TypeVar("_Socket")
-
-
-def _current_netns() -> int:
-    return os.stat("/proc/thread-self/ns/net").st_ino
-
-
-@contextlib.contextmanager
-def _per_namespace(
-    cache: dict[int, _Socket], make: Callable[[], _Socket]
-) -> Iterator[_Socket]:
-    with _SOCKET_LOCK:
-        key = _current_netns()
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = make()
-        yield found
+_SOCKETS: socket_cache.SocketCache[IPRoute] = socket_cache.SocketCache(
+    _SOCKET_LOCK, lambda ipr: ipr.close()
+)
+_LINK_REQUESTS: socket_cache.SocketCache[LinkRequests] = (
+    socket_cache.SocketCache(_SOCKET_LOCK, lambda requests: requests.close())
+)
 
 
 def netlink() -> contextlib.AbstractContextManager[IPRoute]:
@@ -78,7 +65,7 @@ def netlink() -> contextlib.AbstractContextManager[IPRoute]:
 
     The socket is shared; it is held exclusively while the block runs.
     """
-    return _per_namespace(_SOCKETS, IPRoute)
+    return _SOCKETS.held(IPRoute)
 
 
 def links() -> contextlib.AbstractContextManager[LinkRequests]:
@@ -86,19 +73,14 @@ def links() -> contextlib.AbstractContextManager[LinkRequests]:
 
     Shared; held exclusively while the block runs.
     """
-    return _per_namespace(_LINK_REQUESTS, LinkRequests)
+    return _LINK_REQUESTS.held(LinkRequests)
 
 
 def close_sockets() -> None:
     """Close every cached netlink socket (a closed socket keeps no netns)."""
     with _SOCKET_LOCK:
-        while _SOCKETS:
-            _key, ipr = _SOCKETS.popitem()
-            with contextlib.suppress(Exception):
-                ipr.close()
-        while _LINK_REQUESTS:
-            _key, requests = _LINK_REQUESTS.popitem()
-            requests.close()
+        _SOCKETS.close()
+        _LINK_REQUESTS.close()
 
 
 def _given(*attrs: tuple[str, Any]) -> list[tuple[str, Any]]:

@@ -25,7 +25,7 @@ import struct
 import threading
 from collections.abc import Iterator, Mapping
 
-from os_vif.internal import validation
+from os_vif.internal import socket_cache, validation
 
 __all__ = [
     "OS_VIF_ALIAS",
@@ -115,8 +115,11 @@ _NLMSGHDR = struct.Struct("=LHHLL")
 _IFINFOMSG = struct.Struct("=BxHiII")
 _RTATTR = struct.Struct("=HH")
 
-_SOCKETS: dict[int, socket.socket] = {}
 _LOCK = threading.Lock()
+# Only the namespace in use keeps a socket (see socket_cache).
+_SOCKETS: socket_cache.SocketCache[socket.socket] = socket_cache.SocketCache(
+    _LOCK, lambda sock: sock.close(), only_current=True
+)
 _SEQ = [0]
 
 
@@ -132,24 +135,19 @@ def _string(value: bytes | None) -> str | None:
     return value.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _socket() -> socket.socket:
-    key = os.stat("/proc/thread-self/ns/net").st_ino
-    sock = _SOCKETS.get(key)
-    if sock is None:
-        # An open socket keeps its namespace alive (with its devices), so
-        # only the namespace in use keeps one: a thread that comes back
-        # from a namespace the tests deleted releases it here.
-        for stale in _SOCKETS.values():
-            stale.close()
-        _SOCKETS.clear()
-        sock = socket.socket(
-            socket.AF_NETLINK,
-            socket.SOCK_RAW | socket.SOCK_CLOEXEC,
-            socket.NETLINK_ROUTE,
-        )
-        sock.bind((0, 0))
-        _SOCKETS[key] = sock
+def _open_socket() -> socket.socket:
+    sock = socket.socket(
+        socket.AF_NETLINK,
+        socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+        socket.NETLINK_ROUTE,
+    )
+    sock.bind((0, 0))
     return sock
+
+
+def _socket() -> socket.socket:
+    # The caller holds _LOCK.
+    return _SOCKETS.get(_open_socket)
 
 
 def _request(name: str | None, index: int = 0) -> bytes | None:
@@ -537,10 +535,7 @@ def read_sysctl(name: str, family: str, key: str) -> int | None:
 
 def close_sockets() -> None:
     """Close the sockets (a namespace being left or deleted)."""
-    with _LOCK:
-        for sock in _SOCKETS.values():
-            sock.close()
-        _SOCKETS.clear()
+    _SOCKETS.close()
 
 
 # A socket still open at exit is reported by Python as a leak.
