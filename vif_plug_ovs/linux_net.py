@@ -36,12 +36,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import kernel, linkstate, validation
 from os_vif.internal.operation import Operation
-from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import (
     dpdk_representor,
-    linkstate,
     runner,
     sysfs,
 )
@@ -127,7 +125,7 @@ def create_tap(
     brought in line; any other device of that name is refused.
     """
     _run(
-        devices.EnsureTap(
+        kernel.EnsureTap(
             name=dev,
             mtu=_mtu(mtu),
             mac=mac,
@@ -147,7 +145,7 @@ def create_veth_pair(dev1_name: str, dev2_name: str, mtu: int | None) -> None:
     lone end os_vif made is deleted and the pair made again.
     """
     _run(
-        devices.EnsureVeth(
+        kernel.EnsureVeth(
             name=dev1_name,
             peer=dev2_name,
             mtu=_mtu(mtu),
@@ -164,7 +162,7 @@ def update_veth_pair(dev1_name: str, dev2_name: str, mtu: int | None) -> None:
         return
     _run(
         *(
-            devices.SetLink(name=name, mtu=mtu)
+            kernel.SetLink(name=name, mtu=mtu)
             for name in (dev1_name, dev2_name)
         )
     )
@@ -173,7 +171,7 @@ def update_veth_pair(dev1_name: str, dev2_name: str, mtu: int | None) -> None:
 @_deprecated(_PLUG)
 def delete_net_dev(dev: str) -> None:
     """Delete ``dev`` if it exists (only a device os_vif owns)."""
-    _run(devices.DeleteDevice(name=dev))
+    _run(kernel.DeleteDevice(name=dev))
 
 
 @_deprecated(_PLUG + " (VIFBridge: the plugin makes the qbr bridge)")
@@ -186,21 +184,21 @@ def ensure_bridge(bridge: str) -> None:
     not make is used as it is otherwise (never deleted by os_vif).
     """
     _run(
-        devices.EnsureBridge(
+        kernel.EnsureBridge(
             name=bridge,
             up=True,
             disable_ipv6=True,
             ageing=0,
             role="bridge",
         ),
-        devices.SetSysctl(
+        kernel.SetSysctl(
             name=bridge,
             family="ipv4",
             key="arp_ignore",
             value=1,
             role="bridge",
         ),
-        devices.SetSysctl(
+        kernel.SetSysctl(
             name=bridge,
             family="ipv4",
             key="arp_announce",
@@ -217,16 +215,16 @@ def delete_bridge(bridge: str, dev: str | None) -> None:
     Deleting a bridge releases its ports; ``dev``, one of them, is then set
     down when it exists.
     """
-    steps: list[Operation] = [devices.DeleteDevice(name=bridge, kind="bridge")]
+    steps: list[Operation] = [kernel.DeleteDevice(name=bridge, kind="bridge")]
     if dev and linkstate.device_exists(dev):
-        steps.append(devices.SetLink(name=dev, up=False, role="uplink"))
+        steps.append(kernel.SetLink(name=dev, up=False, role="uplink"))
     _run(*steps)
 
 
 @_deprecated(_PLUG)
 def add_bridge_port(bridge: str, dev: str) -> None:
     """Put ``dev`` on Linux bridge ``bridge``."""
-    _run(devices.SetLink(name=dev, master=bridge, role="uplink"))
+    _run(kernel.SetLink(name=dev, master=bridge, role="uplink"))
 
 
 @_deprecated(_PLUG + " (the plugins set the network's MTU)")
@@ -234,7 +232,7 @@ def set_device_mtu(dev: str, mtu: int) -> None:
     """Set the MTU of ``dev``, an os_vif device, if it exists."""
     mtu = validation.mtu(mtu, "mtu")
     if linkstate.device_exists(dev):
-        _run(devices.SetLink(name=dev, mtu=mtu))
+        _run(kernel.SetLink(name=dev, mtu=mtu))
 
 
 @_deprecated(_PLUG)
@@ -246,7 +244,7 @@ def set_interface_state(interface_name: str, port_state: str) -> None:
         )
     if linkstate.device_exists(interface_name):
         _run(
-            devices.SetLink(
+            kernel.SetLink(
                 name=interface_name, up=port_state == "up", role="uplink"
             )
         )

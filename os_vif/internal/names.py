@@ -4,7 +4,7 @@
 VIF's id, cut to 14 characters (one short of the kernel's limit on an
 interface name).  nova, neutron's agents and operators' tools find the
 devices by these names, and os_vif 6 owns the ones 5.x made (see
-:mod:`os_vif.internal.privileged.ownership`), so every module that makes,
+:mod:`os_vif.internal.ownership`), so every module that makes,
 recognises or groups such a name uses the rules here: forward
 (:func:`port_name`, :func:`hybrid_names`, :func:`legacy_names`), inverse
 (:func:`legacy_vif_prefix`) and prefix -> kind (:data:`LEGACY_KINDS`).

@@ -11,7 +11,7 @@ being left or deleted).
 
 Used by the daemon (:mod:`os_vif.internal.privileged.netlink`,
 :mod:`~os_vif.internal.privileged.firewall`) and by the caller's link
-reader (:mod:`os_vif.internal.unprivileged.linkstate`); it imports nothing
+reader (:mod:`os_vif.internal.linkstate`); it imports nothing
 of os_vif.
 """
 

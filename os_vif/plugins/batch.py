@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from os_vif import host_state
+from os_vif.internal import linkstate
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import gc_pause, linkstate, runner
+from os_vif.internal.unprivileged import gc_pause, runner
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["CHUNK", "SNAPSHOT_PLANS", "Job", "run", "vif_key"]

@@ -4,7 +4,7 @@ A plugin's check builds the plug plan of a VIF (discovery first, as plug
 does) and asks :meth:`~os_vif.internal.unprivileged.runner.HostRunner.check`
 what differs; this module turns the operations' problems into the public
 :class:`os_vif.host_state.Problem` and checks many VIFs against one link
-dump (:func:`os_vif.internal.unprivileged.linkstate.snapshot`).
+dump (:func:`os_vif.internal.linkstate.snapshot`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from os_vif import host_state
-from os_vif.internal import operation
+from os_vif.internal import linkstate, operation
 from os_vif.internal.ovsdb import client as ovsdb_client
-from os_vif.internal.unprivileged import gc_pause, linkstate, runner
+from os_vif.internal.unprivileged import gc_pause, runner
 
 __all__ = ["report", "check_many"]
 

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from os_vif import host_state
-from os_vif.internal import operation
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate, operation
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["Leak", "remove"]

@@ -228,7 +228,7 @@ def host_guard(
 
 class EmptyNetlink:
     """rtnetlink of a namespace without links, for
-    :mod:`os_vif.internal.unprivileged.linkstate`'s socket.
+    :mod:`os_vif.internal.linkstate`'s socket.
 
     A dump is answered ``NLMSG_DONE``, a request for one link ``ENODEV``:
     everything above the socket (decoding, snapshots, the plugins' checks
@@ -268,7 +268,7 @@ class EmptyNetlink:
 @pytest.fixture
 def empty_host(monkeypatch: pytest.MonkeyPatch) -> EmptyNetlink:
     """The link state reader sees a namespace without links."""
-    from os_vif.internal.unprivileged import linkstate
+    from os_vif.internal import linkstate
 
     fake = EmptyNetlink()
     monkeypatch.setattr(linkstate, "_socket", lambda: fake)

@@ -40,7 +40,7 @@ def test_netlink_sockets_are_refused(host_guard: HostGuard) -> None:
 
 
 def test_the_link_state_reader_is_refused(host_guard: HostGuard) -> None:
-    from os_vif.internal.unprivileged import linkstate
+    from os_vif.internal import linkstate
 
     linkstate.close_sockets()
     _refused(host_guard, linkstate.dump_links, "AF_NETLINK")

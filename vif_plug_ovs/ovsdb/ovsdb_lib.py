@@ -24,11 +24,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import kernel, validation
 from os_vif.internal.operation import Operation
 from os_vif.internal.ovsdb import client
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import dpdk_representor, runner
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.plugins.ovs import naming
@@ -274,7 +273,7 @@ class BaseOVS:
             ovs.RemoveOvsPort(name=dev, per_port_bridge=bridge)
         ]
         if delete_netdev:
-            steps.append(devices.DeleteDevice(name=dev))
+            steps.append(kernel.DeleteDevice(name=dev))
         self._run(*steps, ovsdb_first=True)
 
     def create_patch_port_pair(

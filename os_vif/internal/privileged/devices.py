@@ -41,16 +41,14 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.rtnl.ifinfmsg import tuntap as _tuntap
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import linkstate, ownership, validation
 from os_vif.internal.operation import Problem, Validator
-from os_vif.internal.privileged import ownership
 from os_vif.internal.privileged.executor import (
     REGISTRY,
     Context,
     KernelOperation,
 )
 from os_vif.internal.privileged.netlink import LinkRequests, links, netlink
-from os_vif.internal.unprivileged import linkstate
 
 __all__ = [
     "SYSCTLS",

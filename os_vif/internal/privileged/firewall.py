@@ -38,14 +38,13 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.expressions import genex, verdict
 from pyroute2.nftables.main import NFTables
 
-from os_vif.internal import socket_cache, validation
+from os_vif.internal import linkstate, socket_cache, validation
 from os_vif.internal.operation import Problem
 from os_vif.internal.privileged.executor import (
     REGISTRY,
     Context,
     KernelOperation,
 )
-from os_vif.internal.unprivileged import linkstate
 
 __all__ = [
     "TABLE",

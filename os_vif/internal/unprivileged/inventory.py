@@ -1,6 +1,6 @@
 """What os_vif owns in the kernel, read without privilege (for a GC).
 
-The ownership rules of :mod:`os_vif.internal.privileged.ownership`, applied
+The ownership rules of :mod:`os_vif.internal.ownership`, applied
 to a whole link table at once: a device is os_vif's when it carries the
 alias mark, or when its name is one os-vif 5.x derived from a VIF id
 (``qbr``/``qvb``/``qvo``/``tap`` and 11 characters of the id) *and* it is
@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from os_vif.internal import names
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate, names
 
 __all__ = ["OwnedDevice", "owned_devices", "legacy_vif_prefix"]
 

@@ -40,11 +40,11 @@ from typing import Any
 from oslo_privsep import priv_context
 
 from os_vif import exception
-from os_vif.internal import operation
+from os_vif.internal import linkstate, operation
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.privileged import context as privileged_context
 from os_vif.internal.privileged import executor
-from os_vif.internal.unprivileged import daemon, gc_pause, linkstate
+from os_vif.internal.unprivileged import daemon, gc_pause
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["HostRunner", "LINUX_BRIDGE", "OVS", "shared_checks"]

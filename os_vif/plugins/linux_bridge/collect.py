@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from os_vif import host_state
-from os_vif.internal import names
-from os_vif.internal.privileged import devices, firewall, ownership
-from os_vif.internal.unprivileged import inventory, linkstate
+from os_vif.internal import kernel, linkstate, names, ownership
+from os_vif.internal.unprivileged import inventory
 from os_vif.plugins import collecting
 
 __all__ = ["collect", "find"]
@@ -60,7 +59,7 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
                 reason="tap on bridge %s (%s), named by no VIF in keep"
                 % (master.name, device.rule),
             ),
-            devices.DeleteDevice(
+            kernel.DeleteDevice(
                 name=device.name,
                 kind="tun",
                 vif_id=inventory.legacy_vif_prefix(device.name)
@@ -96,10 +95,10 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
                 reason="bridge os_vif made, named by no VIF in keep, "
                 "empty once its taps are gone",
             ),
-            devices.RemoveBridgeIfUnused(
+            kernel.RemoveBridgeIfUnused(
                 name=device.name, uplinks=[other.name for other in on_it]
             ),
-            firewall.RevokeBridgeForwarding(name=device.name, if_absent=True),
+            kernel.RevokeBridgeForwarding(name=device.name, if_absent=True),
         )
         for other in on_it:
             leak.removals.append(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from os_vif.internal import validation
-from os_vif.internal.privileged import devices, firewall
+from os_vif.internal import kernel, validation
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins import rules
@@ -81,7 +80,7 @@ def plug_plan(vif: Any, config: Any) -> Plan:
     # The bridge is the network's: created if missing, set up, used; an
     # existing one is deleted only if os_vif made it (see ownership).
     plan.add(
-        devices.EnsureBridge(
+        kernel.EnsureBridge(
             name=bridge,
             mtu=mtu,
             disable_ipv6=not config.use_ipv6,
@@ -90,19 +89,19 @@ def plug_plan(vif: Any, config: Any) -> Plan:
     )
     if vlan_device is not None and lower is not None:
         plan.add(
-            devices.SetLink(name=lower, up=True, role="uplink"),
-            devices.EnsureVlan(
+            kernel.SetLink(name=lower, up=True, role="uplink"),
+            kernel.EnsureVlan(
                 name=vlan_device, link=lower, vlan=vlan, mtu=mtu, master=bridge
             ),
         )
     elif lower is not None:
         plan.add(
-            devices.SetLink(name=lower, master=bridge, up=True, role="uplink")
+            kernel.SetLink(name=lower, master=bridge, up=True, role="uplink")
         )
     if not rules.field(vif, "has_traffic_filtering", False):
         peers = list(config.forward_bridge_interface or ["all"])
         plan.add(
-            firewall.AllowBridgeForwarding(
+            kernel.AllowBridgeForwarding(
                 name=bridge,
                 peers=[] if "all" in peers else peers,
                 drop_action=config.iptables_drop_action,
@@ -110,7 +109,7 @@ def plug_plan(vif: Any, config: Any) -> Plan:
         )
     if config.create_tap:
         plan.add(
-            devices.EnsureTap(
+            kernel.EnsureTap(
                 name=vif.vif_name,
                 mtu=mtu,
                 master=bridge,
@@ -131,7 +130,7 @@ def unplug_plan(vif: Any, config: Any) -> Plan:
     plan = Plan(label=str(rules.field(vif, "id", "")))
     if config.create_tap:
         tap = rules.lenient(
-            lambda: devices.DeleteDevice(
+            lambda: kernel.DeleteDevice(
                 name=rules.field(vif, "vif_name"),
                 kind="tun",
                 vif_id=rules.optional_vif_id(vif),
@@ -154,7 +153,7 @@ def unplug_plan(vif: Any, config: Any) -> Plan:
     lower, vlan_device, _vlan = uplink or (None, None, 0)
     uplinks = [u for u in (vlan_device or lower,) if u]
     return plan.add(
-        devices.RemoveBridgeIfUnused(name=bridge, uplinks=uplinks),
+        kernel.RemoveBridgeIfUnused(name=bridge, uplinks=uplinks),
         # The rules guard the bridge: they go when it goes.
-        firewall.RevokeBridgeForwarding(name=bridge, if_absent=True),
+        kernel.RevokeBridgeForwarding(name=bridge, if_absent=True),
     )

@@ -10,18 +10,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from os_vif.internal import kernel, linkstate
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices
-from os_vif.internal.unprivileged import linkstate, sysfs
+from os_vif.internal.unprivileged import sysfs
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.plugins.offload import options, port
 
 __all__ = ["Unplugging", "plug_plan", "unplug_plan", "vanished_plan"]
 
 
-def _vf_step(offloaded: port.OffloadedPort) -> devices.SetVf:
+def _vf_step(offloaded: port.OffloadedPort) -> kernel.SetVf:
     settings = offloaded.settings
-    return devices.SetVf(
+    return kernel.SetVf(
         name=offloaded.vf.pf_ifname,
         vf=offloaded.vf.vf_index,
         mac=settings.mac,
@@ -43,8 +43,8 @@ def plug_plan(offloaded: port.OffloadedPort) -> Plan:
         return plan.add(vf_step)
     if switch.kind == options.SWITCH_LINUX_BRIDGE:
         return plan.add(
-            devices.EnsureBridge(name=switch.bridge, role="bridge"),
-            devices.SetLink(
+            kernel.EnsureBridge(name=switch.bridge, role="bridge"),
+            kernel.SetLink(
                 name=representor.ifname,
                 mtu=offloaded.mtu,
                 up=True,
@@ -54,7 +54,7 @@ def plug_plan(offloaded: port.OffloadedPort) -> Plan:
             vf_step,
         )
     return plan.add(
-        devices.SetLink(
+        kernel.SetLink(
             name=representor.ifname,
             mtu=offloaded.mtu,
             up=True,
@@ -124,7 +124,7 @@ def unplug_plan(
         # Release the representor only from the bridge it was attached to,
         # never from a master someone else gave it.
         plan.add(
-            devices.SetLink(
+            kernel.SetLink(
                 name=found.representor,
                 up=False,
                 nomaster=found.representor_master == switch.bridge
@@ -133,10 +133,10 @@ def unplug_plan(
             )
         )
         if switch.kind == options.SWITCH_LINUX_BRIDGE:
-            plan.add(devices.RemoveBridgeIfUnused(name=switch.bridge))
+            plan.add(kernel.RemoveBridgeIfUnused(name=switch.bridge))
     if found.pf_present:
         plan.add(
-            devices.SetVf(
+            kernel.SetVf(
                 name=found.vf.pf_ifname,
                 vf=found.vf.vf_index,
                 vlan=0,

@@ -24,11 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 from os_vif import host_state
-from os_vif.internal import names
+from os_vif.internal import kernel, linkstate, names
 from os_vif.internal.ovsdb import inventory as ovs_inventory
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices
-from os_vif.internal.unprivileged import inventory, linkstate
+from os_vif.internal.unprivileged import inventory
 from os_vif.plugins import collecting
 from os_vif.plugins.ovs import naming, plan
 
@@ -132,7 +131,7 @@ def find(
                 reason="%s (%s), named by no VIF in keep"
                 % (kind, device.rule),
             ),
-            devices.DeleteDevice(name=name, kind=kind, vif_id=vif_id),
+            kernel.DeleteDevice(name=name, kind=kind, vif_id=vif_id),
         )
     # Master index -> the names of its ports, for every bridge at once.
     on_master: dict[int, list[str]] = {}
@@ -161,7 +160,7 @@ def find(
                 reason="hybrid bridge (%s), named by no VIF in keep, "
                 "nothing else on it" % device.rule,
             ),
-            devices.RemoveBridgeIfUnused(
+            kernel.RemoveBridgeIfUnused(
                 name=name,
                 vif_id=prefix if device.rule != "marked" else None,
             ),

@@ -17,11 +17,10 @@ import dataclasses
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import validation
+from os_vif.internal import kernel, linkstate, validation
 from os_vif.internal.ovsdb import model
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices
-from os_vif.internal.unprivileged import dpdk_representor, linkstate, sysfs
+from os_vif.internal.unprivileged import dpdk_representor, sysfs
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import fields
 from os_vif.objects import vif as vif_objects
@@ -246,10 +245,10 @@ class TapCreationNotSupported(exception.InvalidArgument):
     """
 
 
-def _device_mtu(name: str, mtu: int) -> devices.SetLink:
+def _device_mtu(name: str, mtu: int) -> kernel.SetLink:
     # The VIF's device when it is there already (a hypervisor's tap on a
     # re-plug, neutron's smart-NIC representor): its MTU, as os-vif 5.x.
-    return devices.SetLink(
+    return kernel.SetLink(
         name=name, mtu=mtu, role="representor", optional=True
     )
 
@@ -317,7 +316,7 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
     create_tap = bool(_field(profile, "create_tap", False))
     if create_tap:
         plan.add(
-            devices.EnsureTap(
+            kernel.EnsureTap(
                 name=name,
                 multiqueue=bool(_field(profile, "multiqueue", False)),
                 mtu=mtu,
@@ -350,7 +349,7 @@ def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> Plan:
         # guest's tap and Open vSwitch and must not answer itself.  No MAC
         # ageing and no multicast snooping: nothing is lost while the
         # guest moves (live migration), as os-vif 5.x made it.
-        devices.EnsureBridge(
+        kernel.EnsureBridge(
             name=qbr,
             mtu=mtu,
             up=True,
@@ -359,13 +358,13 @@ def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> Plan:
             multicast_snooping=False,
             vif_id=vid,
         ),
-        devices.SetSysctl(
+        kernel.SetSysctl(
             name=qbr, family="ipv4", key="arp_ignore", value=1, vif_id=vid
         ),
-        devices.SetSysctl(
+        kernel.SetSysctl(
             name=qbr, family="ipv4", key="arp_announce", value=2, vif_id=vid
         ),
-        devices.EnsureVeth(
+        kernel.EnsureVeth(
             name=qvb,
             peer=qvo,
             mtu=mtu,
@@ -472,7 +471,7 @@ def _plug_host_device(
         )
     representor = found.representor
     return Plan(label=vid).add(
-        devices.SetLink(
+        kernel.SetLink(
             name=representor,
             mtu=rules.mtu(vif, config),
             up=True,
@@ -543,8 +542,8 @@ def _hybrid_unplug(
     tap = rules.lenient(lambda: _vif_name(vif), "the tap on the qbr")
     plan.add(
         _removal(vif, qvo, remove_bridge=trunk),
-        devices.DeleteDevice(name=qvb, kind="veth", vif_id=vid),
-        devices.RemoveBridgeIfUnused(
+        kernel.DeleteDevice(name=qvb, kind="veth", vif_id=vid),
+        kernel.RemoveBridgeIfUnused(
             name=qbr, uplinks=[tap] if tap else None, vif_id=vid
         ),
     )
@@ -586,7 +585,7 @@ def _strict_unplug_plan(
             # this VIF's left on the bridge goes, as os-vif 5.x did.
             plan.add(_removal(vif, name, remove_bridge=trunk))
         if _field(profile, "create_tap", False):
-            plan.add(devices.DeleteDevice(name=name, kind="tun", vif_id=vid))
+            plan.add(kernel.DeleteDevice(name=name, kind="tun", vif_id=vid))
         return plan
     vid = rules.vif_id(vif)
     plan = Plan(label=vid, ovsdb_first=True)
@@ -598,7 +597,7 @@ def _strict_unplug_plan(
         # The representor stays (the NIC's); it is set down, as os-vif
         # 5.x left it.
         plan.add(
-            devices.SetLink(
+            kernel.SetLink(
                 name=found.representor, up=False, role="representor"
             )
         )
@@ -645,7 +644,7 @@ def unplug_plan(
             profile, "create_tap", False
         ):
             tap = rules.lenient(
-                lambda: devices.DeleteDevice(
+                lambda: kernel.DeleteDevice(
                     name=name, kind="tun", vif_id=rules.vif_id(vif)
                 ),
                 "the tap",

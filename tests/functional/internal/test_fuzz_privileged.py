@@ -67,8 +67,8 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
 from os_vif import exception
-from os_vif.internal import operation
-from os_vif.internal.privileged import executor, firewall, ownership
+from os_vif.internal import operation, ownership
+from os_vif.internal.privileged import executor, firewall
 from os_vif.internal.privileged import journal as journal_mod
 from os_vif.internal.unprivileged import daemon, runner
 from os_vif.sandbox import netns as netns_mod

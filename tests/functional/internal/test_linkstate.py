@@ -6,7 +6,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate
 
 pytestmark = pytest.mark.functional
 

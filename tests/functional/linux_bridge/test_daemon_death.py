@@ -17,8 +17,9 @@ from pyroute2 import IPRoute
 
 import os_vif
 from os_vif import exception
+from os_vif.internal import linkstate
 from os_vif.internal.privileged import context
-from os_vif.internal.unprivileged import daemon, linkstate
+from os_vif.internal.unprivileged import daemon
 from os_vif.objects import instance_info
 from os_vif.sandbox import vifs
 from tests.functional import daemon_faults

@@ -16,7 +16,7 @@ from pyroute2 import IPRoute
 
 import os_vif
 from os_vif import exception
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate
 from os_vif.sandbox import vifs
 from tests.functional import host_links
 

@@ -27,7 +27,7 @@ import pytest
 from oslo_config import cfg
 from pyroute2 import IPRoute
 
-from os_vif.internal.unprivileged import linkstate as netdev
+from os_vif.internal import linkstate as netdev
 from os_vif.plugins.offload import OffloadPlugin
 from os_vif.sandbox import netns as netns_fixture
 from tests import fake_sysfs, fake_vf_daemon

@@ -17,7 +17,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal.unprivileged import linkstate as netdev
+from os_vif.internal import linkstate as netdev
 from os_vif.sandbox import vifs
 from tests import fake_sysfs
 from tests.functional.offload.conftest import FRESH_VF, OffloadHost

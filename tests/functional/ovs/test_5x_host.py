@@ -16,8 +16,8 @@ import pytest
 from pyroute2 import IPRoute
 
 import os_vif
+from os_vif.internal import linkstate
 from os_vif.internal.ovsdb import model
-from os_vif.internal.unprivileged import linkstate
 from os_vif.objects import instance_info, network
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.ovs import naming

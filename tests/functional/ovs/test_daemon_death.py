@@ -16,8 +16,9 @@ from pyroute2 import IPRoute
 
 import os_vif
 from os_vif import exception
+from os_vif.internal import linkstate
 from os_vif.internal.privileged import context
-from os_vif.internal.unprivileged import daemon, linkstate
+from os_vif.internal.unprivileged import daemon
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer

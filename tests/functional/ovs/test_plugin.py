@@ -11,7 +11,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate
 
 
 def test_an_interrupted_dump_is_made_again(monkeypatch) -> None:

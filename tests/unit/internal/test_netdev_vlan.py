@@ -16,8 +16,8 @@ import pytest
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
-from os_vif.internal.privileged import devices, executor, ownership
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate, ownership
+from os_vif.internal.privileged import devices, executor
 
 
 class FakeLink(dict):

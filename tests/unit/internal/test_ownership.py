@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from os_vif import exception
-from os_vif.internal.privileged import executor, ownership
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate, ownership
+from os_vif.internal.privileged import executor
 
 VIF = "0123456789abcdef"
 

@@ -7,9 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from os_vif import exception, host_state
-from os_vif.internal import names, operation
+from os_vif.internal import names, operation, ownership
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import ownership
 from os_vif.internal.unprivileged import dpdk_representor, inventory
 from os_vif.plugins.ovs import naming
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
+from os_vif.internal import linkstate
 from os_vif.internal.privileged import devices
 from os_vif.internal.privileged.executor import Context
-from os_vif.internal.unprivileged import linkstate
 from tests import fake_vf_daemon
 
 UNKNOWN = 0xFFFFFFFF

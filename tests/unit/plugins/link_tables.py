@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from os_vif.internal.unprivileged.linkstate import Link, LinkTable
+from os_vif.internal.linkstate import Link, LinkTable
 
 
 def link(

@@ -148,7 +148,7 @@ def test_network_mtu_falls_back_to_the_option():
     wanted = plug(vif, network_device_mtu=9000)
     # The device, if there already, gets it through netlink.
     assert wanted.kernel == [
-        plan.devices.SetLink(
+        plan.kernel.SetLink(
             name=vif.vif_name, mtu=9000, role="representor", optional=True
         )
     ]
@@ -205,7 +205,7 @@ def test_unplug_removes_only_this_vifs_ports():
     assert removal.get("iface_id") == vif.port_profile.interface_id
     assert removal.get("mac") == vif.address
     assert wanted.kernel == [
-        plan.devices.DeleteDevice(name=vif.vif_name, kind="tun", vif_id=vif.id)
+        plan.kernel.DeleteDevice(name=vif.vif_name, kind="tun", vif_id=vif.id)
     ]
     # Without create_port too: a port of the VIF's left there goes (5.x).
     vif.port_profile.create_port = False
@@ -244,7 +244,7 @@ def test_neutron_smart_nic_vif_without_an_id():
     assert port.external_ids["iface-id"] == vifs.vif_id(5)
     assert port.qos_type == "linux-noop"  # no datapath_type: the kernel's
     assert wanted.kernel == [
-        plan.devices.SetLink(
+        plan.kernel.SetLink(
             name="enp3s0f0_5", mtu=1500, role="representor", optional=True
         )
     ]
@@ -431,7 +431,7 @@ def test_host_device_representor(tmp_path):
     undo = plan.unplug_plan(vif, INSTANCE, config(), found)
     assert [r.device for r in removals(undo)] == [fvf.representor]
     assert undo.kernel == [
-        plan.devices.SetLink(
+        plan.kernel.SetLink(
             name=fvf.representor, up=False, role="representor"
         )
     ]

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from os_vif.internal import names, operation
-from os_vif.internal.unprivileged import linkstate
+from os_vif.internal import linkstate, names, operation
 
 if TYPE_CHECKING:
     from os_vif.internal.privileged.executor import Context
