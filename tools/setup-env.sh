@@ -4,6 +4,9 @@
 # ensure_rabbitmq: installs rabbitmq-server from the distribution when
 #   missing, without letting the package start its own node (the broker
 #   tests start a private one and stop it).
+# ensure_podman: installs podman, runc, the distribution's CNI plugins
+#   (containernetworking-plugins, in /usr/lib/cni) and busybox-static (the
+#   CNI tests' container root filesystem) when missing.
 # ensure_venv [REQUIREMENTS...]: makes (or reuses) the virtualenv in
 #   $OS_VIF_VENV (default .venv) and installs os-vif (editable) and the
 #   requirement files given -- only when the packaging files or those
@@ -58,6 +61,27 @@ ensure_rabbitmq() {
     else
         echo "==> rabbitmq-server is missing and cannot be installed here;" \
              "the broker tests are skipped" >&2
+    fi
+}
+
+ensure_podman() {
+    if command -v podman >/dev/null && command -v runc >/dev/null \
+            && [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] \
+            && [ -x /bin/busybox ]; then
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "==> installing podman, runc and the CNI plugins from the distribution"
+        apt-get update -qq
+        # No recommends: crun (refuses this hybrid cgroup layout), slirp and
+        # fuse-overlayfs are not used; the tests run podman with runc and
+        # --rootfs.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends podman runc containernetworking-plugins \
+            busybox-static >/dev/null || true
+    else
+        echo "==> podman is missing and cannot be installed here;" \
+             "the container runtime tests are skipped" >&2
     fi
 }
 
