@@ -31,6 +31,7 @@ __all__ = [
     "OS_VIF_ALIAS",
     "LEGACY_PREFIXES",
     "ROLES",
+    "ROLE_FIELDS",
     "legacy_names",
     "owner_rule",
     "require_owned",
@@ -48,8 +49,19 @@ LEGACY_PREFIXES = names.LEGACY_KINDS
 #: names: created, set up (MTU, up, IPv6 off) and used, never deleted
 #: unless os_vif made it; ``uplink`` -- the interface a configuration names
 #: to connect a bridge: brought up and attached to it, released from it;
-#: ``representor`` -- the VIF's own SR-IOV representor: MTU, state, master.
-ROLES = ("owned", "bridge", "uplink", "representor")
+#: ``representor`` -- the VIF's own SR-IOV representor: MTU, state, master;
+#: ``hypervisor`` -- the VIF's device a hypervisor made (vhost-net's tap,
+#: which os_vif finds, never creates): MTU, state, master.
+ROLES = ("owned", "bridge", "uplink", "representor", "hypervisor")
+
+#: What each role but ``owned`` lets an operation change on a device
+#: os_vif does not own (``nomaster``: release it from its master).
+ROLE_FIELDS: dict[str, frozenset[str]] = {
+    "bridge": frozenset({"mtu", "up"}),
+    "uplink": frozenset({"up", "master", "nomaster"}),
+    "representor": frozenset({"mtu", "up", "master", "nomaster"}),
+    "hypervisor": frozenset({"mtu", "up", "master", "nomaster"}),
+}
 
 _RULE = (
     "os_vif changes or deletes only devices it owns: marked with the "

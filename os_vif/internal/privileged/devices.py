@@ -704,14 +704,6 @@ class EnsureVlan(KernelOperation):
         )
 
 
-# What each role lets an operation change on a device os_vif does not own.
-_ROLE_FIELDS = {
-    "bridge": {"mtu", "up"},
-    "uplink": {"up", "master", "nomaster"},
-    "representor": {"mtu", "up", "master", "nomaster"},
-}
-
-
 @REGISTRY.register
 class SetLink(KernelOperation):
     """Set the MTU, MAC, admin state or master of an existing device.
@@ -749,13 +741,14 @@ class SetLink(KernelOperation):
             for key in ("mtu", "mac", "up", "master", "nomaster")
             if self.get(key) not in (None, False)
         }
-        extra = sorted(asked - _ROLE_FIELDS[role])
+        allowed = ownership.ROLE_FIELDS[role]
+        extra = sorted(asked - allowed)
         if extra:
             raise ownership.refuse(
                 "set %s of" % ", ".join(extra),
                 self.device,
                 "os_vif does not own it, and as %s it may only have its %s "
-                "set" % (role, ", ".join(sorted(_ROLE_FIELDS[role]))),
+                "set" % (role, ", ".join(sorted(allowed))),
             )
 
     def apply(self, ctx: Context) -> bool:

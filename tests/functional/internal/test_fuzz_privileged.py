@@ -292,6 +292,7 @@ _ROLE_FIELDS = {
     "bridge": {"mtu", "up"},
     "uplink": {"up", "master"},
     "representor": {"mtu", "up", "master"},
+    "hypervisor": {"mtu", "up", "master"},
 }
 
 
@@ -374,7 +375,15 @@ HOSTILE_NAMES = [
     "\udc80esc",
     "x" * 70000,
 ]
-ROLES = ["owned", "bridge", "uplink", "representor", "root", ""]
+ROLES = [
+    "owned",
+    "bridge",
+    "uplink",
+    "representor",
+    "hypervisor",
+    "root",
+    "",
+]
 PARAMS = sorted(
     {key for cls in executor.REGISTRY.classes.values() for key in cls.PARAMS}
 )
@@ -491,7 +500,7 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
     "mtu": st.sampled_from([68, 576, 1280, 1400, 1450, 1500, 9000, 65535]),
     "mac": st.sampled_from(["02:00:00:00:aa:01", "02:00:00:00:01:01"]),
     "vif_id": st.sampled_from([OWN_VIF, LEGACY_ID, "notatun", "veth0", "h"]),
-    "role": st.sampled_from(ROLES[:4]),
+    "role": st.sampled_from(ROLES[:5]),
     "kind": st.sampled_from(["bridge", "tun", "veth", "vlan"]),
     "family": st.sampled_from(["ipv4", "ipv6"]),
     "key": st.sampled_from(
@@ -636,7 +645,7 @@ def realistic_groups(draw: st.DrawFn, valid: bool) -> list[Any]:
             "set_link",
             {
                 "name": draw(good_names),
-                "role": draw(st.sampled_from(ROLES[:4])),
+                "role": draw(st.sampled_from(ROLES[:5])),
                 "master": "fz-br0",
                 "up": draw(st.booleans()),
             },

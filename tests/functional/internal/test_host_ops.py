@@ -428,6 +428,39 @@ def test_a_vif_id_proves_nothing_for_another_device(ipr, foreign, step):
     assert host_devices(ipr) == foreign
 
 
+def test_a_hypervisors_tap_has_only_its_mtu_state_and_master_set(
+    ipr, foreign
+):
+    # As a hypervisor makes it (vhost-net): a tap os_vif did not make.
+    ipr.link("add", ifname="vnet0", kind="tuntap", mode="tap")
+    with pytest.raises(exception.HostOperationRefused) as caught:
+        run(
+            OVS,
+            d.SetLink(
+                name="vnet0", mac="fe:16:3e:00:00:09", role="hypervisor"
+            ),
+        )
+    assert caught.value.kwargs["device"] == "vnet0"
+    assert "mac" in caught.value.kwargs["operation"]
+    assert run(
+        OVS,
+        d.SetLink(
+            name="vnet0",
+            mtu=1400,
+            up=True,
+            master="hostbr0",
+            role="hypervisor",
+        ),
+    ) == [True]
+    tap = get(ipr, "vnet0")
+    assert tap.get("mtu") == 1400 and tap["flags"] & 1
+    assert tap.get("master") == get(ipr, "hostbr0")["index"]
+    assert tap.get("ifalias") is None
+    release = d.SetLink(name="vnet0", nomaster=True, role="hypervisor")
+    assert run(OVS, release) == [True]
+    assert get(ipr, "vnet0").get("master") is None
+
+
 def run_batch(family: runner.HostRunner, groups) -> list[dict]:
     """Run many groups in one call, deletions batched, as plug_many does."""
     return daemon.call(
