@@ -24,11 +24,10 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Sequence
 
-from os_vif.sandbox import interrupts, netns
+from os_vif.sandbox import _process, interrupts, netns
 
 __all__ = [
     "OVS_SCHEMA",
@@ -179,23 +178,15 @@ class OvsServer:
     def _run(
         self, argv: Sequence[str], what: str, in_netns: bool = False
     ) -> str:
-        result = subprocess.run(
-            list(argv),
+        return _process.run(
+            argv,
+            OvsServerError,
+            what,
+            env=self._env,
             preexec_fn=(
                 self._enter_netns if in_netns and self.netns else None
             ),
-            env=self._env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
         )
-        if result.returncode != 0:
-            raise OvsServerError(
-                "%s failed (%s): %s%s"
-                % (what, " ".join(argv), result.stderr, result.stdout)
-            )
-        return result.stdout
 
     def vsctl(self, *args: str) -> str:
         """Run ``ovs-vsctl`` against this database; return its output."""

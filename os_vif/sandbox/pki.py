@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
 from collections.abc import Sequence
+
+from os_vif.sandbox import _process
 
 __all__ = [
     "CertificateAuthority",
@@ -56,18 +57,7 @@ def missing_reason() -> str | None:
 
 
 def _openssl(argv: Sequence[str]) -> None:
-    result = subprocess.run(
-        ["openssl", *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise PkiError(
-            "openssl %s failed: %s%s"
-            % (" ".join(argv), result.stderr, result.stdout)
-        )
+    _process.run(["openssl", *argv], PkiError, "openssl")
 
 
 @dataclasses.dataclass(frozen=True)

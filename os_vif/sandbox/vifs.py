@@ -93,7 +93,7 @@ def ovs_vif(
     vid = vid or vif_id(n)
     return vif_objects.VIFOpenVSwitch(
         id=vid,
-        address="fa:16:3e:00:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
+        address=mac(n),
         network=_network(bridge, mtu),
         plugin="ovs",
         vif_name=names.port_name("tap", vid),
@@ -119,7 +119,7 @@ def hybrid_vif(
     vid = vid or vif_id(n)
     return vif_objects.VIFBridge(
         id=vid,
-        address="fa:16:3e:01:%02x:%02x" % (n >> 8 & 0xFF, n & 0xFF),
+        address=mac(n, kind=1),
         network=_network(bridge, mtu),
         plugin="ovs",
         vif_name=names.port_name("tap", vid),
