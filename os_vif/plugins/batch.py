@@ -65,13 +65,15 @@ def run(
     build: Callable[[Any, Any], Job | None],
     ovsdb: Callable[[], ovsdb_client.OvsdbClient],
     progress: host_state.Progress | None = None,
+    order: runner.Order = runner.Order.KERNEL_FIRST,
 ) -> list[host_state.VIFResult]:
     """Build every pair's job with ``build`` and run the plans in chunks.
 
     ``build(vif, instance_info)`` returns the VIF's :class:`Job`, or None
     when there is nothing to do for it (``UNCHANGED``); what it raises is
     that VIF's result.  ``ovsdb()`` gives the OVSDB client, asked for only
-    when a plan has OVSDB operations.
+    when a plan has OVSDB operations.  ``order`` is each chunk's
+    (:class:`~os_vif.internal.unprivileged.runner.Order`).
     """
     results: list[host_state.VIFResult | None] = [None] * len(pairs)
     jobs: dict[int, Job] = {}
@@ -90,7 +92,9 @@ def run(
     for chunk in _chunks(jobs):
         if links is None and len(chunk) >= SNAPSHOT_PLANS:
             links = linkstate.LinkTable.read()
-        if _run_chunk(host, chunk, jobs, ovsdb, results, progress, links):
+        if _run_chunk(
+            host, chunk, jobs, ovsdb, results, progress, links, order
+        ):
             # What the chunk changed is not in the dump.
             links = None
     return [
@@ -139,20 +143,21 @@ def _run_chunk(
     results: list[host_state.VIFResult | None],
     progress: host_state.Progress | None,
     links: linkstate.LinkTable | None,
+    order: runner.Order,
 ) -> bool:
     """Run one chunk; say whether it may have changed anything."""
     plans = [jobs[i].plan for i in chunk]
     client = ovsdb() if any(plan.ovsdb for plan in plans) else None
-    changed = [False] * len(plans)
     try:
-        errors: Sequence[Exception | None] = host.run_many(
-            plans, client, changed, links
-        )
+        outcomes = host.run_many(plans, client, order=order, links=links)
     except Exception as err:
         # The runner reports per plan; what escapes it fails the chunk
         # (which may have changed anything meanwhile).
-        errors = [err] * len(plans)
+        errors: Sequence[Exception | None] = [err] * len(plans)
         changed = [True] * len(plans)
+    else:
+        errors = [outcome.error for outcome in outcomes]
+        changed = [outcome.changed for outcome in outcomes]
     for position, index in enumerate(chunk):
         error = errors[position]
         result: host_state.VIFResult

@@ -17,6 +17,7 @@ from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import linkstate, operation
+from os_vif.internal.unprivileged import runner
 from os_vif.internal.unprivileged.plan import Plan
 
 __all__ = ["Leak", "remove"]
@@ -56,16 +57,19 @@ def remove(
         return host_state.PluginCollection(
             removals=tuple(r for leak in leaks for r in leak.removals)
         )
-    # Within a plan the OVSDB ports go first (ovs-vswitchd lets go of
-    # their devices), then the devices, the bridges last.
-    plans = [
-        Plan(steps=list(leak.steps), label=leak.label, ovsdb_first=True)
-        for leak in leaks
-    ]
+    # The OVSDB ports go first (ovs-vswitchd lets go of their devices),
+    # or, for many leaks, at the same time as the devices; within a plan
+    # the bridges go last.
+    plans = [Plan(steps=list(leak.steps), label=leak.label) for leak in leaks]
+    results: Sequence[Exception | None]
     try:
-        results = host.run_many(plans, ovsdb, links=links)
+        outcomes = host.run_many(
+            plans, ovsdb, order=runner.Order.TOGETHER, links=links
+        )
     except Exception as err:  # the batch as a whole: every removal failed
         results = [err] * len(plans)
+    else:
+        results = [outcome.error for outcome in outcomes]
     removals = []
     for leak, error in zip(leaks, results, strict=True):
         for removal in leak.removals:

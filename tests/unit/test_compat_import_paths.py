@@ -133,9 +133,9 @@ def plans(monkeypatch):
     """The plans handed to the ovs runner, with the OVSDB client given."""
     ran: list[tuple[list, object]] = []
 
-    def run(self, plan, ovsdb=None):
+    def run(self, plan, ovsdb=None, order=runner.Order.KERNEL_FIRST):
         assert self is runner.OVS
-        ran.append((list(plan.steps), ovsdb, plan.ovsdb_first))
+        ran.append((list(plan.steps), ovsdb, order))
 
     monkeypatch.setattr(runner.HostRunner, "run", run)
     return ran
@@ -504,12 +504,12 @@ def test_delete_ovs_vif_port(base_ovs, plans, monkeypatch):
                 devices.DeleteDevice(name="tap1"),
             ],
             base_ovs._client,
-            True,
+            runner.Order.OVSDB_FIRST,
         ),
         (
             [ovs.RemoveOvsPort(name="tap3", per_port_bridge="br-int")],
             base_ovs._client,
-            True,
+            runner.Order.OVSDB_FIRST,
         ),
     ]
     assert base_ovs.port_exists("tap1", "br-int")

@@ -92,10 +92,14 @@ class BaseOVS:
 
     # -- running -------------------------------------------------------------
 
-    def _run(self, *steps: Operation, ovsdb_first: bool = False) -> None:
+    def _run(
+        self,
+        *steps: Operation,
+        order: runner.Order = runner.Order.KERNEL_FIRST,
+    ) -> None:
         if steps:
-            plan = Plan(label=steps[0].device, ovsdb_first=ovsdb_first)
-            runner.OVS.run(plan.add(*steps), self._client)
+            plan = Plan(label=steps[0].device)
+            runner.OVS.run(plan.add(*steps), self._client, order)
 
     def _read(self, read: Any) -> Any:
         """Call ``read(api)`` with the IDL cache locked."""
@@ -274,7 +278,7 @@ class BaseOVS:
         ]
         if delete_netdev:
             steps.append(kernel.DeleteDevice(name=dev))
-        self._run(*steps, ovsdb_first=True)
+        self._run(*steps, order=runner.Order.OVSDB_FIRST)
 
     def create_patch_port_pair(
         self,

@@ -2,11 +2,9 @@
 
 Plugins build plans (pure functions of the VIF, the options and what
 discovery found) and hand them to a :class:`~.runner.HostRunner`.  The
-operations of each domain run in their order; ``ovsdb_first`` says which
-domain goes first (an unplug removes the port before its device, so that
-ovs-vswitchd lets go of it); a plug makes the devices first, then commits
-the ports (ovs-vswitchd, opening a device being set up, could write back
-flags it read before).
+operations of each domain run in their order; which domain goes first is
+not the plan's to say but the caller's (:class:`~.runner.Order`: a plug
+makes the devices first, an unplug removes the ports first).
 """
 
 from __future__ import annotations
@@ -26,8 +24,6 @@ class Plan:
     steps: list[operation.Operation] = dataclasses.field(default_factory=list)
     #: The VIF, for messages.
     label: str = ""
-    #: Run the OVSDB operations before the kernel ones (unplug).
-    ovsdb_first: bool = False
 
     @property
     def kernel(self) -> list[Any]:

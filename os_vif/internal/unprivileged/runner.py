@@ -12,25 +12,28 @@ plans (one VIF each; a single plug is a batch of one) it
 2. sends the kernel operations of every plan that needs them to the
    privsep daemon in **one call**, one group per plan (each group is
    all-or-nothing in the daemon), and the OVSDB operations of every plan
-   in **one transaction** -- the kernel call first for a plug (see
-   run_many), the transaction first for an unplug (a batch of unplugs
-   runs both at once, see ``_teardown_together``);
-3. **undoes**, for each plan that failed anywhere, what its other domain
-   did: the undo is operations too (returned by the daemon for the kernel,
-   read from the cache for OVSDB), run the same way.  A transaction that
-   fails as a whole is retried plan by plan, so that one bad VIF fails
-   alone.  A daemon that hangs mid-call is killed and replaced, and the
-   new one takes back the call's changes from its journal; a daemon that
-   dies mid-call is seen at once, replaced the same way, and the call is
-   then made once more on the new daemon (see ``_call``).
+   in **one transaction**, in the :class:`Order` the caller chose: the
+   kernel call first for a plug, the transaction first for one unplug,
+   both at once for a batch of unplugs;
+3. for a plug whose transaction failed, **takes back** its kernel part
+   with the undo operations the daemon returned for it (run the same way).
+   A transaction that fails as a whole is retried plan by plan, so that
+   one bad VIF fails alone.  A daemon that hangs mid-call is killed and
+   replaced, and the new one takes back the call's changes from its
+   journal; a daemon that dies mid-call is seen at once, replaced the same
+   way, and the call is then made once more on the new daemon (see
+   ``_call``).
 
-The result is one entry per plan: ``None`` (done) or the os_vif exception
-that made it fail; :meth:`HostRunner.run` raises it for a single plan.
+The result is one :class:`PlanResult` per plan, in order;
+:meth:`HostRunner.run` raises the error of a single plan.  See
+``doc/source/internals/runner.rst``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
 import logging
 import threading
 import uuid
@@ -47,7 +50,14 @@ from os_vif.internal.privileged import executor
 from os_vif.internal.unprivileged import daemon, gc_pause
 from os_vif.internal.unprivileged.plan import Plan
 
-__all__ = ["HostRunner", "LINUX_BRIDGE", "OVS", "shared_checks"]
+__all__ = [
+    "HostRunner",
+    "LINUX_BRIDGE",
+    "OVS",
+    "Order",
+    "PlanResult",
+    "shared_checks",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -57,6 +67,39 @@ _Result = exception.ExceptionBase | None
 #: before it (it takes milliseconds; longer means ovs-vswitchd is not
 #: running), see HostRunner._settle.
 SETTLE_LIMIT = 5.0
+
+
+class Order(enum.Enum):
+    """Which domain of a batch of plans runs first; the caller chooses."""
+
+    #: The privileged call, then the transaction (a plug): a port committed
+    #: while its device is being made lets ovs-vswitchd read the device's
+    #: flags before the daemon sets it up and write them back after.  A
+    #: plan the daemon failed sends no rows; a plan whose rows failed has
+    #: its kernel part taken back.
+    KERNEL_FIRST = "kernel-first"
+    #: The transaction, then the privileged call (an unplug): ovs-vswitchd
+    #: lets go of a port before its device goes, and a port that could not
+    #: be removed keeps its device.
+    OVSDB_FIRST = "ovsdb-first"
+    #: Both at once (a batch of unplugs): the transaction is started, the
+    #: daemon deletes meanwhile, then the transaction is waited for.  With
+    #: at most one plan to send to the daemon there is nothing to share,
+    #: and the batch runs as :attr:`OVSDB_FIRST`.
+    TOGETHER = "together"
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanResult:
+    """What became of one plan of a batch."""
+
+    #: None (done), or the os_vif exception that failed the plan.
+    error: exception.ExceptionBase | None = None
+    #: The check found something to do: the plan was sent to the daemon or
+    #: to ovsdb-server (so, with no error, the host changed; without, the
+    #: plan was found done already).  A failed plan may have changed it
+    #: before its undo.
+    changed: bool = False
 
 
 class HostRunner:
@@ -114,25 +157,31 @@ class HostRunner:
     # -- running -----------------------------------------------------------
 
     def run(
-        self, plan: Plan, ovsdb: ovsdb_client.OvsdbClient | None = None
-    ) -> None:
-        """Carry out ``plan``; on failure undo it and raise the error."""
-        error = self.run_many([plan], ovsdb)[0]
-        if error is not None:
-            raise error
+        self,
+        plan: Plan,
+        ovsdb: ovsdb_client.OvsdbClient | None = None,
+        order: Order = Order.KERNEL_FIRST,
+    ) -> bool:
+        """Carry out ``plan``; on failure undo it and raise the error.
+
+        Return whether anything needed doing (see :class:`PlanResult`).
+        """
+        (result,) = self.run_many([plan], ovsdb, order=order)
+        if result.error is not None:
+            raise result.error
+        return result.changed
 
     def run_many(
         self,
         plans: Sequence[Plan],
         ovsdb: ovsdb_client.OvsdbClient | None = None,
-        changed: list[bool] | None = None,
+        *,
+        order: Order = Order.KERNEL_FIRST,
         links: linkstate.LinkTable | None = None,
-    ) -> list[_Result]:
+    ) -> list[PlanResult]:
         """Carry out ``plans``, each all-or-nothing; see the module.
 
-        ``changed``, when given (a list as long as ``plans``), is set to
-        True for each plan the check found something to do for (so a
-        plan left False and without error changed nothing: unchanged).
+        ``order`` says which domain goes first (see :class:`Order`).
         ``links``, when given, is what the check reads of the kernel's
         links instead of asking for each device (a batch's one dump).  The
         check may read a moment-old state: the daemon checks every
@@ -145,9 +194,7 @@ class HostRunner:
             else linkstate.snapshot(links)
         )
         with reading, shared_checks(), gc_pause.paused():
-            ovsdb_todo, _ovsdb_undo = self._check_ovsdb(
-                plans, ovsdb, results
-            )
+            ovsdb_todo = self._check_ovsdb(plans, ovsdb, results)
             kernel_todo = {
                 i: plan.kernel
                 for i, plan in enumerate(plans)
@@ -168,32 +215,52 @@ class HostRunner:
         ovsdb_todo = {
             i: ops for i, ops in ovsdb_todo.items() if results[i] is None
         }
-        if changed is not None:
-            for i in (*kernel_todo, *ovsdb_todo):
-                changed[i] = True
-        if not ovsdb_todo and not kernel_todo:
-            return results
-        ovsdb_first = any(plan.ovsdb_first for plan in plans)
-        if ovsdb_first and ovsdb_todo and len(kernel_todo) > 1:
+        changed = {*kernel_todo, *ovsdb_todo}
+        if changed:
+            self._execute(
+                ovsdb, ovsdb_todo, kernel_todo, plans, results, order
+            )
+        return [
+            PlanResult(error, i in changed) for i, error in enumerate(results)
+        ]
+
+    def _execute(
+        self,
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        ovsdb_todo: dict[int, list[Any]],
+        kernel_todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+        order: Order,
+    ) -> None:
+        """Send what the check found to do, in ``order``."""
+        if order is Order.TOGETHER and ovsdb_todo and len(kernel_todo) > 1:
             self._teardown_together(
                 ovsdb, ovsdb_todo, kernel_todo, plans, results
             )
-            return results
-        if ovsdb_first:
+        elif order is not Order.KERNEL_FIRST:
             self._commit(ovsdb, ovsdb_todo, plans, results, None)
-            kernel_todo = {
+            # A plan whose rows could not go keeps its devices.
+            left = {
                 i: ops for i, ops in kernel_todo.items() if results[i] is None
             }
-            self._kernel(kernel_todo, plans, results)
-            return results
-        # The kernel first, then the transaction: a port committed while
-        # its tap is still being made lets ovs-vswitchd read the tap's
-        # flags before the daemon sets it up and write them back after
-        # (the tap is then found down).  A plan the daemon failed sends
-        # no rows.
+            self._kernel(left, plans, results)
+        else:
+            self._plug(ovsdb, ovsdb_todo, kernel_todo, plans, results)
+
+    def _plug(
+        self,
+        ovsdb: ovsdb_client.OvsdbClient | None,
+        ovsdb_todo: dict[int, list[Any]],
+        kernel_todo: dict[int, list[Any]],
+        plans: Sequence[Plan],
+        results: list[_Result],
+    ) -> None:
+        """:attr:`Order.KERNEL_FIRST`: the devices, then their ports."""
         if kernel_todo and ovsdb_todo and ovsdb is not None:
             self._settle(ovsdb, ovsdb_todo)
         kernel_undo = self._kernel(kernel_todo, plans, results)
+        # A plan the daemon failed sends no rows.
         ovsdb_todo = {
             i: ops for i, ops in ovsdb_todo.items() if results[i] is None
         }
@@ -211,7 +278,6 @@ class HostRunner:
             for i, error in enumerate(failed):
                 if error is not None:
                     LOG.warning("Could not undo %s: %s", plans[i].label, error)
-        return results
 
     def _teardown_together(
         self,
@@ -295,18 +361,23 @@ class HostRunner:
         plans: Sequence[Plan],
         ovsdb: ovsdb_client.OvsdbClient | None,
         results: list[_Result],
-    ) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    ) -> dict[int, list[Any]]:
+        """Check and admit the OVSDB part of ``plans``: what each must do.
+
+        Nothing is read for an undo: a transaction either commits whole or
+        not at all, and it is the last thing a plug sends (a failed one
+        leaves no rows to take back).
+        """
         todo: dict[int, list[Any]] = {}
-        undo: dict[int, list[Any]] = {}
         if ovsdb is None or not any(plan.ovsdb for plan in plans):
-            return todo, undo
+            return todo
         try:
             api = ovsdb.api
         except exception.ExceptionBase as err:
             for i, plan in enumerate(plans):
                 if plan.ovsdb:
                     results[i] = err
-            return todo, undo
+            return todo
         with api.ovsdb_connection.lock:
             # One snapshot of the wiring and names for the whole batch: the
             # lookups below are then dictionary reads.
@@ -320,10 +391,9 @@ class HostRunner:
                         for step in plan.ovsdb:
                             _admit_step(step, api)
                         todo[i] = needed
-                        undo[i] = [u for s in needed for u in s.undo(api)]
                 except exception.ExceptionBase as err:
                     results[i] = err
-        return todo, undo
+        return todo
 
     @staticmethod
     def _start(

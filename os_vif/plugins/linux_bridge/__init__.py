@@ -101,7 +101,9 @@ class LinuxBridgePlugin(PluginBase):
 
     def unplug(self, vif: Any, instance_info: Any) -> None:
         """Remove what :meth:`plug` made that nothing else uses."""
-        self.host.run(plan.unplug_plan(vif, self.config))
+        self.host.run(
+            plan.unplug_plan(vif, self.config), order=runner.Order.OVSDB_FIRST
+        )
 
     # -- batches -----------------------------------------------------------
 
@@ -139,4 +141,5 @@ class LinuxBridgePlugin(PluginBase):
             ),
             self._no_ovsdb,
             progress,
+            runner.Order.TOGETHER,
         )

@@ -152,7 +152,7 @@ class OffloadPlugin(PluginBase):
         if wanted is None:
             return
         try:
-            self.host.run(wanted, self.ovsdb)
+            self.host.run(wanted, self.ovsdb, runner.Order.OVSDB_FIRST)
         except exception.HostOperationFailed as err:
             # The VF is gone either way; a port left behind is logged
             # with what finds it, rather than failing the unplug.
@@ -180,7 +180,11 @@ class OffloadPlugin(PluginBase):
             else None
         )
         wanted = plan.unplug_plan(found, switch, self.config)
-        self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)
+        self.host.run(
+            wanted,
+            self.ovsdb if wanted.ovsdb else None,
+            runner.Order.OVSDB_FIRST,
+        )
 
     # -- batches -----------------------------------------------------------
 
@@ -244,5 +248,10 @@ class OffloadPlugin(PluginBase):
     ) -> list[host_state.VIFResult]:
         """Unplug many VFs as :meth:`plug_many` plugs them."""
         return batch.run(
-            self.host, pairs, self._unplug_job, lambda: self.ovsdb, progress
+            self.host,
+            pairs,
+            self._unplug_job,
+            lambda: self.ovsdb,
+            progress,
+            runner.Order.TOGETHER,
         )

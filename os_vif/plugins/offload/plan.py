@@ -115,7 +115,7 @@ def unplug_plan(
     found: Unplugging, switch: port.SwitchPort | None, config: Any
 ) -> Plan:
     """Return the plan that detaches the representor and resets the VF."""
-    plan = Plan(ovsdb_first=True)
+    plan = Plan()
     if found.representor is not None and switch is not None:
         if switch.kind == options.SWITCH_OVS:
             plan.add(
@@ -156,6 +156,6 @@ def vanished_plan(switch: port.SwitchPort) -> Plan | None:
     ids = switch.external_ids
     if switch.kind != options.SWITCH_OVS or "attached-mac" not in ids:
         return None
-    return Plan(ovsdb_first=True).add(
+    return Plan().add(
         ovs.RemoveOvsPortsOfVif(name=ids["iface-id"], mac=ids["attached-mac"])
     )

@@ -155,11 +155,14 @@ class OvsPlugin(PluginBase):
                 vif.obj_attr_is_set("id") and vif.id,
                 err,
             )
-            self.host.run(plan.vanished_plan(vif), self.ovsdb)
+            self.host.run(
+                plan.vanished_plan(vif), self.ovsdb, runner.Order.OVSDB_FIRST
+            )
             return
         self.host.run(
             plan.unplug_plan(vif, instance_info, self.config, found),
             self.ovsdb,
+            runner.Order.OVSDB_FIRST,
         )
 
     # -- batches -----------------------------------------------------------
@@ -209,5 +212,10 @@ class OvsPlugin(PluginBase):
         the VIF was on the host.
         """
         return batch.run(
-            self.host, pairs, self._unplug_job, lambda: self.ovsdb, progress
+            self.host,
+            pairs,
+            self._unplug_job,
+            lambda: self.ovsdb,
+            progress,
+            runner.Order.TOGETHER,
         )

@@ -526,7 +526,7 @@ def vanished_plan(vif: Any) -> Plan:
     port whose Interface carries the VIF's iface-id and attached-mac goes.
     """
     iface_id, mac = vif_identity(vif)
-    return Plan(label=str(_field(vif, "id", "")), ovsdb_first=True).add(
+    return Plan(label=str(_field(vif, "id", ""))).add(
         ovs.RemoveOvsPortsOfVif(name=iface_id, mac=mac)
     )
 
@@ -555,14 +555,14 @@ def _strict_unplug_plan(
     bridge = _integration_bridge(vif)
     trunk = naming.is_trunk_bridge(bridge)
     if isinstance(vif, vif_objects.VIFBridge):
-        plan = Plan(label=rules.vif_id(vif), ovsdb_first=True)
+        plan = Plan(label=rules.vif_id(vif))
         _hybrid_unplug(vif, plan, hybrid_devices(vif), trunk)
         return plan
     if isinstance(vif, vif_objects.VIFOpenVSwitch):
         profile = _profile(vif)
         vid = _optional_vif_id(vif)
         name = _vif_name(vif)
-        plan = Plan(label=vid or name, ovsdb_first=True)
+        plan = Plan(label=vid or name)
         if config.per_port_bridge:
             vid = rules.vif_id(vif)
             own = naming.per_port_bridge(vid)
@@ -588,7 +588,7 @@ def _strict_unplug_plan(
             plan.add(kernel.DeleteDevice(name=name, kind="tun", vif_id=vid))
         return plan
     vid = rules.vif_id(vif)
-    plan = Plan(label=vid, ovsdb_first=True)
+    plan = Plan(label=vid)
     wanted = plug_plan(vif, instance_info, config, found)
     for step in wanted.ovsdb:
         if isinstance(step, ovs.EnsureOvsPort):

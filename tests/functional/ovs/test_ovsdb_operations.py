@@ -403,7 +403,7 @@ def test_bridge_removed_with_its_last_ports_in_one_transaction(
         ],
         client,
     )
-    assert results == [None, None]
+    assert [r.error for r in results] == [None, None]
     assert ovsdb_rows.next_cfg(ovs) == before + 1
     assert ovs.bridges() == ["br-int"]
     assert ovsdb_rows.row(ovs, "Port", "p2") is None

@@ -512,7 +512,8 @@ def test_merged_plans_plug_many_vifs_in_one_transaction(
     many = [vifs.ovs_vif(n) for n in range(5)] + [vifs.hybrid_vif(7)]
     plans = [ovs_plugin.plug_plan(vif, INSTANCE) for vif in many]
     before = ovsdb_rows.next_cfg(ovs)
-    assert ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb) == [None] * 6
+    results = ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb)
+    assert [(r.error, r.changed) for r in results] == [(None, True)] * 6
     assert ovsdb_rows.next_cfg(ovs) == before + 1
     names = [v.vif_name for v in many[:5]] + [
         naming.hybrid_names(many[5].id)[2]
@@ -522,7 +523,8 @@ def test_merged_plans_plug_many_vifs_in_one_transaction(
     assert all(linkstate.device_exists(v.vif_name) for v in many[:5])
 
     # Plugged as described: a second run changes nothing.
-    assert ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb) == [None] * 6
+    results = ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb)
+    assert [(r.error, r.changed) for r in results] == [(None, False)] * 6
     assert ovsdb_rows.next_cfg(ovs) == before + 1
 
 
@@ -534,7 +536,9 @@ def test_one_bad_vif_of_a_batch_fails_alone(ovs_plugin, ovs) -> None:
     other.vif_name = bad.vif_name
     ovs_plugin.plug(other, INSTANCE)
     plans = [ovs_plugin.plug_plan(v, INSTANCE) for v in [*good, bad]]
-    results = ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb)
+    results = [
+        r.error for r in ovs_plugin.host.run_many(plans, ovs_plugin.ovsdb)
+    ]
     assert results[:3] == [None] * 3
     assert isinstance(results[3], exception.HostOperationRefused)
     for vif in good:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from os_vif import exception, host_state
+from os_vif.internal.unprivileged import runner
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.plugins import batch
 
@@ -23,28 +24,31 @@ class RecordingRunner:
         self.chunks: list[list[str]] = []
         #: The link table each chunk's check was given.
         self.tables: list[Any] = []
+        #: The order each chunk ran in.
+        self.orders: list[runner.Order] = []
 
     def run_many(
         self,
         plans: Any,
         ovsdb: Any = None,
-        changed: Any = None,
+        *,
+        order: runner.Order = runner.Order.KERNEL_FIRST,
         links: Any = None,
-    ) -> list[Any]:
+    ) -> list[runner.PlanResult]:
         self.chunks.append([plan.label for plan in plans])
         self.tables.append(links)
-        results: list[Any] = []
-        for position, plan in enumerate(plans):
+        self.orders.append(order)
+        results: list[runner.PlanResult] = []
+        for plan in plans:
             if plan.label.startswith("bad"):
-                results.append(
-                    exception.HostOperationFailed(
-                        operation="x", device=plan.label, err="no"
-                    )
+                error = exception.HostOperationFailed(
+                    operation="x", device=plan.label, err="no"
                 )
+                results.append(runner.PlanResult(error, True))
                 continue
-            if plan.label.startswith("new"):
-                changed[position] = True
-            results.append(None)
+            results.append(
+                runner.PlanResult(changed=plan.label.startswith("new"))
+            )
         return results
 
 
@@ -57,16 +61,17 @@ def _job(vif: str, _info: Any) -> batch.Job | None:
 
 
 def _run(names: list[str], **kw: Any) -> tuple[list[Any], Any, list[Any]]:
-    runner = RecordingRunner()
+    recording = RecordingRunner()
     seen: list[Any] = []
     results = batch.run(
-        runner,  # type: ignore[arg-type]
+        recording,  # type: ignore[arg-type]
         [(name, None) for name in names],
         kw.get("build", _job),
         lambda: pytest.fail("no plan has OVSDB operations"),
         lambda index, result: seen.append((index, result)),
+        **({"order": kw["order"]} if "order" in kw else {}),
     )
-    return results, runner, seen
+    return results, recording, seen
 
 
 def test_outcomes_per_vif_in_order():
@@ -115,11 +120,13 @@ def test_a_runner_that_raises_fails_its_chunk_only(monkeypatch):
     calls = []
 
     class Flaky(RecordingRunner):
-        def run_many(self, plans: Any, *rest: Any) -> list[Any]:
+        def run_many(
+            self, plans: Any, *rest: Any, **kw: Any
+        ) -> list[runner.PlanResult]:
             calls.append(plans[0].label)
             if plans[0].label == "new1":
                 raise RuntimeError("lost")
-            return super().run_many(plans, *rest)
+            return super().run_many(plans, *rest, **kw)
 
     results = batch.run(
         Flaky(),  # type: ignore[arg-type]
@@ -163,3 +170,13 @@ def test_small_batches_read_devices_one_by_one(monkeypatch):
     )
     _, runner, _ = _run(["old0", "new1"])
     assert runner.tables == [None]
+
+
+def test_every_chunk_runs_in_the_order_asked(monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    _, recording, _ = _run(["new0", "new1", "new2"])
+    assert recording.orders == [runner.Order.KERNEL_FIRST] * 2
+    _, recording, _ = _run(
+        ["new0", "new1", "new2"], order=runner.Order.TOGETHER
+    )
+    assert recording.orders == [runner.Order.TOGETHER] * 2

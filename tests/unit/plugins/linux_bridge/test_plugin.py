@@ -258,14 +258,20 @@ def test_other_vif_types_are_refused(plugin):
 def test_plug_runs_one_privileged_plan(plugin, override, monkeypatch):
     calls = []
     override(create_tap=True)
-    monkeypatch.setattr(
-        runner.HostRunner,
-        "run",
-        lambda self, plan, ovsdb=None: calls.append(plan),
-    )
+
+    def run_many(self, plans, ovsdb=None, *, order, links=None):
+        calls.append(([len(plan.steps) for plan in plans], order))
+        return [runner.PlanResult(changed=True) for _ in plans]
+
+    monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
     plugin.plug(make_vif(bridge_interface="eth1"), None)
     plugin.unplug(make_vif(bridge_interface="eth1"), None)
-    assert [len(plan.steps) for plan in calls] == [4, 3]
+    # A plug makes the devices before anything else; an unplug removes
+    # what else refers to them first.
+    assert calls == [
+        ([4], runner.Order.KERNEL_FIRST),
+        ([3], runner.Order.OVSDB_FIRST),
+    ]
 
 
 def test_unplug_is_lenient_where_plug_is_strict(plugin, override):

@@ -200,7 +200,6 @@ def test_trunk_bridge_removed_if_unused_on_unplug():
 def test_unplug_removes_only_this_vifs_ports():
     vif = vifs.ovs_vif()
     wanted = unplug(vif)
-    assert wanted.ovsdb_first
     (removal,) = removals(wanted)
     assert removal.get("iface_id") == vif.port_profile.interface_id
     assert removal.get("mac") == vif.address
