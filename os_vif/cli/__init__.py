@@ -1,8 +1,9 @@
 """The ``os-vif`` command, for operators.
 
-Each subcommand lives in its own module of this package and provides
-``register(subparsers)``, which adds its parser and sets ``func`` to a
-callable taking the parsed arguments and returning the exit code.
+Each subcommand lives in its own module of this package, whose docstring
+is its ``--help`` description, and provides ``SUMMARY`` (its line in
+``os-vif --help``), ``add_arguments(parser)`` and ``run(args)``, which
+returns the exit code; :func:`build_parser` adds them all the same way.
 
 Errors print one line on stderr and exit non-zero; ``--debug`` adds the
 traceback and debug logging.  The global options (``--config-file``,
@@ -20,7 +21,6 @@ import logging
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from os_vif import exception
 from os_vif.sandbox import interrupts
@@ -102,26 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True
     )
+    # Imported here, as the subcommands are: main() guards against signals
+    # before the slow imports (os_vif.serialization) run.
+    from os_vif.cli import _documents
+
     for name in SUBCOMMANDS:
         module = importlib.import_module("os_vif.cli." + name)
-        module.register(_WithCommonOptions(subparsers, common))
-    return parser
-
-
-class _WithCommonOptions:
-    """The subparsers action, giving every subcommand the global options."""
-
-    def __init__(self, subparsers: Any, common: argparse.ArgumentParser):
-        self._subparsers = subparsers
-        self._common = common
-
-    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        """Add subcommand ``name``, with ``--config-file`` and ``--debug``."""
-        kwargs["parents"] = [*kwargs.get("parents", ()), self._common]
-        parser: argparse.ArgumentParser = self._subparsers.add_parser(
-            name, **kwargs
+        command = subparsers.add_parser(
+            name.replace("_", "-"),
+            help=module.SUMMARY,
+            description=_documents.description(module.__doc__),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
         )
-        return parser
+        module.add_arguments(command)
+        command.set_defaults(func=module.run)
+    return parser
 
 
 def _load_config(files: Sequence[str]) -> None:

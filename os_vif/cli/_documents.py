@@ -38,13 +38,14 @@ def description(docstring: str | None) -> str:
     return "\n\n".join(textwrap.fill(p, 79) for p in paragraphs)
 
 
-def add_file_argument(parser: argparse.ArgumentParser, what: str) -> None:
-    """Add the positional FILE argument (``-`` for standard input)."""
+def add_file_argument(parser: argparse.ArgumentParser, holding: str) -> None:
+    """Add the positional FILE argument (``-`` for standard input), a JSON
+    file ``holding`` (e.g. "os_vif objects, or a JSON array of them")."""
     parser.add_argument(
         "file",
         metavar="FILE",
-        help="JSON file holding %s, or a JSON array of them, in the compact "
-        "or the primitive format; '-' reads standard input" % what,
+        help="JSON file holding %s, in the compact or the primitive format; "
+        "'-' reads standard input" % holding,
     )
 
 

@@ -28,6 +28,7 @@ from os_vif.objects import vif as vif_objects
 
 __all__ = [
     "Entry",
+    "add_file_argument",
     "add_arguments",
     "add_instance_arguments",
     "load_entries",
@@ -37,7 +38,6 @@ __all__ = [
     "plugin_of",
     "vif_label",
     "run",
-    "register_verb",
 ]
 
 _ENTRY_KEYS = frozenset({"vif", "instance_info"})
@@ -53,37 +53,37 @@ class Entry:
     instance: instance_info_objects.InstanceInfo | None = None
 
 
+# The instance of the VIFs given without theirs: option, metavar, default,
+# help.
+_INSTANCE_OPTIONS = (
+    ("--instance-uuid", "UUID", None,
+     "UUID of the instance (VM or pod) the VIFs belong to; needed for VIFs "
+     "given without their instance_info"),
+    ("--instance-name", "NAME", "os-vif-cli",
+     "name of that instance (default: os-vif-cli)"),
+    ("--project-id", "ID", "", "project of that instance (default: empty)"),
+)
+
+
 def add_instance_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--instance-uuid``, ``--instance-name`` and ``--project-id``."""
-    parser.add_argument(
-        "--instance-uuid",
-        metavar="UUID",
-        help="UUID of the instance (VM or pod) the VIFs belong to; needed "
-        "for VIFs given without their instance_info",
-    )
-    parser.add_argument(
-        "--instance-name",
-        metavar="NAME",
-        default="os-vif-cli",
-        help="name of that instance (default: os-vif-cli)",
-    )
-    parser.add_argument(
-        "--project-id",
-        metavar="ID",
-        default="",
-        help="project of that instance (default: empty)",
+    for option, metavar, default, text in _INSTANCE_OPTIONS:
+        parser.add_argument(option, metavar=metavar, default=default,
+                            help=text)
+
+
+def add_file_argument(parser: argparse.ArgumentParser) -> None:
+    """Add FILE, holding VIFs or plug entries (``plug``, ``check``...)."""
+    _documents.add_file_argument(
+        parser,
+        'a VIF, an array of VIFs, or entries {"vif": VIF, "instance_info": '
+        "InstanceInfo}",
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    """Add the arguments of ``plug``/``unplug``."""
-    parser.add_argument(
-        "file",
-        metavar="FILE",
-        help="JSON file holding a VIF, an array of VIFs, or entries "
-        '{"vif": VIF, "instance_info": InstanceInfo}, in the compact or '
-        "the primitive format; '-' reads standard input",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``plug`` and ``unplug``."""
+    add_file_argument(parser)
     add_instance_arguments(parser)
     parser.add_argument(
         "-q",
@@ -91,19 +91,16 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         action="store_true",
         help="do not show progress on standard error",
     )
-    checked = (
-        "Every VIF is checked (as 'os-vif validate' does) before the first "
-        "is plugged; then all\nare plugged in one batch (os_vif.plug_many): "
-        "a VIF that fails undoes its own steps\nand does not stop the "
-        "others.  The summary counts done, failed and unchanged\nVIFs; each "
-        "failure is one line naming the VIF; any failure makes the exit "
-        "status 1."
-        if verb == "plug"
-        else "Every VIF is loaded before the first is unplugged; then all "
-        "are unplugged in one\nbatch (os_vif.unplug_many): one VIF's "
-        "failure does not stop the others."
-    )
-    parser.epilog = checked
+    parser.epilog = _documents.description(_BATCH_OUTPUT)
+
+
+# What plug and unplug print, whichever of the two runs.
+_BATCH_OUTPUT = """
+The plugins are loaded with the options of ``--config-file``.  Progress
+goes to standard error (a bar on a terminal), then a summary counting the
+done, failed and unchanged VIFs, then one line per VIF that failed, naming
+it; any failure makes the exit status 1.
+"""
 
 
 def _command_error(message: str) -> Exception:
@@ -360,17 +357,15 @@ class _Progress:
 _PAST = {"plug": "plugged", "unplug": "unplugged"}
 
 
-def run(
-    args: argparse.Namespace,
-    verb: str,
-    action: Callable[..., list[Any]],
-) -> int:
-    """Plug or unplug every VIF of the file in one batch.
+def run(args: argparse.Namespace) -> int:
+    """Plug or unplug (``args.command``) every VIF of the file in one batch.
 
-    ``action`` is :func:`os_vif.plug_many` or :func:`os_vif.unplug_many`.
+    The batch is :func:`os_vif.plug_many` or :func:`os_vif.unplug_many`.
     Every VIF is tried; the failures are listed at the end, one line each
     naming the VIF, and make the exit status 1.
     """
+    verb = args.command
+    action = os_vif.plug_many if verb == "plug" else os_vif.unplug_many
     entries = checked_entries(args)
     os_vif.initialize()
     if verb == "plug":
@@ -393,29 +388,3 @@ def run(
                 file=sys.stderr,
             )
     return 1 if failed else 0
-
-
-def register_verb(
-    subparsers: Any,
-    verb: str,
-    summary: str,
-    doc: str,
-    bulk: Callable[..., list[Any]],
-) -> None:
-    """Add the ``plug`` or ``unplug`` subcommand (``verb``), which runs
-    ``bulk`` (:func:`os_vif.plug_many`...) over the file's VIFs; ``doc``
-    is its module's documentation, shown as the description."""
-
-    def run_verb(args: argparse.Namespace) -> int:
-        return run(args, verb, bulk)
-
-    parser = subparsers.add_parser(
-        verb,
-        help=summary,
-        description=_documents.description(doc).replace(
-            "(see _plugging)", "(see below)"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser, verb)
-    parser.set_defaults(func=run_verb)

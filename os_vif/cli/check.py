@@ -22,25 +22,20 @@ from typing import Any
 
 import os_vif
 from os_vif import host_state
-from os_vif.cli import _documents, _plugging
+from os_vif.cli import _plugging
 
-__all__ = ["register", "report_line", "report_data"]
+__all__ = [
+    "SUMMARY", "add_arguments", "run", "report_line", "report_data"
+]
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``check`` subcommand."""
-    parser = subparsers.add_parser(
-        "check",
-        help="check that the VIFs of a file are plugged as they should be",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "file",
-        metavar="FILE",
-        help="JSON file of VIFs or plug entries, as 'os-vif plug' takes; "
-        "'-' reads standard input",
-    )
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "check that the VIFs of a file are plugged as they should be"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``check``."""
+    _plugging.add_file_argument(parser)
     _plugging.add_instance_arguments(parser)
     parser.add_argument(
         "--format",
@@ -48,7 +43,6 @@ def register(subparsers: Any) -> None:
         default="text",
         help="one line per VIF (text, the default) or a JSON array",
     )
-    parser.set_defaults(func=run)
 
 
 def _label(report: host_state.CheckReport) -> str:

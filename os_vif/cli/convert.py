@@ -17,18 +17,18 @@ from typing import Any
 from os_vif import serialization
 from os_vif.cli import _documents
 
-__all__ = ["register"]
+__all__ = ["SUMMARY", "add_arguments", "run"]
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``convert`` subcommand."""
-    parser = subparsers.add_parser(
-        "convert",
-        help="convert objects between the compact and primitive formats",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "convert objects between the compact and primitive formats"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``convert``."""
+    _documents.add_file_argument(
+        parser, "os_vif objects, or a JSON array of them"
     )
-    _documents.add_file_argument(parser, "os_vif objects")
     parser.add_argument(
         "--to",
         required=True,
@@ -48,7 +48,6 @@ def register(subparsers: Any) -> None:
         "FILE holds",
     )
     _documents.add_output_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def _target(args: argparse.Namespace) -> serialization.Target:

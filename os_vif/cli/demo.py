@@ -38,7 +38,7 @@ from os_vif.cli import CommandError
 from os_vif.objects import instance_info, vif
 from os_vif.sandbox import interrupts, vifs
 
-__all__ = ["register", "run"]
+__all__ = ["SUMMARY", "add_arguments", "run"]
 
 Printer = Callable[[str], None]
 
@@ -49,19 +49,17 @@ INSTANCE = instance_info.InstanceInfo(
 )
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``demo`` subcommand."""
-    parser = subparsers.add_parser(
-        "demo",
-        help="plug real VIFs into a throwaway network namespace",
-        description=__doc__,
-    )
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "plug real VIFs into a throwaway network namespace"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``demo``."""
     parser.add_argument(
         "--no-ovs",
         action="store_true",
         help="skip the Open vSwitch part even when OVS is installed",
     )
-    parser.set_defaults(func=run)
 
 
 @contextmanager

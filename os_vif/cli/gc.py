@@ -18,25 +18,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 import os_vif
 from os_vif import host_state
-from os_vif.cli import _documents, _plugging
+from os_vif.cli import _plugging
 
-__all__ = ["register", "table"]
+__all__ = ["SUMMARY", "add_arguments", "run", "table"]
 
 _COLUMNS = ("ACTION", "KIND", "WHAT", "OWNER", "PLUGIN", "REASON")
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``gc`` subcommand."""
-    parser = subparsers.add_parser(
-        "gc",
-        help="remove the devices and ports of VIFs that no longer exist",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "remove the devices and ports of VIFs that no longer exist"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gc``."""
     parser.add_argument(
         "--keep",
         metavar="FILE",
@@ -55,7 +52,6 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="do not show progress on standard error",
     )
-    parser.set_defaults(func=run)
 
 
 def _action(removal: host_state.Removal, dry_run: bool) -> str:

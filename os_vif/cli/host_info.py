@@ -10,23 +10,20 @@ to ``os-vif convert --host-info`` to write VIFs this host reads.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import os_vif
 from os_vif import serialization
 from os_vif.cli import _documents
 
-__all__ = ["register", "vif_type_names"]
+__all__ = ["SUMMARY", "add_arguments", "run", "vif_type_names"]
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``host-info`` subcommand."""
-    parser = subparsers.add_parser(
-        "host-info",
-        help="print the plugins, VIF types and port profiles of this host",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "print the plugins, VIF types and port profiles of this host"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``host-info``."""
     parser.add_argument(
         "--format",
         choices=serialization.FORMATS,
@@ -42,7 +39,6 @@ def register(subparsers: Any) -> None:
         help="report only this VIF type (class name); may be repeated",
     )
     _documents.add_output_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def vif_type_names() -> list[str]:

@@ -1,27 +1,18 @@
-"""``os-vif plug``: plug VIFs into this host.
+"""``os-vif plug``: plug the VIFs of a file into this host.
 
-Loads the VIFs of FILE (see ``_plugging``), loads the plugins (options from
-``--config-file``) and plugs them all with :func:`os_vif.plug_many`,
-showing progress on standard error (a bar on a terminal), then a summary
-and one line per VIF that failed.
+Every VIF of FILE is checked (as ``os-vif validate`` does) before the first
+is plugged; then all are plugged in one batch (:func:`os_vif.plug_many`): a
+VIF that fails undoes its own steps and does not stop the others.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import os_vif
 from os_vif.cli import _plugging
 
-__all__ = ["register"]
+__all__ = ["SUMMARY", "add_arguments", "run"]
 
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "plug the VIFs of a file into this host"
 
-def register(subparsers: Any) -> None:
-    """Add the ``plug`` subcommand."""
-    _plugging.register_verb(
-        subparsers,
-        "plug",
-        "plug the VIFs of a file into this host",
-        __doc__ or "",
-        os_vif.plug_many,
-    )
+add_arguments = _plugging.add_arguments
+run = _plugging.run

@@ -8,22 +8,19 @@ schemas are published in the documentation.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from os_vif import serialization
 from os_vif.cli import _documents
 
-__all__ = ["register"]
+__all__ = ["SUMMARY", "add_arguments", "run"]
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``schema`` subcommand."""
-    parser = subparsers.add_parser(
-        "schema",
-        help="print the JSON Schema of an object class",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "print the JSON Schema of an object class"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``schema``."""
     parser.add_argument(
         "name", metavar="NAME", help="object class, e.g. VIFOpenVSwitch"
     )
@@ -37,7 +34,6 @@ def register(subparsers: Any) -> None:
         help="the format the schema describes (default: compact)",
     )
     _documents.add_output_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

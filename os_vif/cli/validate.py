@@ -19,27 +19,28 @@ wrong, and exits with status 1.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import os_vif
 from os_vif.cli import _documents, _plugging
 from os_vif.objects import instance_info as instance_info_objects
 
-__all__ = ["register", "PLACEHOLDER_INSTANCE_UUID"]
+__all__ = [
+    "SUMMARY", "add_arguments", "run", "PLACEHOLDER_INSTANCE_UUID"
+]
 
 #: The instance a bare VIF is checked for without ``--instance-uuid``.
 PLACEHOLDER_INSTANCE_UUID = "00000000-0000-4000-8000-000000000000"
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``validate`` subcommand."""
-    parser = subparsers.add_parser(
-        "validate",
-        help="check a file of os_vif objects as plug would, strictly",
-        description=_documents.description(__doc__),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+#: What ``os-vif --help`` says of the subcommand.
+SUMMARY = "check a file of os_vif objects as plug would, strictly"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``validate``."""
+    _documents.add_file_argument(
+        parser, "os_vif objects (or plug entries), or a JSON array of them"
     )
-    _documents.add_file_argument(parser, "os_vif objects (or plug entries)")
     _plugging.add_instance_arguments(parser)
     parser.add_argument(
         "-q",
@@ -47,7 +48,6 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="print nothing when the file is valid",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
