@@ -1,0 +1,295 @@
+"""The commands, with a fake IPAM plugin (a shell script) and a fake
+binding; the real host-local and the daemon are in tests/functional/cni."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from os_vif.cni import binding, commands, protocol, store
+from os_vif.cni.protocol import Attachment, CniError, ErrorCode
+
+FAKE_IPAM = """#!/bin/sh
+# A fake IPAM plugin: logs each call, leases 10.1.0.5 to anyone.
+if [ "$CNI_COMMAND" = VERSION ]; then
+  echo '{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}'
+  exit 0
+fi
+cat >/dev/null
+echo "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME $CNI_NETNS" >>"$0.log"
+if [ "$CNI_COMMAND" = ADD ]; then
+  printf '{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.5/24",'
+  echo '"gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}'
+fi
+"""
+
+
+class FakeBinding:
+    def __init__(self):
+        self.calls = []
+        self.fail = None
+
+    def unavailable(self):
+        return None
+
+    def bind(self, record):
+        self.calls.append(("bind", record.container_id, record.ifname))
+        if self.fail:
+            raise CniError(ErrorCode.HOST_FAILURE, self.fail)
+
+    def check(self, record):
+        self.calls.append(("check", record.container_id, record.ifname))
+
+    def unbind(self, record):
+        self.calls.append(("unbind", record.container_id, record.ifname))
+
+
+@pytest.fixture
+def cni_path(tmp_path):
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    script = directory / "fake-ipam"
+    script.write_text(FAKE_IPAM)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return directory
+
+
+def ipam_log(cni_path):
+    try:
+        return (cni_path / "fake-ipam.log").read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def conf(**extra):
+    doc = {"cniVersion": "1.1.0", "name": "net1", "type": "os-vif-cni",
+           "plugin": "ovs", "mtu": 1400, "ipam": {"type": "fake-ipam"}}
+    doc.update(extra)
+    return json.dumps(doc).encode()
+
+
+def env(cni_path, command, container_id="c1", ifname="eth0",
+        netns="/run/netns/p1"):
+    return {"CNI_COMMAND": command, "CNI_CONTAINERID": container_id,
+            "CNI_IFNAME": ifname, "CNI_NETNS": netns,
+            "CNI_PATH": str(cni_path)}
+
+
+@pytest.fixture
+def records(tmp_path):
+    return store.Store(str(tmp_path / "state"))
+
+
+def test_version(records):
+    code, out = commands.Plugin(records).run({"CNI_COMMAND": "VERSION"},
+                                             b'{"cniVersion":"1.0.0"}')
+    assert code == 0
+    assert json.loads(out) == protocol.version_document()
+
+
+def test_add_without_a_binding_is_not_yet_and_leaves_nothing(
+        records, cni_path):
+    code, out = commands.Plugin(records).run(env(cni_path, "ADD"), conf())
+    assert code == 1
+    err = json.loads(out)
+    assert err["code"] == ErrorCode.NOT_YET == 100
+    assert err["msg"].startswith("not yet")
+    assert err["cniVersion"] == "1.1.0"
+    # The address was leased, then released; no record is left.
+    assert ipam_log(cni_path) == ["ADD c1 eth0 /run/netns/p1",
+                                  "DEL c1 eth0 /run/netns/p1"]
+    assert records.attachments("net1") == []
+
+
+def test_add_records_and_answers_the_spec_result(records, cni_path):
+    fake = FakeBinding()
+    plugin = commands.Plugin(records, fake)
+    code, out = plugin.run(env(cni_path, "ADD"), conf())
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["cniVersion"] == "1.1.0"
+    assert result["interfaces"][1]["sandbox"] == "/run/netns/p1"
+    assert result["ips"] == [{"address": "10.1.0.5/24",
+                              "gateway": "10.1.0.1", "interface": 1}]
+    record = records.read("net1", Attachment("c1", "eth0"))
+    assert record is not None and record.state == store.BOUND
+    assert str(record.vif.network.subnets.objects[0].cidr) == "10.1.0.0/24"
+    # The same ADD again answers the same; in another namespace it fails.
+    assert plugin.run(env(cni_path, "ADD"), conf()) == (0, out)
+    code, out = plugin.run(env(cni_path, "ADD", netns="/run/netns/p2"),
+                           conf())
+    assert code == 1 and json.loads(out)["code"] == ErrorCode.INVALID_CONFIG
+    assert fake.calls == [("bind", "c1", "eth0")]
+
+
+def test_a_failed_bind_releases_the_address_and_the_record(
+        records, cni_path):
+    fake = FakeBinding()
+    fake.fail = "the bridge is gone"
+    code, out = commands.Plugin(records, fake).run(env(cni_path, "ADD"),
+                                                   conf())
+    assert code == 1
+    assert json.loads(out)["msg"] == "the bridge is gone"
+    assert fake.calls == [("bind", "c1", "eth0"), ("unbind", "c1", "eth0")]
+    assert ipam_log(cni_path)[-1].startswith("DEL c1 eth0")
+    assert records.attachments("net1") == []
+
+
+def test_a_result_in_0_4_0(records, cni_path):
+    code, out = commands.Plugin(records, FakeBinding()).run(
+        env(cni_path, "ADD"), conf(cniVersion="0.4.0"))
+    assert code == 0
+    assert json.loads(out)["ips"][0]["version"] == "4"
+
+
+def test_del_of_an_unknown_attachment_succeeds_and_releases(
+        records, cni_path):
+    plugin = commands.Plugin(records)
+    del_env = env(cni_path, "DEL", netns="")
+    assert plugin.run(del_env, conf()) == (0, b"")
+    assert plugin.run(del_env, conf()) == (0, b"")
+    assert ipam_log(cni_path) == ["DEL c1 eth0 ", "DEL c1 eth0 "]
+
+
+def test_del_unbinds_releases_and_forgets(records, cni_path):
+    fake = FakeBinding()
+    plugin = commands.Plugin(records, fake)
+    plugin.run(env(cni_path, "ADD"), conf())
+    assert plugin.run(env(cni_path, "DEL", netns=""), conf()) == (0, b"")
+    assert fake.calls[-1] == ("unbind", "c1", "eth0")
+    # The address is released in the recorded namespace's name.
+    assert ipam_log(cni_path)[-1] == "DEL c1 eth0 /run/netns/p1"
+    assert records.attachments("net1") == []
+
+
+def test_a_pending_record_of_a_dead_add_is_undone_by_del(records, cni_path):
+    record = store.Record(
+        network="net1", container_id="c1", ifname="eth0",
+        netns="/run/netns/p1", cni_version="1.1.0", state=store.PENDING,
+        config=json.loads(conf()))
+    records.write(record)
+    # The not-yet binding never bound it: DEL needs no binding for it.
+    assert commands.Plugin(records).run(env(cni_path, "DEL"), conf()) == \
+        (0, b"")
+    assert records.attachments("net1") == []
+
+
+def test_check(records, cni_path):
+    fake = FakeBinding()
+    plugin = commands.Plugin(records, fake)
+    _, out = plugin.run(env(cni_path, "ADD"), conf())
+    prev = json.loads(out)
+    assert plugin.run(env(cni_path, "CHECK"), conf(prevResult=prev)) == \
+        (0, b"")
+    assert fake.calls[-1] == ("check", "c1", "eth0")
+    assert ipam_log(cni_path)[-1].startswith("CHECK c1 eth0")
+    # Addresses ADD gave must be in prevResult.
+    code, out = plugin.run(env(cni_path, "CHECK"),
+                           conf(prevResult=dict(prev, ips=[])))
+    assert (code, json.loads(out)["code"]) == (1, ErrorCode.CHECK_FAILED)
+    # So must the container's interface, with its MAC.
+    other = dict(prev, interfaces=[prev["interfaces"][0], dict(
+        prev["interfaces"][1], mac="02:00:00:00:00:01")])
+    code, out = plugin.run(env(cni_path, "CHECK"), conf(prevResult=other))
+    assert json.loads(out)["code"] == ErrorCode.CHECK_FAILED
+    # Without prevResult, or for an unknown attachment.
+    code, out = plugin.run(env(cni_path, "CHECK"), conf())
+    assert json.loads(out)["code"] == ErrorCode.INVALID_CONFIG
+    code, out = plugin.run(env(cni_path, "CHECK", container_id="c9"),
+                           conf(prevResult=prev))
+    assert json.loads(out)["code"] == ErrorCode.UNKNOWN_CONTAINER
+
+
+def test_status(records, cni_path):
+    code, out = commands.Plugin(records).run(env(cni_path, "STATUS"),
+                                             conf())
+    assert code == 1 and json.loads(out)["code"] == ErrorCode.NOT_AVAILABLE
+    assert commands.Plugin(records, FakeBinding()).run(
+        env(cni_path, "STATUS"), conf()) == (0, b"")
+    code, out = commands.Plugin(records, FakeBinding()).run(
+        env(cni_path, "STATUS"), conf(ipam={"type": "missing"}))
+    assert json.loads(out)["code"] == ErrorCode.INVALID_CONFIG
+    code, out = commands.Plugin(records, FakeBinding()).run(
+        env(cni_path, "STATUS"), conf(cniVersion="1.0.0"))
+    assert json.loads(out)["code"] == ErrorCode.INCOMPATIBLE_VERSION
+
+
+def test_gc_deletes_exactly_the_attachments_not_valid(records, cni_path):
+    fake = FakeBinding()
+    plugin = commands.Plugin(records, fake)
+    for cid, ifname in [("c1", "eth0"), ("c2", "eth0"), ("c2", "net1"),
+                        ("c3", "eth0")]:
+        plugin.run(env(cni_path, "ADD", cid, ifname), conf())
+    plugin.run(env(cni_path, "ADD", "c4"), conf(name="net2"))
+    # A file in the state dir that is no record of os-vif's stays.
+    stranger = os.path.join(records.root, "net1", "notes.txt")
+    with open(stranger, "w") as stream:
+        stream.write("mine")
+    gc_env = {"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)}
+    valid = [{"containerID": "c2", "ifname": "eth0"},
+             {"containerID": "c3", "ifname": "eth0"},
+             {"containerID": "c9", "ifname": "eth0"}]
+    assert plugin.run(gc_env, conf(**{
+        "cni.dev/valid-attachments": valid})) == (0, b"")
+    assert records.attachments("net1") == [Attachment("c2", "eth0"),
+                                           Attachment("c3", "eth0")]
+    assert records.attachments("net2") == [Attachment("c4", "eth0")]
+    assert os.path.exists(stranger)
+    assert sorted(c for c in fake.calls if c[0] == "unbind") == [
+        ("unbind", "c1", "eth0"), ("unbind", "c2", "net1")]
+    released = [line for line in ipam_log(cni_path)
+                if line.startswith("DEL")]
+    assert sorted(released) == ["DEL c1 eth0 /run/netns/p1",
+                                "DEL c2 net1 /run/netns/p1"]
+
+
+def test_gc_goes_on_past_a_failure_and_reports_it(records, cni_path):
+    class Stuck(FakeBinding):
+        def unbind(self, record):
+            if record.container_id == "c1":
+                raise CniError(ErrorCode.HOST_FAILURE, "device busy")
+
+    plugin = commands.Plugin(records, Stuck())
+    for cid in ("c1", "c2"):
+        plugin.run(env(cni_path, "ADD", cid), conf())
+    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                           conf(**{"cni.dev/valid-attachments": []}))
+    err = json.loads(out)
+    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    assert "c1/eth0" in err["details"] and "device busy" in err["details"]
+    assert records.attachments("net1") == [Attachment("c1", "eth0")]
+
+
+@pytest.mark.parametrize("environ,stdin,code", [
+    ({"CNI_COMMAND": "NOPE"}, b"{}", ErrorCode.INVALID_ENVIRONMENT),
+    ({"CNI_COMMAND": "DEL"}, b"{}", ErrorCode.INVALID_ENVIRONMENT),
+    (None, b"not json", ErrorCode.DECODING_FAILURE),
+    (None, json.dumps({"cniVersion": "1.1.0", "name": "n", "type": "t",
+                       "plugin": "nope"}).encode(), ErrorCode.INVALID_CONFIG),
+])
+def test_errors_are_the_spec_json(records, cni_path, environ, stdin, code):
+    got, out = commands.Plugin(records).run(
+        environ or env(cni_path, "ADD"), stdin)
+    assert got == 1
+    doc = json.loads(out)
+    assert doc["code"] == code and doc["msg"]
+    assert records.attachments("net1") == [] and ipam_log(cni_path) == []
+
+
+def test_an_unexpected_failure_is_still_the_spec_json(records, cni_path):
+    class Broken(FakeBinding):
+        def bind(self, record):
+            raise RuntimeError("boom")
+
+    code, out = commands.Plugin(records, Broken()).run(
+        env(cni_path, "ADD"), conf())
+    doc = json.loads(out)
+    assert (code, doc["code"]) == (1, ErrorCode.HOST_FAILURE)
+    assert "boom" in doc["msg"]
+
+
+def test_the_default_binding_is_not_yet():
+    assert isinstance(binding.workload_binding(), binding.NotYetBinding)
