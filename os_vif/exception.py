@@ -28,6 +28,7 @@ __all__ = [
     "ExternalImport",
     "NotImplementedForOS",
     "InvalidArgument",
+    "TapCreationNotSupported",
     "HostOperationFailed",
     "DeviceDiscoveryFailed",
     "DeserializationError",
@@ -211,6 +212,15 @@ class InvalidArgument(ExceptionBase, ValueError):
     """
 
     msg_fmt = "Invalid %(field)s %(value)r: %(reason)s"
+
+
+class TapCreationNotSupported(InvalidArgument):
+    """``create_tap`` asked of a VIF the ovs plugin makes no tap for.
+
+    os-vif 5.x's ``vif_plug_ovs.exception.TapCreationNotSupported``, here an
+    :class:`InvalidArgument` naming the field
+    (``vif.port_profile.create_tap``).
+    """
 
 
 class HostOperationFailed(ExceptionBase):
