@@ -68,7 +68,8 @@ def _comments(cls: type) -> dict[str, str]:
         if stripped.startswith("#:"):
             pending.append(stripped[2:].strip())
             continue
-        match = re.match(r'"(\w+)": \w', stripped)
+        # "name": field (a fields dict) or name: type = declare(field)
+        match = re.match(r'"?(\w+)"?: \w', stripped)
         if match and pending:
             found[match.group(1)] = " ".join(pending)
         if not stripped.startswith("#"):

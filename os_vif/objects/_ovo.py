@@ -11,6 +11,8 @@ oslo.versionedobjects keeps, none of it public API:
   and whether it takes subclasses in ``Object._obj_name`` and
   ``Object._subclasses``; a list's or dict's element field in
   ``_element_type``;
+* a class's fields in its ``fields`` dict (the inherited ones added when
+  the class is registered), which :func:`declare` fills;
 * two hooks os_vif overrides: ``_obj_from_primitive`` and
   ``_obj_relationship_for``.
 
@@ -48,6 +50,7 @@ __all__ = [
     "object_type",
     "accepts_subclasses",
     "Hooks",
+    "declare",
 ]
 
 #: The oslo.versionedobjects release this layout was last verified with
@@ -167,12 +170,38 @@ def accepts_subclasses(fld: ovo_fields.Field[Any]) -> bool:
     return isinstance(ftype, ovo_fields.Object) and object_type(ftype)[1]
 
 
+def declare(field: ovo_fields.Field) -> Any:
+    """Declare a field of an os_vif object class, with its type, at once.
+
+    In the class body, ``vif_name: str = declare(fields.StringField())``
+    puts the field in the class's ``fields`` (in the order declared) and
+    tells the type checker what reading it gives: one declaration, where
+    a ``fields`` dict needs every name again for the type checker.
+    """
+    return field
+
+
 class Hooks(ovo_base.VersionedObject):
     """oslo.versionedobjects' private hooks, routed to os_vif's rules.
 
     The base of :class:`os_vif.objects.base.VersionedObject`, which
     supplies :meth:`child_relationship` and :meth:`keep_loaded_only`.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # What declare() left as class attributes becomes the class's own
+        # fields; registering the class adds the inherited ones and makes
+        # the properties that read them.
+        declared = {
+            name: value
+            for name, value in vars(cls).items()
+            if isinstance(value, ovo_fields.Field)
+        }
+        for name in declared:
+            delattr(cls, name)
+        if declared:
+            cls.fields = {**vars(cls).get("fields", {}), **declared}
 
     def child_relationship(
         self, field: str, target_version: str, manifest: Manifest

@@ -5,14 +5,13 @@ Public API: clients construct these classes, plugins read them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import netaddr
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
 from os_vif.objects import fields as osv_fields
+from os_vif.objects._ovo import declare
 
 __all__ = ["FixedIP", "FixedIPList"]
 
@@ -24,16 +23,12 @@ class FixedIP(osv_base.VersionedObject):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The fixed address.
-        "address": fields.IPAddressField(),
-        #: Floating addresses translated to the fixed one.
-        "floating_ips": osv_fields.ListOfIPAddressField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        address: netaddr.IPAddress
-        floating_ips: list[netaddr.IPAddress]
+    #: The fixed address.
+    address: netaddr.IPAddress = declare(fields.IPAddressField())
+    #: Floating addresses translated to the fixed one.
+    floating_ips: list[netaddr.IPAddress] = declare(
+        osv_fields.ListOfIPAddressField()
+    )
 
 
 @ovo_base.VersionedObjectRegistry.register
@@ -43,12 +38,7 @@ class FixedIPList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        "objects": fields.ListOfObjectsField("FixedIP"),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        objects: list[FixedIP]
+    objects: list[FixedIP] = declare(fields.ListOfObjectsField("FixedIP"))
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

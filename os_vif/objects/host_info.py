@@ -10,7 +10,7 @@ type and port profile a host supports, at a version both sides know, with
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oslo_utils import versionutils
 from oslo_versionedobjects import base as ovo_base
@@ -18,6 +18,7 @@ from oslo_versionedobjects import fields
 
 from os_vif import exception
 from os_vif.objects import base as osv_base
+from os_vif.objects._ovo import declare
 
 __all__ = [
     "HostPortProfileInfo",
@@ -99,19 +100,12 @@ class HostPortProfileInfo(
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Class name of the port profile (``VIFPortProfileOpenVSwitch``).
-        "profile_object_name": fields.StringField(),
-        #: Oldest version the plugin accepts.
-        "min_version": fields.StringField(),
-        #: Newest version the plugin accepts.
-        "max_version": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        profile_object_name: str
-        min_version: str
-        max_version: str
+    #: Class name of the port profile (``VIFPortProfileOpenVSwitch``).
+    profile_object_name: str = declare(fields.StringField())
+    #: Oldest version the plugin accepts.
+    min_version: str = declare(fields.StringField())
+    #: Newest version the plugin accepts.
+    max_version: str = declare(fields.StringField())
 
     def get_common_version(self) -> str:
         """Return the newest version of the profile both sides know."""
@@ -135,24 +129,16 @@ class HostVIFInfo(
     VERSION = "1.1"
     VERSION_STEPS = {"1.1": ("supported_port_profiles",)}
 
-    fields = {
-        #: Class name of the VIF type (``VIFOpenVSwitch``).
-        "vif_object_name": fields.StringField(),
-        #: Oldest version the plugin accepts.
-        "min_version": fields.StringField(),
-        #: Newest version the plugin accepts.
-        "max_version": fields.StringField(),
-        #: Port profiles the plugin accepts with this VIF type.
-        "supported_port_profiles": fields.ListOfObjectsField(
-            "HostPortProfileInfo"
-        ),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_object_name: str
-        min_version: str
-        max_version: str
-        supported_port_profiles: list[HostPortProfileInfo]
+    #: Class name of the VIF type (``VIFOpenVSwitch``).
+    vif_object_name: str = declare(fields.StringField())
+    #: Oldest version the plugin accepts.
+    min_version: str = declare(fields.StringField())
+    #: Newest version the plugin accepts.
+    max_version: str = declare(fields.StringField())
+    #: Port profiles the plugin accepts with this VIF type.
+    supported_port_profiles: list[HostPortProfileInfo] = declare(
+        fields.ListOfObjectsField("HostPortProfileInfo")
+    )
 
     obj_relationships = {"supported_port_profiles": [("1.1", "1.0")]}
 
@@ -198,16 +184,12 @@ class HostPluginInfo(
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The plugin's name (its entry point name).
-        "plugin_name": fields.StringField(),
-        #: The VIF types the plugin supports.
-        "vif_info": fields.ListOfObjectsField("HostVIFInfo"),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        plugin_name: str
-        vif_info: list[HostVIFInfo]
+    #: The plugin's name (its entry point name).
+    plugin_name: str = declare(fields.StringField())
+    #: The VIF types the plugin supports.
+    vif_info: list[HostVIFInfo] = declare(
+        fields.ListOfObjectsField("HostVIFInfo")
+    )
 
     obj_relationships = {"vif_info": [("1.0", "1.1")]}
 
@@ -256,13 +238,10 @@ class HostInfo(
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The loaded plugins.
-        "plugin_info": fields.ListOfObjectsField("HostPluginInfo"),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        plugin_info: list[HostPluginInfo]
+    #: The loaded plugins.
+    plugin_info: list[HostPluginInfo] = declare(
+        fields.ListOfObjectsField("HostPluginInfo")
+    )
 
     obj_relationships = {"plugin_info": [("1.0", "1.0")]}
 

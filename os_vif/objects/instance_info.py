@@ -5,12 +5,11 @@ Public API: clients construct :class:`InstanceInfo`, plugins read it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
+from os_vif.objects._ovo import declare
 
 __all__ = ["InstanceInfo"]
 
@@ -22,16 +21,9 @@ class InstanceInfo(osv_base.VersionedObject):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The instance's UUID.
-        "uuid": fields.UUIDField(),
-        #: The instance's name (libvirt domain, pod name...).
-        "name": fields.StringField(),
-        #: The project that owns the instance.
-        "project_id": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        uuid: str
-        name: str
-        project_id: str
+    #: The instance's UUID.
+    uuid: str = declare(fields.UUIDField())
+    #: The instance's name (libvirt domain, pod name...).
+    name: str = declare(fields.StringField())
+    #: The project that owns the instance.
+    project_id: str = declare(fields.StringField())

@@ -21,6 +21,7 @@ from oslo_versionedobjects import fields
 
 from os_vif.objects import _ovo
 from os_vif.objects import base as osv_base
+from os_vif.objects._ovo import declare
 
 if TYPE_CHECKING:
     from os_vif.objects.subnet import SubnetList
@@ -37,40 +38,26 @@ class Network(osv_base.VersionedObject):
     VERSION = "1.1"
     VERSION_STEPS = {"1.1": ("mtu",)}
 
-    fields = {
-        #: The neutron network ID.
-        "id": fields.UUIDField(),
-        #: Name of the bridge the network's ports attach to.
-        "bridge": fields.StringField(),
-        #: Human readable name of the network.
-        "label": fields.StringField(),
-        #: The subnets of the network.
-        "subnets": fields.ObjectField("SubnetList"),
-        #: Whether the host must create the bridge.
-        "should_provide_bridge": fields.BooleanField(),
-        #: Whether the host must create the VLAN device on the bridge.
-        "should_provide_vlan": fields.BooleanField(),
-        #: The host interface the bridge uses for its uplink.
-        "bridge_interface": fields.StringField(nullable=True),
-        #: The VLAN ID of the network.
-        "vlan": fields.IntegerField(nullable=True),
-        #: Whether the network is served by every host (nova-network era).
-        "multi_host": fields.BooleanField(),
-        #: The network's MTU.
-        "mtu": fields.IntegerField(nullable=True),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        id: str
-        bridge: str
-        label: str
-        subnets: SubnetList
-        should_provide_bridge: bool
-        should_provide_vlan: bool
-        bridge_interface: str | None
-        vlan: int | None
-        multi_host: bool
-        mtu: int | None
+    #: The neutron network ID.
+    id: str = declare(fields.UUIDField())
+    #: Name of the bridge the network's ports attach to.
+    bridge: str = declare(fields.StringField())
+    #: Human readable name of the network.
+    label: str = declare(fields.StringField())
+    #: The subnets of the network.
+    subnets: SubnetList = declare(fields.ObjectField("SubnetList"))
+    #: Whether the host must create the bridge.
+    should_provide_bridge: bool = declare(fields.BooleanField())
+    #: Whether the host must create the VLAN device on the bridge.
+    should_provide_vlan: bool = declare(fields.BooleanField())
+    #: The host interface the bridge uses for its uplink.
+    bridge_interface: str | None = declare(fields.StringField(nullable=True))
+    #: The VLAN ID of the network.
+    vlan: int | None = declare(fields.IntegerField(nullable=True))
+    #: Whether the network is served by every host (nova-network era).
+    multi_host: bool = declare(fields.BooleanField())
+    #: The network's MTU.
+    mtu: int | None = declare(fields.IntegerField(nullable=True))
 
     obj_relationships = {"subnets": [("1.0", "1.0")]}
 

@@ -15,6 +15,7 @@ from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
+from os_vif.objects._ovo import declare
 
 if TYPE_CHECKING:
     from os_vif.objects.vif import VIFBase
@@ -38,16 +39,12 @@ class PodState(osv_base.VersionedObject):
     # 1.0: initial version (as kuryr-kubernetes defined it)
     VERSION = "1.0"
 
-    fields = {
-        #: The VIF of the pod's default interface.
-        "default_vif": fields.ObjectField("VIFBase", subclasses=True),
-        #: Further VIFs, by interface name.
-        "additional_vifs": _DictOfVIFsField(default={}),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        default_vif: VIFBase
-        additional_vifs: dict[str, VIFBase]
+    #: The VIF of the pod's default interface.
+    default_vif: VIFBase = declare(
+        fields.ObjectField("VIFBase", subclasses=True)
+    )
+    #: Further VIFs, by interface name.
+    additional_vifs: dict[str, VIFBase] = declare(_DictOfVIFsField(default={}))
 
     obj_relationships = {"default_vif": [("1.0", "1.0")]}
 

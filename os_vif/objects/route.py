@@ -5,13 +5,12 @@ Public API: clients construct these classes, plugins read them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import netaddr
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
+from os_vif.objects._ovo import declare
 
 __all__ = ["Route", "RouteList"]
 
@@ -23,19 +22,12 @@ class Route(osv_base.VersionedObject):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Destination prefix.
-        "cidr": fields.IPNetworkField(),
-        #: Next hop.
-        "gateway": fields.IPAddressField(),
-        #: Outgoing interface.
-        "interface": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        cidr: netaddr.IPNetwork
-        gateway: netaddr.IPAddress
-        interface: str
+    #: Destination prefix.
+    cidr: netaddr.IPNetwork = declare(fields.IPNetworkField())
+    #: Next hop.
+    gateway: netaddr.IPAddress = declare(fields.IPAddressField())
+    #: Outgoing interface.
+    interface: str = declare(fields.StringField())
 
 
 @ovo_base.VersionedObjectRegistry.register
@@ -45,12 +37,7 @@ class RouteList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        "objects": fields.ListOfObjectsField("Route"),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        objects: list[Route]
+    objects: list[Route] = declare(fields.ListOfObjectsField("Route"))
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

@@ -13,6 +13,7 @@ from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
 from os_vif.objects import fields as osv_fields
+from os_vif.objects._ovo import declare
 
 if TYPE_CHECKING:
     from os_vif.objects.fixed_ip import FixedIPList
@@ -28,28 +29,18 @@ class Subnet(osv_base.VersionedObject):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The subnet's prefix.
-        "cidr": fields.IPNetworkField(),
-        #: DNS servers of the subnet.
-        "dns": osv_fields.ListOfIPAddressField(),
-        #: Default gateway of the subnet.
-        "gateway": fields.IPAddressField(),
-        #: The VIF's fixed IP addresses on the subnet.
-        "ips": fields.ObjectField("FixedIPList"),
-        #: Static routes of the subnet.
-        "routes": fields.ObjectField("RouteList"),
-        #: Address of the subnet's DHCP server.
-        "dhcp_server": fields.IPAddressField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        cidr: netaddr.IPNetwork
-        dns: list[netaddr.IPAddress]
-        gateway: netaddr.IPAddress
-        ips: FixedIPList
-        routes: RouteList
-        dhcp_server: netaddr.IPAddress
+    #: The subnet's prefix.
+    cidr: netaddr.IPNetwork = declare(fields.IPNetworkField())
+    #: DNS servers of the subnet.
+    dns: list[netaddr.IPAddress] = declare(osv_fields.ListOfIPAddressField())
+    #: Default gateway of the subnet.
+    gateway: netaddr.IPAddress = declare(fields.IPAddressField())
+    #: The VIF's fixed IP addresses on the subnet.
+    ips: FixedIPList = declare(fields.ObjectField("FixedIPList"))
+    #: Static routes of the subnet.
+    routes: RouteList = declare(fields.ObjectField("RouteList"))
+    #: Address of the subnet's DHCP server.
+    dhcp_server: netaddr.IPAddress = declare(fields.IPAddressField())
 
     obj_relationships = {
         "ips": [("1.0", "1.0")],
@@ -64,12 +55,7 @@ class SubnetList(osv_base.VersionedObject, ovo_base.ObjectListBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        "objects": fields.ListOfObjectsField("Subnet"),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        objects: list[Subnet]
+    objects: list[Subnet] = declare(fields.ListOfObjectsField("Subnet"))
 
     # Without it, backporting a parent without a version manifest fails with
     # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).

@@ -22,6 +22,7 @@ from oslo_versionedobjects import fields
 
 from os_vif.objects import base as osv_base
 from os_vif.objects import fields as osv_fields
+from os_vif.objects._ovo import declare
 
 if TYPE_CHECKING:
     from os_vif.objects.network import Network
@@ -84,14 +85,10 @@ class DatapathOffloadRepresentor(DatapathOffloadBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        "representor_name": fields.StringField(nullable=True),
-        "representor_address": fields.StringField(nullable=True),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        representor_name: str | None
-        representor_address: str | None
+    representor_name: str | None = declare(fields.StringField(nullable=True))
+    representor_address: str | None = declare(
+        fields.StringField(nullable=True)
+    )
 
 
 # --------------------------------------------------------------------------
@@ -107,15 +104,12 @@ class VIFPortProfileBase(osv_base.VersionedObject):
     VERSION = "1.1"
     VERSION_STEPS = {"1.1": ("datapath_offload",)}
 
-    fields = {
-        #: How the datapath is offloaded, if it is.
-        "datapath_offload": fields.ObjectField(
+    #: How the datapath is offloaded, if it is.
+    datapath_offload: DatapathOffloadBase | None = declare(
+        fields.ObjectField(
             "DatapathOffloadBase", nullable=True, subclasses=True
-        ),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        datapath_offload: DatapathOffloadBase | None
+        )
+    )
 
     obj_relationships = {"datapath_offload": [("1.1", "1.0")]}
     KEPT_WITH_MANIFEST = ("datapath_offload",)
@@ -142,28 +136,18 @@ class VIFPortProfileOpenVSwitch(VIFPortProfileBase):
         "1.4": ("create_tap", "multiqueue"),
     }
 
-    fields = {
-        #: The neutron port ID, written to the Interface's external_ids.
-        "interface_id": fields.UUIDField(),
-        #: The name of the port profile (e.g. a QoS profile).
-        "profile_id": fields.StringField(),
-        #: The bridge's datapath type (``system``, ``netdev``...).
-        "datapath_type": fields.StringField(nullable=True),
-        #: Whether os_vif creates the OVS port (rather than the hypervisor).
-        "create_port": fields.BooleanField(default=False),
-        #: Whether os_vif creates the tap device itself.
-        "create_tap": fields.BooleanField(default=False),
-        #: Whether a tap os_vif creates has several queues.
-        "multiqueue": fields.BooleanField(default=False),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        interface_id: str
-        profile_id: str
-        datapath_type: str | None
-        create_port: bool
-        create_tap: bool
-        multiqueue: bool
+    #: The neutron port ID, written to the Interface's external_ids.
+    interface_id: str = declare(fields.UUIDField())
+    #: The name of the port profile (e.g. a QoS profile).
+    profile_id: str = declare(fields.StringField())
+    #: The bridge's datapath type (``system``, ``netdev``...).
+    datapath_type: str | None = declare(fields.StringField(nullable=True))
+    #: Whether os_vif creates the OVS port (rather than the hypervisor).
+    create_port: bool = declare(fields.BooleanField(default=False))
+    #: Whether os_vif creates the tap device itself.
+    create_tap: bool = declare(fields.BooleanField(default=False))
+    #: Whether a tap os_vif creates has several queues.
+    multiqueue: bool = declare(fields.BooleanField(default=False))
 
     obj_relationships = {"datapath_offload": [("1.2", "1.0")]}
 
@@ -176,16 +160,10 @@ class VIFPortProfileFPOpenVSwitch(VIFPortProfileOpenVSwitch):
     # 1.1 .. 1.4: follow VIFPortProfileOpenVSwitch 1.1 .. 1.4
     VERSION = "1.4"
 
-    fields = {
-        #: The Linux bridge used for hybrid plugging.
-        "bridge_name": fields.StringField(),
-        #: Whether the VIF is plugged into a Linux bridge first.
-        "hybrid_plug": fields.BooleanField(default=False),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        bridge_name: str
-        hybrid_plug: bool
+    #: The Linux bridge used for hybrid plugging.
+    bridge_name: str = declare(fields.StringField())
+    #: Whether the VIF is plugged into a Linux bridge first.
+    hybrid_plug: bool = declare(fields.BooleanField(default=False))
 
 
 @_register
@@ -200,16 +178,12 @@ class VIFPortProfileOVSRepresentor(VIFPortProfileOpenVSwitch):
     # 1.1 .. 1.4: follow VIFPortProfileOpenVSwitch 1.1 .. 1.4
     VERSION = "1.4"
 
-    fields = {
-        #: Name of the representor netdev.
-        "representor_name": fields.StringField(nullable=True),
-        #: PCI address of the VF the representor stands for.
-        "representor_address": fields.PCIAddressField(nullable=True),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        representor_name: str | None
-        representor_address: str | None
+    #: Name of the representor netdev.
+    representor_name: str | None = declare(fields.StringField(nullable=True))
+    #: PCI address of the VF the representor stands for.
+    representor_address: str | None = declare(
+        fields.PCIAddressField(nullable=True)
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Make the profile, warning that the class is on its way out.
@@ -235,13 +209,8 @@ class VIFPortProfileFPBridge(VIFPortProfileBase):
     # 1.1: datapath_offload (VIFPortProfileBase 1.1)
     VERSION = "1.1"
 
-    fields = {
-        #: The Linux bridge to attach to.
-        "bridge_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        bridge_name: str
+    #: The Linux bridge to attach to.
+    bridge_name: str = declare(fields.StringField())
 
 
 @_register
@@ -252,13 +221,8 @@ class VIFPortProfileFPTap(VIFPortProfileBase):
     # 1.1: datapath_offload (VIFPortProfileBase 1.1)
     VERSION = "1.1"
 
-    fields = {
-        #: MAC address of the host side of the tap.
-        "mac_address": fields.MACAddressField(nullable=True),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        mac_address: str | None
+    #: MAC address of the host side of the tap.
+    mac_address: str | None = declare(fields.MACAddressField(nullable=True))
 
 
 @_register
@@ -269,18 +233,10 @@ class VIFPortProfile8021Qbg(VIFPortProfileBase):
     # 1.1: datapath_offload (VIFPortProfileBase 1.1)
     VERSION = "1.1"
 
-    fields = {
-        "manager_id": fields.IntegerField(),
-        "type_id": fields.IntegerField(),
-        "type_id_version": fields.IntegerField(),
-        "instance_id": fields.UUIDField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        manager_id: int
-        type_id: int
-        type_id_version: int
-        instance_id: str
+    manager_id: int = declare(fields.IntegerField())
+    type_id: int = declare(fields.IntegerField())
+    type_id_version: int = declare(fields.IntegerField())
+    instance_id: str = declare(fields.UUIDField())
 
 
 @_register
@@ -291,12 +247,7 @@ class VIFPortProfile8021Qbh(VIFPortProfileBase):
     # 1.1: datapath_offload (VIFPortProfileBase 1.1)
     VERSION = "1.1"
 
-    fields = {
-        "profile_id": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        profile_id: str
+    profile_id: str = declare(fields.StringField())
 
 
 @_register
@@ -307,19 +258,12 @@ class VIFPortProfileK8sDPDK(VIFPortProfileBase):
     # 1.1: datapath_offload (VIFPortProfileBase 1.1)
     VERSION = "1.1"
 
-    fields = {
-        #: Whether the interface needs an L3 setup by the CNI.
-        "l3_setup": fields.BooleanField(),
-        #: selfLink of the pod.
-        "selflink": fields.StringField(),
-        #: resourceVersion of the pod.
-        "resourceversion": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        l3_setup: bool
-        selflink: str
-        resourceversion: str
+    #: Whether the interface needs an L3 setup by the CNI.
+    l3_setup: bool = declare(fields.BooleanField())
+    #: selfLink of the pod.
+    selflink: str = declare(fields.StringField())
+    #: resourceVersion of the pod.
+    resourceversion: str = declare(fields.StringField())
 
 
 # --------------------------------------------------------------------------
@@ -333,37 +277,27 @@ class VIFBase(osv_base.VersionedObject):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: The neutron port ID.
-        "id": fields.UUIDField(),
-        #: The guest's MAC address.
-        "address": fields.MACAddressField(nullable=True),
-        #: The network the VIF is on.
-        "network": fields.ObjectField("Network", nullable=True),
-        #: Name of the os_vif plugin that plugs this VIF.
-        "plugin": fields.StringField(),
-        #: Whether the port is administratively up.
-        "active": fields.BooleanField(default=True),
-        #: Whether the port outlives the instance (a pre-created port).
-        "preserve_on_delete": fields.BooleanField(default=False),
-        #: Whether the network back end filters traffic itself, so the host
-        #: firewall has nothing to do.
-        "has_traffic_filtering": fields.BooleanField(default=False),
-        #: Back-end specific settings.
-        "port_profile": fields.ObjectField(
-            "VIFPortProfileBase", subclasses=True
-        ),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        id: str
-        address: str | None
-        network: Network | None
-        plugin: str
-        active: bool
-        preserve_on_delete: bool
-        has_traffic_filtering: bool
-        port_profile: VIFPortProfileBase
+    #: The neutron port ID.
+    id: str = declare(fields.UUIDField())
+    #: The guest's MAC address.
+    address: str | None = declare(fields.MACAddressField(nullable=True))
+    #: The network the VIF is on.
+    network: Network | None = declare(
+        fields.ObjectField("Network", nullable=True)
+    )
+    #: Name of the os_vif plugin that plugs this VIF.
+    plugin: str = declare(fields.StringField())
+    #: Whether the port is administratively up.
+    active: bool = declare(fields.BooleanField(default=True))
+    #: Whether the port outlives the instance (a pre-created port).
+    preserve_on_delete: bool = declare(fields.BooleanField(default=False))
+    #: Whether the network back end filters traffic itself, so the host
+    #: firewall has nothing to do.
+    has_traffic_filtering: bool = declare(fields.BooleanField(default=False))
+    #: Back-end specific settings.
+    port_profile: VIFPortProfileBase = declare(
+        fields.ObjectField("VIFPortProfileBase", subclasses=True)
+    )
 
     obj_relationships = {
         "network": [("1.0", "1.1")],
@@ -382,13 +316,8 @@ class VIFGeneric(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the host-side device.
-        "vif_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
+    #: Name of the host-side device.
+    vif_name: str = declare(fields.StringField())
 
 
 @_register
@@ -398,16 +327,10 @@ class VIFBridge(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the host-side device (the tap).
-        "vif_name": fields.StringField(),
-        #: Name of the Linux bridge.
-        "bridge_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
-        bridge_name: str
+    #: Name of the host-side device (the tap).
+    vif_name: str = declare(fields.StringField())
+    #: Name of the Linux bridge.
+    bridge_name: str = declare(fields.StringField())
 
 
 @_register
@@ -417,16 +340,10 @@ class VIFOpenVSwitch(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the host-side device (the tap / OVS port).
-        "vif_name": fields.StringField(),
-        #: Name of the Open vSwitch bridge.
-        "bridge_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
-        bridge_name: str
+    #: Name of the host-side device (the tap / OVS port).
+    vif_name: str = declare(fields.StringField())
+    #: Name of the Open vSwitch bridge.
+    bridge_name: str = declare(fields.StringField())
 
 
 @_register
@@ -436,22 +353,14 @@ class VIFDirect(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the macvtap device.
-        "vif_name": fields.StringField(),
-        #: How the macvtap forwards traffic.
-        "mode": osv_fields.VIFDirectModeField(),
-        #: PCI address of the underlying device.
-        "dev_address": fields.PCIAddressField(),
-        #: Name of a VLAN device to put the macvtap on.
-        "vlan_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
-        mode: str
-        dev_address: str
-        vlan_name: str
+    #: Name of the macvtap device.
+    vif_name: str = declare(fields.StringField())
+    #: How the macvtap forwards traffic.
+    mode: str = declare(osv_fields.VIFDirectModeField())
+    #: PCI address of the underlying device.
+    dev_address: str = declare(fields.PCIAddressField())
+    #: Name of a VLAN device to put the macvtap on.
+    vlan_name: str = declare(fields.StringField())
 
 
 @_register
@@ -463,19 +372,12 @@ class VIFVHostUser(VIFBase):
     VERSION = "1.1"
     VERSION_STEPS = {"1.1": ("vif_name",)}
 
-    fields = {
-        #: Name of the switch port (and of the socket for some back ends).
-        "vif_name": fields.StringField(),
-        #: Which side creates the socket.
-        "mode": osv_fields.VIFVHostUserModeField(),
-        #: Path of the UNIX socket.
-        "path": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
-        mode: str
-        path: str
+    #: Name of the switch port (and of the socket for some back ends).
+    vif_name: str = declare(fields.StringField())
+    #: Which side creates the socket.
+    mode: str = declare(osv_fields.VIFVHostUserModeField())
+    #: Path of the UNIX socket.
+    path: str = declare(fields.StringField())
 
 
 @_register
@@ -485,16 +387,10 @@ class VIFHostDevice(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: ``ethernet`` for a NIC, ``generic`` for anything else.
-        "dev_type": osv_fields.VIFHostDeviceDevTypeField(),
-        #: PCI address of the device.
-        "dev_address": fields.PCIAddressField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        dev_type: str
-        dev_address: str
+    #: ``ethernet`` for a NIC, ``generic`` for anything else.
+    dev_type: str = declare(osv_fields.VIFHostDeviceDevTypeField())
+    #: PCI address of the device.
+    dev_address: str = declare(fields.PCIAddressField())
 
 
 @_register
@@ -504,16 +400,10 @@ class VIFNestedDPDK(VIFBase):
     # 1.0: initial version
     VERSION = "1.0"
 
-    fields = {
-        #: PCI address of the device.
-        "pci_address": fields.StringField(),
-        #: Driver the device is bound to.
-        "dev_driver": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        pci_address: str
-        dev_driver: str
+    #: PCI address of the device.
+    pci_address: str = declare(fields.StringField())
+    #: Driver the device is bound to.
+    dev_driver: str = declare(fields.StringField())
 
 
 # --------------------------------------------------------------------------
@@ -527,16 +417,10 @@ class VIFVlanNested(VIFBase):
     # 1.0: initial version (as kuryr-kubernetes defined it)
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the device to create.
-        "vif_name": fields.StringField(),
-        #: VLAN ID of the subport.
-        "vlan_id": fields.IntegerField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
-        vlan_id: int
+    #: Name of the device to create.
+    vif_name: str = declare(fields.StringField())
+    #: VLAN ID of the subport.
+    vlan_id: int = declare(fields.IntegerField())
 
 
 @_register
@@ -546,13 +430,8 @@ class VIFMacvlanNested(VIFBase):
     # 1.0: initial version (as kuryr-kubernetes defined it)
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the device to create.
-        "vif_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
+    #: Name of the device to create.
+    vif_name: str = declare(fields.StringField())
 
 
 @_register
@@ -562,13 +441,8 @@ class VIFDPDKNested(VIFNestedDPDK):
     # 1.0: initial version (as kuryr-kubernetes defined it)
     VERSION = "1.0"
 
-    fields = {
-        #: Name of the interface.
-        "vif_name": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        vif_name: str
+    #: Name of the interface.
+    vif_name: str = declare(fields.StringField())
 
 
 @_register
@@ -580,16 +454,9 @@ class VIFSriov(VIFDirect):
     VERSION = "1.1"
     VERSION_STEPS = {"1.1": ("pod_name", "pod_link")}
 
-    fields = {
-        #: Physical network of the VF.
-        "physnet": fields.StringField(),
-        #: Name of the pod the VF belongs to.
-        "pod_name": fields.StringField(),
-        #: Link to the pod the VF belongs to.
-        "pod_link": fields.StringField(),
-    }
-
-    if TYPE_CHECKING:  # the fields, as the type checker sees them
-        physnet: str
-        pod_name: str
-        pod_link: str
+    #: Physical network of the VF.
+    physnet: str = declare(fields.StringField())
+    #: Name of the pod the VF belongs to.
+    pod_name: str = declare(fields.StringField())
+    #: Link to the pod the VF belongs to.
+    pod_link: str = declare(fields.StringField())
