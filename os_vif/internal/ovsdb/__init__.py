@@ -8,5 +8,5 @@
 * :mod:`.client` compares that with the IDL's cache and writes only the
   differences, all in one transaction, for one port or for many;
 * :mod:`.operations` are the OVSDB host operations plans are made of
-  (check, ownership, commands, undo), run in the caller's process.
+  (check, ownership, commands), run in the caller's process.
 """

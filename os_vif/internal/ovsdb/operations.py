@@ -1,12 +1,14 @@
 """OVSDB operations: one class per change, run in the caller's transaction.
 
-The OVSDB counterparts of :mod:`os_vif.internal.privileged.devices`, on
-the same model (:class:`os_vif.internal.operation.Operation`): typed
-arguments, ``check`` against the IDL cache (no round trip), ``admit``
-(ownership, against the cache before anything runs, and again inside the
-transaction), ``commands`` (ovsdbapp commands for one transaction) and
-``undo`` (operations that take the change back, computed from the cache
-before the commit).
+The OVSDB counterparts of the kernel operations
+(:mod:`os_vif.internal.kernel`), on the same model
+(:class:`os_vif.internal.operation.Operation`): typed arguments, ``check``
+against the IDL cache (no round trip), ``admit`` (ownership, against the
+cache before anything runs, and again inside the transaction) and
+``commands`` (ovsdbapp commands for one transaction).  They have no undo:
+a plan's OVSDB changes are one transaction, which leaves nothing behind
+when it fails, and a plug commits it only once its kernel steps are done
+(the runner undoes those when the transaction fails).
 
 OVSDB is written by the caller's process, not by the privsep daemon, so
 these ownership rules are enforced here:
@@ -21,7 +23,7 @@ these ownership rules are enforced here:
   name alone;
 * a bridge is deleted only when nothing but its own internal port and
   patch ports is left on it, and only by an unplug that asks for it
-  (trunk and per-port bridges) or by the undo of the plug that made it;
+  (trunk and per-port bridges);
 * a QoS row is os_vif's when its ``external_ids`` are those os-vif 5.x
   gives the QoS row of a port (:func:`.model.qos_external_ids`): ``id`` a UUID
   derived from the port's name, ``_type`` the QoS type.  A plug that makes
@@ -141,10 +143,6 @@ class OvsdbOperation(operation.Operation):
         """Return the ovsdbapp commands that make the change."""
         raise NotImplementedError
 
-    def undo(self, api: Any) -> list[OvsdbOperation]:
-        """Return what takes the change back (read before the commit)."""
-        return []
-
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """See :meth:`os_vif.internal.operation.Operation.check`."""
         raise NotImplementedError
@@ -234,12 +232,6 @@ class EnsureOvsBridge(OvsdbOperation):
         """Create the bridge as ovs-vsctl add-br does."""
         return [_EnsureBridgeCommand(api, self)]
 
-    def undo(self, api: Any) -> list[OvsdbOperation]:
-        """A bridge this makes is deleted again (if still unused)."""
-        if client.lookup(api, "Bridge", self.device) is None:
-            return [DeleteOvsBridge(name=self.device)]
-        return []
-
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """The bridge should exist with its datapath type."""
         what = "bridge %s" % self.device
@@ -317,20 +309,6 @@ class EnsureOvsPort(OvsdbOperation):
     def commands(self, api: Any) -> list[Any]:
         """Create or update the port."""
         return [_EnsurePortCommand(api, self)]
-
-    def undo(self, api: Any) -> list[OvsdbOperation]:
-        """A port this makes is removed again."""
-        if client.lookup(api, "Port", self.device) is not None:
-            return []
-        ids = self.get("external_ids", {})
-        return [
-            RemoveOvsPort(
-                name=self.device,
-                iface_id=ids.get("iface-id"),
-                mac=ids.get("attached-mac"),
-                per_port_bridge=self.get("per_port_bridge"),
-            )
-        ]
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
         """Compare the port and its Interface with what is asked."""
@@ -491,7 +469,10 @@ class RemoveOvsPortsOfVif(OvsdbOperation):
 
 @REGISTRY.register
 class DeleteOvsBridge(OvsdbOperation):
-    """Delete bridge ``name`` if nothing but plumbing is on it (an undo)."""
+    """Delete bridge ``name`` if nothing but plumbing is on it.
+
+    What an unplug asks of a trunk or per-port bridge it leaves unused.
+    """
 
     NAME = "ovs_delete_bridge"
     PARAMS = {"name": _ovs_name}

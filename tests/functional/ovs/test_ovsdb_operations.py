@@ -114,10 +114,6 @@ def test_bridge_and_port_made_in_one_transaction(client, ovs) -> None:
     assert _problems(client, bridge, port) == []
     _run(client, bridge, port)
     assert ovsdb_rows.next_cfg(ovs) == before + 1
-    # Nothing to take back either: both existed before.
-    api = client.api
-    with api.ovsdb_connection.lock:
-        assert bridge.undo(api) == [] and port.undo(api) == []
 
 
 def test_bridge_of_another_datapath_is_refused(client, ovs) -> None:
@@ -277,41 +273,6 @@ def test_qos_row_made_and_removed_with_its_port(client, ovs) -> None:
     ]
     _run(client, _removal("p1"))
     assert ovsdb_rows.rows(ovs, "QoS") == []
-
-
-def test_undo_removes_only_what_the_plug_made(client, ovs) -> None:
-    _run(client, _bridge("br-t"), _port("old"))
-    steps = [
-        _bridge("br-t"),
-        _bridge("br-new"),
-        _port("old"),
-        _port("new"),
-        _port("other", bridge="br-new"),
-    ]
-    api = client.api
-    # As the runner does: the undo is read from the cache before the commit.
-    with api.ovsdb_connection.lock:
-        for step in steps:
-            step.admit(api)
-        undo = [u for step in steps for u in step.undo(api)]
-    assert [(type(u), u.device) for u in undo] == [
-        (ops.DeleteOvsBridge, "br-new"),
-        (ops.RemoveOvsPort, "new"),
-        (ops.RemoveOvsPort, "other"),
-    ]
-    pending = client.start([c for s in steps for c in s.commands(api)], "t")
-    assert pending is not None
-    pending.wait()
-    assert ovs.bridges() == ["br-new", "br-t"]
-    pending = client.start(
-        [c for u in reversed(undo) for c in u.commands(api)], "undo"
-    )
-    assert pending is not None
-    pending.wait()
-    assert ovs.bridges() == ["br-t"]
-    assert ovsdb_rows.bridge_ports(ovs, "br-t") == ["br-t", "old"]
-    assert ovsdb_rows.row(ovs, "Port", "new") is None
-    assert ovsdb_rows.row(ovs, "Port", "other") is None
 
 
 def test_ports_of_vif_and_a_bridge_deleted_once_unused(client, ovs) -> None:
