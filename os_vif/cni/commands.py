@@ -150,11 +150,14 @@ class Plugin:
             record = self.records.read(conf.name, att)
             if record is not None:
                 self._delete(record, call)
-            elif conf.ipam is not None:
-                # No record: an ADD may have died before writing it, after
-                # the IPAM plugin leased an address.  Releasing an address
-                # that was never leased succeeds.
-                self._ipam(Command.DEL, call, conf.raw)
+            else:
+                if conf.ipam is not None:
+                    # No record: an ADD may have died before writing it,
+                    # after the IPAM plugin leased an address.  Releasing
+                    # an address that was never leased succeeds.
+                    self._ipam(Command.DEL, call, conf.raw)
+                # The lock file made for this call.
+                self.records.delete(conf.name, att)
         return b""
 
     def _check(self, call: protocol.Call, conf: protocol.NetConf) -> bytes:

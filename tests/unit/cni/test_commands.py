@@ -293,3 +293,8 @@ def test_an_unexpected_failure_is_still_the_spec_json(records, cni_path):
 
 def test_the_default_binding_is_not_yet():
     assert isinstance(binding.workload_binding(), binding.NotYetBinding)
+
+
+def test_del_of_an_unknown_attachment_leaves_no_file(records, cni_path):
+    commands.Plugin(records).run(env(cni_path, "DEL"), conf())
+    assert os.listdir(os.path.join(records.root, "net1")) == []

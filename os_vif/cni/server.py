@@ -1,0 +1,280 @@
+"""The os-vif-cni daemon: answers the C client's calls on a unix socket.
+
+``os-vif-cni-daemon`` (or ``python -m os_vif.cni.server``) serves one
+socket, by default ``/run/os-vif/cni.sock`` (``$OS_VIF_CNI_SOCKET``).  It
+is started on demand: by the C client when nothing listens (detached, one
+daemon per socket: a second one started meanwhile sees the first's lock
+and exits), or by systemd socket activation (``LISTEN_FDS``: the socket
+unit owns the socket).  Each call runs in its own thread, so calls for
+different containers proceed together; calls on one attachment wait for
+each other (the record's lock).
+
+The daemon holds ``<socket>.lock`` (``flock``) while it serves, and
+writes its pid there.  Only root and the daemon's own user may call it
+(``SO_PEERCRED``); the socket is mode 0600.
+
+The wire format is described in ``os_vif/cni/shim/os_vif_cni.c``:
+a request is ``os-vif-cni 1\\n``, the ``CNI_*`` variables each ended by a
+NUL byte, a NUL byte, then stdin; the answer is the exit status and a
+newline, then stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import signal
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from os_vif.cni import commands, store
+
+__all__ = [
+    "DEFAULT_SOCKET",
+    "MAGIC",
+    "MAX_REQUEST",
+    "encode_request",
+    "decode_request",
+    "Server",
+    "serve",
+    "main",
+]
+
+LOG = logging.getLogger(__name__)
+
+#: The socket unless ``--socket`` or ``$OS_VIF_CNI_SOCKET`` says otherwise.
+DEFAULT_SOCKET = "/run/os-vif/cni.sock"
+#: The first line of a request (the format's version).
+MAGIC = b"os-vif-cni 1\n"
+#: The largest request read (a network configuration is a few KiB).
+MAX_REQUEST = 4 << 20
+
+_SD_LISTEN_FDS_START = 3
+
+
+class RequestError(ValueError):
+    """A request that is not in the wire format."""
+
+
+def encode_request(env: Mapping[str, str], stdin: bytes) -> bytes:
+    """A request as the C client sends it (tests and Python callers)."""
+    parts = [MAGIC]
+    for name, value in env.items():
+        if name.startswith("CNI_"):
+            parts.append(("%s=%s" % (name, value)).encode() + b"\0")
+    parts.append(b"\0")
+    parts.append(stdin)
+    return b"".join(parts)
+
+
+def decode_request(data: bytes) -> tuple[dict[str, str], bytes]:
+    """The environment and stdin of a request."""
+    if not data.startswith(MAGIC):
+        raise RequestError("not an os-vif-cni request (or another version)")
+    pos = len(MAGIC)
+    env: dict[str, str] = {}
+    while True:
+        end = data.find(b"\0", pos)
+        if end < 0:
+            raise RequestError("the environment is not terminated")
+        if end == pos:
+            return env, data[end + 1:]
+        name, sep, value = data[pos:end].decode(
+            errors="surrogateescape").partition("=")
+        if not sep or not name.startswith("CNI_"):
+            raise RequestError("bad environment entry %r" % data[pos:end])
+        env[name] = value
+        pos = end + 1
+
+
+def _peer_allowed(sock: socket.socket) -> bool:
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                            struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid in (0, os.getuid())
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: Server
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        self.server.touch()
+        if not _peer_allowed(sock):
+            LOG.warning("refused a call from another user")
+            return
+        chunks = []
+        size = 0
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_REQUEST:
+                LOG.warning("refused a request of more than %d bytes",
+                            MAX_REQUEST)
+                return
+            chunks.append(chunk)
+        try:
+            env, stdin = decode_request(b"".join(chunks))
+        except RequestError as exc:
+            LOG.warning("refused a request: %s", exc)
+            return
+        code, out = self.server.plugin.run(env, stdin)
+        with contextlib.suppress(OSError):  # the client went away
+            sock.sendall(b"%d\n" % code + out)
+        self.server.touch()
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The daemon's server: one thread per call."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, listener: socket.socket,
+                 plugin: commands.Plugin) -> None:
+        # The socket is bound already (by us or by systemd).
+        super().__init__(listener.getsockname(), _Handler,
+                         bind_and_activate=False)
+        self.socket.close()
+        self.socket = listener
+        self.plugin = plugin
+        self.last_used = time.monotonic()
+
+    def touch(self) -> None:
+        """Note activity (the idle timeout counts from the last)."""
+        self.last_used = time.monotonic()
+
+
+def _systemd_socket() -> socket.socket | None:
+    if (os.environ.get("LISTEN_PID") != str(os.getpid())
+            or int(os.environ.get("LISTEN_FDS", "0")) < 1):
+        return None
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)
+    return socket.socket(fileno=_SD_LISTEN_FDS_START)
+
+
+@contextlib.contextmanager
+def _bound(path: str) -> Iterator[socket.socket | None]:
+    """Our own socket at ``path``, or None if a daemon serves it."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                      0o600)
+    try:
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        # The lock file names the daemon holding it (to stop it).
+        os.ftruncate(lock_fd, 0)
+        os.write(lock_fd, b"%d\n" % os.getpid())
+        # We hold the lock: a socket file left is a dead daemon's.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            listener.bind(path)
+        finally:
+            os.umask(old_umask)
+        listener.listen(128)
+        try:
+            yield listener
+        finally:
+            listener.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    finally:
+        os.close(lock_fd)
+
+
+def serve(socket_path: str = DEFAULT_SOCKET,
+          state_dir: str = store.DEFAULT_STATE_DIR,
+          idle_timeout: float = 0.0,
+          ready: threading.Event | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (or ``idle_timeout`` seconds idle)."""
+    plugin = commands.Plugin(store.Store(state_dir))
+    activated = _systemd_socket()
+    with contextlib.ExitStack() as stack:
+        listener = activated
+        if listener is None:
+            listener = stack.enter_context(_bound(socket_path))
+        if listener is None:
+            LOG.info("another daemon serves %s", socket_path)
+            return 0
+        server = Server(listener, plugin)
+        stop = threading.Event()
+
+        def _stop(*_args: Any) -> None:
+            stop.set()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+        thread = threading.Thread(target=server.serve_forever,
+                                  kwargs={"poll_interval": 0.5},
+                                  name="os-vif-cni", daemon=True)
+        thread.start()
+        LOG.info("os-vif-cni daemon serving %s (records in %s)",
+                 socket_path, state_dir)
+        if ready is not None:
+            ready.set()
+        while not stop.wait(1.0):
+            if idle_timeout and (time.monotonic() - server.last_used
+                                 > idle_timeout):
+                LOG.info("idle for %g s: exiting", idle_timeout)
+                break
+        server.shutdown()
+        thread.join()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``os-vif-cni-daemon``."""
+    parser = argparse.ArgumentParser(
+        prog="os-vif-cni-daemon",
+        description="Serve os-vif-cni calls on a unix socket.")
+    parser.add_argument(
+        "--socket", default=os.environ.get("OS_VIF_CNI_SOCKET")
+        or DEFAULT_SOCKET, help="the socket (default: $OS_VIF_CNI_SOCKET "
+        "or %(default)s)")
+    parser.add_argument(
+        "--state-dir", default=os.environ.get("OS_VIF_CNI_STATE_DIR")
+        or store.DEFAULT_STATE_DIR, help="where attachment records live "
+        "(default: $OS_VIF_CNI_STATE_DIR or %(default)s)")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=float(
+            os.environ.get("OS_VIF_CNI_IDLE_TIMEOUT") or 0),
+        help="exit after this many seconds without a call (0: never; "
+        "default: $OS_VIF_CNI_IDLE_TIMEOUT or 0)")
+    parser.add_argument("--log-file", help="log here (default: stderr)")
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        filename=args.log_file,
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s")
+    try:
+        return serve(args.socket, args.state_dir, args.idle_timeout)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EADDRINUSE, errno.EPERM):
+            LOG.error("cannot serve %s: %s", args.socket, exc)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""The compiled client and the daemon, driven as a runtime drives a CNI
+plugin: environment and stdin in, stdout and the exit status out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from os_vif.cni import ipam, protocol, server, store
+from os_vif.cni.protocol import Attachment, Command, ErrorCode
+from tests.functional.cni.conftest import CNI_PATH, host_local_missing
+
+pytestmark = [pytest.mark.functional]
+
+VERSION = {"CNI_COMMAND": "VERSION"}
+
+
+def _needs_host_local():
+    reason = host_local_missing()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_version_starts_the_daemon_on_demand(fresh_client):
+    client = fresh_client
+    assert client.daemon_pid() is None
+    code, out = client.run(VERSION, '{"cniVersion": "1.1.0"}')
+    assert (code, json.loads(out)) == (0, protocol.version_document())
+    pid = client.daemon_pid()
+    assert pid is not None and os.path.exists("/proc/%d" % pid)
+    # Served by the same daemon the second time.
+    assert client.run(VERSION, '{"cniVersion": "1.1.0"}')[0] == 0
+    assert client.daemon_pid() == pid
+    assert oct(os.stat(client.socket).st_mode & 0o777) == "0o600"
+
+
+def test_no_daemon_and_none_to_start_is_try_again_later(fresh_client):
+    client = fresh_client
+    code, out = client.run(dict(VERSION, OS_VIF_CNI_DAEMON=""))
+    assert code == 1
+    err = json.loads(out)
+    assert err["code"] == ErrorCode.TRY_AGAIN_LATER
+    assert client.socket in err["details"]
+
+
+def test_errors_come_back_as_the_spec_json_and_status(client):
+    code, out = client.run({"CNI_COMMAND": "BOGUS"}, "{}")
+    assert code == 1
+    assert json.loads(out)["code"] == ErrorCode.INVALID_ENVIRONMENT
+    code, out = client.run({"CNI_COMMAND": "DEL", "CNI_CONTAINERID": "c1",
+                            "CNI_IFNAME": "eth0", "CNI_PATH": CNI_PATH},
+                           "{not json")
+    assert (code, json.loads(out)["code"]) == (1, ErrorCode.DECODING_FAILURE)
+
+
+def test_del_of_an_unknown_attachment_succeeds(client):
+    _needs_host_local()
+    env = {"CNI_COMMAND": "DEL", "CNI_CONTAINERID": "c1",
+           "CNI_IFNAME": "eth0", "CNI_PATH": CNI_PATH}
+    assert client.run(env, client.config()) == (0, b"")
+    assert client.run(env, client.config()) == (0, b"")
+
+
+def test_add_is_not_yet_and_leaves_no_lease_and_no_record(client):
+    _needs_host_local()
+    env = {"CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1",
+           "CNI_IFNAME": "eth0", "CNI_NETNS": "/run/netns/none",
+           "CNI_PATH": CNI_PATH}
+    code, out = client.run(env, client.config("addtest"))
+    assert (code, json.loads(out)["code"]) == (1, ErrorCode.NOT_YET)
+    leases = os.listdir(os.path.join(client.data_dir, "addtest"))
+    assert not [n for n in leases if n[0].isdigit()]
+    assert store.Store(client.state_dir).attachments("addtest") == []
+
+
+def test_status_says_why_it_is_not_available(client):
+    code, out = client.run({"CNI_COMMAND": "STATUS", "CNI_PATH": CNI_PATH},
+                           client.config())
+    assert (code, json.loads(out)["code"]) == (1, ErrorCode.NOT_AVAILABLE)
+    assert "not yet" in json.loads(out)["msg"]
+
+
+def _leased_records(client, attachments):
+    """Records of ADDs that died after leasing (what GC must collect)."""
+    records = store.Store(client.state_dir)
+    config = json.loads(client.config("gctest"))
+    for att in attachments:
+        call = protocol.Call(command=Command.ADD,
+                             container_id=att.container_id,
+                             netns="/run/netns/none", ifname=att.ifname,
+                             path=(CNI_PATH,))
+        leased = ipam.delegate(Command.ADD, call, config)
+        records.write(store.Record(
+            network="gctest", container_id=att.container_id,
+            ifname=att.ifname, netns=call.netns, cni_version="1.1.0",
+            state=store.PENDING, config=config, ipam=leased))
+    return records
+
+
+def _leases(client):
+    directory = os.path.join(client.data_dir, "gctest")
+    found = {}
+    for name in os.listdir(directory):
+        if name[0].isdigit():
+            with open(os.path.join(directory, name)) as stream:
+                found[name] = stream.read().split()[0]
+    return found
+
+
+def test_gc_collects_exactly_the_attachments_not_valid(client):
+    _needs_host_local()
+    every = [Attachment("c%d" % i, "eth0") for i in range(4)]
+    records = _leased_records(client, every)
+    assert sorted(_leases(client).values()) == ["c0", "c1", "c2", "c3"]
+    valid = [{"containerID": "c1", "ifname": "eth0"},
+             {"containerID": "c3", "ifname": "eth0"}]
+    env = {"CNI_COMMAND": "GC", "CNI_PATH": CNI_PATH}
+    gc_config = client.config("gctest", **{
+        "cni.dev/valid-attachments": valid})
+    assert client.run(env, gc_config) == (0, b"")
+    assert records.attachments("gctest") == [every[1], every[3]]
+    assert sorted(_leases(client).values()) == ["c1", "c3"]
+    # Again: nothing more to do.
+    assert client.run(env, gc_config) == (0, b"")
+    assert records.attachments("gctest") == [every[1], every[3]]
+
+
+def test_concurrent_calls_for_different_containers(client):
+    _needs_host_local()
+    client.run(VERSION)  # the daemon is up
+    results = {}
+
+    def call(i):
+        results[i] = client.run(
+            {"CNI_COMMAND": "DEL", "CNI_CONTAINERID": "c%d" % i,
+             "CNI_IFNAME": "eth0", "CNI_PATH": CNI_PATH}, client.config())
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {i: (0, b"") for i in range(8)}
+
+
+def test_a_second_daemon_on_the_same_socket_exits(client):
+    client.run(VERSION)
+    proc = subprocess.run(
+        [sys.executable, "-m", "os_vif.cni.server", "--socket",
+         client.socket, "--state-dir", client.state_dir],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0
+    assert "another daemon serves" in proc.stderr
+    assert client.run(VERSION)[0] == 0
+
+
+def test_the_in_process_plugin_answers_the_same(client):
+    proc = subprocess.run(
+        [sys.executable, "-m", "os_vif.cni.main"], input=b"{}",
+        capture_output=True, timeout=60, check=False,
+        env={"CNI_COMMAND": "VERSION",
+             "OS_VIF_CNI_STATE_DIR": client.state_dir})
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout) == protocol.version_document()
+
+
+def test_the_daemon_refuses_a_malformed_request(client):
+    import socket
+    client.run(VERSION)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(client.socket)
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(100) == b""
+    assert client.run(VERSION)[0] == 0
+    # A well-formed request from Python gets the same answer as the client.
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(client.socket)
+        sock.sendall(server.encode_request(VERSION, b"{}"))
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    status, _, out = data.partition(b"\n")
+    assert status == b"0"
+    assert json.loads(out) == protocol.version_document()
