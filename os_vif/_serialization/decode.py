@@ -27,6 +27,22 @@ from netaddr.strategy import ipv6 as _netaddr_ipv6
 from os_vif import exception
 from os_vif._serialization import catalog as cat
 from os_vif._serialization import encode as enc
+
+# The field kinds as globals: the loader compares every value's with them.
+from os_vif._serialization.catalog import (
+    BOOL,
+    ENUM,
+    INT,
+    IPADDR,
+    IPLIST,
+    IPNET,
+    MAC,
+    OBJ,
+    OBJDICT,
+    PCI,
+    STR,
+    UUID,
+)
 from os_vif.objects import _ovo, formats
 
 __all__ = [
@@ -52,20 +68,6 @@ MAX_LIST_ITEMS = 4096
 MAX_STRING_LENGTH = 4096
 #: Characters (or bytes) of a JSON document given to ``loads``.
 MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
-
-# The field kinds, bound once: the loader compares every value's with them.
-_K_STR = cat.STR
-_K_BOOL = cat.BOOL
-_K_INT = cat.INT
-_K_UUID = cat.UUID
-_K_MAC = cat.MAC
-_K_PCI = cat.PCI
-_K_ENUM = cat.ENUM
-_K_IPADDR = cat.IPADDR
-_K_IPNET = cat.IPNET
-_K_IPLIST = cat.IPLIST
-_K_OBJDICT = cat.OBJDICT
-_K_OBJ = cat.OBJ
 
 _ENVELOPE = frozenset({enc.NAME, enc.NAMESPACE, enc.VERSION, enc.DATA,
                        enc.CHANGES})
@@ -451,45 +453,45 @@ def _value(
             return None
         raise _Bad("null is not allowed for %s" % fspec.name)
     kind = fspec.kind
-    if kind == _K_STR:
+    if kind == STR:
         return _string(raw)
-    if kind == _K_BOOL:
+    if kind == BOOL:
         if type(raw) is not bool:
             raise _Bad("expected a boolean, got %s" % _describe(raw))
         return raw
-    if kind == _K_INT:
+    if kind == INT:
         if type(raw) is not int:
             raise _Bad("expected an integer, got %s" % _describe(raw))
         if not -_INT_LIMIT <= raw < _INT_LIMIT:
             raise _Bad("integer out of the 64-bit range")
         return raw
-    if kind == _K_UUID:
+    if kind == UUID:
         text = _string(raw)
         if _UUID.match(text) is None:
             raise _Bad("%s is not a UUID" % _show(text))
         return text
-    if kind == _K_MAC:
+    if kind == MAC:
         text = _string(raw).lower().replace("-", ":")
         if _MAC.match(text) is None:
             raise _Bad("%s is not a MAC address" % _show(raw))
         return text
-    if kind == _K_PCI:
+    if kind == PCI:
         text = _string(raw).lower()
         if _PCI.match(text) is None:
             raise _Bad("%s is not a PCI address" % _show(raw))
         return text
-    if kind == _K_ENUM:
+    if kind == ENUM:
         text = _string(raw)
         if text not in fspec.choices:
             raise _Bad(
                 "%s is not one of %s" % (_show(text), ", ".join(fspec.choices))
             )
         return text
-    if kind == _K_IPADDR:
+    if kind == IPADDR:
         return _ip_address(raw)
-    if kind == _K_IPNET:
+    if kind == IPNET:
         return _ip(raw, _fast_network, netaddr.IPNetwork, "network")
-    if kind == _K_IPLIST:
+    if kind == IPLIST:
         items = _array(raw)
         result = []
         for index, item in enumerate(items):
@@ -499,7 +501,7 @@ def _value(
                 bad.segments.append("[%d]" % index)
                 raise
         return result
-    if kind == _K_OBJ:
+    if kind == OBJ:
         if compact:
             child_spec = cat.catalog().by_name[fspec.objname or ""]
             if child_spec.is_list and type(raw) is list:
@@ -508,7 +510,7 @@ def _value(
                 )
             return _compact_object(raw, fspec, depth + 1, budget)
         return _primitive_object(raw, fspec, depth + 1, budget)
-    if kind == _K_OBJDICT:
+    if kind == OBJDICT:
         if type(raw) is not dict:
             raise _Bad("expected an object, got %s" % _describe(raw))
         if len(raw) > MAX_LIST_ITEMS:
@@ -572,12 +574,12 @@ def _fields(
         # through _value.
         kind = fspec.kind
         raw_type = type(raw)
-        if (kind == _K_STR and raw_type is str
+        if (kind == STR and raw_type is str
                 and len(raw) <= MAX_STRING_LENGTH) or (
-                    kind == _K_BOOL and raw_type is bool):
+                    kind == BOOL and raw_type is bool):
             values[key] = raw
             continue
-        if kind == _K_IPADDR and raw_type is str:
+        if kind == IPADDR and raw_type is str:
             address = _fast_address(raw)
             if address is not None:
                 values[key] = address
