@@ -1,0 +1,190 @@
+"""os-vif-cni's cost per call, beside the reference plugins in the same run.
+
+A runtime executes a CNI plugin once per call, so what a call costs starts
+with what starting the plugin costs.  Measured, each ``--calls`` times,
+the commands interleaved round-robin (the machine's load weighs on all
+alike), p50 and p95 in milliseconds:
+
+* ``client VERSION``: the compiled os-vif-cni client's VERSION round trip
+  to a warm daemon (the client's own cost: exec, connect, relay);
+* ``python3 -S``: ``python3 -S -c pass``, the floor of any Python plugin;
+* ``bridge VERSION``: the reference ``bridge`` plugin's VERSION
+  (containernetworking-plugins, Go);
+* ``client DEL``: os-vif-cni's DEL of an unknown attachment through
+  host-local (one exec of host-local inside);
+* ``bridge DEL``: the reference bridge's DEL of an unknown attachment
+  through host-local, without a namespace;
+* ``os-vif-cni-python VERSION`` (``--python-calls``, fewer: each costs a
+  Python start and os_vif's imports): the plugin without the daemon.
+
+And ``--gc N``: GC of N stale attachments among N live ones (records of
+ADDs that leased an address from host-local; GC releases each stale one)
+-- issue 22's target is under 2 s for 200 among 200.
+
+Usage::
+
+    python benchmarks/bench_cni.py [--calls 100] [--python-calls 10]
+        [--gc 200] [--json]
+
+Needs cc, /usr/lib/cni/{bridge,host-local} (tools/setup-env.sh
+ensure_podman) and root only for nothing: everything lives in a
+temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from os_vif.cni import ipam, protocol, shim, store
+
+CNI_PATH = "/usr/lib/cni"
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered) * 1000, 2),
+            "p95": round(p95 * 1000, 2), "n": len(ordered)}
+
+
+def _timed(argv: list[str], env: dict[str, str], stdin: bytes,
+           expect: int = 0) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, input=stdin, env=env, capture_output=True,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != expect:
+        raise SystemExit("%s failed (%d): %s" % (
+            argv[0], proc.returncode,
+            (proc.stdout + proc.stderr)[:300].decode(errors="replace")))
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--python-calls", type=int, default=10)
+    parser.add_argument("--gc", type=int, default=200,
+                        help="stale (and as many live) attachments for "
+                        "the GC measure; 0 skips it")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    for need in ("bridge", "host-local"):
+        if not os.access(os.path.join(CNI_PATH, need), os.X_OK):
+            raise SystemExit("%s/%s is missing: run tools/setup-env.sh's "
+                             "ensure_podman" % (CNI_PATH, need))
+    root = tempfile.mkdtemp(prefix="bcni-", dir="/tmp")
+    sock = os.path.join(root, "cni.sock")
+    state = os.path.join(root, "state")
+    client = os.path.join(root, "os-vif-cni")
+    shim.build(client, daemon_command="exec %s -m os_vif.cni.server"
+               % sys.executable)
+    base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "OS_VIF_CNI_SOCKET": sock, "OS_VIF_CNI_STATE_DIR": state}
+    config = {
+        "cniVersion": "1.0.0", "name": "bench", "type": "os-vif-cni",
+        "plugin": "ovs",
+        "ipam": {"type": "host-local", "dataDir": os.path.join(root, "ipam"),
+                 "ranges": [[{"subnet": "10.96.0.0/16"}]]},
+    }
+    bridge_config = dict(config, type="bridge", bridge="bcni0")
+    version_in = b'{"cniVersion": "1.0.0"}'
+    del_env = dict(base_env, CNI_COMMAND="DEL", CNI_CONTAINERID="bench1",
+                   CNI_IFNAME="eth0", CNI_PATH=CNI_PATH)
+    version_env = dict(base_env, CNI_COMMAND="VERSION")
+    measures: dict[str, Callable[[], float]] = {
+        "client VERSION": lambda: _timed([client], version_env, version_in),
+        "python3 -S": lambda: _timed(["python3", "-S", "-c", "pass"],
+                                     base_env, b""),
+        "bridge VERSION": lambda: _timed(
+            [os.path.join(CNI_PATH, "bridge")], version_env, version_in),
+        "client DEL": lambda: _timed([client], del_env,
+                                     json.dumps(config).encode()),
+        "bridge DEL": lambda: _timed(
+            [os.path.join(CNI_PATH, "bridge")], del_env,
+            json.dumps(bridge_config).encode()),
+    }
+    results: dict[str, Any] = {}
+    try:
+        # The first call starts the daemon: timed apart, not counted.
+        results["daemon start (first call)"] = round(
+            measures["client VERSION"]() * 1000, 1)
+        samples: dict[str, list[float]] = {name: [] for name in measures}
+        for _ in range(args.calls):
+            for name, measure in measures.items():
+                samples[name].append(measure())
+        for name, values in samples.items():
+            results[name] = _percentiles(values)
+        python_env = dict(base_env, CNI_COMMAND="VERSION")
+        results["os-vif-cni-python VERSION"] = _percentiles([
+            _timed([sys.executable, "-m", "os_vif.cni.main"], python_env,
+                   version_in) for _ in range(args.python_calls)])
+        if args.gc:
+            results["gc"] = _bench_gc(args.gc, client, base_env, config,
+                                      state)
+    finally:
+        _stop_daemon(sock)
+        shutil.rmtree(root, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for name, value in results.items():
+            print("%-28s %s" % (name, value))
+    return 0
+
+
+def _bench_gc(count: int, client: str, base_env: dict[str, str],
+              config: dict[str, Any], state: str) -> dict[str, Any]:
+    records = store.Store(state)
+    live: list[protocol.Attachment] = []
+    stale: list[protocol.Attachment] = []
+    for i in range(2 * count):
+        att = protocol.Attachment("gc%04d" % i, "eth0")
+        call = protocol.Call(command=protocol.Command.ADD,
+                             container_id=att.container_id,
+                             netns="/run/netns/none", ifname="eth0",
+                             path=(CNI_PATH,))
+        leased = ipam.delegate(protocol.Command.ADD, call, config)
+        records.write(store.Record(
+            network="bench", container_id=att.container_id, ifname="eth0",
+            netns=call.netns, cni_version="1.0.0", state=store.PENDING,
+            config=config, ipam=leased))
+        (live if i % 2 else stale).append(att)
+    gc_config = dict(config, cniVersion="1.1.0", **{
+        "cni.dev/valid-attachments": [
+            {"containerID": a.container_id, "ifname": a.ifname}
+            for a in live]})
+    env = dict(base_env, CNI_COMMAND="GC", CNI_PATH=CNI_PATH)
+    elapsed = _timed([client], env, json.dumps(gc_config).encode())
+    left = records.attachments("bench")
+    if left != live:
+        raise SystemExit("GC left %d attachments, %d expected"
+                         % (len(left), len(live)))
+    return {"stale": count, "live": count, "seconds": round(elapsed, 3)}
+
+
+def _stop_daemon(sock: str) -> None:
+    try:
+        with open(sock + ".lock") as stream:
+            pid = int(stream.read().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
