@@ -1,0 +1,164 @@
+"""The container runtime works here: podman 4.3.1 (the distribution's)
+with its CNI backend runs a container from a local root filesystem on a
+network of the distribution's reference ``bridge`` plugin.
+
+This is the runtime set-up the os-vif network will use (issue 22); the
+os-vif network itself comes with the workload's end in the plugins.  What
+these machines need, found here:
+
+* ``network_backend = "cni"`` -- given in a private containers.conf
+  (``CONTAINERS_CONF``), so /etc/containers is never changed; the same
+  file points podman at a private CNI configuration directory and uses the
+  ``cgroupfs`` cgroup manager and file events (no systemd here);
+* ``--runtime runc`` (crun refuses the hybrid cgroup layout);
+* explicit ``--ulimit nofile=...`` and ``nproc=...`` no higher than the
+  caller's: podman 4.3.1 gives root containers ``nofile=1048576`` unless
+  told otherwise, even with ``--ulimit host``, and raising a hard limit
+  needs CAP_SYS_RESOURCE, which this sandbox has not;
+* ``--rootfs DIR`` with the directory as the first argument after the
+  options (podman reads it so): a busybox-static tree, no image pulled;
+* ``--cap-add NET_RAW`` for ping.
+
+podman's storage lives in the test's temporary directory (``--root``,
+``--runroot``), and podman runs in a fresh network namespace (the
+``netns`` fixture), so the bridge it makes goes with the namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from tests.functional.cni.conftest import CNI_PATH
+
+pytestmark = [pytest.mark.functional]
+
+SUBNET = "10.95.0.0/24"
+GATEWAY = "10.95.0.1"
+BUSYBOX = "/bin/busybox"
+# Lower than the caller's limits (see the module's docstring).
+ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+
+
+def _missing() -> str | None:
+    for tool in ("podman", "runc"):
+        if shutil.which(tool) is None:
+            return ("%s is missing (tools/setup-env.sh ensure_podman "
+                    "installs it from the distribution)" % tool)
+    for plugin in ("bridge", "host-local"):
+        if not os.access(os.path.join(CNI_PATH, plugin), os.X_OK):
+            return "%s/%s is missing (containernetworking-plugins)" % (
+                CNI_PATH, plugin)
+    if not os.access(BUSYBOX, os.X_OK):
+        return "%s is missing (busybox-static)" % BUSYBOX
+    return None
+
+
+class Podman:
+    """podman with private storage, configuration and CNI networks."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.rootfs = os.path.join(root, "rootfs")
+        self.net_dir = os.path.join(root, "net.d")
+        self.ipam_dir = os.path.join(root, "ipam")
+        os.makedirs(self.net_dir)
+        conf = os.path.join(root, "containers.conf")
+        with open(conf, "w") as stream:
+            stream.write(
+                '[network]\nnetwork_backend = "cni"\n'
+                'network_config_dir = "%s"\n'
+                'cni_plugin_dirs = ["%s"]\n'
+                '[engine]\ncgroup_manager = "cgroupfs"\n'
+                'events_logger = "file"\nruntime = "runc"\n'
+                % (self.net_dir, CNI_PATH))
+        self.env = dict(os.environ, CONTAINERS_CONF=conf)
+        self._make_rootfs()
+
+    def _make_rootfs(self) -> None:
+        bin_dir = os.path.join(self.rootfs, "bin")
+        os.makedirs(bin_dir)
+        for name in ("proc", "sys", "dev", "etc", "tmp", "run"):
+            os.makedirs(os.path.join(self.rootfs, name))
+        shutil.copy2(BUSYBOX, os.path.join(bin_dir, "busybox"))
+        for applet in ("sh", "ip", "ping", "cat"):
+            os.symlink("busybox", os.path.join(bin_dir, applet))
+
+    def add_bridge_network(self, name: str, bridge: str) -> None:
+        """A conflist of the reference bridge plugin with host-local."""
+        conflist = {
+            "cniVersion": "1.0.0", "name": name,
+            "plugins": [{
+                "type": "bridge", "bridge": bridge, "isGateway": True,
+                "ipMasq": False,
+                "ipam": {"type": "host-local", "dataDir": self.ipam_dir,
+                         "ranges": [[{"subnet": SUBNET,
+                                      "gateway": GATEWAY}]]},
+            }],
+        }
+        with open(os.path.join(self.net_dir, name + ".conflist"),
+                  "w") as stream:
+            json.dump(conflist, stream)
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["podman", "--root", os.path.join(self.root, "storage"),
+             "--runroot", os.path.join(self.root, "run"),
+             "--tmpdir", os.path.join(self.root, "tmp"), *args],
+            env=self.env, capture_output=True, text=True, timeout=120,
+            check=False)
+
+    def leases(self, network: str) -> list[str]:
+        """host-local's leases (files named by address) on ``network``."""
+        try:
+            names = os.listdir(os.path.join(self.ipam_dir, network))
+        except FileNotFoundError:
+            return []
+        return [n for n in names if n[0].isdigit()]
+
+    def close(self) -> None:
+        """Remove every container, then podman's files."""
+        self("rm", "--all", "--force")
+        # Anything podman left mounted under the directory goes first.
+        with open("/proc/self/mounts") as stream:
+            mounts = [line.split()[1] for line in stream]
+        for point in reversed(mounts):
+            if point.startswith(self.root + "/"):
+                subprocess.run(["umount", "-l", point], check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def podman(netns):
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    handle = Podman(tempfile.mkdtemp(prefix="osvif-podman-"))
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def test_a_container_runs_on_the_reference_bridge_network(podman, netns):
+    podman.add_bridge_network("refnet", "refbr0")
+    proc = podman(
+        "run", "--rm", "--runtime", "runc", *ULIMITS, "--network", "refnet",
+        "--cap-add", "NET_RAW", "--rootfs", podman.rootfs,
+        "/bin/sh", "-c",
+        "ip -4 -o addr show eth0 && ping -c 1 -W 5 %s" % GATEWAY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The container had an address of the network and reached its gateway
+    # (the bridge in this test's namespace).
+    assert " inet 10.95.0." in proc.stdout
+    assert "1 packets received" in proc.stdout
+    assert "refbr0" in netns.link_names()
+    # --rm: the container, its veth and its lease are gone.
+    assert podman("ps", "--all", "--quiet").stdout.strip() == ""
+    assert not [n for n in netns.link_names() if n.startswith("veth")]
+    assert podman.leases("refnet") == []
