@@ -20,14 +20,12 @@ anything.  The operator-facing statement of these rules is
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
 
 from os_vif.internal import linkstate, names, operation
 
-if TYPE_CHECKING:
-    from os_vif.internal.privileged.executor import Context
-
 __all__ = [
+    "Scope",
     "OS_VIF_ALIAS",
     "LEGACY_PREFIXES",
     "ROLES",
@@ -73,8 +71,23 @@ _RULE = (
 legacy_names = names.legacy_names
 
 
+@dataclasses.dataclass
+class Scope:
+    """What ownership is judged against besides the device itself.
+
+    The caller's early admission judges with an empty scope; the daemon's
+    run of a group (:class:`os_vif.internal.privileged.executor.Context`)
+    extends it with the devices its plan created as it goes.
+    """
+
+    #: Devices the running plan created: name -> kind.
+    created: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Running the daemon's own journal: ownership was settled then.
+    trusted: bool = False
+
+
 def owner_rule(
-    ctx: Context, link: linkstate.Link, vif_id: str | None
+    ctx: Scope, link: linkstate.Link, vif_id: str | None
 ) -> str | None:
     """Return the rule by which os_vif owns ``link``, or None."""
     if ctx.trusted:
@@ -96,7 +109,7 @@ refuse = operation.refused
 
 
 def require_owned(
-    ctx: Context, link: linkstate.Link, action: str, vif_id: str | None
+    ctx: Scope, link: linkstate.Link, action: str, vif_id: str | None
 ) -> None:
     """Raise HostOperationRefused unless os_vif owns ``link``."""
     if owner_rule(ctx, link, vif_id) is None:

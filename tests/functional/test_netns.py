@@ -7,7 +7,7 @@ import os
 import pytest
 from pyroute2 import IPRoute
 
-from os_vif.internal.privileged import devices
+from os_vif.internal import kernel as devices
 from os_vif.internal.unprivileged import plan, runner
 from os_vif.sandbox import netns as netns_fixture
 

@@ -14,9 +14,9 @@ import warnings
 import pytest
 
 from os_vif import exception
+from os_vif.internal import kernel as devices
 from os_vif.internal import linkstate
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import runner
 from os_vif.objects import host_info
 from tests import fake_sysfs

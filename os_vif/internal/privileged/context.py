@@ -45,7 +45,7 @@ from oslo_privsep import capabilities as caps
 from oslo_privsep import priv_context
 
 from os_vif import exception
-from os_vif.internal.privileged import devices, executor, firewall
+from os_vif.internal.privileged import executor
 
 __all__ = [
     "CAPABILITIES",
@@ -59,10 +59,6 @@ __all__ = [
     "rebuild",
     "stop_all",
 ]
-
-# Imported for their side effect: they register the operations a plan may
-# name.  Keep the references so linters see them used.
-_OPERATION_MODULES = (devices, firewall)
 
 #: The capabilities of both daemons, by context name.
 CAPABILITIES: dict[str, tuple[int, ...]] = {

@@ -40,8 +40,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import operation
+from os_vif.internal import kernel
+from os_vif.internal.privileged import (
+    bridge,
+    firewall,
+    link,
+    netlink,
+    sysctl,
+    tap,
+    veth,
+    vf,
+    vlan,
+)
 from os_vif.internal.privileged import journal as journal_mod
+from os_vif.internal.privileged.apply import Context, apply
 
 __all__ = [
     "REGISTRY",
@@ -54,97 +66,18 @@ __all__ = [
 
 LOG = logging.getLogger(__name__)
 
-#: The kernel operations the daemon serves, by wire name.
-REGISTRY = operation.Registry(operation.KERNEL)
+# Imported for their side effect: each registers the apply functions of
+# its family.  Keep the references so linters see them used.
+_FAMILIES = (bridge, firewall, link, sysctl, tap, veth, vf, vlan)
+
+#: The kernel operations the daemon serves, by wire name (the shared
+#: registry; named here too for callers of the executor).
+REGISTRY = kernel.REGISTRY
+KernelOperation = kernel.KernelOperation
+#: The wire-plan parser: :func:`os_vif.internal.kernel.parse_plan`.
+validate_plan = kernel.parse_plan
 
 _PLAIN = (str, int, float, bool, type(None))
-
-
-class Context:
-    """What one group of a plan shares while it runs in the daemon."""
-
-    def __init__(
-        self, journal: journal_mod.Journal | None, trusted: bool = False
-    ) -> None:
-        self.journal = journal
-        #: Running the daemon's own journal: ownership was settled then.
-        self.trusted = trusted
-        #: Devices this plan created: name -> kind.
-        self.created: dict[str, str] = {}
-        self.undo_log: list[KernelOperation] = []
-        #: When not None, deletions are collected here (link indexes) and
-        #: made together after the call's last group (see _delete_deferred).
-        self.deferred: list[int] | None = None
-        #: Links earlier groups of the call collected for deletion.
-        self.leaving: set[int] = set()
-
-    def is_leaving(self, index: int) -> bool:
-        """Whether link ``index`` is collected for deletion in this call."""
-        return index in self.leaving or index in (self.deferred or ())
-
-    def delete_later(self, index: int) -> bool:
-        """Collect link ``index`` for the call's batched deletion.
-
-        False when this context deletes at once (an undo, or a call that
-        also creates devices).
-        """
-        if self.deferred is None or self.trusted:
-            return False
-        self.deferred.append(index)
-        return True
-
-    def record_undo(self, undo: KernelOperation) -> None:
-        """Remember ``undo`` -- before the change it takes back is made.
-
-        While undoing, nothing is recorded: an undo is not undone.
-        """
-        if self.trusted:
-            return
-        if self.journal is not None:
-            self.journal.record(undo.to_wire())
-        self.undo_log.append(undo)
-
-    def creating(self, name: str, kind: str) -> None:
-        """Say that ``name`` (of ``kind``) is about to be created."""
-        from os_vif.internal.privileged.devices import DeleteDevice
-
-        self.created[name] = kind
-        self.record_undo(DeleteDevice(name=name, kind=kind))
-
-    def rollback(self) -> None:
-        """Run the undo operations, newest first; log (not raise) failures.
-
-        A failing undo must not hide the error that caused the rollback,
-        nor stop the remaining undo operations.
-        """
-        self.trusted = True
-        while self.undo_log:
-            undo = self.undo_log.pop()
-            try:
-                undo.apply(self)
-            except Exception as err:
-                LOG.warning("Could not undo with %r: %s", undo, err)
-
-
-class KernelOperation(operation.Operation):
-    """A kernel operation: applied in the daemon, checked in the caller."""
-
-    DOMAIN = operation.KERNEL
-
-    def admit(self, ctx: Context) -> None:
-        """Raise HostOperationRefused if this may not touch what it names.
-
-        Runs for every operation of a group before any is applied, so a
-        refusal leaves the host unchanged.
-        """
-
-    def apply(self, ctx: Context) -> bool:
-        """Make the change; record its undo on ``ctx``; say if it changed."""
-        raise NotImplementedError
-
-    def check(self, ovsdb: Any = None) -> list[operation.Problem]:
-        """See :meth:`os_vif.internal.operation.Operation.check`."""
-        raise NotImplementedError
 
 
 def carry(err: BaseException) -> list[Any]:
@@ -166,33 +99,6 @@ def _failure(op: KernelOperation, err: Exception) -> exception.ExceptionBase:
     )
 
 
-def validate_plan(
-    plan: Any,
-) -> tuple[str, list[list[KernelOperation]], bool]:
-    """Return (id, groups of operations, recover?) of a wire plan."""
-    if not isinstance(plan, Mapping):
-        raise operation.invalid("plan", plan, "a plan is a mapping")
-    identifier = journal_mod.plan_id(plan.get("id"))
-    if plan.get("recover") is True:
-        return identifier, [], True
-    if plan.get("hello") is True:
-        return identifier, [], False
-    groups = plan.get("groups")
-    if not isinstance(groups, (list, tuple)):
-        raise operation.invalid("plan.groups", groups, "must be a list")
-    parsed = []
-    for group in groups:
-        if not isinstance(group, (list, tuple)):
-            raise operation.invalid("plan.group", group, "must be a list")
-        ops = []
-        for step in group:
-            op = REGISTRY.from_wire(step)
-            assert isinstance(op, KernelOperation)
-            ops.append(op)
-        parsed.append(ops)
-    return identifier, parsed, False
-
-
 def _run_group(
     group: list[KernelOperation],
     journal: journal_mod.Journal,
@@ -210,7 +116,7 @@ def _run_group(
             current.admit(ctx)
         changed = []
         for current in group:
-            changed.append(bool(current.apply(ctx)))
+            changed.append(apply(current, ctx))
     except Exception as err:
         ctx.rollback()
         assert current is not None
@@ -243,22 +149,20 @@ def _delete_deferred(
     is deleted on its own, and a group whose link cannot be deleted gets
     the error.
     """
-    from os_vif.internal.privileged import netlink as netlink_mod
-
     if not deferred:
         return
     # Not 0 (the default group), and unlikely to be anyone else's.
     group = random.randint(1 << 24, (1 << 31) - 1)
     try:
-        netlink_mod.set_group(
+        netlink.set_group(
             [index for _position, indexes in deferred for index in indexes],
             group,
         )
-        netlink_mod.delete_group(group)
+        netlink.delete_group(group)
         return
     except Exception as err:  # noqa: BLE001 - each link, then, on its own
         LOG.warning("Batched deletion failed (%s); one by one", err)
-    with netlink_mod.links() as requests:
+    with netlink.links() as requests:
         for position, indexes in deferred:
             for index in indexes:
                 try:
@@ -301,7 +205,7 @@ _PLAN_LOCK = threading.Lock()
 
 def execute(plan: Any) -> list[dict[str, Any]]:
     """Validate and run ``plan``; return one result per group (see module)."""
-    identifier, groups, recover = validate_plan(plan)
+    identifier, groups, recover = kernel.parse_plan(plan)
     if isinstance(plan, Mapping) and plan.get("hello") is True:
         # The client learns which process to kill should a call hang.
         return [{"pid": os.getpid()}]

@@ -20,9 +20,10 @@ import errno
 import json
 import logging
 import os
-import re
 import stat
 from typing import Any
+
+from os_vif.internal.kernel.base import plan_id
 
 __all__ = [
     "DIRECTORY",
@@ -39,16 +40,6 @@ LOG = logging.getLogger(__name__)
 #: Where the journals live (tmpfs: gone, like the devices, after a reboot).
 DIRECTORY = "/run/os-vif/plans"
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def plan_id(value: Any, field: str = "plan.id") -> str:
-    """Return ``value`` if it is a plan id (32 hex digits, uuid4().hex)."""
-    from os_vif.internal.operation import invalid
-
-    if not isinstance(value, str) or not _ID.match(value):
-        raise invalid(field, value, "a plan id is 32 hex digits")
-    return value
 
 
 def path(identifier: str) -> str:

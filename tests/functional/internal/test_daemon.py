@@ -17,9 +17,9 @@ import pytest
 from oslo_privsep import capabilities as caps
 
 from os_vif import exception
+from os_vif.internal import kernel as d
 from os_vif.internal import linkstate
 from os_vif.internal.privileged import context
-from os_vif.internal.privileged import devices as d
 from os_vif.internal.unprivileged import daemon, runner
 from os_vif.internal.unprivileged.plan import Plan
 from tests.functional import daemon_faults

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from pyroute2 import IPRoute
 
+from os_vif.internal import kernel as d
 from os_vif.internal import linkstate
-from os_vif.internal.privileged import devices as d
 from os_vif.internal.unprivileged import daemon, runner
 from os_vif.internal.unprivileged.plan import Plan
 from tests.functional import daemon_faults

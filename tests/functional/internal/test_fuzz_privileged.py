@@ -67,8 +67,9 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
 from os_vif import exception
-from os_vif.internal import operation, ownership
-from os_vif.internal.privileged import executor, firewall
+from os_vif.internal import kernel, operation, ownership
+from os_vif.internal.kernel import firewall
+from os_vif.internal.privileged import firewall as writes
 from os_vif.internal.privileged import journal as journal_mod
 from os_vif.internal.unprivileged import daemon, runner
 from os_vif.sandbox import netns as netns_mod
@@ -201,7 +202,7 @@ def make_firewall() -> None:
                 table=firewall.TABLE,
                 chain=firewall.CHAIN,
                 expressions=(
-                    firewall._expressions(family, ("br-host", None, "ACCEPT")),
+                    writes._expressions(family, ("br-host", None, "ACCEPT")),
                 ),
                 userdata=HOST_RULE,
             )
@@ -299,7 +300,7 @@ _ROLE_FIELDS = {
 def parse(wire: Any) -> list[operation.Operation] | None:
     """The plan's operations as the daemon reads them; None if refused."""
     try:
-        _id, groups, _recover = executor.validate_plan(wire)
+        _id, groups, _recover = kernel.parse_plan(wire)
     except exception.InvalidArgument:
         return None
     return [op for group in groups for op in group]
@@ -385,7 +386,7 @@ ROLES = [
     "",
 ]
 PARAMS = sorted(
-    {key for cls in executor.REGISTRY.classes.values() for key in cls.PARAMS}
+    {key for cls in kernel.REGISTRY.classes.values() for key in cls.PARAMS}
 )
 
 ints = st.one_of(
@@ -520,8 +521,8 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
 @st.composite
 def good_steps(draw: st.DrawFn) -> Any:
     """A step the validators accept (mostly), naming anything on the host."""
-    name = draw(st.sampled_from(sorted(executor.REGISTRY.classes)))
-    cls = executor.REGISTRY.classes[name]
+    name = draw(st.sampled_from(sorted(kernel.REGISTRY.classes)))
+    cls = kernel.REGISTRY.classes[name]
     keys = sorted(cls.PARAMS)
     chosen = draw(st.lists(st.sampled_from(keys), unique=True, max_size=5))
     arguments = {
@@ -545,8 +546,8 @@ def hostile_steps(draw: st.DrawFn) -> Any:
                 lambda s: len(s) != 2
             )
         )
-    name = draw(st.sampled_from(sorted(executor.REGISTRY.classes)))
-    cls = executor.REGISTRY.classes[name]
+    name = draw(st.sampled_from(sorted(kernel.REGISTRY.classes)))
+    cls = kernel.REGISTRY.classes[name]
     keys = sorted(cls.PARAMS)
     chosen = draw(
         st.lists(st.sampled_from(keys), unique=True, max_size=len(keys))
@@ -859,7 +860,7 @@ def _check_answer(answer: Any, wire: Any) -> str:
         else:
             assert all(isinstance(c, bool) for c in entry["changed"]), entry
             for step in entry["undo"]:
-                executor.REGISTRY.from_wire(step)
+                kernel.REGISTRY.from_wire(step)
     errors = sorted({e["error"][0] for e in answer if "error" in e})
     if errors:
         return "ran, group error: " + ", ".join(errors)
@@ -1001,12 +1002,12 @@ def _found(groups: list[Any]) -> tuple[dict[str, Any], None]:
 
 def test_the_daemon_serves_kernel_operations_only() -> None:
     """Why no OVS decoy is needed: no plan can reach OVSDB."""
-    assert executor.REGISTRY.domain == operation.KERNEL
-    assert {cls.DOMAIN for cls in executor.REGISTRY.classes.values()} == {
+    assert kernel.REGISTRY.domain == operation.KERNEL
+    assert {cls.DOMAIN for cls in kernel.REGISTRY.classes.values()} == {
         operation.KERNEL
     }
     with pytest.raises(exception.InvalidArgument):
-        executor.REGISTRY.from_wire(
+        kernel.REGISTRY.from_wire(
             ["add_port", {"bridge": "br-int", "port": "x"}]
         )
 

@@ -14,9 +14,9 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
+from os_vif.internal import kernel as d
 from os_vif.internal import linkstate
 from os_vif.internal.privileged import context, executor
-from os_vif.internal.privileged import devices as d
 from os_vif.internal.unprivileged import daemon, runner
 
 LINUX_BRIDGE, OVS = runner.LINUX_BRIDGE, runner.OVS

@@ -22,8 +22,11 @@ from pyroute2.nftables.main import NFTables
 
 import os_vif
 from os_vif import exception
+from os_vif.internal import kernel as devices
+from os_vif.internal.kernel import firewall
+from os_vif.internal.privileged import apply as privileged_apply
 from os_vif.internal.privileged import context as privsep
-from os_vif.internal.privileged import devices, executor, firewall
+from os_vif.internal.privileged import executor
 from os_vif.objects import instance_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.linux_bridge import plan as lb_plan
@@ -306,26 +309,24 @@ def test_fault_at_each_step_is_undone(
     """
     assert os_vif._EXT_MANAGER is not None
     plugin = os_vif._EXT_MANAGER["linux_bridge"].obj
-    steps = lb_plan.plug_plan(make_vif(), plugin.config).to_wire()
+    steps = lb_plan.plug_plan(make_vif(), None, plugin.config).to_wire()
     assert len(steps) == 4  # bridge, uplink, firewall rules, tap
     before = snapshot(ipr)
     calls = {"n": 0}
 
-    def faulty(cls):
-        real = cls.apply
-
-        def apply(self, ctx):
+    def faulty(real):
+        def apply(op, ctx):
             if ctx.trusted:  # the rollback: no fault there
-                return real(self, ctx)
+                return real(op, ctx)
             if calls["n"] == fail_at:
                 raise OSError(5, "injected fault")
             calls["n"] += 1
-            return real(self, ctx)
+            return real(op, ctx)
 
         return apply
 
-    for cls in executor.REGISTRY.classes.values():
-        monkeypatch.setattr(cls, "apply", faulty(cls))
+    for name, real in list(privileged_apply.APPLY.items()):
+        monkeypatch.setitem(privileged_apply.APPLY, name, faulty(real))
     # A last no-op step, to fail after every real step has run.
     steps.append(devices.SetLink(name="lo", up=True, role="uplink").to_wire())
     result = executor.execute({"id": uuid.uuid4().hex, "groups": [steps]})

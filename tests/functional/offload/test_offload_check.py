@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pyroute2 import IPRoute
 
-from os_vif.internal.privileged import devices
+from os_vif.internal.kernel import vf as devices
 from os_vif.sandbox import vifs
 from tests.functional.offload.conftest import OffloadHost
 

@@ -387,7 +387,7 @@ def test_ovs_plug_failure_removes_port_and_bridge(
 def test_set_vf_is_undone_when_a_later_step_fails(
     cx5_host: OffloadHost,
 ) -> None:
-    from os_vif.internal.privileged import devices
+    from os_vif.internal import kernel as devices
     from os_vif.internal.unprivileged import plan, runner
 
     before = cx5_host.vf_state(1, 1)
@@ -410,7 +410,7 @@ def test_set_vf_is_undone_when_a_later_step_fails(
 
 
 def test_set_vf_on_a_device_without_sriov(cx5_host: OffloadHost) -> None:
-    from os_vif.internal.privileged import devices
+    from os_vif.internal import kernel as devices
     from os_vif.internal.unprivileged import plan, runner
 
     # The representor is a veth, which has no VFs: the kernel's answer.

@@ -14,26 +14,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from os_vif import exception
+from os_vif.internal import kernel as devices
 from os_vif.internal import operation, validation
-from os_vif.internal.privileged import devices, executor, journal
+from os_vif.internal.privileged import apply as privileged_apply
+from os_vif.internal.privileged import executor, journal
 from os_vif.internal.unprivileged import runner
 
 LOG: list[str] = []
 
 
-class TUndo(executor.KernelOperation):
+class TUndo(devices.KernelOperation):
     NAME = "t_undo"
     PARAMS = {"name": validation.interface_name}
 
-    def apply(self, ctx: executor.Context) -> bool:
-        LOG.append("undo " + self.device)
-        # An undo is a change like any other: what it would record for
-        # itself must not be run in turn.
-        ctx.record_undo(TUndo(name=self.device))
-        return True
+
+def apply_undo(op: TUndo, ctx: executor.Context) -> bool:
+    LOG.append("undo " + op.device)
+    # An undo is a change like any other: what it would record for
+    # itself must not be run in turn.
+    ctx.record_undo(TUndo(name=op.device))
+    return True
 
 
-class TMake(executor.KernelOperation):
+class TMake(devices.KernelOperation):
     NAME = "t_make"
     PARAMS = {
         "name": validation.interface_name,
@@ -42,35 +45,42 @@ class TMake(executor.KernelOperation):
         "missing": validation.boolean,
     }
 
-    def admit(self, ctx: executor.Context) -> None:
+    def admit(self, scope: devices.Scope) -> None:
         if self.get("refuse"):
             raise exception.HostOperationRefused(
                 operation="change", device=self.device, rule="not ours"
             )
 
-    def apply(self, ctx: executor.Context) -> bool:
-        if self.get("fail"):
-            raise OSError(17, "boom")
-        if self.get("missing"):
-            raise exception.NetworkInterfaceNotFound(interface=self.device)
-        ctx.record_undo(TUndo(name=self.device))
-        LOG.append("do " + self.device)
-        return True
+
+def apply_make(op: TMake, ctx: executor.Context) -> bool:
+    if op.get("fail"):
+        raise OSError(17, "boom")
+    if op.get("missing"):
+        raise exception.NetworkInterfaceNotFound(interface=op.device)
+    ctx.record_undo(TUndo(name=op.device))
+    LOG.append("do " + op.device)
+    return True
 
 
 class TBrokenUndo(TMake):
     NAME = "t_broken"
 
-    def apply(self, ctx: executor.Context) -> bool:
-        ctx.record_undo(TMake(name=self.device, fail=True))
-        return True
+
+def apply_broken(op: TBrokenUndo, ctx: executor.Context) -> bool:
+    ctx.record_undo(TMake(name=op.device, fail=True))
+    return True
 
 
 @pytest.fixture(autouse=True)
 def registered(monkeypatch, tmp_path):
     LOG.clear()
-    for cls in (TUndo, TMake, TBrokenUndo):
-        monkeypatch.setitem(executor.REGISTRY.classes, cls.NAME, cls)
+    for cls, function in (
+        (TUndo, apply_undo),
+        (TMake, apply_make),
+        (TBrokenUndo, apply_broken),
+    ):
+        monkeypatch.setitem(devices.REGISTRY.classes, cls.NAME, cls)
+        monkeypatch.setitem(privileged_apply.APPLY, cls.NAME, function)
     monkeypatch.setattr(journal, "DIRECTORY", str(tmp_path / "plans"))
     return LOG
 

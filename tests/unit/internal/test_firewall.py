@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from os_vif.internal.privileged import firewall
+from os_vif.internal.kernel import firewall
+from os_vif.internal.privileged import firewall as writes
 
 
 def test_all_interfaces():
@@ -29,14 +30,14 @@ def _names(expressions):
 
 
 def test_expressions_match_iptables_nft_encoding():
-    accept = firewall._expressions(socket.AF_INET, ("br0", None, "ACCEPT"))
+    accept = writes._expressions(socket.AF_INET, ("br0", None, "ACCEPT"))
     assert _names(accept) == ["meta", "cmp", "immediate"]
     data = accept[1]["attrs"][1][1]["attrs"]
     value = dict(data)["NFTA_CMP_DATA"]["attrs"][0][1]
     assert value == b"br0" + b"\0" * 13
-    both = firewall._expressions(socket.AF_INET, ("br0", "eth1", "DROP"))
+    both = writes._expressions(socket.AF_INET, ("br0", "eth1", "DROP"))
     assert _names(both) == ["meta", "cmp", "meta", "cmp", "immediate"]
-    reject6 = firewall._expressions(socket.AF_INET6, (None, "br0", "REJECT"))
+    reject6 = writes._expressions(socket.AF_INET6, (None, "br0", "REJECT"))
     assert _names(reject6)[-1] == "reject"
     assert dict(reject6[-1]["attrs"][1][1]["attrs"])[
         "NFTA_REJECT_ICMP_CODE"
@@ -44,11 +45,11 @@ def test_expressions_match_iptables_nft_encoding():
 
 
 def test_rules_are_tagged_per_bridge():
-    assert firewall._rule_userdata("br0", ("br0", None, "ACCEPT")) == (
+    assert firewall.rule_userdata("br0", ("br0", None, "ACCEPT")) == (
         "os-vif:br0 br0>* ACCEPT"
     )
     # The tag of br0 is no prefix of br01's.
-    assert not firewall._rule_userdata(
+    assert not firewall.rule_userdata(
         "br01", ("br01", None, "ACCEPT")
     ).startswith(firewall.rule_tag("br0"))
 
@@ -63,4 +64,4 @@ class _NoNftables:
 
 
 def test_a_kernel_without_nf_tables_has_no_chain_to_get_past():
-    assert firewall._existing_rules(_NoNftables(), "os-vif:br0 ") is None
+    assert firewall.existing_rules(_NoNftables(), "os-vif:br0 ") is None

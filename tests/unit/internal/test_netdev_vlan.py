@@ -17,7 +17,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
 from os_vif.internal import linkstate, ownership
-from os_vif.internal.privileged import devices, executor
+from os_vif.internal.privileged import executor, netlink
 
 
 class FakeLink(dict):
@@ -124,7 +124,7 @@ def fake(monkeypatch):
     def links():
         yield ipr
 
-    monkeypatch.setattr(devices, "links", links)
+    monkeypatch.setattr(netlink, "links", links)
     monkeypatch.setattr(linkstate, "read_link", ipr.read_link)
     monkeypatch.setattr(linkstate, "ports_of", ipr.ports_of)
     return ipr
@@ -253,8 +253,6 @@ def test_the_vlan_request_is_what_pyroute2_encodes(monkeypatch):
     # daemon sends with the one pyroute2's own API builds for it.
     from pyroute2 import IPBatch
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-
-    from os_vif.internal.privileged import netlink
 
     sent = []
 

@@ -6,7 +6,6 @@ import pytest
 
 from os_vif import exception
 from os_vif.internal import linkstate, ownership
-from os_vif.internal.privileged import executor
 
 VIF = "0123456789abcdef"
 
@@ -35,7 +34,7 @@ def link(name: str, kind: str | None, alias: str | None = None):
     ],
 )
 def test_what_os_vif_owns(device):
-    ctx = executor.Context(None)
+    ctx = ownership.Scope()
     assert ownership.owner_rule(ctx, device, VIF) is not None
     ownership.require_owned(ctx, device, "change", VIF)
 
@@ -54,7 +53,7 @@ def test_what_os_vif_owns(device):
     ],
 )
 def test_what_os_vif_does_not_own(device):
-    ctx = executor.Context(None)
+    ctx = ownership.Scope()
     assert ownership.owner_rule(ctx, device, VIF) is None
     with pytest.raises(exception.HostOperationRefused):
         ownership.require_owned(ctx, device, "change", VIF)

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
+from os_vif.internal import kernel as devices
 from os_vif.internal import linkstate
-from os_vif.internal.privileged import devices
-from os_vif.internal.privileged.executor import Context
+from os_vif.internal.privileged import netlink as privileged_netlink
+from os_vif.internal.privileged.apply import Context, apply
 from tests import fake_vf_daemon
 
 UNKNOWN = 0xFFFFFFFF
@@ -73,22 +74,25 @@ def pf(monkeypatch: pytest.MonkeyPatch) -> FakePF:
     def netlink() -> Iterator[FakePF]:
         yield fake
 
-    monkeypatch.setattr(devices, "netlink", netlink)
+    monkeypatch.setattr(privileged_netlink, "netlink", netlink)
     monkeypatch.setattr(linkstate, "read_link", fake.read_link)
     return fake
 
 
 def test_only_differing_settings_are_sent_and_undone(pf: FakePF) -> None:
     tx = Context(None)
-    changed = devices.SetVf(
-        name="pf0",
-        vf=0,
-        mac="fa:16:3e:00:00:01",
-        vlan=0,
-        spoofchk=True,
-        trust=False,
-        link_state="auto",
-    ).apply(tx)
+    changed = apply(
+        devices.SetVf(
+            name="pf0",
+            vf=0,
+            mac="fa:16:3e:00:00:01",
+            vlan=0,
+            spoofchk=True,
+            trust=False,
+            link_state="auto",
+        ),
+        tx,
+    )
     assert changed is True
     # vlan, spoofchk and link state already match; the driver cannot report
     # trust, so it is sent -- and cannot be restored.
@@ -101,15 +105,14 @@ def test_only_differing_settings_are_sent_and_undone(pf: FakePF) -> None:
 
 def test_nothing_to_change_sends_nothing(pf: FakePF) -> None:
     tx = Context(None)
-    assert devices.SetVf(name="pf0", vf=0, vlan=0, spoofchk=True).apply(
-        tx
-    ) is False
+    op = devices.SetVf(name="pf0", vf=0, vlan=0, spoofchk=True)
+    assert apply(op, tx) is False
     assert pf.sets == []
 
 
 def test_vf_missing_from_the_table_gets_the_whole_request(pf: FakePF) -> None:
     tx = Context(None)
-    assert devices.SetVf(name="pf0", vf=3, vlan=12).apply(tx) is True
+    assert apply(devices.SetVf(name="pf0", vf=3, vlan=12), tx) is True
     assert pf.sets == [{"vf": 3, "vlan": 12}]
     tx.rollback()
     assert len(pf.sets) == 1

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from os_vif import exception
+from os_vif.internal import kernel as devices
 from os_vif.internal import operation, validation
-from os_vif.internal.privileged import devices
 from os_vif.internal.unprivileged import runner
 
 

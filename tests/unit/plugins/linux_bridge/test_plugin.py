@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from os_vif import exception
-from os_vif.internal.privileged import devices, firewall
+from os_vif.internal import kernel as devices
+from os_vif.internal.kernel import firewall
 from os_vif.internal.unprivileged import runner
 from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
@@ -60,11 +61,11 @@ def make_vif(**net_fields):
 
 
 def plug_plan(plugin, vif):
-    return plan.plug_plan(vif, plugin.config).steps
+    return plan.plug_plan(vif, None, plugin.config).steps
 
 
 def unplug_plan(plugin, vif):
-    return plan.unplug_plan(vif, plugin.config).steps
+    return plan.unplug_plan(vif, None, plugin.config).steps
 
 
 def ops(steps):
