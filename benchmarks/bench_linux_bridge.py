@@ -210,8 +210,8 @@ def main() -> int:
         manager = os_vif._EXT_MANAGER
         plugin = manager["linux_bridge"].obj if manager else None
         assert isinstance(plugin, LinuxBridgePlugin)
-        plug_plan = lb_plan.plug_plan(vif, plugin.config).to_wire()
-        unplug_plan = lb_plan.unplug_plan(vif, plugin.config).to_wire()
+        plug_plan = lb_plan.plug_plan(vif, None, plugin.config).to_wire()
+        unplug_plan = lb_plan.unplug_plan(vif, None, plugin.config).to_wire()
 
         def in_process(steps: list[Any]) -> Any:
             return executor.execute(

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import linkstate
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import gc_pause, runner
 from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import instance_info as instance_info_objects
+from os_vif.objects import vif as vif_objects
 
-__all__ = ["CHUNK", "SNAPSHOT_PLANS", "Job", "run", "vif_key"]
+__all__ = ["CHUNK", "SNAPSHOT_PLANS", "Build", "Job", "run", "vif_key"]
 
 #: From this many plans on, the check of a batch reads the kernel's links
 #: in one dump (kept from chunk to chunk while none changes anything)
@@ -45,24 +46,33 @@ class Job:
     plan: Plan
     #: Identifies the VIF: two jobs with the same key never share a chunk
     #: (the second is a re-plug, checked after the first ran).
-    key: Any = None
+    key: str | None = None
     #: ``lenient(error) -> result or None``: the VIF's result for an error
     #: that does not fail it (None: it does).
     lenient: Callable[[Exception], host_state.VIFResult | None] | None = None
 
 
-def vif_key(vif: Any) -> Any:
+#: ``build(vif, instance_info)``: the VIF's :class:`Job`, or None when
+#: there is nothing to do for it.
+Build = Callable[
+    [vif_objects.VIFBase, instance_info_objects.InstanceInfo], "Job | None"
+]
+
+
+def vif_key(vif: vif_objects.VIFBase) -> str | None:
     """The key of a VIF's job: its id, when it has one."""
     try:
-        return vif.id if vif.obj_attr_is_set("id") else None
+        return str(vif.id) if vif.obj_attr_is_set("id") else None
     except AttributeError:
         return None
 
 
 def run(
     host: runner.HostRunner,
-    pairs: Sequence[tuple[Any, Any]],
-    build: Callable[[Any, Any], Job | None],
+    pairs: Sequence[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+    build: Build,
     ovsdb: Callable[[], ovsdb_client.OvsdbClient],
     progress: host_state.Progress | None = None,
     order: runner.Order = runner.Order.KERNEL_FIRST,
@@ -120,7 +130,7 @@ def _chunks(jobs: dict[int, Job]) -> list[list[int]]:
     pending = list(jobs)
     while pending:
         chunk: list[int] = []
-        keys: set[Any] = set()
+        keys: set[str] = set()
         later: list[int] = []
         for index in pending:
             key = jobs[index].key

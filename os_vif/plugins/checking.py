@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import linkstate, operation
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import gc_pause, runner
+from os_vif.objects import instance_info as instance_info_objects
+from os_vif.objects import vif as vif_objects
 
 __all__ = ["report", "check_many"]
 
@@ -30,9 +31,14 @@ def report(problems: Iterable[operation.Problem]) -> host_state.CheckReport:
 
 
 def check_many(
-    pairs: Sequence[tuple[Any, Any]],
-    check: Callable[[Any, Any], host_state.CheckReport],
-    ovsdb: Any = None,
+    pairs: Sequence[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+    ],
+    check: Callable[
+        [vif_objects.VIFBase, instance_info_objects.InstanceInfo],
+        host_state.CheckReport,
+    ],
+    ovsdb: ovsdb_client.OvsdbClient | None = None,
 ) -> list[host_state.CheckReport]:
     """``check`` every pair, all reading one dump of the kernel's links.
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 from os_vif import host_state
 from os_vif.internal import linkstate, operation
+from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import runner
 from os_vif.internal.unprivileged.plan import Plan
 
-__all__ = ["Leak", "remove"]
+__all__ = ["Leak", "device_removal", "remove"]
 
 
 @dataclasses.dataclass
@@ -41,11 +41,18 @@ class Leak:
         self.steps.extend(steps)
 
 
+def device_removal(name: str, kind: str, reason: str) -> host_state.Removal:
+    """The removal of the kernel device ``name`` (of ``kind``), and why."""
+    return host_state.Removal(
+        what="device %s" % name, kind=kind, reason=reason
+    )
+
+
 def remove(
-    host: Any,
+    host: runner.HostRunner,
     leaks: Sequence[Leak],
     dry_run: bool,
-    ovsdb: Any = None,
+    ovsdb: ovsdb_client.OvsdbClient | None = None,
     links: linkstate.LinkTable | None = None,
 ) -> host_state.PluginCollection:
     """Remove ``leaks`` (or, with ``dry_run``, list them).

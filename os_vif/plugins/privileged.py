@@ -11,14 +11,14 @@ test's override, a reloaded configuration) applies to the next call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from oslo_config import cfg
 
 from os_vif.internal.unprivileged import daemon
 from os_vif.internal.unprivileged.runner import HostRunner
 
-__all__ = ["TIMEOUT_OPTION", "timeout_opt", "runner"]
+__all__ = ["TIMEOUT_OPTION", "TimeoutOptions", "timeout_opt", "runner"]
 
 #: The option's name in each plugin's group.
 TIMEOUT_OPTION = "privsep_timeout"
@@ -40,6 +40,12 @@ def timeout_opt() -> cfg.IntOpt:
     )
 
 
-def runner(base: HostRunner, config: Any) -> HostRunner:
+class TimeoutOptions(Protocol):
+    """A plugin's options with :func:`timeout_opt` among them."""
+
+    privsep_timeout: int
+
+
+def runner(base: HostRunner, config: TimeoutOptions) -> HostRunner:
     """``base`` with calls bounded by ``config.privsep_timeout`` seconds."""
-    return base.with_timeout(float(getattr(config, TIMEOUT_OPTION)))
+    return base.with_timeout(float(config.privsep_timeout))

@@ -1,6 +1,9 @@
 """Rules every in-tree plugin shares, written once.
 
-* :func:`field` -- a versioned object's field, or a default when unset;
+* :func:`optional` -- a field read through the objects' declared, typed
+  attribute (``optional(lambda: vif.network)``), or None when the field is
+  unset: mypy sees every field a plugin reads, so a renamed field fails
+  the type check;
 * :func:`invalid` -- the :class:`~os_vif.exception.InvalidArgument` naming
   the field, value and reason;
 * :func:`mtu` -- the MTU of a VIF's devices: ``network.mtu`` when set and
@@ -21,16 +24,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from oslo_versionedobjects import base as ovo_base
+from typing import Protocol, TypeVar
 
 from os_vif import exception
 from os_vif.internal import operation, validation
-from os_vif.objects import _ovo
+from os_vif.objects import vif as vif_objects
 
 __all__ = [
-    "field",
+    "optional",
     "invalid",
     "mtu",
     "network_mtu",
@@ -42,6 +43,10 @@ __all__ = [
     "vif_id",
     "optional_vif_id",
     "lenient",
+    "MtuOptions",
+    "NAMED_VIFS",
+    "vif_name",
+    "bridge_name",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -51,34 +56,64 @@ _T = TypeVar("_T")
 invalid = operation.invalid
 
 
-def field(obj: Any, name: str, default: Any = None) -> Any:
-    """Return ``obj.name``, or ``default`` when ``obj`` is None, has no such
-    field or the field was never set."""
-    if obj is None:
-        return default
-    if isinstance(obj, ovo_base.VersionedObject):
-        # One lookup where obj_attr_is_set and the attribute take three: a
-        # plan reads a dozen fields of every VIF, a batch hundreds of VIFs.
-        if name not in obj.fields:
-            return default
-        return _ovo.value_or(obj, name, default)
-    fields = getattr(obj, "fields", None)
-    if fields is not None and name not in fields:
-        return default
-    if not obj.obj_attr_is_set(name):
-        return default
-    return getattr(obj, name)
+def optional(read: Callable[[], _T]) -> _T | None:
+    """Return ``read()``, or None when the field it reads is unset.
+
+    ``read`` is a typed read of a declared field, ``lambda: vif.network``:
+    oslo.versionedobjects raises NotImplementedError ("cannot load") for a
+    field that was never set, which here reads as None, as an unset field
+    reads on the wire.
+    """
+    try:
+        return read()
+    except NotImplementedError:
+        return None
 
 
-def network_mtu(vif: Any) -> int | None:
+#: The VIF types that name their host device (``vif_name``).
+NAMED_VIFS = (
+    vif_objects.VIFGeneric,
+    vif_objects.VIFBridge,
+    vif_objects.VIFOpenVSwitch,
+    vif_objects.VIFDirect,
+    vif_objects.VIFVHostUser,
+    vif_objects.VIFVlanNested,
+    vif_objects.VIFMacvlanNested,
+    vif_objects.VIFDPDKNested,
+)
+
+
+def vif_name(vif: vif_objects.VIFBase) -> str | None:
+    """Return the VIF's ``vif_name``, None when unset or not of its type."""
+    if isinstance(vif, NAMED_VIFS):
+        return optional(lambda: vif.vif_name)
+    return None
+
+
+def bridge_name(vif: vif_objects.VIFBase) -> str | None:
+    """Return the VIF's ``bridge_name`` (VIFBridge, VIFOpenVSwitch), or
+    None when unset or not of those types."""
+    if isinstance(vif, (vif_objects.VIFBridge, vif_objects.VIFOpenVSwitch)):
+        return optional(lambda: vif.bridge_name)
+    return None
+
+
+class MtuOptions(Protocol):
+    """A plugin's options with a default MTU (linux_bridge, ovs)."""
+
+    network_device_mtu: int
+
+
+def network_mtu(vif: vif_objects.VIFBase) -> int | None:
     """Return ``vif.network.mtu``, checked, or None when unset or 0."""
-    value = field(field(vif, "network"), "mtu")
+    network = optional(lambda: vif.network)
+    value = None if network is None else optional(lambda: network.mtu)
     if value:
         return validation.mtu(value, "vif.network.mtu")
     return None
 
 
-def mtu(vif: Any, config: Any) -> int:
+def mtu(vif: vif_objects.VIFBase, config: MtuOptions) -> int:
     """Return the MTU for ``vif``'s devices (see the module)."""
     value = network_mtu(vif)
     if value is not None:
@@ -86,24 +121,29 @@ def mtu(vif: Any, config: Any) -> int:
     return validation.mtu(config.network_device_mtu, "network_device_mtu")
 
 
-def vif_mac(vif: Any) -> str:
+def vif_mac(vif: vif_objects.VIFBase) -> str:
     """Return ``vif.address``, checked and lower-cased."""
-    return validation.mac_address(field(vif, "address"), "vif.address")
+    return validation.mac_address(
+        optional(lambda: vif.address), "vif.address"
+    )
 
 
-def optional_vif_mac(vif: Any) -> str | None:
+def optional_vif_mac(vif: vif_objects.VIFBase) -> str | None:
     """Like :func:`vif_mac`, but None when the VIF has no address."""
     return validation.optional_mac_address(
-        field(vif, "address"), "vif.address"
+        optional(lambda: vif.address), "vif.address"
     )
 
 
-def ovs_interface_id(vif: Any) -> str:
+def ovs_interface_id(vif: vif_objects.VIFBase) -> str:
     """Return the ``iface-id`` of ``vif``'s OVS Interface: the port
     profile's ``interface_id``, else the VIF's id (as os-vif 5.x)."""
-    value = field(field(vif, "port_profile"), "interface_id") or field(
-        vif, "id"
-    )
+    profile = optional(lambda: vif.port_profile)
+    value = (
+        optional(lambda: profile.interface_id)
+        if isinstance(profile, vif_objects.VIFPortProfileOpenVSwitch)
+        else None
+    ) or optional(lambda: vif.id)
     if value is None:
         raise invalid(
             "vif.port_profile.interface_id",
@@ -114,7 +154,7 @@ def ovs_interface_id(vif: Any) -> str:
 
 
 def ovs_external_ids(
-    iface_id: str, mac: str | None, vm_uuid: Any
+    iface_id: str, mac: str | None, vm_uuid: object
 ) -> dict[str, str]:
     """Return the ``external_ids`` that say which VIF an OVS Interface is.
 
@@ -129,22 +169,22 @@ def ovs_external_ids(
     return ids
 
 
-def pci_address(value: Any, name: str) -> str:
+def pci_address(value: object, name: str) -> str:
     """Return a PCI address, checked and lower-cased."""
     return validation.pci_address(value, name)
 
 
-def vif_id(vif: Any) -> str:
+def vif_id(vif: vif_objects.VIFBase) -> str:
     """Return the VIF's id (os-vif 5.x derived device names from it)."""
-    value = field(vif, "id")
+    value = optional(lambda: vif.id)
     if value is None:
         raise invalid("vif.id", None, "the VIF has no id")
     return validation.vif_id(str(value), "vif.id")
 
 
-def optional_vif_id(vif: Any) -> str | None:
+def optional_vif_id(vif: vif_objects.VIFBase) -> str | None:
     """Return the VIF's id, or None when it has none (or none 5.x used)."""
-    value = field(vif, "id")
+    value = optional(lambda: vif.id)
     if value is None:
         return None
     try:

@@ -58,6 +58,7 @@ PUBLIC_SURFACE = {
         "NoSupportedVIFVersion",
         "NotImplementedForOS",
         "PlugException",
+        "TapCreationNotSupported",
         "UnplugException",
     ],
     "os_vif.objects": ["register_all"],

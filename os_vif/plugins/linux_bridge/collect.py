@@ -16,26 +16,29 @@ What the linux_bridge plugin considers its own (see
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from os_vif import host_state
 from os_vif.internal import kernel, linkstate, names, ownership
-from os_vif.internal.unprivileged import inventory
-from os_vif.plugins import collecting
+from os_vif.internal.unprivileged import inventory, runner
+from os_vif.objects import vif as vif_objects
+from os_vif.plugins import collecting, rules
 
 __all__ = ["collect", "find"]
 
 
-def _kept(keep: Any) -> set[str]:
+def _kept(keep: Sequence[vif_objects.VIFBase]) -> set[str]:
     kept: set[str] = set()
     for vif in keep:
-        for field in ("vif_name", "bridge_name"):
-            if vif.obj_attr_is_set(field) and getattr(vif, field):
-                kept.add(str(getattr(vif, field)))
+        for name in (rules.vif_name(vif), rules.bridge_name(vif)):
+            if name:
+                kept.add(str(name))
     return kept
 
 
-def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
+def find(
+    keep: Sequence[vif_objects.VIFBase], table: linkstate.LinkTable
+) -> list[collecting.Leak]:
     """What the linux_bridge plugin owns and ``keep`` does not need."""
     kept = _kept(keep)
     owned = inventory.owned_devices(table)
@@ -53,10 +56,10 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
         going.add(device.name)
         leak = collecting.Leak(label=device.name)
         leak.add(
-            host_state.Removal(
-                what="device %s" % device.name,
-                kind="tun",
-                reason="tap on bridge %s (%s), named by no VIF in keep"
+            collecting.device_removal(
+                device.name,
+                "tun",
+                "tap on bridge %s (%s), named by no VIF in keep"
                 % (master.name, device.rule),
             ),
             kernel.DeleteDevice(
@@ -89,10 +92,10 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
             continue  # a host interface or someone's device: in use
         leak = collecting.Leak(label=device.name)
         leak.add(
-            host_state.Removal(
-                what="device %s" % device.name,
-                kind="bridge",
-                reason="bridge os_vif made, named by no VIF in keep, "
+            collecting.device_removal(
+                device.name,
+                "bridge",
+                "bridge os_vif made, named by no VIF in keep, "
                 "empty once its taps are gone",
             ),
             kernel.RemoveBridgeIfUnused(
@@ -102,10 +105,10 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
         )
         for other in on_it:
             leak.removals.append(
-                host_state.Removal(
-                    what="device %s" % other.name,
-                    kind="vlan",
-                    reason="VLAN uplink os_vif made for bridge %s"
+                collecting.device_removal(
+                    other.name,
+                    "vlan",
+                    "VLAN uplink os_vif made for bridge %s"
                     % device.name,
                 )
             )
@@ -114,7 +117,9 @@ def find(keep: Any, table: linkstate.LinkTable) -> list[collecting.Leak]:
 
 
 def collect(
-    plugin: Any, keep: Any, dry_run: bool
+    host: runner.HostRunner,
+    keep: Sequence[vif_objects.VIFBase],
+    dry_run: bool,
 ) -> host_state.PluginCollection:
     """Find (:func:`find`) and remove what leaked; see the module."""
     table = linkstate.LinkTable.read()
@@ -122,8 +127,8 @@ def collect(
     # The taps first: a bridge is empty only once they are gone.
     taps = [leak for leak in leaks if leak.removals[0].kind == "tun"]
     bridges = [leak for leak in leaks if leak.removals[0].kind != "tun"]
-    first = collecting.remove(plugin.host, taps, dry_run, links=table)
-    second = collecting.remove(plugin.host, bridges, dry_run)
+    first = collecting.remove(host, taps, dry_run, links=table)
+    second = collecting.remove(host, bridges, dry_run)
     return host_state.PluginCollection(
         removals=first.removals + second.removals
     )

@@ -6,11 +6,28 @@ The names, types and defaults are those of os-vif's plugin, so existing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from oslo_config import cfg
 
 from os_vif.plugins import privileged
 
-__all__ = ["OPTS"]
+__all__ = ["OPTS", "Options"]
+
+
+class Options(Protocol):
+    """The ``[os_vif_linux_bridge]`` group, as the plugin reads it."""
+
+    use_ipv6: bool
+    iptables_drop_action: str
+    forward_bridge_interface: Sequence[str]
+    vlan_interface: str | None
+    flat_interface: str | None
+    network_device_mtu: int
+    create_tap: bool
+    privsep_timeout: int
+
 
 #: Every option of the plugin.
 OPTS: list[cfg.Opt] = [

@@ -1,44 +1,64 @@
 """What plugging or unplugging a linux_bridge VIF means, as a plan.
 
-Pure functions: a :class:`~os_vif.objects.vif.VIFBridge` and the
-``[os_vif_linux_bridge]`` options in, a
+Pure functions: a :class:`~os_vif.objects.vif.VIFBridge`, its instance
+and the ``[os_vif_linux_bridge]`` options in (the signature every in-tree
+plugin's plans have; this plugin discovers nothing), a
 :class:`~os_vif.internal.unprivileged.plan.Plan` out; no host read.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from os_vif.internal import kernel, validation
 from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import instance_info as instance_info_objects
+from os_vif.objects import network as network_objects
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins import rules
+from os_vif.plugins.linux_bridge.options import Options
 
 __all__ = ["plug_plan", "unplug_plan", "tap_mac"]
 
+_Instance = instance_info_objects.InstanceInfo
 
-def _check_vif(vif: Any, config: Any) -> tuple[str, Any]:
+
+def _bridge_vif(vif: vif_objects.VIFBase) -> vif_objects.VIFBridge:
     if not isinstance(vif, vif_objects.VIFBridge):
         raise rules.invalid(
             "vif",
             type(vif).__name__,
             "the linux_bridge plugin plugs VIFBridge only",
         )
-    bridge = validation.interface_name(
-        rules.field(vif, "bridge_name"), "vif.bridge_name"
+    return vif
+
+
+def _bridge(vif: vif_objects.VIFBridge) -> str:
+    return validation.interface_name(
+        rules.optional(lambda: vif.bridge_name), "vif.bridge_name"
     )
-    if config.create_tap:
-        validation.interface_name(rules.field(vif, "vif_name"), "vif.vif_name")
-    return bridge, rules.field(vif, "network")
 
 
-def _uplink(network: Any, config: Any) -> tuple[str | None, str | None, int]:
+def _tap(vif: vif_objects.VIFBridge) -> str:
+    return validation.interface_name(
+        rules.optional(lambda: vif.vif_name), "vif.vif_name"
+    )
+
+
+def _uplink(
+    network: network_objects.Network | None, config: Options
+) -> tuple[str | None, str | None, int]:
     """Return (lower interface, VLAN device, VLAN) of the network."""
     bridge_interface = validation.optional_interface_name(
-        rules.field(network, "bridge_interface"), "network.bridge_interface"
+        None
+        if network is None
+        else rules.optional(lambda: network.bridge_interface),
+        "network.bridge_interface",
     )
-    if rules.field(network, "should_provide_vlan", False):
-        vlan = validation.vlan_id(rules.field(network, "vlan"), "network.vlan")
+    if network is not None and rules.optional(
+        lambda: network.should_provide_vlan
+    ):
+        vlan = validation.vlan_id(
+            rules.optional(lambda: network.vlan), "network.vlan"
+        )
         lower = validation.optional_interface_name(
             config.vlan_interface or bridge_interface, "vlan_interface"
         )
@@ -58,25 +78,36 @@ def _uplink(network: Any, config: Any) -> tuple[str | None, str | None, int]:
     )
 
 
-def tap_mac(vif: Any) -> str | None:
+def tap_mac(vif: vif_objects.VIFBase) -> str | None:
     """The tap's MAC: the guest's with a first octet of 0xfe.
 
     As libvirt does for the taps it makes: the host side must not have the
     guest's own address, and a bridge takes the lowest MAC of its ports,
     which 0xfe keeps from being the tap's.
     """
-    address = validation.optional_mac_address(
-        rules.field(vif, "address"), "vif.address"
-    )
+    address = rules.optional_vif_mac(vif)
     return None if address is None else "fe" + address[2:]
 
 
-def plug_plan(vif: Any, config: Any) -> Plan:
+def _label(vif: vif_objects.VIFBase) -> str:
+    return str(rules.optional(lambda: vif.id) or "")
+
+
+def plug_plan(
+    vif: vif_objects.VIFBase,
+    instance_info: _Instance | None,
+    config: Options,
+    found: None = None,
+) -> Plan:
     """Return the plan that plugs ``vif`` (validated, nothing done)."""
-    bridge, network = _check_vif(vif, config)
+    bridge_vif = _bridge_vif(vif)
+    bridge = _bridge(bridge_vif)
+    tap = _tap(bridge_vif) if config.create_tap else None
     mtu = rules.mtu(vif, config)
-    lower, vlan_device, vlan = _uplink(network, config)
-    plan = Plan(label=str(rules.field(vif, "id", "")))
+    lower, vlan_device, vlan = _uplink(
+        rules.optional(lambda: vif.network), config
+    )
+    plan = Plan(label=_label(vif))
     # The bridge is the network's: created if missing, set up, used; an
     # existing one is deleted only if os_vif made it (see ownership).
     plan.add(
@@ -98,7 +129,7 @@ def plug_plan(vif: Any, config: Any) -> Plan:
         plan.add(
             kernel.SetLink(name=lower, master=bridge, up=True, role="uplink")
         )
-    if not rules.field(vif, "has_traffic_filtering", False):
+    if not rules.optional(lambda: vif.has_traffic_filtering):
         peers = list(config.forward_bridge_interface or ["all"])
         plan.add(
             kernel.AllowBridgeForwarding(
@@ -107,10 +138,10 @@ def plug_plan(vif: Any, config: Any) -> Plan:
                 drop_action=config.iptables_drop_action,
             )
         )
-    if config.create_tap:
+    if tap is not None:
         plan.add(
             kernel.EnsureTap(
-                name=vif.vif_name,
+                name=tap,
                 mtu=mtu,
                 master=bridge,
                 mac=tap_mac(vif),
@@ -120,18 +151,22 @@ def plug_plan(vif: Any, config: Any) -> Plan:
     return plan
 
 
-def unplug_plan(vif: Any, config: Any) -> Plan:
+def unplug_plan(
+    vif: vif_objects.VIFBase,
+    instance_info: _Instance | None,
+    config: Options,
+    found: None = None,
+) -> Plan:
     """Return the plan that unplugs ``vif`` (nothing done).
 
     Lenient: a field plug would refuse now drops only the step it names.
     """
-    if not isinstance(vif, vif_objects.VIFBridge):
-        _check_vif(vif, config)
-    plan = Plan(label=str(rules.field(vif, "id", "")))
+    bridge_vif = _bridge_vif(vif)
+    plan = Plan(label=_label(vif))
     if config.create_tap:
         tap = rules.lenient(
             lambda: kernel.DeleteDevice(
-                name=rules.field(vif, "vif_name"),
+                name=rules.optional(lambda: bridge_vif.vif_name),
                 kind="tun",
                 vif_id=rules.optional_vif_id(vif),
             ),
@@ -139,16 +174,12 @@ def unplug_plan(vif: Any, config: Any) -> Plan:
         )
         if tap is not None:
             plan.add(tap)
-    bridge = rules.lenient(
-        lambda: validation.interface_name(
-            rules.field(vif, "bridge_name"), "vif.bridge_name"
-        ),
-        "the bridge",
-    )
+    bridge = rules.lenient(lambda: _bridge(bridge_vif), "the bridge")
     if bridge is None:
         return plan
     uplink = rules.lenient(
-        lambda: _uplink(rules.field(vif, "network"), config), "the uplink"
+        lambda: _uplink(rules.optional(lambda: vif.network), config),
+        "the uplink",
     )
     lower, vlan_device, _vlan = uplink or (None, None, 0)
     uplinks = [u for u in (vlan_device or lower,) if u]

@@ -9,15 +9,18 @@ changes nothing on the host.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from os_vif import host_state
 from os_vif.objects import host_info
+from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
 from os_vif.plugin import PluginBase
 from os_vif.plugins import description
 
 __all__ = ["NoOpPlugin"]
+
+_VIF = vif_objects.VIFBase
+_Instance = instance_info_objects.InstanceInfo
 
 #: The VIF types this plugin accepts, with their versions.
 SUPPORTED_VIFS = (
@@ -38,21 +41,23 @@ class NoOpPlugin(PluginBase):
             "noop", ((vif, ()) for vif in SUPPORTED_VIFS)
         )
 
-    def validate_plug(self, vif: Any, instance_info: Any) -> None:
+    def validate_plug(self, vif: _VIF, instance_info: _Instance) -> None:
         """Nothing to check: this plugin makes no host change."""
 
-    def plug(self, vif: Any, instance_info: Any) -> None:
+    def plug(self, vif: _VIF, instance_info: _Instance) -> None:
         """Do nothing: the device is made by the client (e.g. kuryr)."""
 
-    def unplug(self, vif: Any, instance_info: Any) -> None:
+    def unplug(self, vif: _VIF, instance_info: _Instance) -> None:
         """Do nothing: the device is removed by the client (e.g. kuryr)."""
 
-    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
+    def check(
+        self, vif: _VIF, instance_info: _Instance
+    ) -> host_state.CheckReport:
         """Report no problem: this plugin expects nothing on the host."""
         return host_state.CheckReport()
 
     def gc(
-        self, keep: Sequence[Any], dry_run: bool = False
+        self, keep: Sequence[_VIF], dry_run: bool = False
     ) -> host_state.PluginCollection:
         """Remove nothing: this plugin makes nothing that could leak."""
         return host_state.PluginCollection()

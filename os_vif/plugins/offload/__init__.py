@@ -28,15 +28,15 @@ the options say); what is already gone is skipped.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
-from os_vif import exception, host_state
-from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif import host_state
+from os_vif.internal.ovsdb.client import OvsdbClient
 from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
+from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
-from os_vif.plugin import PluginBase
-from os_vif.plugins import batch, checking, description, privileged
+from os_vif.plugins import base, description, rules
 from os_vif.plugins.offload import options, plan, port
 
 __all__ = ["OffloadPlugin"]
@@ -51,24 +51,21 @@ SUPPORTED_PROFILES = (
     vif_objects.VIFPortProfileBase,
 )
 
+_Instance = instance_info_objects.InstanceInfo
 
-class OffloadPlugin(PluginBase):
+
+class OffloadPlugin(base.HostPlugin[port.Found]):
     """Plugs SR-IOV VFs and attaches their switchdev representors.
 
-    Discovery and plans: :mod:`.port` and :mod:`.plan`; this class runs
-    them.
+    Discovery: :mod:`.port`; plans: :mod:`.plan`;
+    :class:`~os_vif.plugins.base.HostPlugin` runs them.
     """
 
     CONFIG_OPTS = options.OPTS
+    #: The ovs plugin's daemon family.
+    RUNNER = runner.OVS
 
-    def __init__(self, config: Any) -> None:
-        """Keep the ``[os_vif_offload]`` options."""
-        super().__init__(config)
-
-    @property
-    def host(self) -> runner.HostRunner:
-        """The ovs plugin's daemon, bounded by ``privsep_timeout``."""
-        return privileged.runner(runner.OVS, self.config)
+    config: options.Options
 
     @property
     def discovery(self) -> sysfs.SwitchdevDiscovery:
@@ -76,11 +73,24 @@ class OffloadPlugin(PluginBase):
         return sysfs.SwitchdevDiscovery(self.config.sysfs_root)
 
     @property
-    def ovsdb(self) -> ovsdb_client.OvsdbClient:
+    def ovsdb(self) -> OvsdbClient:
         """The OVSDB client for the configured connection."""
-        return ovsdb_client.OvsdbClient(
+        return OvsdbClient(
             self.config.ovsdb_connection, self.config.ovsdb_timeout
         )
+
+    def ovsdb_client(self) -> OvsdbClient:
+        """:attr:`ovsdb`: for representors attached to Open vSwitch."""
+        return self.ovsdb
+
+    def batch_ovsdb(self) -> None:
+        """None: a batch of checks holds no OVSDB cache.
+
+        A host of legacy-mode VFs (classic SR-IOV) may have no
+        ovsdb-server; a check connects only when its VIF's plan has OVSDB
+        operations.
+        """
+        return None
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFHostDevice and VIFDirect with their port profiles."""
@@ -89,42 +99,40 @@ class OffloadPlugin(PluginBase):
             ((vif, SUPPORTED_PROFILES) for vif in SUPPORTED_VIFS),
         )
 
-    # -- plug --------------------------------------------------------------
-
-    def plug_plan(self, vif: Any, instance_info: Any) -> plan.Plan:
-        """Discover the VF and its representor; build the plug plan."""
-        offloaded = port.describe_port(
-            vif, instance_info, self.config, self.discovery
+    def discover(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: _Instance,
+        *,
+        unplug: bool = False,
+    ) -> port.Found:
+        """The VF and its representor (see :func:`.port.discover`)."""
+        return port.discover(
+            vif, instance_info, self.config, self.discovery, unplug=unplug
         )
-        return plan.plug_plan(offloaded)
 
-    def validate_plug(self, vif: Any, instance_info: Any) -> None:
-        """Check ``vif`` as plug and the daemon would; change nothing."""
-        self.host.validate(self.plug_plan(vif, instance_info))
+    def plans(self) -> base.Plans[port.Found]:
+        """:mod:`.plan`."""
+        return plan
 
-    def plug(self, vif: Any, instance_info: Any) -> None:
-        """Configure the VF and attach its representor (see the module)."""
-        wanted = self.plug_plan(vif, instance_info)
-        self.host.run(wanted, self.ovsdb if wanted.ovsdb else None)
+    def best_effort(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: _Instance,
+        found: port.Found,
+    ) -> str | None:
+        """A VF gone from sysfs: looking for its OVS port is best effort.
 
-    # -- check and gc ------------------------------------------------------
-
-    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
-        """Report what differs from plugging ``vif``: representor, VF, port.
-
-        Reads sysfs, netlink and the OVSDB cache only.
+        The VF is gone either way (driver reloaded, VFs re-created); a
+        port left behind is logged with what finds it, rather than failing
+        the unplug.
         """
-        wanted = self.plug_plan(vif, instance_info)
-        return checking.report(
-            self.host.check(wanted, self.ovsdb if wanted.ovsdb else None)
-        )
-
-    def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
-        """:meth:`check` every pair against one dump of the kernel's links."""
-        return checking.check_many(pairs, self.check)
+        if found.vf is not None:
+            return None
+        return "its OVS port (iface-id %s)" % rules.ovs_interface_id(vif)
 
     def gc(
-        self, keep: Any, dry_run: bool = False
+        self, keep: Sequence[vif_objects.VIFBase], dry_run: bool = False
     ) -> host_state.PluginCollection:
         """Collect nothing: a VF's settings and its representor are no leak.
 
@@ -137,121 +145,4 @@ class OffloadPlugin(PluginBase):
         return host_state.PluginCollection(
             reason="SR-IOV VFs and their representors are the NIC's: "
             "nothing the offload plugin makes can leak",
-        )
-
-    # -- unplug ------------------------------------------------------------
-
-    def _detach_vanished(self, vif: Any, instance_info: Any) -> None:
-        """Remove the OVS port of a representor that cannot be named.
-
-        The VF (or its representor) left sysfs -- driver reloaded, VFs
-        re-created -- but the port the plug added may still be in OVSDB.
-        """
-        switch = port.switch_port(vif, instance_info, self.config)
-        wanted = plan.vanished_plan(switch)
-        if wanted is None:
-            return
-        try:
-            self.host.run(wanted, self.ovsdb, runner.Order.OVSDB_FIRST)
-        except exception.HostOperationFailed as err:
-            # The VF is gone either way; a port left behind is logged
-            # with what finds it, rather than failing the unplug.
-            LOG.warning(
-                "VIF %s: could not look for its OVS port (iface-id %s): %s",
-                vif.id,
-                switch.external_ids.get("iface-id"),
-                err,
-            )
-
-    def unplug(self, vif: Any, instance_info: Any) -> None:
-        """Detach the representor and reset the VF; skip what is gone."""
-        address = port.vf_address(vif)
-        discovery = self.discovery
-        try:
-            vf = discovery.virtual_function(address)
-        except exception.DeviceDiscoveryFailed as err:
-            LOG.info("VF %s is gone: %s", address, err)
-            self._detach_vanished(vif, instance_info)
-            return
-        found = plan.discover_unplug(vf, discovery)
-        switch = (
-            port.switch_port(vif, instance_info, self.config)
-            if found.representor is not None
-            else None
-        )
-        wanted = plan.unplug_plan(found, switch, self.config)
-        self.host.run(
-            wanted,
-            self.ovsdb if wanted.ovsdb else None,
-            runner.Order.OVSDB_FIRST,
-        )
-
-    # -- batches -----------------------------------------------------------
-
-    def _plug_job(self, vif: Any, instance_info: Any) -> batch.Job:
-        return batch.Job(
-            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
-        )
-
-    def _unplug_job(self, vif: Any, instance_info: Any) -> batch.Job | None:
-        address = port.vf_address(vif)
-        discovery = self.discovery
-        try:
-            vf = discovery.virtual_function(address)
-        except exception.DeviceDiscoveryFailed as err:
-            LOG.info("VF %s is gone: %s", address, err)
-            switch = port.switch_port(vif, instance_info, self.config)
-            vanished = plan.vanished_plan(switch)
-            if vanished is None:
-                return None
-
-            def lenient(error: Exception) -> host_state.VIFResult | None:
-                if not isinstance(error, exception.HostOperationFailed):
-                    return None
-                LOG.warning(
-                    "VIF %s: could not look for its OVS port (iface-id "
-                    "%s): %s",
-                    vif.id,
-                    switch.external_ids.get("iface-id"),
-                    error,
-                )
-                return host_state.Outcome.DONE
-
-            return batch.Job(vanished, key=batch.vif_key(vif), lenient=lenient)
-        found = plan.discover_unplug(vf, discovery)
-        attached = (
-            port.switch_port(vif, instance_info, self.config)
-            if found.representor is not None
-            else None
-        )
-        return batch.Job(
-            plan.unplug_plan(found, attached, self.config),
-            key=batch.vif_key(vif),
-        )
-
-    def plug_many(
-        self, pairs: Any, progress: host_state.Progress | None = None
-    ) -> list[host_state.VIFResult]:
-        """Plug many VFs: discovery per VIF, then batched host changes.
-
-        Every VIF's VF and representor are found first (a VIF whose
-        discovery fails gets that error); then, per chunk of
-        :data:`os_vif.plugins.batch.CHUNK`, one check, one privileged call
-        and one OVSDB transaction for those that need a change.
-        """
-        return batch.run(
-            self.host, pairs, self._plug_job, lambda: self.ovsdb, progress
-        )
-
-    def unplug_many(
-        self, pairs: Any, progress: host_state.Progress | None = None
-    ) -> list[host_state.VIFResult]:
-        """Unplug many VFs as :meth:`plug_many` plugs them."""
-        return batch.run(
-            self.host,
-            pairs,
-            self._unplug_job,
-            lambda: self.ovsdb,
-            progress,
-            runner.Order.TOGETHER,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from oslo_config import cfg
 
 from os_vif.internal.unprivileged import sysfs
@@ -9,12 +11,30 @@ from os_vif.plugins import privileged
 
 __all__ = [
     "OPTS",
+    "Options",
     "SWITCH_LINUX_BRIDGE",
     "SWITCH_OVS",
     "VF_VLAN_ALWAYS",
     "VF_VLAN_AUTO",
     "VF_VLAN_NEVER",
 ]
+
+
+class Options(Protocol):
+    """The ``[os_vif_offload]`` group, as the plugin reads it."""
+
+    sysfs_root: str
+    default_switch: str
+    ovs_bridge: str
+    ovsdb_connection: str
+    ovsdb_timeout: int
+    spoof_check: bool
+    trust: bool
+    vf_link_state: str
+    vf_vlan: str
+    reset_vf_mac_on_unplug: bool
+    privsep_timeout: int
+
 
 #: ``default_switch`` value: attach representors to Open vSwitch.
 SWITCH_OVS = "openvswitch"

@@ -1,22 +1,24 @@
 """What plugging or unplugging an offloaded VIF means, as a plan.
 
-Discovery (:func:`.port.describe_port`, :func:`discover_unplug`) reads
-sysfs and netlink first; the plan builders are pure functions of what it
-found and the ``[os_vif_offload]`` options.
+Discovery (:func:`.port.discover`) reads sysfs and netlink first; the plan
+builders are pure functions of the VIF, its instance, the
+``[os_vif_offload]`` options and what discovery found (the signature of
+every in-tree plugin's plans).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
-from os_vif.internal import kernel, linkstate
+from os_vif.internal import kernel
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.unprivileged import sysfs
 from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import instance_info as instance_info_objects
+from os_vif.objects import vif as vif_objects
 from os_vif.plugins.offload import options, port
 
-__all__ = ["Unplugging", "plug_plan", "unplug_plan", "vanished_plan"]
+__all__ = ["plug_plan", "unplug_plan", "vanished_plan"]
+
+_VIF = vif_objects.VIFBase
+_Instance = instance_info_objects.InstanceInfo
 
 
 def _vf_step(offloaded: port.OffloadedPort) -> kernel.SetVf:
@@ -32,8 +34,14 @@ def _vf_step(offloaded: port.OffloadedPort) -> kernel.SetVf:
     )
 
 
-def plug_plan(offloaded: port.OffloadedPort) -> Plan:
-    """Return the plan that plugs the discovered port."""
+def plug_plan(
+    vif: _VIF,
+    instance_info: _Instance,
+    config: options.Options,
+    found: port.Found,
+) -> Plan:
+    """Return the plan that plugs ``vif`` on what discovery found."""
+    offloaded = port.resolve(vif, instance_info, config, found)
     plan = Plan(label=offloaded.vif_id)
     # The VF is configured last: its settings are the ones a driver may
     # fail to report, and so the ones an undo may not restore.
@@ -72,60 +80,37 @@ def plug_plan(offloaded: port.OffloadedPort) -> Plan:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class Unplugging:
-    """What unplug discovery found: the VF, its representor, its master."""
-
-    vf: sysfs.VirtualFunction
-    representor: str | None
-    representor_master: str | None
-    pf_present: bool
-
-
-def discover_unplug(
-    vf: sysfs.VirtualFunction, discovery: sysfs.SwitchdevDiscovery
-) -> Unplugging:
-    """Read what an unplug needs to know about a VF still in sysfs."""
-    try:
-        representor: str | None = discovery.vf_representor(vf).ifname
-    except Exception:
-        # Legacy mode (no representors), or a representor that went while
-        # its VF stayed: nothing was, or can be, found to detach.
-        representor = None
-    master = None
-    if representor is not None:
-        device = linkstate.get_device(representor)
-        if device is None:
-            representor = None
-        else:
-            master = device.master
-    return Unplugging(
-        vf, representor, master, linkstate.device_exists(vf.pf_ifname)
-    )
-
-
-def _identity(switch: port.SwitchPort) -> dict[str, Any]:
-    return {
-        "iface_id": switch.external_ids.get("iface-id"),
-        "mac": switch.external_ids.get("attached-mac"),
-    }
-
-
 def unplug_plan(
-    found: Unplugging, switch: port.SwitchPort | None, config: Any
-) -> Plan:
-    """Return the plan that detaches the representor and resets the VF."""
+    vif: _VIF,
+    instance_info: _Instance,
+    config: options.Options,
+    found: port.Found,
+) -> Plan | None:
+    """Return the plan that detaches the representor and resets the VF.
+
+    For a VF gone from sysfs: :func:`vanished_plan` (None: nothing can be
+    found).
+    """
+    if found.vf is None:
+        return vanished_plan(port.switch_port(vif, instance_info, config))
     plan = Plan()
-    if found.representor is not None and switch is not None:
+    representor = found.representor
+    if representor is not None:
+        switch = port.switch_port(vif, instance_info, config)
         if switch.kind == options.SWITCH_OVS:
+            ids = switch.external_ids
             plan.add(
-                ovs.RemoveOvsPort(name=found.representor, **_identity(switch))
+                ovs.RemoveOvsPort(
+                    name=representor.ifname,
+                    iface_id=ids.get("iface-id"),
+                    mac=ids.get("attached-mac"),
+                )
             )
         # Release the representor only from the bridge it was attached to,
         # never from a master someone else gave it.
         plan.add(
             kernel.SetLink(
-                name=found.representor,
+                name=representor.ifname,
                 up=False,
                 nomaster=found.representor_master == switch.bridge
                 and switch.kind == options.SWITCH_LINUX_BRIDGE,

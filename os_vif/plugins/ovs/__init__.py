@@ -24,15 +24,15 @@ plug (:mod:`os_vif.internal.unprivileged.runner`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
 from os_vif import exception, host_state
-from os_vif.internal.ovsdb import client as ovsdb_client
+from os_vif.internal.ovsdb.client import OvsdbClient, TlsFiles
 from os_vif.internal.unprivileged import runner, sysfs
 from os_vif.objects import host_info
+from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
-from os_vif.plugin import PluginBase
-from os_vif.plugins import batch, checking, description, privileged
+from os_vif.plugins import base, description
 from os_vif.plugins.ovs import collect, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
@@ -41,6 +41,7 @@ LOG = logging.getLogger(__name__)
 
 _OVS_PROFILE = vif_objects.VIFPortProfileOpenVSwitch
 _REPRESENTOR_PROFILE = vif_objects.VIFPortProfileOVSRepresentor
+_Instance = instance_info_objects.InstanceInfo
 
 #: The VIF types the plugin plugs, with the port profiles each accepts.
 SUPPORTED = (
@@ -51,16 +52,24 @@ SUPPORTED = (
 )
 
 
-class OvsPlugin(PluginBase):
-    """Plugs VIFs into Open vSwitch (see the module documentation)."""
+class OvsPlugin(base.HostPlugin[plan.Discovered]):
+    """Plugs VIFs into Open vSwitch (see the module documentation).
+
+    Discovery and plans: :mod:`.plan`; :class:`~os_vif.plugins.base.
+    HostPlugin` runs them.
+    """
 
     CONFIG_OPTS = options.OPTS
+    #: The ovs daemon family (the offload plugin's too).
+    RUNNER = runner.OVS
+
+    config: options.Options
 
     #: ``gen_port_name(prefix, vif_id)``: the device name os-vif 5.x's
     #: plugin derived from a VIF id (kuryr-kubernetes calls it).
     gen_port_name = staticmethod(naming.port_name)
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: options.Options) -> None:
         """Keep the ``[os_vif_ovs]`` options; connect on first use."""
         super().__init__(config)
         #: Where SR-IOV devices are looked up (tests point it elsewhere).
@@ -80,18 +89,17 @@ class OvsPlugin(PluginBase):
             )
 
     @property
-    def host(self) -> runner.HostRunner:
-        """The ovs daemon's runner, bounded by ``privsep_timeout``."""
-        return privileged.runner(runner.OVS, self.config)
-
-    @property
-    def ovsdb(self) -> ovsdb_client.OvsdbClient:
+    def ovsdb(self) -> OvsdbClient:
         """The OVSDB client for the configured connection."""
-        return ovsdb_client.OvsdbClient(
+        return OvsdbClient(
             self.config.ovsdb_connection,
             self.config.ovs_vsctl_timeout,
-            ovsdb_client.TlsFiles.from_config(self.config),
+            TlsFiles.from_config(self.config),
         )
+
+    def ovsdb_client(self) -> OvsdbClient:
+        """Every plan of this plugin has OVSDB operations: :attr:`ovsdb`."""
+        return self.ovsdb
 
     @property
     def discovery(self) -> sysfs.SwitchdevDiscovery:
@@ -102,120 +110,25 @@ class OvsPlugin(PluginBase):
         """Report each VIF type, its versions and its port profiles."""
         return description.plugin_info("ovs", SUPPORTED)
 
-    # -- plug --------------------------------------------------------------
+    def discover(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: _Instance,
+        *,
+        unplug: bool = False,
+    ) -> plan.Discovered:
+        """SR-IOV devices, a hybrid ``qbr`` (see :func:`.plan.discover`)."""
+        return plan.discover(vif, self.discovery, unplug=unplug)
 
-    def plug_plan(self, vif: Any, instance_info: Any) -> plan.Plan:
-        """Discover, then build the plan that plugs ``vif``."""
-        found = plan.discover(vif, self.discovery)
-        return plan.plug_plan(vif, instance_info, self.config, found)
-
-    def validate_plug(self, vif: Any, instance_info: Any) -> None:
-        """Check ``vif`` as plug and the daemon would; change nothing."""
-        self.host.validate(self.plug_plan(vif, instance_info))
-
-    def plug(self, vif: Any, instance_info: Any) -> None:
-        """Plug ``vif``; change nothing if it is plugged already."""
-        self.host.run(self.plug_plan(vif, instance_info), self.ovsdb)
-
-    # -- check and gc ------------------------------------------------------
-
-    def check(self, vif: Any, instance_info: Any) -> host_state.CheckReport:
-        """Report what differs on the host from plugging ``vif`` (no change).
-
-        Reads netlink, sysfs and the OVSDB cache only.
-        """
-        return checking.report(
-            self.host.check(self.plug_plan(vif, instance_info), self.ovsdb)
-        )
-
-    def check_many(self, pairs: Any) -> list[host_state.CheckReport]:
-        """:meth:`check` every pair against one dump of the kernel's links."""
-        return checking.check_many(pairs, self.check, self.ovsdb)
+    def plans(self) -> base.Plans[plan.Discovered]:
+        """:mod:`.plan`."""
+        return plan
 
     def gc(
-        self, keep: Any, dry_run: bool = False
+        self, keep: Sequence[vif_objects.VIFBase], dry_run: bool = False
     ) -> host_state.PluginCollection:
         """Remove what os_vif made for VIFs not in ``keep``.
 
         See :mod:`.collect` for what counts as the plugin's own.
         """
-        return collect.collect(self, keep, dry_run)
-
-    # -- unplug ------------------------------------------------------------
-
-    def unplug(self, vif: Any, instance_info: Any) -> None:
-        """Unplug ``vif``; what is gone already is skipped."""
-        try:
-            found = plan.discover(vif, self.discovery, unplug=True)
-        except exception.DeviceDiscoveryFailed as err:
-            # The VF or its representor is gone from sysfs (driver
-            # unloaded, VFs re-created); its port may still be in OVSDB.
-            LOG.info(
-                "VIF %s: %s; removing its ports by iface-id",
-                vif.obj_attr_is_set("id") and vif.id,
-                err,
-            )
-            self.host.run(
-                plan.vanished_plan(vif), self.ovsdb, runner.Order.OVSDB_FIRST
-            )
-            return
-        self.host.run(
-            plan.unplug_plan(vif, instance_info, self.config, found),
-            self.ovsdb,
-            runner.Order.OVSDB_FIRST,
-        )
-
-    # -- batches -----------------------------------------------------------
-
-    def _plug_job(self, vif: Any, instance_info: Any) -> batch.Job:
-        return batch.Job(
-            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
-        )
-
-    def _unplug_job(self, vif: Any, instance_info: Any) -> batch.Job:
-        try:
-            found = plan.discover(vif, self.discovery, unplug=True)
-        except exception.DeviceDiscoveryFailed as err:
-            LOG.info(
-                "VIF %s: %s; removing its ports by iface-id",
-                vif.obj_attr_is_set("id") and vif.id,
-                err,
-            )
-            return batch.Job(plan.vanished_plan(vif), key=batch.vif_key(vif))
-        return batch.Job(
-            plan.unplug_plan(vif, instance_info, self.config, found),
-            key=batch.vif_key(vif),
-        )
-
-    def plug_many(
-        self, pairs: Any, progress: host_state.Progress | None = None
-    ) -> list[host_state.VIFResult]:
-        """Plug many VIFs: their plans in one check, call and transaction.
-
-        Every VIF's plan is built first (a VIF with bad input gets its
-        error); then, per chunk of :data:`os_vif.plugins.batch.CHUNK`, one
-        check of the host, one privileged call and one OVSDB transaction
-        for all that need a change.  A VIF already plugged is
-        ``UNCHANGED``; one that fails is undone alone.
-        """
-        return batch.run(
-            self.host, pairs, self._plug_job, lambda: self.ovsdb, progress
-        )
-
-    def unplug_many(
-        self, pairs: Any, progress: host_state.Progress | None = None
-    ) -> list[host_state.VIFResult]:
-        """Unplug many VIFs as :meth:`plug_many` plugs them.
-
-        One OVSDB transaction removes the ports of a chunk, then one
-        privileged call deletes their devices.  ``UNCHANGED``: nothing of
-        the VIF was on the host.
-        """
-        return batch.run(
-            self.host,
-            pairs,
-            self._unplug_job,
-            lambda: self.ovsdb,
-            progress,
-            runner.Order.TOGETHER,
-        )
+        return collect.collect(self.host, self.ovsdb, keep, dry_run)

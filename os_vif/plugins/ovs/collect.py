@@ -21,14 +21,16 @@ derived from its id).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from os_vif import host_state
-from os_vif.internal import kernel, linkstate, names
+from os_vif import exception, host_state
+from os_vif.internal import kernel, linkstate, names, operation
+from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.ovsdb import inventory as ovs_inventory
 from os_vif.internal.ovsdb import operations as ovs
-from os_vif.internal.unprivileged import inventory
-from os_vif.plugins import collecting
+from os_vif.internal.unprivileged import inventory, runner
+from os_vif.objects import vif as vif_objects
+from os_vif.plugins import collecting, rules
 from os_vif.plugins.ovs import naming, plan
 
 __all__ = ["collect", "HYBRID_KINDS"]
@@ -43,26 +45,38 @@ HYBRID_KINDS = {
 _ORDER = {"ovs-port": 0, "tun": 1, "veth": 2, "bridge": 3}
 
 
-def _kept(keep: Any) -> tuple[set[str], set[str]]:
+def _raw_id(vif: vif_objects.VIFBase) -> str | None:
+    return rules.optional(lambda: vif.id)
+
+
+def _kept(keep: Sequence[vif_objects.VIFBase]) -> tuple[set[str], set[str]]:
     """The iface-ids and the device names of the VIFs of ``keep``."""
     ids: set[str] = set()
     kept: set[str] = set()
     for vif in keep:
-        vid = getattr(vif, "id", None)
+        vid = _raw_id(vif)
         if vid:
             ids.add(str(vid))
             kept.update(names.legacy_names(str(vid)))
         try:
             ids.add(plan.vif_identity(vif)[0])
-        except Exception:  # noqa: S110 - a VIF without identity keeps by id
-            pass
-        if vif.obj_attr_is_set("vif_name") and vif.vif_name:
-            kept.add(str(vif.vif_name))
+        except exception.InvalidArgument:
+            pass  # a VIF without an identity keeps by its id
+        name = rules.vif_name(vif)
+        if name:
+            kept.add(str(name))
     return ids, kept
 
 
 def _group(name: str, fallback: str) -> str:
     return inventory.legacy_vif_prefix(name) or fallback
+
+
+def _id_group(iface_id: str) -> str:
+    """The group of a port's removal: the VIF-id part of the names 5.x
+    derived from its iface-id, which :func:`_group` reads in a name."""
+    qbr = names.hybrid_names(iface_id)[0]
+    return names.legacy_vif_prefix(qbr) or iface_id
 
 
 def _is_ovs_device(device: inventory.OwnedDevice) -> bool:
@@ -74,15 +88,24 @@ def _is_ovs_device(device: inventory.OwnedDevice) -> bool:
 
 
 def find(
-    keep: Any, table: linkstate.LinkTable, ports: list[ovs_inventory.VifPort]
+    keep: Sequence[vif_objects.VIFBase],
+    table: linkstate.LinkTable,
+    ports: list[ovs_inventory.VifPort],
 ) -> list[collecting.Leak]:
     """What the ovs plugin owns and no VIF of ``keep`` needs, per VIF."""
     kept_ids, kept_names = _kept(keep)
     owned = {d.name: d for d in inventory.owned_devices(table)}
     leaks: dict[str, collecting.Leak] = {}
-    order: dict[str, list[tuple[int, host_state.Removal, Any]]] = {}
+    order: dict[
+        str, list[tuple[int, host_state.Removal, operation.Operation]]
+    ] = {}
 
-    def add(group: str, kind: str, removal: Any, step: Any) -> None:
+    def add(
+        group: str,
+        kind: str,
+        removal: host_state.Removal,
+        step: operation.Operation,
+    ) -> None:
         order.setdefault(group, []).append((_ORDER[kind], removal, step))
 
     going: set[str] = set()
@@ -93,7 +116,7 @@ def find(
         link = table.by_name.get(port.name)
         if link is not None and port.name not in owned:
             continue  # a representor or another's device: left alone
-        group = _group(port.name, port.iface_id[:11])
+        group = _group(port.name, _id_group(port.iface_id))
         add(
             group,
             "ovs-port",
@@ -125,10 +148,10 @@ def find(
         add(
             _group(name, name),
             kind,
-            host_state.Removal(
-                what="device %s" % name,
-                kind=kind,
-                reason="%s (%s), named by no VIF in keep"
+            collecting.device_removal(
+                name,
+                kind,
+                "%s (%s), named by no VIF in keep"
                 % (kind, device.rule),
             ),
             kernel.DeleteDevice(name=name, kind=kind, vif_id=vif_id),
@@ -154,10 +177,10 @@ def find(
         add(
             _group(name, name),
             "bridge",
-            host_state.Removal(
-                what="device %s" % name,
-                kind="bridge",
-                reason="hybrid bridge (%s), named by no VIF in keep, "
+            collecting.device_removal(
+                name,
+                "bridge",
+                "hybrid bridge (%s), named by no VIF in keep, "
                 "nothing else on it" % device.rule,
             ),
             kernel.RemoveBridgeIfUnused(
@@ -173,13 +196,15 @@ def find(
 
 
 def collect(
-    plugin: Any, keep: Any, dry_run: bool
+    host: runner.HostRunner,
+    ovsdb: ovsdb_client.OvsdbClient,
+    keep: Sequence[vif_objects.VIFBase],
+    dry_run: bool,
 ) -> host_state.PluginCollection:
     """Find (:func:`find`) and remove what leaked; see the module."""
     table = linkstate.LinkTable.read()
-    ovsdb = plugin.ovsdb
     api = ovsdb.api
     with api.ovsdb_connection.lock:
         ports = ovs_inventory.vif_ports(api)
     leaks = find(keep, table, ports)
-    return collecting.remove(plugin.host, leaks, dry_run, ovsdb, table)
+    return collecting.remove(host, leaks, dry_run, ovsdb, table)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from oslo_config import cfg
 
 from os_vif.plugins import privileged
 
-__all__ = ["OPTS", "OVSDB_INTERFACES"]
+__all__ = ["OPTS", "OVSDB_INTERFACES", "Options"]
+
+
+class Options(Protocol):
+    """The ``[os_vif_ovs]`` group, as the plugin reads it."""
+
+    network_device_mtu: int
+    ovs_vsctl_timeout: int
+    ovsdb_connection: str
+    ovsdb_interface: str
+    isolate_vif: bool
+    per_port_bridge: bool
+    default_qos_type: str | None
+    ssl_key_file: str | None
+    ssl_cert_file: str | None
+    ssl_ca_cert_file: str | None
+    privsep_timeout: int
+
 
 #: Accepted values of ``ovsdb_interface``; both use the native client.
 OVSDB_INTERFACES = ("native", "vsctl")

@@ -14,7 +14,7 @@ naming the field before any change.  The plans of many VIFs run together
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import logging
 
 from os_vif import exception
 from os_vif.internal import kernel, linkstate, validation
@@ -23,9 +23,11 @@ from os_vif.internal.ovsdb import operations as ovs
 from os_vif.internal.unprivileged import dpdk_representor, sysfs
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import fields
+from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins import rules
 from os_vif.plugins.ovs import naming
+from os_vif.plugins.ovs.options import Options
 
 __all__ = [
     "Discovered",
@@ -34,10 +36,16 @@ __all__ = [
     "unplug_plan",
     "vif_identity",
     "hybrid_devices",
-    "TapCreationNotSupported",
+    "vanished_plan",
 ]
 
-_field = rules.field
+LOG = logging.getLogger(__name__)
+
+_optional = rules.optional
+_VIF = vif_objects.VIFBase
+_Instance = instance_info_objects.InstanceInfo
+_Profile = vif_objects.VIFPortProfileOpenVSwitch
+_Representor = vif_objects.VIFPortProfileOVSRepresentor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,19 +59,19 @@ class Discovered:
     #: hybrid plug gives the VIF's ``qbr`` exists (plugged hybrid before
     #: a cold migration; unplugged as os-vif 5.x does, as hybrid).
     hybrid_bridge: bool = False
+    #: For an unplug: why the VF or its representor could not be found
+    #: (gone from sysfs); its ports are then removed by the VIF's identity.
+    vanished: str | None = None
 
 
-def _profile(vif: Any) -> Any:
-    profile = _field(vif, "port_profile")
+def _profile(vif: _VIF) -> _Profile:
+    profile = _optional(lambda: vif.port_profile)
     if profile is None:
         raise rules.invalid(
             "vif.port_profile", None, "the ovs plugin needs a port profile"
         )
-    wanted = (
-        vif_objects.VIFPortProfileOpenVSwitch,
-        vif_objects.VIFPortProfileOVSRepresentor,
-    )
-    if not isinstance(profile, wanted):
+    # VIFPortProfileOVSRepresentor is one too.
+    if not isinstance(profile, _Profile):
         raise rules.invalid(
             "vif.port_profile",
             type(profile).__name__,
@@ -73,16 +81,19 @@ def _profile(vif: Any) -> Any:
     return profile
 
 
-def _is_representor(vif: Any) -> bool:
-    return isinstance(
-        _field(vif, "port_profile"), vif_objects.VIFPortProfileOVSRepresentor
+def _is_representor(vif: _VIF) -> bool:
+    return isinstance(_optional(lambda: vif.port_profile), _Representor)
+
+
+def _vf_address(vif: vif_objects.VIFHostDevice) -> str:
+    profile = _profile(vif)
+    address = (
+        _optional(lambda: profile.representor_address)
+        if isinstance(profile, _Representor)
+        else None
     )
-
-
-def _vf_address(vif: Any) -> str:
-    address = _field(_profile(vif), "representor_address")
     if address is None:
-        address = _field(vif, "dev_address")
+        address = _optional(lambda: vif.dev_address)
     if address is None:
         raise rules.invalid(
             "vif.dev_address",
@@ -93,7 +104,7 @@ def _vf_address(vif: Any) -> str:
 
 
 def discover(
-    vif: Any, discovery: sysfs.SwitchdevDiscovery, *, unplug: bool = False
+    vif: _VIF, discovery: sysfs.SwitchdevDiscovery, *, unplug: bool = False
 ) -> Discovered:
     """Find the host devices a VIF names (reads sysfs, and netlink).
 
@@ -101,8 +112,27 @@ def discover(
     representor netdev.  For an ``unplug`` of a ``VIFOpenVSwitch``: whether
     its hybrid ``qbr`` exists.
 
-    :raises DeviceDiscoveryFailed: the VF or its representor is not there.
+    :raises DeviceDiscoveryFailed: the VF or its representor is not there
+        (for an ``unplug``: a result whose ``vanished`` says why).
     """
+    if not unplug:
+        return _discover(vif, discovery, unplug=False)
+    try:
+        return _discover(vif, discovery, unplug=True)
+    except exception.DeviceDiscoveryFailed as err:
+        # The VF or its representor is gone from sysfs (driver unloaded,
+        # VFs re-created); its port may still be in OVSDB.
+        LOG.info(
+            "VIF %s: %s; removing its ports by iface-id",
+            _optional(lambda: vif.id),
+            err,
+        )
+        return Discovered(vanished=str(err))
+
+
+def _discover(
+    vif: _VIF, discovery: sysfs.SwitchdevDiscovery, *, unplug: bool
+) -> Discovered:
     if isinstance(vif, vif_objects.VIFHostDevice):
         if not _is_representor(vif):
             return Discovered()
@@ -121,8 +151,9 @@ def discover(
     return Discovered()
 
 
-def _integration_bridge(vif: Any) -> str:
-    bridge = _field(_field(vif, "network"), "bridge")
+def _integration_bridge(vif: _VIF) -> str:
+    network = _optional(lambda: vif.network)
+    bridge = None if network is None else _optional(lambda: network.bridge)
     if not bridge:
         raise rules.invalid(
             "vif.network.bridge", bridge, "the VIF's network names no bridge"
@@ -130,23 +161,25 @@ def _integration_bridge(vif: Any) -> str:
     return validation.interface_name(bridge, "vif.network.bridge")
 
 
-def _optional_vif_id(vif: Any) -> str | None:
+def _optional_vif_id(vif: _VIF) -> str | None:
     """The VIF's id, None when it has none (neutron's smart-NIC VIFs).
 
     An id that is set must be valid: device names are made from it.
     """
-    if _field(vif, "id") is None:
+    if _optional(lambda: vif.id) is None:
         return None
     return rules.vif_id(vif)
 
 
-def vif_identity(vif: Any) -> tuple[str, str]:
+def vif_identity(vif: _VIF) -> tuple[str, str]:
     """Return the ``iface-id`` and ``attached-mac`` a plug writes."""
     _profile(vif)  # the ovs plugin refuses a VIF without its profile
     return rules.ovs_interface_id(vif), rules.vif_mac(vif)
 
 
-def _external_ids(vif: Any, instance_info: Any, bridge: str) -> dict[str, str]:
+def _external_ids(
+    vif: _VIF, instance_info: _Instance, bridge: str
+) -> dict[str, str]:
     iface_id, mac = vif_identity(vif)
     ids = rules.ovs_external_ids(iface_id, mac, instance_info.uuid)
     if naming.is_trunk_bridge(bridge):
@@ -155,8 +188,9 @@ def _external_ids(vif: Any, instance_info: Any, bridge: str) -> dict[str, str]:
     return ids
 
 
-def _datapath(vif: Any) -> str | None:
-    return _field(_profile(vif), "datapath_type") or None
+def _datapath(vif: _VIF) -> str | None:
+    profile = _profile(vif)
+    return _optional(lambda: profile.datapath_type) or None
 
 
 #: The datapath a VIF that names none implies, for a bridge being made:
@@ -169,7 +203,7 @@ _MTU_REQUEST_TYPES = ("dpdkvhostuser", "dpdkvhostuserclient")
 
 
 def _bridge(
-    vif: Any, name: str, implied: str = _IMPLIED_DATAPATH
+    vif: _VIF, name: str, implied: str = _IMPLIED_DATAPATH
 ) -> ovs.EnsureOvsBridge:
     explicit = _datapath(vif)
     return ovs.EnsureOvsBridge(
@@ -179,7 +213,7 @@ def _bridge(
     )
 
 
-def _qos(vif: Any, config: Any) -> str | None:
+def _qos(vif: _VIF, config: Options) -> str | None:
     # Only on the kernel's datapath (a VIF naming none is on it), where
     # Open vSwitch would otherwise leave the port's qdisc to the kernel.
     if ovs.is_kernel_datapath(_datapath(vif)) and config.default_qos_type:
@@ -187,10 +221,19 @@ def _qos(vif: Any, config: Any) -> str | None:
     return None
 
 
+def _isolation(isolate: bool) -> dict[str, object]:
+    """The columns that put a port on the dead VLAN (``isolate_vif``)."""
+    return {
+        "tag": model.DEAD_VLAN if isolate else None,
+        "vlan_mode": "trunk" if isolate else None,
+        "trunks": [model.DEAD_VLAN] if isolate else None,
+    }
+
+
 def _vif_port(
-    vif: Any,
-    instance_info: Any,
-    config: Any,
+    vif: _VIF,
+    instance_info: _Instance,
+    config: Options,
     name: str,
     bridge: str,
     *,
@@ -210,39 +253,29 @@ def _vif_port(
             if interface_type in _MTU_REQUEST_TYPES
             else None
         ),
-        tag=model.DEAD_VLAN if isolate else None,
-        vlan_mode="trunk" if isolate else None,
-        trunks=[model.DEAD_VLAN] if isolate else None,
+        **_isolation(isolate),
         qos_type=_qos(vif, config),
     )
 
 
-def _vif_name(vif: Any) -> str:
-    return validation.interface_name(_field(vif, "vif_name"), "vif.vif_name")
+def _vif_name(vif: _VIF) -> str:
+    return validation.interface_name(rules.vif_name(vif), "vif.vif_name")
 
 
-def hybrid_devices(vif: Any) -> tuple[str, str, str]:
+def hybrid_devices(vif: _VIF) -> tuple[str, str, str]:
     """Return the ``qbr``, ``qvb``, ``qvo`` names of a hybrid VIF.
 
     The bridge is the VIF's ``bridge_name`` when set (nova sets it to the
     ``qbr`` name), else derived from the VIF id like the veth ends.
     """
     qbr, qvb, qvo = naming.hybrid_names(rules.vif_id(vif))
-    bridge_name = _field(vif, "bridge_name")
+    bridge_name = rules.bridge_name(vif)
     if bridge_name:
         qbr = validation.interface_name(bridge_name, "vif.bridge_name")
     return qbr, qvb, qvo
 
 
 # -- plug --------------------------------------------------------------------
-
-
-class TapCreationNotSupported(exception.InvalidArgument):
-    """``create_tap`` asked of a VIF the ovs plugin makes no tap for.
-
-    os-vif 5.x's ``vif_plug_ovs.exception.TapCreationNotSupported``, here an
-    :class:`~os_vif.exception.InvalidArgument` naming the field.
-    """
 
 
 def _device_mtu(name: str, mtu: int) -> kernel.SetLink:
@@ -254,7 +287,7 @@ def _device_mtu(name: str, mtu: int) -> kernel.SetLink:
 
 
 def _plug_per_port_bridge(
-    vif: Any, instance_info: Any, config: Any, plan: Plan, name: str
+    vif: _VIF, instance_info: _Instance, config: Options, plan: Plan, name: str
 ) -> None:
     """A bridge of the VIF's own, patched to the network's (5.x's way).
 
@@ -273,24 +306,15 @@ def _plug_per_port_bridge(
         ovs.EnsureOvsPort(
             name=name,
             bridge=own,
-            tag=model.DEAD_VLAN if isolate else None,
-            vlan_mode="trunk" if isolate else None,
-            trunks=[model.DEAD_VLAN] if isolate else None,
+            **_isolation(isolate),
             qos_type=_qos(vif, config),
             per_port_bridge=own,
         ),
-        ovs.EnsureOvsPort(
-            name=own_patch,
-            bridge=own,
-            interface_type="patch",
-            options={"peer": int_patch},
-            per_port_bridge=own,
-        ),
-        ovs.EnsureOvsPort(
-            name=int_patch,
-            bridge=bridge,
-            interface_type="patch",
-            options={"peer": own_patch},
+        _patch(own_patch, own, int_patch, per_port_bridge=own),
+        _patch(
+            int_patch,
+            bridge,
+            own_patch,
             # os-vif 5.x gives the patch port the VIF's id as iface-id.
             external_ids=rules.ovs_external_ids(vid, mac, instance_info.uuid),
             tag=(
@@ -302,7 +326,22 @@ def _plug_per_port_bridge(
     )
 
 
-def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
+def _patch(
+    name: str, bridge: str, peer: str, **columns: object
+) -> ovs.EnsureOvsPort:
+    """A patch port ``name`` on ``bridge`` to ``peer``."""
+    return ovs.EnsureOvsPort(
+        name=name,
+        bridge=bridge,
+        interface_type="patch",
+        options={"peer": peer},
+        **columns,
+    )
+
+
+def _plug_ovs(
+    vif: vif_objects.VIFOpenVSwitch, instance_info: _Instance, config: Options
+) -> Plan:
     profile = _profile(vif)
     vid = _optional_vif_id(vif)
     name = _vif_name(vif)
@@ -313,12 +352,12 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
     # hypervisor attaches its tap to it (a trunk's tbr- bridge, a new
     # network's bridge).
     plan.add(_bridge(vif, bridge))
-    create_tap = bool(_field(profile, "create_tap", False))
+    create_tap = bool(_optional(lambda: profile.create_tap))
     if create_tap:
         plan.add(
             kernel.EnsureTap(
                 name=name,
-                multiqueue=bool(_field(profile, "multiqueue", False)),
+                multiqueue=bool(_optional(lambda: profile.multiqueue)),
                 mtu=mtu,
                 mac=rules.vif_mac(vif),
                 up=True,
@@ -328,7 +367,7 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
         )
     if config.per_port_bridge:
         _plug_per_port_bridge(vif, instance_info, config, plan, name)
-    elif _field(profile, "create_port", False):
+    elif _optional(lambda: profile.create_port):
         plan.add(_vif_port(vif, instance_info, config, name, bridge))
     else:
         return plan
@@ -337,7 +376,9 @@ def _plug_ovs(vif: Any, instance_info: Any, config: Any) -> Plan:
     return plan
 
 
-def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> Plan:
+def _plug_hybrid(
+    vif: vif_objects.VIFBridge, instance_info: _Instance, config: Options
+) -> Plan:
     _profile(vif)
     _no_tap(vif)
     qbr, qvb, qvo = hybrid_devices(vif)
@@ -378,9 +419,16 @@ def _plug_hybrid(vif: Any, instance_info: Any, config: Any) -> Plan:
     )
 
 
-def _no_tap(vif: Any) -> None:
-    if _field(_field(vif, "port_profile"), "create_tap", False):
-        raise TapCreationNotSupported(
+def _creates_tap(vif: _VIF) -> bool:
+    profile = _optional(lambda: vif.port_profile)
+    return isinstance(profile, _Profile) and bool(
+        _optional(lambda: profile.create_tap)
+    )
+
+
+def _no_tap(vif: _VIF) -> None:
+    if _creates_tap(vif):
+        raise exception.TapCreationNotSupported(
             field="vif.port_profile.create_tap",
             value=True,
             reason="create_tap is only supported for VIFOpenVSwitch, not "
@@ -389,7 +437,10 @@ def _no_tap(vif: Any) -> None:
 
 
 def _plug_vhostuser(
-    vif: Any, instance_info: Any, config: Any, found: Discovered
+    vif: vif_objects.VIFVHostUser,
+    instance_info: _Instance,
+    config: Options,
+    found: Discovered,
 ) -> Plan:
     # A representor profile changes nothing here (os-vif 5.x): a DPDK
     # VF representor is a VIFHostDevice on a userspace datapath.
@@ -398,45 +449,44 @@ def _plug_vhostuser(
     bridge = _integration_bridge(vif)
     vid = rules.vif_id(vif)
     plan = Plan(label=vid)
-    mode = _field(vif, "mode")
-    path = _field(vif, "path")
+    mode = _optional(lambda: vif.mode)
+    path = _optional(lambda: vif.path)
+    options: dict[str, str] = {}
     if mode == fields.VIFVHostUserMode.SERVER:
         # QEMU is the server: Open vSwitch connects to its socket.
         if not path or not isinstance(path, str) or "\0" in path:
             raise rules.invalid(
                 "vif.path", path, "a server-mode vhost-user VIF needs a path"
             )
-        port = _vif_port(
-            vif,
-            instance_info,
-            config,
-            naming.vhostuser_port(vid),
-            bridge,
-            interface_type="dpdkvhostuserclient",
-            options={"vhost-server-path": path},
-        )
+        interface_type = "dpdkvhostuserclient"
+        options["vhost-server-path"] = path
     elif mode == fields.VIFVHostUserMode.CLIENT:
         # Open vSwitch is the server and makes the socket itself.
-        port = _vif_port(
-            vif,
-            instance_info,
-            config,
-            naming.vhostuser_port(vid),
-            bridge,
-            interface_type="dpdkvhostuser",
-        )
+        interface_type = "dpdkvhostuser"
     else:
         raise rules.invalid("vif.mode", mode, "must be 'client' or 'server'")
+    port = _vif_port(
+        vif,
+        instance_info,
+        config,
+        naming.vhostuser_port(vid),
+        bridge,
+        interface_type=interface_type,
+        options=options,
+    )
     return plan.add(
         _bridge(vif, bridge, implied=_IMPLIED_VHOSTUSER_DATAPATH), port
     )
 
 
 def _plug_host_device(
-    vif: Any, instance_info: Any, config: Any, found: Discovered
+    vif: vif_objects.VIFHostDevice,
+    instance_info: _Instance,
+    config: Options,
+    found: Discovered,
 ) -> Plan:
     if not _is_representor(vif):
-        profile = _field(vif, "port_profile")
+        profile = _optional(lambda: vif.port_profile)
         raise rules.invalid(
             "vif.port_profile",
             type(profile).__name__,
@@ -483,7 +533,7 @@ def _plug_host_device(
 
 
 def plug_plan(
-    vif: Any, instance_info: Any, config: Any, found: Discovered
+    vif: _VIF, instance_info: _Instance, config: Options, found: Discovered
 ) -> Plan:
     """Return the plan that plugs ``vif`` (raise on bad input)."""
     if isinstance(vif, vif_objects.VIFBridge):
@@ -503,7 +553,7 @@ def plug_plan(
 
 
 def _removal(
-    vif: Any,
+    vif: _VIF,
     name: str,
     *,
     remove_bridge: bool = False,
@@ -519,20 +569,20 @@ def _removal(
     )
 
 
-def vanished_plan(vif: Any) -> Plan:
+def vanished_plan(vif: _VIF) -> Plan:
     """The unplug of a VIF whose port cannot be named: by its identity.
 
     For a representor gone from sysfs, or a field plug now refuses: every
     port whose Interface carries the VIF's iface-id and attached-mac goes.
     """
     iface_id, mac = vif_identity(vif)
-    return Plan(label=str(_field(vif, "id", ""))).add(
+    return Plan(label=str(_optional(lambda: vif.id) or "")).add(
         ovs.RemoveOvsPortsOfVif(name=iface_id, mac=mac)
     )
 
 
 def _hybrid_unplug(
-    vif: Any, plan: Plan, names: tuple[str, str, str], trunk: bool
+    vif: _VIF, plan: Plan, names: tuple[str, str, str], trunk: bool
 ) -> None:
     qbr, qvb, qvo = names
     vid = rules.vif_id(vif)
@@ -550,7 +600,7 @@ def _hybrid_unplug(
 
 
 def _strict_unplug_plan(
-    vif: Any, instance_info: Any, config: Any, found: Discovered
+    vif: _VIF, instance_info: _Instance, config: Options, found: Discovered
 ) -> Plan:
     bridge = _integration_bridge(vif)
     trunk = naming.is_trunk_bridge(bridge)
@@ -584,7 +634,7 @@ def _strict_unplug_plan(
             # Whether or not the plug made it (create_port): a port of
             # this VIF's left on the bridge goes, as os-vif 5.x did.
             plan.add(_removal(vif, name, remove_bridge=trunk))
-        if _field(profile, "create_tap", False):
+        if _optional(lambda: profile.create_tap):
             plan.add(kernel.DeleteDevice(name=name, kind="tun", vif_id=vid))
         return plan
     vid = rules.vif_id(vif)
@@ -604,7 +654,7 @@ def _strict_unplug_plan(
     return plan
 
 
-def _with_trunk_bridge(vif: Any, plan: Plan) -> Plan:
+def _with_trunk_bridge(vif: _VIF, plan: Plan) -> Plan:
     # A trunk bridge left unused goes, whether or not the VIF's port was
     # there still (os-vif 5.x deleted it on every unplug).
     bridge = _integration_bridge(vif)
@@ -614,35 +664,37 @@ def _with_trunk_bridge(vif: Any, plan: Plan) -> Plan:
 
 
 def unplug_plan(
-    vif: Any, instance_info: Any, config: Any, found: Discovered
+    vif: _VIF, instance_info: _Instance, config: Options, found: Discovered
 ) -> Plan:
     """Return the plan that unplugs ``vif``.
 
     Lenient where os-vif 5.x was: when a field plug would refuse (an MTU
     out of range, a 16-byte port name 5.x wrote) makes the strict plan
-    impossible, the VIF's ports are found by its identity instead.
+    impossible, or discovery found the VIF's VF gone, the VIF's ports are
+    found by its identity instead.
     """
+    if found.vanished is not None:
+        return vanished_plan(vif)
     try:
         return _with_trunk_bridge(
             vif, _strict_unplug_plan(vif, instance_info, config, found)
         )
     except exception.InvalidArgument as err:
-        if not isinstance(vif, vif_objects.VIFBase) or not _field(
-            vif, "address"
+        if not isinstance(vif, vif_objects.VIFBase) or not _optional(
+            lambda: vif.address
         ):
             raise
         try:
             plan = vanished_plan(vif)
         except exception.InvalidArgument:
             raise err from None
-        rules.LOG.info(
-            "Unplugging VIF %s by its identity: %s", _field(vif, "id"), err
+        LOG.info(
+            "Unplugging VIF %s by its identity: %s",
+            _optional(lambda: vif.id),
+            err,
         )
-        name = _field(vif, "vif_name")
-        profile = _field(vif, "port_profile")
-        if isinstance(vif, vif_objects.VIFOpenVSwitch) and _field(
-            profile, "create_tap", False
-        ):
+        name = rules.vif_name(vif)
+        if isinstance(vif, vif_objects.VIFOpenVSwitch) and _creates_tap(vif):
             tap = rules.lenient(
                 lambda: kernel.DeleteDevice(
                     name=name, kind="tun", vif_id=rules.vif_id(vif)

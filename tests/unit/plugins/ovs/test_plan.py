@@ -353,7 +353,7 @@ def test_hybrid():
 def test_create_tap_only_for_vif_openvswitch(make):
     vif = make()
     vif.port_profile.create_tap = True
-    with pytest.raises(plan.TapCreationNotSupported) as caught:
+    with pytest.raises(exception.TapCreationNotSupported) as caught:
         plug(vif)
     assert isinstance(caught.value, exception.InvalidArgument)
     assert caught.value.kwargs["field"] == "vif.port_profile.create_tap"

@@ -1,0 +1,290 @@
+"""The one shape of the in-tree plugins that change the host.
+
+linux_bridge, ovs and offload are each three pure pieces and a runner:
+
+* :meth:`HostPlugin.discover` -- what the VIF names on the host (sysfs,
+  netlink), read before the plan is built; one result type per plugin,
+  for plug and for unplug (``unplug=True``: what is gone is a finding,
+  not an error);
+* :meth:`HostPlugin.plans`, its plan module (:class:`Plans`): ``plug_plan``
+  and ``unplug_plan``, pure functions of the VIF, its instance, the
+  plugin's options and what discovery found, with one signature; an
+  unplug plan may be None (nothing of the VIF can be there);
+* :attr:`HostPlugin.RUNNER`, the privsep daemon family, and
+  :meth:`HostPlugin.ovsdb_client`, the OVSDB client for a plugin whose
+  plans may hold OVSDB operations (None: they never do).
+
+Everything else comes from :class:`HostPlugin`, and one VIF is a batch of
+one: :meth:`~HostPlugin.plug` is :meth:`~HostPlugin.plug_many` of one VIF
+(:mod:`os_vif.plugins.batch`), :meth:`~HostPlugin.unplug` likewise, so a
+rule of the batch (the leniency of a best-effort unplug, the order of the
+domains) is written once.  The orders
+(:class:`~os_vif.internal.unprivileged.runner.Order`): a plug makes the
+devices before the ports that name them; one unplug removes the ports
+first; a batch of unplugs removes ports and devices at the same time.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from os_vif import exception, host_state
+from os_vif.internal.ovsdb.client import OvsdbClient
+from os_vif.internal.unprivileged import runner
+from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import instance_info as instance_info_objects
+from os_vif.objects import vif as vif_objects
+from os_vif.plugin import PluginBase
+from os_vif.plugins import batch, checking, privileged
+
+__all__ = ["HostPlugin", "Pairs", "Plans"]
+
+LOG = logging.getLogger(__name__)
+
+#: What discovery found for one VIF (each plugin's own type).
+FoundT = TypeVar("FoundT")
+_FoundIn = TypeVar("_FoundIn", contravariant=True)
+
+_VIF = vif_objects.VIFBase
+_Instance = instance_info_objects.InstanceInfo
+#: The ``(vif, instance_info)`` pairs of a batch.
+Pairs = Sequence[tuple[_VIF, _Instance]]
+
+
+class Plans(Protocol[_FoundIn]):
+    """A plugin's plan module: two pure builders with one signature.
+
+    ``config`` is the plugin's option group (each module types its own).
+    """
+
+    def plug_plan(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        config: Any,
+        found: _FoundIn,
+    ) -> Plan:
+        """Return the plan that plugs ``vif`` (raise on bad input)."""
+        ...
+
+    def unplug_plan(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        config: Any,
+        found: _FoundIn,
+    ) -> Plan | None:
+        """Return the plan that unplugs ``vif``, None when there is none.
+
+        Lenient where os-vif 5.x was: a field plug would refuse now drops
+        only what it names.
+        """
+        ...
+
+
+class HostPlugin(PluginBase, Generic[FoundT]):
+    """An in-tree plugin: discovery and two plan builders (see the module)."""
+
+    #: The privsep daemon family the plugin's plans run in.
+    RUNNER: ClassVar[runner.HostRunner]
+
+    # -- what a plugin supplies ----------------------------------------------
+
+    @abc.abstractmethod
+    def discover(
+        self, vif: _VIF, instance_info: _Instance, *, unplug: bool = False
+    ) -> FoundT:
+        """Read what ``vif`` names on the host (no change).
+
+        Checks the fields discovery reads first, so that bad input is an
+        :class:`~os_vif.exception.InvalidArgument` naming the field even on
+        a host without the device.  For a plug, a device that is not there
+        raises :class:`~os_vif.exception.DeviceDiscoveryFailed`; for an
+        unplug it is part of the result.
+        """
+
+    @abc.abstractmethod
+    def plans(self) -> Plans[FoundT]:
+        """The plugin's plan module (see :class:`Plans`)."""
+
+    def best_effort(
+        self, vif: _VIF, instance_info: _Instance, found: FoundT
+    ) -> str | None:
+        """Say what this unplug looks for when its failure is a warning.
+
+        None (the default): a failed host operation fails the unplug.  A
+        text (``"its OVS port (iface-id X)"``): the unplug only looks for
+        what may be left of a VIF whose device is gone, and a failed host
+        operation is logged with that text and the unplug is done.
+        """
+        return None
+
+    def ovsdb_client(self) -> OvsdbClient | None:
+        """The OVSDB client; None for a plugin whose plans never use one."""
+        return None
+
+    def batch_ovsdb(self) -> OvsdbClient | None:
+        """The client whose cache a batch of checks holds, if any.
+
+        :meth:`ovsdb_client` by default: one consistent pass, no update
+        applied in between.
+        """
+        return self.ovsdb_client()
+
+    # -- what the base gives -------------------------------------------------
+
+    @property
+    def host(self) -> runner.HostRunner:
+        """:attr:`RUNNER`, bounded by the ``privsep_timeout`` option."""
+        return privileged.runner(self.RUNNER, self.config)
+
+    def plug_plan(self, vif: _VIF, instance_info: _Instance) -> Plan:
+        """Discover, then build the plan that plugs ``vif``."""
+        found = self.discover(vif, instance_info)
+        return self.plans().plug_plan(vif, instance_info, self.config, found)
+
+    def validate_plug(self, vif: _VIF, instance_info: _Instance) -> None:
+        """Check ``vif`` as plug and the daemon would; change nothing."""
+        self.host.validate(self.plug_plan(vif, instance_info))
+
+    def plug(self, vif: _VIF, instance_info: _Instance) -> None:
+        """Plug ``vif``: a batch of one (see :meth:`plug_many`).
+
+        Idempotent (a VIF plugged already costs reads only); on failure
+        nothing this call made is left behind.
+        """
+        self._one(self.plug_many([(vif, instance_info)]))
+
+    def unplug(self, vif: _VIF, instance_info: _Instance) -> None:
+        """Unplug ``vif``; what is gone already is skipped.
+
+        Its ports go before its devices: a port that could not be removed
+        keeps its device.
+        """
+        self._one(
+            self._run(
+                [(vif, instance_info)],
+                self._unplug_job,
+                None,
+                runner.Order.OVSDB_FIRST,
+            )
+        )
+
+    def plug_many(
+        self, pairs: Pairs, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Plug many VIFs: their plans in one check, call and transaction.
+
+        Every VIF's plan is built first (a VIF with bad input, or whose
+        discovery fails, gets that error); then, per chunk of
+        :data:`os_vif.plugins.batch.CHUNK`, one check of the host, one
+        privileged call and one OVSDB transaction for all that need a
+        change.  A VIF already plugged is ``UNCHANGED``; one that fails is
+        undone alone.
+        """
+        return self._run(
+            pairs, self._plug_job, progress, runner.Order.KERNEL_FIRST
+        )
+
+    def unplug_many(
+        self, pairs: Pairs, progress: host_state.Progress | None = None
+    ) -> list[host_state.VIFResult]:
+        """Unplug many VIFs as :meth:`plug_many` plugs them.
+
+        One OVSDB transaction removes the ports of a chunk while one
+        privileged call deletes their devices.  ``UNCHANGED``: nothing of
+        the VIF was on the host.
+        """
+        return self._run(
+            pairs, self._unplug_job, progress, runner.Order.TOGETHER
+        )
+
+    def check(
+        self, vif: _VIF, instance_info: _Instance
+    ) -> host_state.CheckReport:
+        """Report what differs on the host from plugging ``vif``.
+
+        Discovery as a plug makes it, then reads only (netlink,
+        ``/proc/sys``, sysfs, the OVSDB cache); changes nothing.
+        """
+        wanted = self.plug_plan(vif, instance_info)
+        return checking.report(
+            self.host.check(wanted, self._ovsdb_for([wanted]))
+        )
+
+    def check_many(self, pairs: Pairs) -> list[host_state.CheckReport]:
+        """:meth:`check` every pair against one dump of the kernel's links."""
+        return checking.check_many(pairs, self.check, self.batch_ovsdb())
+
+    # -- the batch -----------------------------------------------------------
+
+    def _ovsdb_for(
+        self, plans: Sequence[Plan]
+    ) -> OvsdbClient | None:
+        """The client, when one of ``plans`` has OVSDB operations."""
+        if not any(plan.ovsdb for plan in plans):
+            return None
+        client = self.ovsdb_client()
+        if client is None:
+            raise AssertionError(
+                "%s plans OVSDB operations but has no OVSDB client"
+                % type(self).__name__
+            )
+        return client
+
+    def _run(
+        self,
+        pairs: Pairs,
+        build: batch.Build,
+        progress: host_state.Progress | None,
+        order: runner.Order,
+    ) -> list[host_state.VIFResult]:
+        def client() -> OvsdbClient:
+            found = self.ovsdb_client()
+            assert found is not None, "no OVSDB client for OVSDB operations"
+            return found
+
+        return batch.run(self.host, pairs, build, client, progress, order)
+
+    @staticmethod
+    def _one(results: list[host_state.VIFResult]) -> None:
+        """Raise the error of a batch of one, if it failed."""
+        (result,) = results
+        if isinstance(result, BaseException):
+            raise result
+
+    def _plug_job(self, vif: _VIF, instance_info: _Instance) -> batch.Job:
+        return batch.Job(
+            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
+        )
+
+    def _unplug_job(
+        self, vif: _VIF, instance_info: _Instance
+    ) -> batch.Job | None:
+        found = self.discover(vif, instance_info, unplug=True)
+        wanted = self.plans().unplug_plan(
+            vif, instance_info, self.config, found
+        )
+        if wanted is None:
+            return None
+        looking_for = self.best_effort(vif, instance_info, found)
+        if looking_for is None:
+            return batch.Job(wanted, key=batch.vif_key(vif))
+
+        def lenient(error: Exception) -> host_state.VIFResult | None:
+            # Only what the host refused or failed to do is forgiven; bad
+            # input still fails the VIF.
+            if not isinstance(error, exception.HostOperationFailed):
+                return None
+            LOG.warning(
+                "VIF %s: could not look for %s: %s",
+                batch.vif_key(vif),
+                looking_for,
+                error,
+            )
+            return host_state.Outcome.DONE
+
+        return batch.Job(wanted, key=batch.vif_key(vif), lenient=lenient)

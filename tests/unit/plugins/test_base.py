@@ -1,0 +1,179 @@
+"""os_vif.plugins.base: one VIF is a batch of one, the orders, leniency.
+
+A toy plugin on the base, whose runner stands in for the privsep daemon
+and OVSDB (the in-tree plugins' functional tests run the real ones).
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+import uuid
+from typing import Any
+
+import pytest
+
+from os_vif import exception, host_state
+from os_vif.internal.unprivileged import runner
+from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import host_info
+from os_vif.objects import vif as vif_objects
+from os_vif.plugins import base
+
+
+class ToyPlans:
+    """Plans labelled by vif_name; 'invalid' and 'absent' are special."""
+
+    @staticmethod
+    def plug_plan(
+        vif: Any, instance_info: Any, config: Any, found: str
+    ) -> Plan:
+        if vif.vif_name == "invalid":
+            raise exception.InvalidArgument(
+                field="vif.vif_name", value="invalid", reason="bad"
+            )
+        return Plan(label=vif.vif_name)
+
+    @staticmethod
+    def unplug_plan(
+        vif: Any, instance_info: Any, config: Any, found: str
+    ) -> Plan | None:
+        if vif.vif_name == "absent":
+            return None
+        return Plan(label=vif.vif_name)
+
+
+class Toy(base.HostPlugin[str]):
+    """Plans labelled by vif_name; discovery says 'gone' for a 'gone*'."""
+
+    RUNNER = runner.HostRunner("toy", None, lambda *a, **k: None)  # type: ignore[arg-type]
+
+    def describe(self) -> host_info.HostPluginInfo:
+        return host_info.HostPluginInfo(plugin_name="toy", vif_info=[])
+
+    def discover(
+        self, vif: Any, instance_info: Any, *, unplug: bool = False
+    ) -> str:
+        if unplug and vif.vif_name.startswith("gone"):
+            return "gone"
+        return "here"
+
+    def plans(self) -> base.Plans[str]:
+        return ToyPlans()
+
+    def best_effort(
+        self, vif: Any, instance_info: Any, found: str
+    ) -> str | None:
+        return "what is left" if found == "gone" else None
+
+
+@pytest.fixture
+def calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[list[str], runner.Order]]:
+    """run_many, recorded: labels with 'bad' fail, 'new*' change."""
+    made: list[tuple[list[str], runner.Order]] = []
+
+    def run_many(
+        self: Any,
+        plans: Any,
+        ovsdb: Any = None,
+        *,
+        order: runner.Order,
+        links: Any = None,
+    ) -> list[runner.PlanResult]:
+        made.append(([plan.label for plan in plans], order))
+        results = []
+        for plan in plans:
+            if "bad" in plan.label:
+                error = exception.HostOperationFailed(
+                    operation="x", device=plan.label, err="no"
+                )
+                results.append(runner.PlanResult(error, True))
+            else:
+                results.append(
+                    runner.PlanResult(changed=plan.label.startswith("new"))
+                )
+        return results
+
+    monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
+    return made
+
+
+@pytest.fixture
+def toy() -> Toy:
+    return Toy(types.SimpleNamespace(privsep_timeout=5))
+
+
+def _vif(name: str) -> vif_objects.VIFOpenVSwitch:
+    return vif_objects.VIFOpenVSwitch(id=str(uuid.uuid4()), vif_name=name)
+
+
+def test_each_call_runs_in_its_order(toy: Toy, calls: list[Any]) -> None:
+    toy.plug(_vif("new1"), None)  # type: ignore[arg-type]
+    toy.unplug(_vif("new1"), None)  # type: ignore[arg-type]
+    toy.plug_many([(_vif("new1"), None), (_vif("new2"), None)])  # type: ignore[list-item]
+    toy.unplug_many([(_vif("new1"), None), (_vif("new2"), None)])  # type: ignore[list-item]
+    assert calls == [
+        (["new1"], runner.Order.KERNEL_FIRST),
+        (["new1"], runner.Order.OVSDB_FIRST),
+        (["new1", "new2"], runner.Order.KERNEL_FIRST),
+        (["new1", "new2"], runner.Order.TOGETHER),
+    ]
+
+
+def test_one_vif_raises_its_error(toy: Toy, calls: list[Any]) -> None:
+    with pytest.raises(exception.HostOperationFailed):
+        toy.plug(_vif("bad1"), None)  # type: ignore[arg-type]
+    with pytest.raises(exception.InvalidArgument):
+        toy.plug(_vif("invalid"), None)  # type: ignore[arg-type]
+    # Bad input never reaches the runner.
+    assert [labels for labels, _ in calls] == [["bad1"]]
+    assert toy.plug(_vif("old1"), None) is None  # type: ignore[func-returns-value,arg-type]
+
+
+def test_an_unplug_with_nothing_to_do_calls_nothing(
+    toy: Toy, calls: list[Any]
+) -> None:
+    toy.unplug(_vif("absent"), None)  # type: ignore[arg-type]
+    assert toy.unplug_many([(_vif("absent"), None)]) == [  # type: ignore[list-item]
+        host_state.Outcome.UNCHANGED
+    ]
+    assert calls == []
+
+
+def test_a_best_effort_unplug_only_warns_of_a_host_failure(
+    toy: Toy, calls: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        toy.unplug(_vif("gone-bad1"), None)  # type: ignore[arg-type]
+        results = toy.unplug_many(
+            [(_vif("gone-bad2"), None), (_vif("bad3"), None)]
+        )  # type: ignore[list-item]
+    assert results[0] is host_state.Outcome.DONE
+    # Not best effort: its failure is its result.
+    assert isinstance(results[1], exception.HostOperationFailed)
+    assert caplog.text.count("could not look for what is left") == 2
+    with pytest.raises(exception.HostOperationFailed):
+        toy.unplug(_vif("bad4"), None)  # type: ignore[arg-type]
+
+
+def test_validate_plug_and_check_build_the_plug_plan(
+    toy: Toy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(
+        runner.HostRunner,
+        "validate",
+        staticmethod(lambda plan: seen.append(plan.label)),
+    )
+    monkeypatch.setattr(
+        runner.HostRunner,
+        "check",
+        staticmethod(lambda plan, ovsdb=None: seen.append(plan.label) or []),
+    )
+    toy.validate_plug(_vif("v1"), None)  # type: ignore[arg-type]
+    assert toy.check(_vif("c1"), None).problems == ()  # type: ignore[arg-type]
+    with pytest.raises(exception.InvalidArgument):
+        toy.validate_plug(_vif("invalid"), None)  # type: ignore[arg-type]
+    assert seen == ["v1", "c1"]
