@@ -228,8 +228,10 @@ def serve(socket_path: str = DEFAULT_SOCKET,
                                   kwargs={"poll_interval": 0.5},
                                   name="os-vif-cni", daemon=True)
         thread.start()
-        LOG.info("os-vif-cni daemon serving %s (records in %s)",
-                 socket_path, state_dir)
+        LOG.info("os-vif-cni daemon serving %s%s (records in %s)",
+                 listener.getsockname(),
+                 " (socket activation)" if activated is not None else "",
+                 state_dir)
         if ready is not None:
             ready.set()
         while not stop.wait(1.0):

@@ -189,3 +189,40 @@ def test_the_daemon_refuses_a_malformed_request(client):
     status, _, out = data.partition(b"\n")
     assert status == b"0"
     assert json.loads(out) == protocol.version_document()
+
+
+def test_systemd_socket_activation(fresh_client):
+    # As systemd does: the socket is bound and listening before the daemon
+    # starts, handed over as fd 3 with LISTEN_PID and LISTEN_FDS.
+    import socket
+    client = fresh_client
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(client.socket)
+    listener.listen(16)
+    fd = listener.fileno()
+
+    def as_fd_3():
+        os.dup2(fd, 3)
+
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -m '
+         'os_vif.cni.server --state-dir "$1"', sys.executable,
+         client.state_dir],
+        # 3 kept too: the child closes what pass_fds lacks after
+        # preexec_fn has run.
+        pass_fds=(fd, 3), preexec_fn=as_fd_3, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, env=dict(os.environ,
+                                         OS_VIF_CNI_SOCKET="/nonexistent"))
+    listener.close()
+    try:
+        # No daemon to start: the answer can only come from the activated
+        # one (which serves the socket it was given, not its --socket).
+        code, out = client.run(dict(VERSION, OS_VIF_CNI_DAEMON=""))
+        assert (code, json.loads(out)) == (0, protocol.version_document()), (
+            out, proc.poll() is not None and proc.communicate()[1][-800:])
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    # The socket is systemd's: the daemon leaves it in place.
+    assert os.path.exists(client.socket)
