@@ -200,6 +200,18 @@ class VersionedObject(_ovo.Hooks, ovo_base.ComparableVersionedObject):
         return None if rules is None else list(rules)
 
 
+class _ObjectList(VersionedObject, ovo_base.ObjectListBase):
+    """The base of os_vif's list objects (``FixedIPList``, ``RouteList``...).
+
+    A subclass declares ``objects``, a ``ListOfObjectsField`` of its item
+    class, and is used like a list.
+    """
+
+    # Without it, backporting a parent without a version manifest fails with
+    # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).
+    obj_relationships = {"objects": [("1.0", "1.0")]}
+
+
 def _without_changes(primitive: Any) -> Any:
     """``primitive`` without its ``versioned_object.changes`` lists."""
     if isinstance(primitive, dict):

@@ -32,14 +32,10 @@ class FixedIP(osv_base.VersionedObject):
 
 
 @ovo_base.VersionedObjectRegistry.register
-class FixedIPList(osv_base.VersionedObject, ovo_base.ObjectListBase):
+class FixedIPList(osv_base._ObjectList):
     """A list of :class:`FixedIP` objects (use it like a list)."""
 
     # 1.0: initial version
     VERSION = "1.0"
 
     objects: list[FixedIP] = declare(fields.ListOfObjectsField("FixedIP"))
-
-    # Without it, backporting a parent without a version manifest fails with
-    # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).
-    obj_relationships = {"objects": [("1.0", "1.0")]}

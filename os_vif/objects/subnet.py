@@ -49,14 +49,10 @@ class Subnet(osv_base.VersionedObject):
 
 
 @ovo_base.VersionedObjectRegistry.register
-class SubnetList(osv_base.VersionedObject, ovo_base.ObjectListBase):
+class SubnetList(osv_base._ObjectList):
     """A list of :class:`Subnet` objects (use it like a list)."""
 
     # 1.0: initial version
     VERSION = "1.0"
 
     objects: list[Subnet] = declare(fields.ListOfObjectsField("Subnet"))
-
-    # Without it, backporting a parent without a version manifest fails with
-    # "No rule for objects" (as os-vif 5.3.0's Network to 1.0 does).
-    obj_relationships = {"objects": [("1.0", "1.0")]}
