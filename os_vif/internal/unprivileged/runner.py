@@ -43,10 +43,9 @@ from typing import Any
 from oslo_privsep import priv_context
 
 from os_vif import exception
-from os_vif.internal import linkstate, operation
+from os_vif.internal import kernel, linkstate, operation
 from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.privileged import context as privileged_context
-from os_vif.internal.privileged import executor
 from os_vif.internal.unprivileged import daemon, gc_pause
 from os_vif.internal.unprivileged.plan import Plan
 
@@ -137,7 +136,7 @@ class HostRunner:
     def validate(plan: Plan) -> None:
         """Validate ``plan`` as the daemon will (its wire form, again)."""
         groups = [[step.to_wire() for step in plan.kernel]]
-        executor.validate_plan({"id": "0" * 32, "groups": groups})
+        kernel.parse_plan({"id": "0" * 32, "groups": groups})
 
     @staticmethod
     def check(
@@ -347,10 +346,11 @@ class HostRunner:
         what anyone can read.
         """
         for i, steps in todo.items():
-            ctx = executor.Context(None)
+            # Nothing created yet: ownership by the device alone.
+            scope = kernel.Scope()
             try:
                 for step in steps:
-                    step.admit(ctx)
+                    step.admit(scope)
             except exception.HostOperationRefused as err:
                 results[i] = err
 
@@ -471,7 +471,7 @@ class HostRunner:
                 results[i] = privileged_context.rebuild(answer["error"])
             else:
                 undo[i] = [
-                    executor.REGISTRY.from_wire(step)
+                    kernel.REGISTRY.from_wire(step)
                     for step in answer["undo"]
                 ]
         return undo

@@ -278,11 +278,16 @@ def hybrid_devices(vif: _VIF) -> tuple[str, str, str]:
 # -- plug --------------------------------------------------------------------
 
 
-def _device_mtu(name: str, mtu: int) -> kernel.SetLink:
-    # The VIF's device when it is there already (a hypervisor's tap on a
-    # re-plug, neutron's smart-NIC representor): its MTU, as os-vif 5.x.
+def _device_mtu(name: str, mtu: int, vid: str | None) -> kernel.SetLink:
+    # The VIF's device when it is there already: its MTU, as os-vif 5.x.
+    # Someone else made it, so it is changed only as its role allows:
+    # neutron's smart-NIC VIFs (no id) name an SR-IOV representor, the
+    # others a tap the hypervisor made (a re-plug).
     return kernel.SetLink(
-        name=name, mtu=mtu, role="representor", optional=True
+        name=name,
+        mtu=mtu,
+        role="representor" if vid is None else "hypervisor",
+        optional=True,
     )
 
 
@@ -372,7 +377,7 @@ def _plug_ovs(
     else:
         return plan
     if not create_tap:
-        plan.add(_device_mtu(name, mtu))
+        plan.add(_device_mtu(name, mtu, vid))
     return plan
 
 
@@ -587,7 +592,7 @@ def _hybrid_unplug(
     qbr, qvb, qvo = names
     vid = rules.vif_id(vif)
     # The VIF's own tap may still be on the qbr (libvirt detaches it
-    # next): deleting the bridge detaches it, as os-vif 5.x did.  Any
+    # next): deleting the bridge detaches it, as os-vif 5.x did.  Every
     # other device on it keeps the bridge.
     tap = rules.lenient(lambda: _vif_name(vif), "the tap on the qbr")
     plan.add(

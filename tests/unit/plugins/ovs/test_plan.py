@@ -149,7 +149,7 @@ def test_network_mtu_falls_back_to_the_option():
     # The device, if there already, gets it through netlink.
     assert wanted.kernel == [
         plan.kernel.SetLink(
-            name=vif.vif_name, mtu=9000, role="representor", optional=True
+            name=vif.vif_name, mtu=9000, role="hypervisor", optional=True
         )
     ]
     wanted = plug(vifs.ovs_vif(mtu=0), network_device_mtu=9000)
