@@ -436,6 +436,22 @@ def test_host_device_representor(tmp_path):
     ]
 
 
+def test_a_vf_gone_from_sysfs_is_unplugged_by_its_identity():
+    vif = vifs.representor_vif("0000:03:00.2")
+    # Plug needs the VF; unplug finds it gone and says why.
+    with pytest.raises(exception.DeviceDiscoveryFailed):
+        plan.discover(vif, NO_SYSFS)
+    found = plan.discover(vif, NO_SYSFS, unplug=True)
+    assert found.vanished is not None and found.vf is None
+    wanted = plan.unplug_plan(vif, INSTANCE, config(), found)
+    assert wanted.kernel == []
+    assert wanted.ovsdb == [
+        ovs.RemoveOvsPortsOfVif(
+            name=vif.port_profile.interface_id, mac=vif.address
+        )
+    ]
+
+
 def test_host_device_needs_the_representor_profile():
     vif = vifs.representor_vif("0000:03:00.2")
     vif.port_profile = vifs.ovs_vif().port_profile
