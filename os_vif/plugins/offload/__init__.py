@@ -17,7 +17,8 @@ For a :class:`~os_vif.objects.vif.VIFHostDevice` (``dev_type``
 3. brings the representor up with the network's MTU and configures the VF
    on its PF: MAC (``vif.address``), VLAN (``network.vlan``), spoof
    checking, trust and link state, in one privileged plan that undoes
-   itself if a step fails (the OVS port is then removed as well).
+   itself if a step fails; the OVS port is written only after it (and a
+   failed transaction undoes it).
 
 A VF whose PF is in legacy mode and whose port profile asks for no offload
 gets step 3's VF settings only (classic SR-IOV).  Unplugging detaches the
