@@ -15,10 +15,11 @@ VIF types (see ``doc/source/plugins/ovs.rst`` for the details):
 
 A plug is a plan (:mod:`.plan`, after an explicit discovery step): kernel
 operations in one call to the privsep daemon, then the OVSDB changes in
-one transaction (an unplug removes the ports first).  A re-plug reads the kernel (netlink,
-unprivileged) and the IDL cache first and, when nothing differs, calls
-neither the daemon nor ovsdb-server.  A failure anywhere undoes the whole
-plug (:mod:`os_vif.internal.unprivileged.runner`).
+one transaction (an unplug removes the ports first).  A re-plug reads
+the kernel (netlink, unprivileged) and the IDL cache first and, when
+nothing differs, calls neither the daemon nor ovsdb-server.  A failure
+anywhere undoes the whole plug (:mod:`os_vif.internal.unprivileged.
+runner`).
 """
 
 from __future__ import annotations
