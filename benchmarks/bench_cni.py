@@ -125,11 +125,14 @@ def main() -> int:
             for name, measure in measures.items():
                 samples[name].append(measure())
         for name, values in samples.items():
-            results[name] = _percentiles(values)
+            if values:
+                results[name] = _percentiles(values)
         python_env = dict(base_env, CNI_COMMAND="VERSION")
-        results["os-vif-cni-python VERSION"] = _percentiles([
-            _timed([sys.executable, "-m", "os_vif.cni.main"], python_env,
-                   version_in) for _ in range(args.python_calls)])
+        if args.python_calls:
+            results["os-vif-cni-python VERSION"] = _percentiles([
+                _timed([sys.executable, "-m", "os_vif.cni.main"],
+                       python_env, version_in)
+                for _ in range(args.python_calls)])
         if args.gc:
             results["gc"] = _bench_gc(args.gc, client, base_env, config,
                                       state)

@@ -24,15 +24,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from concurrent import futures
 from typing import Any
 
 from os_vif.cni import binding as binding_module
 from os_vif.cni import ipam, network, protocol, store
 from os_vif.cni.protocol import Attachment, CniError, Command, ErrorCode
 
-__all__ = ["Plugin"]
+__all__ = ["GC_WORKERS", "Plugin"]
 
 LOG = logging.getLogger(__name__)
+
+#: How many stale attachments GC deletes at once.
+GC_WORKERS = 4
 
 
 class Plugin:
@@ -185,24 +189,34 @@ class Plugin:
         if why is not None:
             raise CniError(ErrorCode.NOT_AVAILABLE, why)
         if conf.ipam is not None:
-            ipam.find_plugin(str(conf.ipam["type"]), call.path)
+            try:
+                ipam.find_plugin(str(conf.ipam["type"]), call.path)
+            except CniError as exc:
+                # STATUS says "not available" whatever the reason.
+                raise CniError(ErrorCode.NOT_AVAILABLE, exc.msg,
+                               exc.details) from None
         return b""
 
     def _gc(self, call: protocol.Call, conf: protocol.NetConf) -> bytes:
         valid = set(conf.valid_attachments or ())
-        failures: list[str] = []
-        for att in self.records.attachments(conf.name):
-            if att in valid:
-                continue
+        stale = [att for att in self.records.attachments(conf.name)
+                 if att not in valid]
+
+        def collect(att: Attachment) -> str | None:
             with self.records.lock(conf.name, att):
                 record = self.records.read(conf.name, att)
                 if record is None:  # a DEL got there first
-                    continue
+                    return None
                 try:
                     self._delete(record, call)
                 except CniError as exc:
-                    failures.append("%s/%s: %s" % (
-                        att.container_id, att.ifname, exc))
+                    return "%s/%s: %s" % (att.container_id, att.ifname, exc)
+            return None
+
+        # Each attachment has its own lock: a few at once, as most of a
+        # deletion is waiting for the IPAM plugin's process.
+        with futures.ThreadPoolExecutor(GC_WORKERS) as pool:
+            failures = [f for f in pool.map(collect, stale) if f]
         if failures:
             raise CniError(ErrorCode.HOST_FAILURE,
                            "GC could not delete %d attachment(s)"

@@ -211,7 +211,8 @@ def test_status(records, cni_path):
         env(cni_path, "STATUS"), conf()) == (0, b"")
     code, out = commands.Plugin(records, FakeBinding()).run(
         env(cni_path, "STATUS"), conf(ipam={"type": "missing"}))
-    assert json.loads(out)["code"] == ErrorCode.INVALID_CONFIG
+    assert json.loads(out)["code"] == ErrorCode.NOT_AVAILABLE
+    assert "missing" in json.loads(out)["msg"]
     code, out = commands.Plugin(records, FakeBinding()).run(
         env(cni_path, "STATUS"), conf(cniVersion="1.0.0"))
     assert json.loads(out)["code"] == ErrorCode.INCOMPATIBLE_VERSION
