@@ -29,7 +29,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from os_vif import exception, host_state
 from os_vif.internal.ovsdb.client import OvsdbClient
@@ -47,6 +47,9 @@ LOG = logging.getLogger(__name__)
 #: What discovery found for one VIF (each plugin's own type).
 FoundT = TypeVar("FoundT")
 _FoundIn = TypeVar("_FoundIn", contravariant=True)
+#: The plugin's option group, as a protocol of the options it reads.
+ConfigT = TypeVar("ConfigT", bound=privileged.TimeoutOptions)
+_ConfigIn = TypeVar("_ConfigIn", contravariant=True)
 
 _VIF = vif_objects.VIFBase
 _Instance = instance_info_objects.InstanceInfo
@@ -54,17 +57,17 @@ _Instance = instance_info_objects.InstanceInfo
 Pairs = Sequence[tuple[_VIF, _Instance]]
 
 
-class Plans(Protocol[_FoundIn]):
+class Plans(Protocol[_FoundIn, _ConfigIn]):
     """A plugin's plan module: two pure builders with one signature.
 
-    ``config`` is the plugin's option group (each module types its own).
+    ``config`` is the plugin's option group.
     """
 
     def plug_plan(
         self,
         vif: _VIF,
         instance_info: _Instance,
-        config: Any,
+        config: _ConfigIn,
         found: _FoundIn,
     ) -> Plan:
         """Return the plan that plugs ``vif`` (raise on bad input)."""
@@ -74,7 +77,7 @@ class Plans(Protocol[_FoundIn]):
         self,
         vif: _VIF,
         instance_info: _Instance,
-        config: Any,
+        config: _ConfigIn,
         found: _FoundIn,
     ) -> Plan | None:
         """Return the plan that unplugs ``vif``, None when there is none.
@@ -85,11 +88,14 @@ class Plans(Protocol[_FoundIn]):
         ...
 
 
-class HostPlugin(PluginBase, Generic[FoundT]):
+class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
     """An in-tree plugin: discovery and two plan builders (see the module)."""
 
     #: The privsep daemon family the plugin's plans run in.
     RUNNER: ClassVar[runner.HostRunner]
+
+    #: The plugin's option group (``CONF.os_vif_<name>``).
+    config: ConfigT
 
     # -- what a plugin supplies ----------------------------------------------
 
@@ -107,7 +113,7 @@ class HostPlugin(PluginBase, Generic[FoundT]):
         """
 
     @abc.abstractmethod
-    def plans(self) -> Plans[FoundT]:
+    def plans(self) -> Plans[FoundT, ConfigT]:
         """The plugin's plan module (see :class:`Plans`)."""
 
     def best_effort(

@@ -42,7 +42,7 @@ PLUGIN_NAME = "linux_bridge"
 _Instance = instance_info_objects.InstanceInfo
 
 
-class LinuxBridgePlugin(base.HostPlugin[None]):
+class LinuxBridgePlugin(base.HostPlugin[None, Options]):
     """Attach VIFs to Linux bridges, with privileged help from privsep.
 
     The plans are built by :mod:`.plan`; :class:`~os_vif.plugins.base.
@@ -53,8 +53,6 @@ class LinuxBridgePlugin(base.HostPlugin[None]):
     CONFIG_OPTS = OPTS
     #: A daemon family of its own, as in os-vif.
     RUNNER = runner.LINUX_BRIDGE
-
-    config: Options
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFBridge 1.0 support, with no port profile."""
@@ -72,7 +70,7 @@ class LinuxBridgePlugin(base.HostPlugin[None]):
         """Nothing to read: see the class."""
         return None
 
-    def plans(self) -> base.Plans[None]:
+    def plans(self) -> base.Plans[None, Options]:
         """:mod:`.plan`."""
         return plan
 

@@ -55,7 +55,7 @@ SUPPORTED_PROFILES = (
 _Instance = instance_info_objects.InstanceInfo
 
 
-class OffloadPlugin(base.HostPlugin[port.Found]):
+class OffloadPlugin(base.HostPlugin[port.Found, options.Options]):
     """Plugs SR-IOV VFs and attaches their switchdev representors.
 
     Discovery: :mod:`.port`; plans: :mod:`.plan`;
@@ -65,8 +65,6 @@ class OffloadPlugin(base.HostPlugin[port.Found]):
     CONFIG_OPTS = options.OPTS
     #: The ovs plugin's daemon family.
     RUNNER = runner.OVS
-
-    config: options.Options
 
     @property
     def discovery(self) -> sysfs.SwitchdevDiscovery:
@@ -112,7 +110,7 @@ class OffloadPlugin(base.HostPlugin[port.Found]):
             vif, instance_info, self.config, self.discovery, unplug=unplug
         )
 
-    def plans(self) -> base.Plans[port.Found]:
+    def plans(self) -> base.Plans[port.Found, options.Options]:
         """:mod:`.plan`."""
         return plan
 

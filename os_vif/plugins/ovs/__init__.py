@@ -53,7 +53,7 @@ SUPPORTED = (
 )
 
 
-class OvsPlugin(base.HostPlugin[plan.Discovered]):
+class OvsPlugin(base.HostPlugin[plan.Discovered, options.Options]):
     """Plugs VIFs into Open vSwitch (see the module documentation).
 
     Discovery and plans: :mod:`.plan`; :class:`~os_vif.plugins.base.
@@ -63,8 +63,6 @@ class OvsPlugin(base.HostPlugin[plan.Discovered]):
     CONFIG_OPTS = options.OPTS
     #: The ovs daemon family (the offload plugin's too).
     RUNNER = runner.OVS
-
-    config: options.Options
 
     #: ``gen_port_name(prefix, vif_id)``: the device name os-vif 5.x's
     #: plugin derived from a VIF id (kuryr-kubernetes calls it).
@@ -121,7 +119,7 @@ class OvsPlugin(base.HostPlugin[plan.Discovered]):
         """SR-IOV devices, a hybrid ``qbr`` (see :func:`.plan.discover`)."""
         return plan.discover(vif, self.discovery, unplug=unplug)
 
-    def plans(self) -> base.Plans[plan.Discovered]:
+    def plans(self) -> base.Plans[plan.Discovered, options.Options]:
         """:mod:`.plan`."""
         return plan
 

@@ -43,7 +43,7 @@ class ToyPlans:
         return Plan(label=vif.vif_name)
 
 
-class Toy(base.HostPlugin[str]):
+class Toy(base.HostPlugin[str, Any]):
     """Plans labelled by vif_name; discovery says 'gone' for a 'gone*'."""
 
     RUNNER = runner.HostRunner("toy", None, lambda *a, **k: None)  # type: ignore[arg-type]
@@ -58,7 +58,7 @@ class Toy(base.HostPlugin[str]):
             return "gone"
         return "here"
 
-    def plans(self) -> base.Plans[str]:
+    def plans(self) -> base.Plans[str, Any]:
         return ToyPlans()
 
     def best_effort(
