@@ -34,6 +34,7 @@ import tempfile
 
 import pytest
 
+from os_vif.cni import store
 from tests.functional.cni.conftest import CNI_PATH
 
 pytestmark = [pytest.mark.functional]
@@ -68,17 +69,22 @@ class Podman:
         self.net_dir = os.path.join(root, "net.d")
         self.ipam_dir = os.path.join(root, "ipam")
         os.makedirs(self.net_dir)
-        conf = os.path.join(root, "containers.conf")
-        with open(conf, "w") as stream:
+        self.conf = os.path.join(root, "containers.conf")
+        self.env = dict(os.environ, CONTAINERS_CONF=self.conf)
+        self.set_plugin_dirs([CNI_PATH])
+        self._make_rootfs()
+
+    def set_plugin_dirs(self, plugin_dirs: list[str]) -> None:
+        """Write the containers.conf, podman looking in ``plugin_dirs``."""
+        with open(self.conf, "w") as stream:
             stream.write(
                 '[network]\nnetwork_backend = "cni"\n'
                 'network_config_dir = "%s"\n'
-                'cni_plugin_dirs = ["%s"]\n'
+                'cni_plugin_dirs = [%s]\n'
                 '[engine]\ncgroup_manager = "cgroupfs"\n'
                 'events_logger = "file"\nruntime = "runc"\n'
-                % (self.net_dir, CNI_PATH))
-        self.env = dict(os.environ, CONTAINERS_CONF=conf)
-        self._make_rootfs()
+                % (self.net_dir, ", ".join(json.dumps(d)
+                                          for d in plugin_dirs)))
 
     def _make_rootfs(self) -> None:
         bin_dir = os.path.join(self.rootfs, "bin")
@@ -162,3 +168,35 @@ def test_a_container_runs_on_the_reference_bridge_network(podman, netns):
     assert podman("ps", "--all", "--quiet").stdout.strip() == ""
     assert not [n for n in netns.link_names() if n.startswith("veth")]
     assert podman.leases("refnet") == []
+
+
+def test_podman_reaches_os_vif_cni_through_its_client(podman, netns,
+                                                     fresh_client):
+    # The os-vif network: podman executes the compiled client, which asks
+    # the daemon.  Binding the workload's end is not there yet, so the ADD
+    # fails with os-vif-cni's "not yet" -- through podman, with nothing
+    # left behind: no container, no lease, no record.
+    client = fresh_client
+    plugin_dir = os.path.dirname(client.binary)
+    assert client.run({"CNI_COMMAND": "VERSION"})[0] == 0  # daemon up
+    with open(os.path.join(podman.net_dir, "osvifnet.conflist"),
+              "w") as stream:
+        json.dump({
+            "cniVersion": "1.0.0", "name": "osvifnet",
+            "plugins": [{
+                "type": "os-vif-cni", "plugin": "linux_bridge",
+                "bridge": "osvifbr0",
+                "ipam": {"type": "host-local", "dataDir": podman.ipam_dir,
+                         "ranges": [[{"subnet": "10.94.0.0/24"}]]},
+            }],
+        }, stream)
+    podman.env.update(client.env)
+    podman.set_plugin_dirs([plugin_dir, CNI_PATH])
+    proc = podman(
+        "run", "--rm", "--runtime", "runc", *ULIMITS, "--network",
+        "osvifnet", "--rootfs", podman.rootfs, "/bin/sh", "-c", "true")
+    assert proc.returncode != 0
+    assert "not yet" in proc.stderr, proc.stderr
+    assert podman("ps", "--all", "--quiet").stdout.strip() == ""
+    assert podman.leases("osvifnet") == []
+    assert store.Store(client.state_dir).attachments("osvifnet") == []
