@@ -226,3 +226,37 @@ def test_systemd_socket_activation(fresh_client):
     assert proc.returncode == 0, err
     # The socket is systemd's: the daemon leaves it in place.
     assert os.path.exists(client.socket)
+
+
+def test_a_daemon_that_hangs_up_is_an_io_error(fresh_client):
+    # Something listens but closes without an answer (a daemon dying
+    # mid-call): the client says so in the spec's JSON.
+    import socket
+    client = fresh_client
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(client.socket)
+    listener.listen(1)
+
+    def hang_up():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    thread = threading.Thread(target=hang_up)
+    thread.start()
+    try:
+        code, out = client.run(dict(VERSION, OS_VIF_CNI_DAEMON=""))
+    finally:
+        thread.join(30)
+        listener.close()
+    assert code == 1
+    assert json.loads(out)["code"] == ErrorCode.IO_FAILURE
+
+
+def test_a_socket_path_too_long_is_named(fresh_client):
+    code, out = fresh_client.run(dict(
+        VERSION, OS_VIF_CNI_SOCKET="/tmp/" + "x" * 200))
+    assert code == 1
+    err = json.loads(out)
+    assert err["code"] == ErrorCode.INVALID_ENVIRONMENT
+    assert "OS_VIF_CNI_SOCKET" in err["msg"]
