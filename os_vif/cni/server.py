@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_SOCKET",
     "MAGIC",
     "MAX_REQUEST",
+    "REQUEST_TIMEOUT",
     "encode_request",
     "decode_request",
     "Server",
@@ -57,6 +58,8 @@ DEFAULT_SOCKET = "/run/os-vif/cni.sock"
 MAGIC = b"os-vif-cni 1\n"
 #: The largest request read (a network configuration is a few KiB).
 MAX_REQUEST = 4 << 20
+#: How long a client may take to send its request (seconds).
+REQUEST_TIMEOUT = 30.0
 
 _SD_LISTEN_FDS_START = 3
 
@@ -114,8 +117,15 @@ class _Handler(socketserver.BaseRequestHandler):
             return
         chunks = []
         size = 0
+        # A client that never finishes its request must not hold a thread.
+        sock.settimeout(REQUEST_TIMEOUT)
         while True:
-            chunk = sock.recv(65536)
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                LOG.warning("refused a request not sent within %g s",
+                            REQUEST_TIMEOUT)
+                return
             if not chunk:
                 break
             size += len(chunk)
@@ -138,7 +148,10 @@ class _Handler(socketserver.BaseRequestHandler):
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     """The daemon's server: one thread per call."""
 
-    daemon_threads = True
+    # Not daemon threads: server_close() waits for the calls in flight
+    # (ThreadingMixIn tracks only threads that are not daemons).
+    daemon_threads = False
+    block_on_close = True
     request_queue_size = 128
 
     def __init__(self, listener: socket.socket,
@@ -241,6 +254,9 @@ def serve(socket_path: str = DEFAULT_SOCKET,
                 break
         server.shutdown()
         thread.join()
+        # Calls in flight finish (each is bounded by the IPAM plugin's
+        # timeout): an ADD cut short would leave its record pending.
+        server.server_close()
     return 0
 
 

@@ -260,3 +260,43 @@ def test_a_socket_path_too_long_is_named(fresh_client):
     err = json.loads(out)
     assert err["code"] == ErrorCode.INVALID_ENVIRONMENT
     assert "OS_VIF_CNI_SOCKET" in err["msg"]
+
+
+def test_a_call_in_flight_finishes_when_the_daemon_is_stopped(fresh_client):
+    import signal
+    import time
+    client = fresh_client
+    plugin_dir = os.path.join(client.root, "bin")
+    os.makedirs(plugin_dir)
+    slow = os.path.join(plugin_dir, "slow-ipam")
+    with open(slow, "w") as stream:
+        stream.write("#!/bin/sh\n"
+                     "if [ \"$CNI_COMMAND\" = VERSION ]; then\n"
+                     "  echo '{\"cniVersion\":\"1.0.0\","
+                     "\"supportedVersions\":[\"1.0.0\"]}'; exit 0\n"
+                     "fi\n"
+                     "touch \"$0.started\"; sleep 1\n")
+    os.chmod(slow, 0o755)
+    assert client.run(VERSION)[0] == 0
+    pid = client.daemon_pid()
+    result = {}
+
+    def call():
+        result["del"] = client.run(
+            {"CNI_COMMAND": "DEL", "CNI_CONTAINERID": "c1",
+             "CNI_IFNAME": "eth0", "CNI_PATH": plugin_dir},
+            client.config("slownet", ipam={"type": "slow-ipam"}))
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(slow + ".started"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGTERM)
+    thread.join(30)
+    assert result["del"] == (0, b""), result["del"][1].decode()
+    deadline = time.monotonic() + 10
+    while client.daemon_running():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
