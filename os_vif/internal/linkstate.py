@@ -32,6 +32,7 @@ __all__ = [
     "DeviceInfo",
     "Link",
     "read_link",
+    "master_name",
     "decode_link",
     "get_device",
     "device_exists",
@@ -46,8 +47,13 @@ OS_VIF_ALIAS = "os-vif"
 
 
 @dataclasses.dataclass(frozen=True)
-class DeviceInfo:
-    """What the kernel says about one network device."""
+class Link:
+    """One device as a single netlink answer gives it (no name lookups).
+
+    What both sides compare with what an operation wants
+    (:func:`os_vif.internal.kernel.link.differences`): the master is its
+    index, as netlink sets it (:func:`master_name` resolves it).
+    """
 
     name: str
     index: int
@@ -57,36 +63,25 @@ class DeviceInfo:
     mac: str | None
     #: Administratively up (IFF_UP).
     up: bool
-    #: Name of the master device (the bridge it is attached to), if any.
-    master: str | None
+    #: Index of the master device, 0 when it has none.
+    master_index: int
     #: The interface alias; :data:`OS_VIF_ALIAS` if os_vif made the device.
     alias: str | None
+    #: The 802.1Q id of a ``vlan`` device, else None.
+    vlan_id: int | None
 
     @property
     def made_by_os_vif(self) -> bool:
-        """Tell whether os_vif created this device."""
+        """Tell whether os_vif created this device (it carries the mark)."""
         return self.alias == OS_VIF_ALIAS
 
 
 @dataclasses.dataclass(frozen=True)
-class Link:
-    """One device as a single netlink answer gives it (no name lookups).
+class DeviceInfo(Link):
+    """A :class:`Link` with its master's name (:func:`get_device`)."""
 
-    What the privileged operations compare against before they change a
-    device: the master is its index, as netlink sets it.
-    """
-
-    name: str
-    index: int
-    kind: str | None
-    mtu: int
-    mac: str | None
-    up: bool
-    #: Index of the master device, 0 when it has none.
-    master_index: int
-    alias: str | None
-    #: The 802.1Q id of a ``vlan`` device, else None.
-    vlan_id: int | None
+    #: Name of the master device (the bridge it is attached to), if any.
+    master: str | None
 
 
 _RTM_NEWLINK = 16
@@ -290,20 +285,19 @@ def get_device(name: str) -> DeviceInfo | None:
     link = read_link(name)
     if link is None:
         return None
-    master = None
-    if link.master_index:
-        master_link = read_link(index=link.master_index)
-        master = None if master_link is None else master_link.name
-    return DeviceInfo(
-        name=link.name,
-        index=link.index,
-        kind=link.kind,
-        mtu=link.mtu,
-        mac=link.mac,
-        up=link.up,
-        master=master,
-        alias=link.alias,
-    )
+    return DeviceInfo(**vars(link), master=master_name(link))
+
+
+def master_name(link: Link) -> str | None:
+    """Return the name of ``link``'s master, None if it has none.
+
+    The one place a master index becomes a name (a master that vanished
+    meanwhile has none either).
+    """
+    if not link.master_index:
+        return None
+    master = read_link(index=link.master_index)
+    return None if master is None else master.name
 
 
 def device_exists(name: str) -> bool:

@@ -24,7 +24,6 @@ from os_vif.internal.operation import Problem
 
 __all__ = [
     "Difference",
-    "master_name",
     "differences",
     "problems",
     "SetLink",
@@ -43,14 +42,6 @@ class Difference:
     key: str
     wanted: Any
     found: Any
-
-
-def master_name(link: linkstate.Link) -> str | None:
-    """Return the name of ``link``'s master, None if it has none."""
-    if not link.master_index:
-        return None
-    master = linkstate.read_link(index=link.master_index)
-    return None if master is None else master.name
 
 
 def differences(
@@ -77,7 +68,7 @@ def differences(
     if up is not None and link.up != up:
         found.append(Difference("up", up, link.up))
     if master is not None or (nomaster and link.master_index):
-        current = master_name(link)
+        current = linkstate.master_name(link)
         # A master index whose device cannot be read any more is still
         # one to release.
         if current != master or (master is None and link.master_index):

@@ -14,6 +14,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from os_vif import exception
+from os_vif.host_state import Problem
 from os_vif.internal import kernel as d
 from os_vif.internal import linkstate
 from os_vif.internal.privileged import context, executor
@@ -426,6 +427,28 @@ def test_a_vif_id_proves_nothing_for_another_device(ipr, foreign, step):
         run(OVS, step)
     assert caught.value.kwargs["device"] == step.device
     assert host_devices(ipr) == foreign
+
+
+def test_check_and_apply_agree_on_a_5x_bridge_left_alone(ipr):
+    # All that is left of a VIF os-vif 5.x plugged: its qbr, no alias.
+    vif_id = "5a5a5a5a-0000-4000-8000-000000000002"
+    qbr = ("qbr" + vif_id)[:14]
+    ipr.link("add", ifname=qbr, kind="bridge")
+    remove = d.RemoveBridgeIfUnused(name=qbr, vif_id=vif_id)
+    # The check sees what the daemon will do: the bridge is os_vif's by
+    # the 5.x rule, and goes.
+    assert remove.check() == [
+        Problem("device %s" % qbr, "exists", False, True)
+    ]
+    assert run(OVS, remove) == [True]
+    assert get(ipr, qbr) is None
+    assert remove.check() == []
+    # Without the VIF's id it is nobody's: neither side touches it.
+    ipr.link("add", ifname=qbr, kind="bridge")
+    stranger = d.RemoveBridgeIfUnused(name=qbr)
+    assert stranger.check() == []
+    assert run(OVS, stranger) == [False]
+    assert get(ipr, qbr) is not None
 
 
 def test_a_hypervisors_tap_has_only_its_mtu_state_and_master_set(

@@ -21,10 +21,12 @@ def _pyroute2_view(ipr: IPRoute, name: str) -> linkstate.DeviceInfo:
         mtu=link.get("mtu"),
         mac=link.get("address"),
         up=bool(link["flags"] & 1),
+        master_index=master or 0,
+        alias=link.get("ifalias"),
+        vlan_id=None,
         master=(
             ipr.link("get", index=master)[0].get("ifname") if master else None
         ),
-        alias=link.get("ifalias"),
     )
 
 
