@@ -110,8 +110,11 @@ class _Handler(socketserver.BaseRequestHandler):
     server: Server
 
     def handle(self) -> None:
+        with self.server.busy():
+            self._handle()
+
+    def _handle(self) -> None:
         sock: socket.socket = self.request
-        self.server.touch()
         if not _peer_allowed(sock):
             LOG.warning("refused a call from another user")
             return
@@ -142,7 +145,6 @@ class _Handler(socketserver.BaseRequestHandler):
         code, out = self.server.plugin.run(env, stdin)
         with contextlib.suppress(OSError):  # the client went away
             sock.sendall(b"%d\n" % code + out)
-        self.server.touch()
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -163,10 +165,27 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.socket = listener
         self.plugin = plugin
         self.last_used = time.monotonic()
+        self._active = 0
+        self._active_lock = threading.Lock()
 
-    def touch(self) -> None:
-        """Note activity (the idle timeout counts from the last)."""
-        self.last_used = time.monotonic()
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Count a call in flight (the idle timeout waits for none)."""
+        with self._active_lock:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._active_lock:
+                self._active -= 1
+                self.last_used = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the last call ended; 0 while one is in flight."""
+        with self._active_lock:
+            if self._active:
+                return 0.0
+            return time.monotonic() - self.last_used
 
 
 def _systemd_socket() -> socket.socket | None:
@@ -248,8 +267,7 @@ def serve(socket_path: str = DEFAULT_SOCKET,
         if ready is not None:
             ready.set()
         while not stop.wait(1.0):
-            if idle_timeout and (time.monotonic() - server.last_used
-                                 > idle_timeout):
+            if idle_timeout and server.idle_for() > idle_timeout:
                 LOG.info("idle for %g s: exiting", idle_timeout)
                 break
         server.shutdown()

@@ -145,17 +145,25 @@ static int connect_or_start(const struct sockaddr_un *addr)
         return -1;
     if (start_daemon(command, addr->sun_path) < 0)
         return -1;
-    /* Poll: 1 ms at first (a daemon already starting), up to 50 ms. */
-    long waited_ms = 0, step_ms = 1;
+    /* Poll: 1 ms at first (a daemon already starting), up to 50 ms.  The
+     * daemon started may have found a stopping one still holding the
+     * socket's lock and exited: start one again every 2 s. */
+    long waited_ms = 0, step_ms = 1, since_start_ms = 0;
     while (waited_ms < OS_VIF_CNI_START_TIMEOUT_MS) {
         struct timespec ts = {0, step_ms * 1000000L};
         nanosleep(&ts, NULL);
         waited_ms += step_ms;
+        since_start_ms += step_ms;
         if (step_ms < 50)
             step_ms *= 2;
         fd = try_connect(addr);
         if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED))
             return fd;
+        if (since_start_ms >= 2000) {
+            if (start_daemon(command, addr->sun_path) < 0)
+                return -1;
+            since_start_ms = 0;
+        }
     }
     errno = ETIMEDOUT;
     return -1;

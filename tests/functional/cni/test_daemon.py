@@ -300,3 +300,17 @@ def test_a_call_in_flight_finishes_when_the_daemon_is_stopped(fresh_client):
     while client.daemon_running():
         assert time.monotonic() < deadline
         time.sleep(0.02)
+
+
+def test_an_idle_daemon_exits_and_the_next_call_starts_one(fresh_client):
+    import time
+    client = fresh_client
+    client.env["OS_VIF_CNI_IDLE_TIMEOUT"] = "0.5"
+    assert client.run(VERSION)[0] == 0
+    first = client.daemon_pid()
+    deadline = time.monotonic() + 15
+    while client.daemon_running():
+        assert time.monotonic() < deadline, "the idle daemon did not exit"
+        time.sleep(0.05)
+    assert client.run(VERSION)[0] == 0
+    assert client.daemon_pid() not in (None, first)
