@@ -203,14 +203,15 @@ class Plugin:
                  if att not in valid]
 
         def collect(att: Attachment) -> str | None:
-            with self.records.lock(conf.name, att):
-                record = self.records.read(conf.name, att)
-                if record is None:  # a DEL got there first
-                    return None
-                try:
-                    self._delete(record, call)
-                except CniError as exc:
-                    return "%s/%s: %s" % (att.container_id, att.ifname, exc)
+            try:
+                with self.records.lock(conf.name, att):
+                    record = self.records.read(conf.name, att)
+                    if record is not None:  # else a DEL got there first
+                        self._delete(record, call)
+            except CniError as exc:
+                # Reported, and the others collected all the same; an
+                # unreadable record stays for the operator to look at.
+                return "%s/%s: %s" % (att.container_id, att.ifname, exc)
             return None
 
         # Each attachment has its own lock: a few at once, as most of a

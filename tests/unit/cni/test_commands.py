@@ -299,3 +299,18 @@ def test_the_default_binding_is_not_yet():
 def test_del_of_an_unknown_attachment_leaves_no_file(records, cni_path):
     commands.Plugin(records).run(env(cni_path, "DEL"), conf())
     assert os.listdir(os.path.join(records.root, "net1")) == []
+
+
+def test_gc_reports_an_unreadable_record_and_collects_the_rest(
+        records, cni_path):
+    plugin = commands.Plugin(records, FakeBinding())
+    for cid in ("c1", "c2"):
+        plugin.run(env(cni_path, "ADD", cid), conf())
+    with open(records.path("net1", Attachment("c1", "eth0")), "w") as f:
+        f.write("{broken")
+    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                           conf(**{"cni.dev/valid-attachments": []}))
+    err = json.loads(out)
+    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    assert "c1/eth0" in err["details"]
+    assert records.attachments("net1") == [Attachment("c1", "eth0")]
