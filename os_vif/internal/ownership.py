@@ -76,7 +76,7 @@ class Scope:
     """What ownership is judged against besides the device itself.
 
     The caller's early admission judges with an empty scope; the daemon's
-    run of a group (:class:`os_vif.internal.privileged.executor.Context`)
+    run of a group (:class:`os_vif.internal.privileged.apply.Context`)
     extends it with the devices its plan created as it goes.
     """
 

@@ -10,13 +10,16 @@ all-or-nothing unit -- one VIF's kernel changes -- so that the plans of
 many VIFs run in one call and one bad VIF undoes only itself.
 :func:`execute`
 
-1. validates every operation of every group again (the daemon trusts
-   nothing its client sends): a bad step refuses the whole call, with
+1. parses every operation of every group again
+   (:func:`os_vif.internal.kernel.parse_plan`: the daemon trusts nothing
+   its client sends): a bad step refuses the whole call, with
    :class:`os_vif.exception.InvalidArgument`, before anything runs;
 2. per group: *admits* each operation (ownership, see
-   :mod:`.ownership`) before any of them changes anything, then applies
-   them in order; each records its undo (more operations) in the
-   :class:`Context` and in the plan's journal (:mod:`.journal`);
+   :mod:`os_vif.internal.ownership`) before any of them changes anything,
+   then applies them in order with the apply functions the family modules
+   registered (:mod:`.apply`); each records its undo (more operations) in
+   the group's :class:`~.apply.Context` and in the plan's journal
+   (:mod:`.journal`);
 3. when an operation fails or is refused, the group's undo operations run
    newest first and the group's result is the error; other groups go on.
 
@@ -55,27 +58,13 @@ from os_vif.internal.privileged import (
 from os_vif.internal.privileged import journal as journal_mod
 from os_vif.internal.privileged.apply import Context, apply
 
-__all__ = [
-    "REGISTRY",
-    "KernelOperation",
-    "Context",
-    "validate_plan",
-    "execute",
-    "carry",
-]
+__all__ = ["execute", "carry"]
 
 LOG = logging.getLogger(__name__)
 
 # Imported for their side effect: each registers the apply functions of
 # its family.  Keep the references so linters see them used.
 _FAMILIES = (bridge, firewall, link, sysctl, tap, veth, vf, vlan)
-
-#: The kernel operations the daemon serves, by wire name (the shared
-#: registry; named here too for callers of the executor).
-REGISTRY = kernel.REGISTRY
-KernelOperation = kernel.KernelOperation
-#: The wire-plan parser: :func:`os_vif.internal.kernel.parse_plan`.
-validate_plan = kernel.parse_plan
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -91,7 +80,9 @@ def carry(err: BaseException) -> list[Any]:
     return [type(err).__name__, str(err), {}]
 
 
-def _failure(op: KernelOperation, err: Exception) -> exception.ExceptionBase:
+def _failure(
+    op: kernel.KernelOperation, err: Exception
+) -> exception.ExceptionBase:
     if isinstance(err, exception.ExceptionBase):
         return err
     return exception.HostOperationFailed(
@@ -100,7 +91,7 @@ def _failure(op: KernelOperation, err: Exception) -> exception.ExceptionBase:
 
 
 def _run_group(
-    group: list[KernelOperation],
+    group: list[kernel.KernelOperation],
     journal: journal_mod.Journal,
     deferred: list[tuple[int, list[int]]] | None = None,
     position: int = 0,
@@ -110,7 +101,7 @@ def _run_group(
     if deferred is not None:
         ctx.deferred = []
         ctx.leaving = leaving if leaving is not None else set()
-    current: KernelOperation | None = None
+    current: kernel.KernelOperation | None = None
     try:
         for current in group:
             current.admit(ctx)
@@ -127,7 +118,7 @@ def _run_group(
     return {"changed": changed, "undo": [u.to_wire() for u in ctx.undo_log]}
 
 
-def _deletes_only(groups: list[list[KernelOperation]]) -> bool:
+def _deletes_only(groups: list[list[kernel.KernelOperation]]) -> bool:
     """Whether no operation of the call creates a device.
 
     Only then are deletions batched: no name a deletion frees can be
@@ -184,11 +175,11 @@ def _recover(identifier: str) -> dict[str, Any]:
     ctx = Context(None, trusted=True)
     for step in journal_mod.read(identifier):
         try:
-            undo = REGISTRY.from_wire(step)
+            undo = kernel.REGISTRY.from_wire(step)
         except exception.InvalidArgument as err:
             LOG.warning("Skipping journal entry %r: %s", step, err)
             continue
-        assert isinstance(undo, KernelOperation)
+        assert isinstance(undo, kernel.KernelOperation)
         ctx.undo_log.append(undo)
     undone = len(ctx.undo_log)
     ctx.rollback()

@@ -17,7 +17,7 @@ from os_vif import exception
 from os_vif.host_state import Problem
 from os_vif.internal import kernel as d
 from os_vif.internal import linkstate
-from os_vif.internal.privileged import context, executor
+from os_vif.internal.privileged import context
 from os_vif.internal.unprivileged import daemon, runner
 
 LINUX_BRIDGE, OVS = runner.LINUX_BRIDGE, runner.OVS
@@ -197,7 +197,7 @@ def test_sysctl_allow_list(ipr):
             d.SetSysctl(name="br0", family="ipv4", key="arp_ignore", value=9),
         )
     with pytest.raises(exception.InvalidArgument):
-        executor.REGISTRY.from_wire(
+        d.REGISTRY.from_wire(
             [
                 "set_sysctl",
                 {
@@ -370,7 +370,7 @@ def test_the_undo_of_a_5x_device_carries_its_proof(ipr):
         what="test",
     )[0]
     assert _qbr_settings(qbr) == (1450, False, 1, 1)
-    undo = [executor.REGISTRY.from_wire(step) for step in answer["undo"]]
+    undo = [d.REGISTRY.from_wire(step) for step in answer["undo"]]
     assert {(type(u).__name__, u.device) for u in undo} == {
         ("SetSysctl", qbr),
         ("SetLink", qbr),

@@ -28,7 +28,7 @@ class TUndo(devices.KernelOperation):
     PARAMS = {"name": validation.interface_name}
 
 
-def apply_undo(op: TUndo, ctx: executor.Context) -> bool:
+def apply_undo(op: TUndo, ctx: privileged_apply.Context) -> bool:
     LOG.append("undo " + op.device)
     # An undo is a change like any other: what it would record for
     # itself must not be run in turn.
@@ -52,7 +52,7 @@ class TMake(devices.KernelOperation):
             )
 
 
-def apply_make(op: TMake, ctx: executor.Context) -> bool:
+def apply_make(op: TMake, ctx: privileged_apply.Context) -> bool:
     if op.get("fail"):
         raise OSError(17, "boom")
     if op.get("missing"):
@@ -66,7 +66,7 @@ class TBrokenUndo(TMake):
     NAME = "t_broken"
 
 
-def apply_broken(op: TBrokenUndo, ctx: executor.Context) -> bool:
+def apply_broken(op: TBrokenUndo, ctx: privileged_apply.Context) -> bool:
     ctx.record_undo(TMake(name=op.device, fail=True))
     return True
 
@@ -182,7 +182,7 @@ def test_a_plan_needs_an_id():
 
 
 def test_every_kernel_operation_validates_its_name():
-    for name, cls in executor.REGISTRY.classes.items():
+    for name, cls in devices.REGISTRY.classes.items():
         if name.startswith("t_"):
             continue
         assert cls.PARAMS["name"] is validation.interface_name, name
@@ -214,7 +214,7 @@ def test_wire_form_leaves_out_unset_arguments():
         "set_sysctl",
         {"name": "br0", "family": "ipv6", "key": "disable_ipv6", "value": 1},
     ]
-    assert executor.REGISTRY.from_wire(op.to_wire()) == op
+    assert devices.REGISTRY.from_wire(op.to_wire()) == op
 
 
 _junk = st.recursive(
@@ -224,7 +224,7 @@ _junk = st.recursive(
     max_leaves=12,
 )
 _names = st.sampled_from(
-    sorted(n for n in executor.REGISTRY.classes if not n.startswith("t_"))
+    sorted(n for n in devices.REGISTRY.classes if not n.startswith("t_"))
 )
 
 
@@ -252,7 +252,7 @@ def test_junk_plans_fail_only_with_invalid_argument(steps):
     """Whatever a client sends, validation refuses it cleanly or accepts it
     in canonical form; it never raises anything else."""
     try:
-        _id, groups, _recover = executor.validate_plan(
+        _id, groups, _recover = devices.parse_plan(
             {"id": "0" * 32, "groups": [steps]}
         )
     except exception.InvalidArgument:
@@ -265,14 +265,14 @@ def test_junk_plans_fail_only_with_invalid_argument(steps):
 
 @pytest.mark.parametrize(
     "name",
-    sorted(n for n in executor.REGISTRY.classes if not n.startswith("t_")),
+    sorted(n for n in devices.REGISTRY.classes if not n.startswith("t_")),
 )
 def test_an_argument_named_self_is_refused_as_unknown(name):
     # Found by the privileged entry point fuzzer: {"self": ...} reached
     # the constructor's own parameter and raised TypeError, which left the
     # daemon as no os_vif exception.
     with pytest.raises(exception.InvalidArgument) as caught:
-        executor.validate_plan(
+        devices.parse_plan(
             {"id": "0" * 32, "groups": [[[name, {"name": "a", "self": 1}]]]}
         )
     assert caught.value.kwargs["field"] == "%s argument" % name
