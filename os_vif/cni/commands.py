@@ -14,9 +14,11 @@ of the C client, and what ``os-vif-cni`` runs in-process without a daemon.
   it), removes the record.  Deleting an unknown attachment succeeds.
 * CHECK: the record's result must match ``prevResult``; the IPAM plugin
   checks its lease, the binding its ends.
-* STATUS: whether an ADD can succeed now.
+* STATUS: whether an ADD can succeed now (asking an IPAM plugin that
+  speaks 1.1.0 too).
 * GC: deletes exactly the network's recorded attachments that are not in
-  ``cni.dev/valid-attachments``, as DEL does; nothing else.
+  ``cni.dev/valid-attachments``, as DEL does; nothing else.  An IPAM
+  plugin that speaks 1.1.0 gets the GC too.
 """
 
 from __future__ import annotations
@@ -190,8 +192,12 @@ class Plugin:
             raise CniError(ErrorCode.NOT_AVAILABLE, why)
         if conf.ipam is not None:
             try:
-                ipam.find_plugin(str(conf.ipam["type"]), call.path)
+                if ipam.speaks(conf.raw, call.path):
+                    self._ipam(Command.STATUS, call, conf.raw)
             except CniError as exc:
+                if exc.code in (ErrorCode.NOT_AVAILABLE,
+                                ErrorCode.NOT_AVAILABLE_LIMITED):
+                    raise
                 # STATUS says "not available" whatever the reason.
                 raise CniError(ErrorCode.NOT_AVAILABLE, exc.msg,
                                exc.details) from None
@@ -218,6 +224,14 @@ class Plugin:
         # deletion is waiting for the IPAM plugin's process.
         with futures.ThreadPoolExecutor(GC_WORKERS) as pool:
             failures = [f for f in pool.map(collect, stale) if f]
+        # An IPAM plugin of CNI 1.1 also gets the GC, to release what it
+        # leased for attachments os-vif never recorded (an ADD that died
+        # before its record was written).
+        if conf.ipam is not None and ipam.speaks(conf.raw, call.path):
+            try:
+                self._ipam(Command.GC, call, conf.raw)
+            except CniError as exc:
+                failures.append("IPAM GC: %s" % exc)
         if failures:
             raise CniError(ErrorCode.HOST_FAILURE,
                            "GC could not delete %d attachment(s)"

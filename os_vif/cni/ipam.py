@@ -22,7 +22,8 @@ from typing import Any
 from os_vif.cni import protocol
 from os_vif.cni.protocol import CniError, Command, ErrorCode
 
-__all__ = ["TIMEOUT", "find_plugin", "plugin_versions", "delegate"]
+__all__ = ["TIMEOUT", "find_plugin", "plugin_versions", "speaks",
+           "delegate"]
 
 #: How long an IPAM plugin may take (seconds) before the call fails.
 TIMEOUT = 60.0
@@ -74,6 +75,16 @@ def plugin_versions(executable: str,
     with _VERSIONS_LOCK:
         _VERSIONS[key] = found
     return found
+
+
+def speaks(config: Mapping[str, Any], path: Sequence[str],
+           version: str = protocol.SPEC_VERSION) -> bool:
+    """Whether the IPAM plugin of ``config`` supports ``version`` (GC and
+    STATUS are passed on only to a plugin that speaks 1.1.0)."""
+    ipam = config.get("ipam")
+    if not isinstance(ipam, Mapping) or not ipam.get("type"):
+        return False
+    return version in plugin_versions(find_plugin(str(ipam["type"]), path))
 
 
 def _version_for(executable: str, wanted: str) -> str:

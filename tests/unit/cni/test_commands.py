@@ -54,12 +54,18 @@ def cni_path(tmp_path):
     script = directory / "fake-ipam"
     script.write_text(FAKE_IPAM)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    # The same plugin, speaking CNI 1.1 (GC and STATUS are passed on).
+    script = directory / "fake-ipam-11"
+    script.write_text(FAKE_IPAM.replace('"supportedVersions":["0.4.0",'
+                                        '"1.0.0"]', '"supportedVersions":'
+                                        '["1.0.0","1.1.0"]'))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return directory
 
 
-def ipam_log(cni_path):
+def ipam_log(cni_path, name="fake-ipam"):
     try:
-        return (cni_path / "fake-ipam.log").read_text().splitlines()
+        return (cni_path / (name + ".log")).read_text().splitlines()
     except FileNotFoundError:
         return []
 
@@ -314,3 +320,18 @@ def test_gc_reports_an_unreadable_record_and_collects_the_rest(
     assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
     assert "c1/eth0" in err["details"]
     assert records.attachments("net1") == [Attachment("c1", "eth0")]
+
+
+def test_gc_and_status_go_on_to_an_ipam_plugin_of_cni_1_1(records, cni_path):
+    plugin = commands.Plugin(records, FakeBinding())
+    gc_env = {"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)}
+    assert plugin.run(gc_env, conf(ipam={"type": "fake-ipam-11"}, **{
+        "cni.dev/valid-attachments": []})) == (0, b"")
+    assert plugin.run(env(cni_path, "STATUS"),
+                      conf(ipam={"type": "fake-ipam-11"})) == (0, b"")
+    assert [line.split()[0] for line in ipam_log(
+        cni_path, "fake-ipam-11")] == ["GC", "STATUS"]
+    # A 1.0 plugin gets neither.
+    plugin.run(gc_env, conf(**{"cni.dev/valid-attachments": []}))
+    plugin.run(env(cni_path, "STATUS"), conf())
+    assert ipam_log(cni_path) == []
