@@ -208,62 +208,37 @@ class HostRunner:
                 {i: ops for i, ops in kernel_todo.items() if i in ovsdb_todo},
                 results,
             )
-        kernel_todo = {
-            i: ops for i, ops in kernel_todo.items() if results[i] is None
-        }
-        ovsdb_todo = {
-            i: ops for i, ops in ovsdb_todo.items() if results[i] is None
-        }
-        changed = {*kernel_todo, *ovsdb_todo}
+        batch = _Batch(plans, ovsdb, results)
+        batch.kernel = batch.pending(kernel_todo)
+        batch.rows = batch.pending(ovsdb_todo)
+        changed = {*batch.kernel, *batch.rows}
         if changed:
-            self._execute(
-                ovsdb, ovsdb_todo, kernel_todo, plans, results, order
-            )
+            self._execute(batch, order)
         return [
             PlanResult(error, i in changed) for i, error in enumerate(results)
         ]
 
-    def _execute(
-        self,
-        ovsdb: ovsdb_client.OvsdbClient | None,
-        ovsdb_todo: dict[int, list[Any]],
-        kernel_todo: dict[int, list[Any]],
-        plans: Sequence[Plan],
-        results: list[_Result],
-        order: Order,
-    ) -> None:
+    def _execute(self, batch: _Batch, order: Order) -> None:
         """Send what the check found to do, in ``order``."""
-        if order is Order.TOGETHER and ovsdb_todo and len(kernel_todo) > 1:
-            self._teardown_together(
-                ovsdb, ovsdb_todo, kernel_todo, plans, results
-            )
-        elif order is not Order.KERNEL_FIRST:
-            self._commit(ovsdb, ovsdb_todo, plans, results, None)
-            # A plan whose rows could not go keeps its devices.
-            left = {
-                i: ops for i, ops in kernel_todo.items() if results[i] is None
-            }
-            self._kernel(left, plans, results)
+        if order is Order.KERNEL_FIRST:
+            self._plug(batch)
+        elif order is Order.TOGETHER and batch.rows and len(batch.kernel) > 1:
+            self._teardown_together(batch)
         else:
-            self._plug(ovsdb, ovsdb_todo, kernel_todo, plans, results)
+            plans, results = batch.plans, batch.results
+            self._commit(batch.ovsdb, batch.rows, plans, results, None)
+            # A plan whose rows could not go keeps its devices.
+            self._kernel(batch.pending(batch.kernel), plans, results)
 
-    def _plug(
-        self,
-        ovsdb: ovsdb_client.OvsdbClient | None,
-        ovsdb_todo: dict[int, list[Any]],
-        kernel_todo: dict[int, list[Any]],
-        plans: Sequence[Plan],
-        results: list[_Result],
-    ) -> None:
+    def _plug(self, batch: _Batch) -> None:
         """:attr:`Order.KERNEL_FIRST`: the devices, then their ports."""
-        if kernel_todo and ovsdb_todo and ovsdb is not None:
-            self._settle(ovsdb, ovsdb_todo)
-        kernel_undo = self._kernel(kernel_todo, plans, results)
+        plans, results = batch.plans, batch.results
+        if batch.kernel and batch.rows and batch.ovsdb is not None:
+            self._settle(batch.ovsdb, batch.rows)
+        kernel_undo = self._kernel(batch.kernel, plans, results)
         # A plan the daemon failed sends no rows.
-        ovsdb_todo = {
-            i: ops for i, ops in ovsdb_todo.items() if results[i] is None
-        }
-        self._commit(ovsdb, ovsdb_todo, plans, results, None)
+        rows = batch.pending(batch.rows)
+        self._commit(batch.ovsdb, rows, plans, results, None)
         # A plan whose transaction failed committed nothing (the retry is
         # per plan): take back its kernel part.
         kernel_back = {
@@ -278,14 +253,7 @@ class HostRunner:
                 if error is not None:
                     LOG.warning("Could not undo %s: %s", plans[i].label, error)
 
-    def _teardown_together(
-        self,
-        ovsdb: ovsdb_client.OvsdbClient | None,
-        ovsdb_todo: dict[int, list[Any]],
-        kernel_todo: dict[int, list[Any]],
-        plans: Sequence[Plan],
-        results: list[_Result],
-    ) -> None:
+    def _teardown_together(self, batch: _Batch) -> None:
         """Remove a batch's ports and devices at the same time.
 
         A single unplug removes its port, then its device, so that a port
@@ -298,13 +266,14 @@ class HostRunner:
         device gone and its error reported: an unplug again removes the
         port (removal is idempotent), and so does ``os_vif.gc``.
         """
+        plans, results = batch.plans, batch.results
         try:
-            pending = self._start(ovsdb, ovsdb_todo, plans)
+            pending = self._start(batch.ovsdb, batch.rows, plans)
         except exception.ExceptionBase:
             pending = None  # _commit below tries again and reports
         kernel_results: list[_Result] = [None] * len(plans)
-        self._kernel(kernel_todo, plans, kernel_results)
-        self._commit(ovsdb, ovsdb_todo, plans, results, pending)
+        self._kernel(batch.kernel, plans, kernel_results)
+        self._commit(batch.ovsdb, batch.rows, plans, results, pending)
         for i, error in enumerate(kernel_results):
             if results[i] is None:
                 results[i] = error
@@ -549,6 +518,24 @@ def _reason(err: BaseException | None) -> str:
     if isinstance(err, exception.ExceptionBase) and "err" in err.kwargs:
         return str(err.kwargs["err"])
     return str(err)
+
+
+@dataclasses.dataclass
+class _Batch:
+    """One :meth:`HostRunner.run_many`: its plans, errors and work."""
+
+    plans: Sequence[Plan]
+    ovsdb: ovsdb_client.OvsdbClient | None
+    #: Per plan: None, or the error that failed it (filled as it goes).
+    results: list[_Result]
+    #: Plan index -> its kernel operations the check found to do.
+    kernel: dict[int, list[Any]] = dataclasses.field(default_factory=dict)
+    #: Plan index -> its OVSDB operations the check found to do.
+    rows: dict[int, list[Any]] = dataclasses.field(default_factory=dict)
+
+    def pending(self, todo: dict[int, list[Any]]) -> dict[int, list[Any]]:
+        """``todo`` without the plans that failed meanwhile."""
+        return {i: ops for i, ops in todo.items() if self.results[i] is None}
 
 
 class _SharedChecks(threading.local):
