@@ -24,6 +24,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from os_vif.internal import socket_cache, validation
 
@@ -145,26 +146,36 @@ def _socket() -> socket.socket:
     return _SOCKETS.get(_open_socket)
 
 
+def _send_getlink(
+    index: int, attrs: bytes, flags: int
+) -> tuple[socket.socket, int]:
+    """Send one RTM_GETLINK; return the socket and its sequence number.
+
+    The caller holds _LOCK until it has read the answer.  Statistics are
+    left out of the answer: they are most of its size.
+    """
+    payload = (
+        _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
+        + attrs
+        + _attr(_IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS))
+    )
+    _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
+    seq = _SEQ[0]
+    header = _NLMSGHDR.pack(
+        _NLMSGHDR.size + len(payload), _RTM_GETLINK, flags, seq, 0
+    )
+    sock = _socket()
+    sock.send(header + payload)
+    return sock, seq
+
+
 def _request(name: str | None, index: int = 0) -> bytes | None:
     """Return the kernel's RTM_NEWLINK answer for one link, or None."""
-    payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
+    attrs = b""
     if name is not None:
-        payload += _attr(_IFLA_IFNAME, name.encode() + b"\0")
-    payload += _attr(
-        _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
-    )
+        attrs = _attr(_IFLA_IFNAME, name.encode() + b"\0")
     with _LOCK:
-        _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
-        seq = _SEQ[0]
-        header = _NLMSGHDR.pack(
-            _NLMSGHDR.size + len(payload),
-            _RTM_GETLINK,
-            _NLM_F_REQUEST,
-            seq,
-            0,
-        )
-        sock = _socket()
-        sock.send(header + payload)
+        sock, seq = _send_getlink(index, attrs, _NLM_F_REQUEST)
         while True:
             data = sock.recv(65536)
             _, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(data, 0)
@@ -344,26 +355,13 @@ def _dump_messages(master: int | None) -> list[bytes]:
 
 
 def _dump_once(master: int | None) -> tuple[list[bytes], bool]:
-    payload = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+    attrs = b""
     if master is not None:
-        payload += _attr(_IFLA_MASTER, struct.pack("=I", master))
-    payload += _attr(
-        _IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS)
-    )
+        attrs = _attr(_IFLA_MASTER, struct.pack("=I", master))
     messages: list[bytes] = []
     consistent = True
     with _LOCK:
-        _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
-        seq = _SEQ[0]
-        header = _NLMSGHDR.pack(
-            _NLMSGHDR.size + len(payload),
-            _RTM_GETLINK,
-            _NLM_F_REQUEST | _NLM_F_DUMP,
-            seq,
-            0,
-        )
-        sock = _socket()
-        sock.send(header + payload)
+        sock, seq = _send_getlink(0, attrs, _NLM_F_REQUEST | _NLM_F_DUMP)
         done = False
         while not done:
             data = sock.recv(1 << 20)
@@ -410,10 +408,30 @@ def _name_of(message: bytes) -> str:
     return ""
 
 
-class _LinksByIndex(Mapping[int, Link]):
+_Key = TypeVar("_Key")
+
+
+class _Links(Mapping[_Key, Link]):
+    """Key -> Link of one dump; its keys are those of ``keys``."""
+
+    def __init__(self, keys: Mapping[_Key, Any]) -> None:
+        self._keys = keys
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[_Key]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class _LinksByIndex(_Links[int]):
     """Index -> Link of one dump, each decoded when first read."""
 
     def __init__(self, messages: dict[int, bytes]) -> None:
+        super().__init__(messages)
         self._messages = messages
         self._decoded: dict[int, Link] = {}
 
@@ -423,34 +441,17 @@ class _LinksByIndex(Mapping[int, Link]):
             link = self._decoded[index] = decode_link(self._messages[index])
         return link
 
-    def __contains__(self, index: object) -> bool:
-        return index in self._messages
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._messages)
-
-    def __len__(self) -> int:
-        return len(self._messages)
-
-
-class _LinksByName(Mapping[str, Link]):
+class _LinksByName(_Links[str]):
     """Name -> Link of one dump, through the index table's decoding."""
 
     def __init__(self, indexes: dict[str, int], links: _LinksByIndex) -> None:
+        super().__init__(indexes)
         self._indexes = indexes
         self._links = links
 
     def __getitem__(self, name: str) -> Link:
         return self._links[self._indexes[name]]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._indexes
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._indexes)
-
-    def __len__(self) -> int:
-        return len(self._indexes)
 
 
 @dataclasses.dataclass(frozen=True)

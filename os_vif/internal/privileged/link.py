@@ -16,7 +16,12 @@ from os_vif.internal.kernel import link as link_family
 from os_vif.internal.privileged import netlink
 from os_vif.internal.privileged.apply import Context, applies, require_link
 
-__all__ = ["set_link", "find_or_create", "mark", "apply_set_link"]
+__all__ = [
+    "set_link",
+    "ensure",
+    "apply_set_link",
+    "apply_delete_device",
+]
 
 
 def set_link(
@@ -66,27 +71,36 @@ def set_link(
     return True
 
 
-def find_or_create(
-    ctx: Context, name: str, kind: str, create: Callable[[], Any]
-) -> tuple[linkstate.Link, bool]:
-    """Return the device ``name`` and whether this call created it."""
-    link = linkstate.read_link(name)
-    if link is not None:
-        ownership.require_kind(link, kind, "create a %s" % kind)
-        return link, False
-    ctx.creating(name, kind)
-    create()
-    # The kernel ignores an alias in the creating request: the caller's
-    # set_link(..., alias=mark(True)) marks the device in the request
-    # that sets its other attributes (each request is a round trip, and
-    # wakes every netlink listener: ovs-vswitchd among them).
-    return require_link(name), True
+def ensure(
+    ctx: Context,
+    name: str,
+    kind: str,
+    create: Callable[[netlink.LinkRequests], Any],
+    settle: Callable[[netlink.LinkRequests, linkstate.Link, str | None], bool],
+) -> bool:
+    """Find or create device ``name`` of ``kind``; settle it; say if changed.
 
-
-def mark(created: bool) -> str | None:
-    """The alias to give a device: os_vif's mark if this call made it."""
-    # An existing device's alias is its owner's.
-    return ownership.OS_VIF_ALIAS if created else None
+    ``create(requests)`` makes it; ``settle(requests, link, alias)``
+    brings it to what its operation wants (through :func:`set_link`, with
+    ``alias``: os_vif's mark for a device this call made, else None -- an
+    existing device's alias is its owner's) and says whether it changed
+    anything.
+    """
+    with netlink.links() as requests:
+        link = linkstate.read_link(name)
+        created = link is None
+        if link is not None:
+            ownership.require_kind(link, kind, "create a %s" % kind)
+        else:
+            ctx.creating(name, kind)
+            create(requests)
+            # The kernel ignores an alias in the creating request: settle
+            # marks the device in the request that sets its other
+            # attributes (each request is a round trip, and wakes every
+            # netlink listener: ovs-vswitchd among them).
+            link = require_link(name)
+        alias = ownership.OS_VIF_ALIAS if created else None
+        return settle(requests, link, alias) or created
 
 
 @applies(link_family.SetLink)

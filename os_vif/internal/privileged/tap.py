@@ -9,9 +9,10 @@ import struct
 from pyroute2.netlink.rtnl.ifinfmsg import tuntap as _tuntap
 
 from os_vif.internal.kernel import tap
+from os_vif.internal.linkstate import Link
 from os_vif.internal.privileged import netlink
 from os_vif.internal.privileged.apply import Context, applies
-from os_vif.internal.privileged.link import find_or_create, mark, set_link
+from os_vif.internal.privileged.link import ensure, set_link
 from os_vif.internal.privileged.sysctl import disable_ipv6
 
 __all__ = ["apply_ensure_tap"]
@@ -41,24 +42,24 @@ def _tap_ioctl(name: str, multiqueue: bool) -> None:
 def apply_ensure_tap(op: tap.EnsureTap, ctx: Context) -> bool:
     """Create the tap if missing; set its attributes."""
     name, vif_id = op.device, op.get("vif_id")
-    with netlink.links() as requests:
-        link, created = find_or_create(
-            ctx,
-            name,
-            "tun",
-            lambda: _tap_ioctl(name, op.get("multiqueue", False)),
-        )
+
+    def settle(
+        requests: netlink.LinkRequests, link: Link, alias: str | None
+    ) -> bool:
         # Before the request that brings the tap up (see EnsureTap).
-        ipv6_changed = op.get("disable_ipv6", False) and disable_ipv6(
+        ipv6 = op.get("disable_ipv6", False) and disable_ipv6(
             ctx, name, "owned", vif_id
         )
-        changed = set_link(
-            ctx,
-            requests,
-            link,
-            role="owned",
-            vif_id=vif_id,
-            alias=mark(created),
-            **op.wanted(),
-        )
-        return created or changed or ipv6_changed
+        wanted = op.wanted()
+        return set_link(
+            ctx, requests, link, role="owned", vif_id=vif_id, alias=alias,
+            **wanted,
+        ) or bool(ipv6)
+
+    return ensure(
+        ctx,
+        name,
+        "tun",
+        lambda _requests: _tap_ioctl(name, op.get("multiqueue", False)),
+        settle,
+    )

@@ -6,7 +6,7 @@ from os_vif.internal import linkstate, ownership
 from os_vif.internal.kernel import veth
 from os_vif.internal.privileged import netlink
 from os_vif.internal.privileged.apply import Context, applies, require_link
-from os_vif.internal.privileged.link import mark, set_link
+from os_vif.internal.privileged.link import set_link
 
 __all__ = ["apply_ensure_veth"]
 
@@ -66,7 +66,7 @@ def apply_ensure_veth(op: veth.EnsureVeth, ctx: Context) -> bool:
                 end,
                 role="owned",
                 vif_id=vif_id,
-                alias=mark(created),
+                alias=ownership.OS_VIF_ALIAS if created else None,
                 **op.wanted(end.name),
             )
         return created or changed
