@@ -13,7 +13,7 @@ from os_vif import exception
 from os_vif.internal.unprivileged import sysfs
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins import rules
-from os_vif.plugins.offload import OffloadPlugin, options, port
+from os_vif.plugins.offload import OffloadPlugin, options, plan, port
 from os_vif.sandbox import vifs
 from tests import fake_sysfs
 
@@ -261,3 +261,26 @@ def test_loaded_by_entry_point_with_its_options() -> None:
     assert group.default_switch == "openvswitch"
     assert group.reset_vf_mac_on_unplug is True
     assert group.vf_vlan == "auto"
+
+
+def test_a_vf_gone_from_sysfs_is_a_finding_of_unplug(
+    config: Any, tmp_path: Path
+) -> None:
+    gone = sysfs.SwitchdevDiscovery(str(tmp_path / "no-sysfs"))
+    vif = vifs.offload_vif(VF, profile="ovs_offload", bridge="br-x")
+    with pytest.raises(exception.DeviceDiscoveryFailed):
+        port.discover(vif, INSTANCE, config, gone)
+    found = port.discover(vif, INSTANCE, config, gone, unplug=True)
+    assert found == port.Found(None)
+    # Only its OVS port may be left, found by the VIF's identity; looking
+    # for it is best effort (see os_vif.plugins.base).
+    wanted = plan.unplug_plan(vif, INSTANCE, config, found)
+    assert wanted is not None and wanted.kernel == []
+    assert [(op.NAME, op.device, op.get("mac")) for op in wanted.ovsdb] == [
+        ("ovs_remove_ports_of_vif", vif.port_profile.interface_id, MAC)
+    ]
+    plugin = OffloadPlugin(config)
+    assert "iface-id %s" % vif.port_profile.interface_id in str(
+        plugin.best_effort(vif, INSTANCE, found)
+    )
+    assert plugin.best_effort(vif, INSTANCE, port.Found(object())) is None  # type: ignore[arg-type]
