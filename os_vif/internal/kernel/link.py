@@ -178,8 +178,9 @@ class DeleteDevice(KernelOperation):
     def doomed(self, link: linkstate.Link | None) -> bool:
         """Whether ``link`` (the device, as read) is to be deleted.
 
-        A device of another kind than asked is not: an undo must not
-        delete what took the name meanwhile.
+        A device of another kind than asked is not: an undo (which the
+        daemon runs without admission) must not delete what took the name
+        meanwhile.
         """
         kind = self.get("kind")
         return link is not None and kind in (None, link.kind)
@@ -195,7 +196,11 @@ class DeleteDevice(KernelOperation):
         ownership.require_owned(scope, link, "delete", self.get("vif_id"))
 
     def check(self, ovsdb: Any = None) -> list[Problem]:
-        """The device should be absent."""
-        if not self.doomed(linkstate.read_link(self.device)):
+        """The device should be absent.
+
+        A device of another kind under the name is a problem too: sent,
+        it is refused by :meth:`admit`, so that an unplug says so.
+        """
+        if linkstate.read_link(self.device) is None:
             return []
         return [Problem("device %s" % self.device, "exists", False, True)]
