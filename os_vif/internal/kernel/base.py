@@ -25,6 +25,7 @@ __all__ = [
     "params",
     "LINK_PARAMS",
     "OWNER_PARAMS",
+    "DEVICE_PARAMS",
 ]
 
 #: The kernel operations the daemon serves, by wire name.
@@ -42,6 +43,12 @@ LINK_PARAMS: dict[str, Validator] = {
 }
 #: The ownership proof of a device os-vif 5.x made (see ownership).
 OWNER_PARAMS: dict[str, Validator] = {"vif_id": validation.vif_id}
+#: A VIF's device: its name, its link attributes, the ownership proof.
+DEVICE_PARAMS: dict[str, Validator] = {
+    "name": validation.interface_name,
+    **LINK_PARAMS,
+    **OWNER_PARAMS,
+}
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -9,7 +9,7 @@ from os_vif.internal import linkstate, ownership, validation
 from os_vif.internal.kernel import link as link_family
 from os_vif.internal.kernel import sysctl
 from os_vif.internal.kernel.base import (
-    LINK_PARAMS,
+    DEVICE_PARAMS,
     OWNER_PARAMS,
     REGISTRY,
     KernelOperation,
@@ -44,9 +44,7 @@ class EnsureBridge(KernelOperation):
     # The Linux bridge of a network: every VIF on it names it.
     SHARED = True
     PARAMS = params(
-        LINK_PARAMS,
-        OWNER_PARAMS,
-        name=validation.interface_name,
+        DEVICE_PARAMS,
         disable_ipv6=validation.boolean,
         role=validation.role(("owned", "bridge")),
         ageing=_ageing,

@@ -14,7 +14,7 @@ from typing import Any
 
 from os_vif.internal import linkstate, ownership, validation
 from os_vif.internal.kernel.base import (
-    LINK_PARAMS,
+    DEVICE_PARAMS,
     OWNER_PARAMS,
     REGISTRY,
     KernelOperation,
@@ -107,9 +107,7 @@ class SetLink(KernelOperation):
 
     NAME = "set_link"
     PARAMS = params(
-        LINK_PARAMS,
-        OWNER_PARAMS,
-        name=validation.interface_name,
+        DEVICE_PARAMS,
         nomaster=validation.boolean,
         role=validation.role(ownership.ROLES),
         optional=validation.boolean,

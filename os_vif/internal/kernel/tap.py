@@ -8,8 +8,7 @@ from os_vif.internal import linkstate, ownership, validation
 from os_vif.internal.kernel import link as link_family
 from os_vif.internal.kernel import sysctl
 from os_vif.internal.kernel.base import (
-    LINK_PARAMS,
-    OWNER_PARAMS,
+    DEVICE_PARAMS,
     REGISTRY,
     KernelOperation,
     params,
@@ -42,9 +41,7 @@ class EnsureTap(KernelOperation):
 
     NAME = "ensure_tap"
     PARAMS = params(
-        LINK_PARAMS,
-        OWNER_PARAMS,
-        name=validation.interface_name,
+        DEVICE_PARAMS,
         multiqueue=validation.boolean,
         disable_ipv6=validation.boolean,
     )

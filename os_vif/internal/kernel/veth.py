@@ -8,8 +8,7 @@ from os_vif import exception
 from os_vif.internal import linkstate, ownership, validation
 from os_vif.internal.kernel import link as link_family
 from os_vif.internal.kernel.base import (
-    LINK_PARAMS,
-    OWNER_PARAMS,
+    DEVICE_PARAMS,
     REGISTRY,
     KernelOperation,
     params,
@@ -32,9 +31,7 @@ class EnsureVeth(KernelOperation):
 
     NAME = "ensure_veth"
     PARAMS = params(
-        LINK_PARAMS,
-        OWNER_PARAMS,
-        name=validation.interface_name,
+        DEVICE_PARAMS,
         peer=validation.interface_name,
         promisc=validation.boolean,
         drop=("mac",),
