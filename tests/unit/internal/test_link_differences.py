@@ -1,5 +1,5 @@
-"""The one comparison of wanted and actual a device family's check and
-apply share (links are made up here; the master lookup is faked)."""
+"""The comparisons of wanted and actual that check and apply share, one
+per family (links are made up here; the master lookup is faked)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from os_vif.host_state import Problem
 from os_vif.internal import linkstate
+from os_vif.internal.kernel import firewall, sysctl, vf
 from os_vif.internal.kernel import link as link_family
 from os_vif.internal.kernel.link import Difference
 
@@ -95,3 +96,46 @@ def test_the_checks_problems_are_the_differences(bridges):
         Problem("device tap0", "mtu", 1400, 1500),
         Problem("device tap0", "master", "br0", "br1"),
     ]
+
+
+@pytest.mark.parametrize(
+    "family, wanted, found, ipv6_in_kernel, differs",
+    [
+        ("ipv6", 1, 1, True, False),
+        ("ipv6", 1, 0, True, True),
+        # Absent: the device's directory is missing, a write would fail.
+        ("ipv6", 1, None, True, True),
+        # A kernel without IPv6 has nothing to turn off.
+        ("ipv6", 1, None, False, False),
+        ("ipv4", 1, None, False, True),
+        ("ipv4", 2, 2, True, False),
+    ],
+)
+def test_sysctl_differs_as_check_and_apply_judge(
+    monkeypatch, family, wanted, found, ipv6_in_kernel, differs
+):
+    monkeypatch.setattr(
+        sysctl.os.path, "isdir", lambda path: ipv6_in_kernel
+    )
+    assert sysctl.differs(family, wanted, found) is differs
+
+
+def test_vf_differences_leave_out_the_vf_number():
+    spec = {"vf": 3, "mac": "fa:16:3e:00:00:01", "vlan": 0, "trust": 1}
+    current = {"mac": "fa:16:3e:00:00:02", "vlan": 0}
+    assert vf.differences(spec, current) == {
+        "mac": "fa:16:3e:00:00:01",
+        "trust": 1,
+    }
+    assert vf.as_arguments({"trust": 0, "link_state": 2, "vlan": 5}) == {
+        "trust": False,
+        "link_state": "disable",
+        "vlan": 5,
+    }
+
+
+def test_firewall_rules_compare_per_family_in_any_order():
+    wanted = ["os-vif:br0 br0>* ACCEPT", "os-vif:br0 *>br0 ACCEPT"]
+    assert firewall.same_rules(list(reversed(wanted)), wanted)
+    assert not firewall.same_rules(wanted[:1], wanted)
+    assert not firewall.same_rules(wanted + wanted[:1], wanted)
