@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 . tools/setup-env.sh
 
 ensure_ovs
+ensure_podman
 ensure_rabbitmq
 ensure_venv test-requirements.txt doc/requirements.txt
 
