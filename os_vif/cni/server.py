@@ -47,6 +47,7 @@ __all__ = [
     "decode_request",
     "Server",
     "serve",
+    "load_config",
     "main",
 ]
 
@@ -278,6 +279,28 @@ def serve(socket_path: str = DEFAULT_SOCKET,
     return 0
 
 
+def load_config(files: Sequence[str]) -> None:
+    """Read os_vif's options from ``files`` (oslo.config), checking each
+    value now: a bad one stops the daemon at its start, not in a plug."""
+    from oslo_config import cfg
+
+    from os_vif import opts
+
+    try:
+        cfg.CONF([], project="os_vif", default_config_files=list(files))
+        for group, options in opts.list_opts():
+            for option in options:
+                try:
+                    cfg.CONF.register_opt(option, group=group)
+                except cfg.DuplicateOptError:
+                    pass  # a privsep context registered its own variant
+                getattr(cfg.CONF[group], option.dest)
+    except cfg.Error as exc:
+        # One kind of error for the caller (oslo.config's are not
+        # ValueErrors).
+        raise ValueError(str(exc)) from exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``os-vif-cni-daemon``."""
     parser = argparse.ArgumentParser(
@@ -296,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ.get("OS_VIF_CNI_IDLE_TIMEOUT") or 0),
         help="exit after this many seconds without a call (0: never; "
         "default: $OS_VIF_CNI_IDLE_TIMEOUT or 0)")
+    parser.add_argument(
+        "--config-file", action="append", default=None, metavar="PATH",
+        help="an oslo.config file with os_vif's options ([os_vif_ovs] "
+        "ovsdb_connection, the privsep groups...); may be repeated "
+        "(default: $OS_VIF_CNI_CONFIG, files separated by ':')")
     parser.add_argument("--log-file", help="log here (default: stderr)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
@@ -303,6 +331,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         filename=args.log_file,
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s")
+    files = args.config_file
+    if files is None:
+        files = [f for f in os.environ.get("OS_VIF_CNI_CONFIG", "").split(
+            ":") if f]
+    try:
+        load_config(files)
+    except (OSError, ValueError) as exc:
+        LOG.error("cannot read the configuration %s: %s",
+                  ", ".join(files), exc)
+        return 1
     try:
         return serve(args.socket, args.state_dir, args.idle_timeout)
     except OSError as exc:

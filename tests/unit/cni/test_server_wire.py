@@ -27,3 +27,20 @@ def test_a_request_round_trips_and_keeps_only_cni_variables():
 def test_a_malformed_request_is_refused(data, why):
     with pytest.raises(server.RequestError, match=why):
         server.decode_request(data)
+
+
+def test_the_daemon_reads_os_vif_options_from_its_config_files(
+        conf, tmp_path):
+    from oslo_config import cfg
+
+    good = tmp_path / "good.conf"
+    good.write_text("[os_vif_ovs]\novsdb_connection = unix:/tmp/db.sock\n")
+    server.load_config([str(good)])
+    assert cfg.CONF.os_vif_ovs.ovsdb_connection == "unix:/tmp/db.sock"
+    # A bad value stops the daemon at its start, named.
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[os_vif_ovs]\nnetwork_device_mtu = big\n")
+    with pytest.raises(ValueError, match="network_device_mtu"):
+        server.load_config([str(bad)])
+    with pytest.raises(ValueError, match="missing.conf"):
+        server.load_config([str(tmp_path / "missing.conf")])
