@@ -10,10 +10,15 @@ alike), p50 and p95 in milliseconds:
 * ``python3 -S``: ``python3 -S -c pass``, the floor of any Python plugin;
 * ``bridge VERSION``: the reference ``bridge`` plugin's VERSION
   (containernetworking-plugins, Go);
-* ``client DEL``: os-vif-cni's DEL of an unknown attachment through
-  host-local (one exec of host-local inside);
-* ``bridge DEL``: the reference bridge's DEL of an unknown attachment
-  through host-local, without a namespace;
+* ``client ADD`` / ``client DEL``: os-vif-cni (the client, the daemon,
+  host-local, ``os_vif.plug`` / ``unplug`` of a ``linux_bridge``
+  ``VIFBridge`` with its workload end: a veth pair, the host end on the
+  bridge, the peer named, addressed and routed in the container's
+  namespace), one container after the other;
+* ``bridge ADD`` / ``bridge DEL``: the reference ``bridge`` plugin with
+  host-local, the same sequence, into a namespace of its own;
+* ``client DEL unknown`` / ``bridge DEL unknown``: DEL of an attachment
+  never added (one exec of host-local inside each);
 * ``os-vif-cni-python VERSION`` (``--python-calls``, fewer: each costs a
   Python start and os_vif's imports): the plugin without the daemon.
 
@@ -26,9 +31,10 @@ Usage::
     python benchmarks/bench_cni.py [--calls 100] [--python-calls 10]
         [--gc 200] [--json]
 
-Needs cc, /usr/lib/cni/{bridge,host-local} (tools/setup-env.sh
-ensure_podman) and root only for nothing: everything lives in a
-temporary directory.
+Needs root, cc, /usr/lib/cni/{bridge,host-local} (tools/setup-env.sh
+ensure_podman).  Everything runs in a throwaway network namespace (the
+daemon, its privsep daemons, both bridges) and the containers'
+namespaces are made for the run; files live in a temporary directory.
 """
 
 from __future__ import annotations
@@ -46,7 +52,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pyroute2 import netns as pyroute2_netns
+
 from os_vif.cni import ipam, protocol, shim, store
+from os_vif.sandbox import netns as netns_fixture
 
 CNI_PATH = "/usr/lib/cni"
 
@@ -84,6 +93,17 @@ def main() -> int:
         if not os.access(os.path.join(CNI_PATH, need), os.X_OK):
             raise SystemExit("%s/%s is missing: run tools/setup-env.sh's "
                              "ensure_podman" % (CNI_PATH, need))
+    with netns_fixture.fresh_netns("bcni"):
+        results = _run(args)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for name, value in results.items():
+            print("%-28s %s" % (name, value))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     root = tempfile.mkdtemp(prefix="bcni-", dir="/tmp")
     sock = os.path.join(root, "cni.sock")
     state = os.path.join(root, "state")
@@ -94,39 +114,72 @@ def main() -> int:
                 "OS_VIF_CNI_SOCKET": sock, "OS_VIF_CNI_STATE_DIR": state}
     config = {
         "cniVersion": "1.0.0", "name": "bench", "type": "os-vif-cni",
-        "plugin": "ovs",
+        "plugin": "linux_bridge", "bridge": "bcnilb0",
         "ipam": {"type": "host-local", "dataDir": os.path.join(root, "ipam"),
-                 "ranges": [[{"subnet": "10.96.0.0/16"}]]},
+                 "ranges": [[{"subnet": "10.96.0.0/16"}]],
+                 "routes": [{"dst": "0.0.0.0/0"}]},
     }
-    bridge_config = dict(config, type="bridge", bridge="bcni0")
+    bridge_config = dict(config, name="benchref", type="bridge",
+                         bridge="bcniref0", isGateway=True)
     version_in = b'{"cniVersion": "1.0.0"}'
-    del_env = dict(base_env, CNI_COMMAND="DEL", CNI_CONTAINERID="bench1",
-                   CNI_IFNAME="eth0", CNI_PATH=CNI_PATH)
+    unknown_env = dict(base_env, CNI_COMMAND="DEL", CNI_CONTAINERID="bench1",
+                       CNI_IFNAME="eth0", CNI_PATH=CNI_PATH)
     version_env = dict(base_env, CNI_COMMAND="VERSION")
-    measures: dict[str, Callable[[], float]] = {
-        "client VERSION": lambda: _timed([client], version_env, version_in),
-        "python3 -S": lambda: _timed(["python3", "-S", "-c", "pass"],
-                                     base_env, b""),
-        "bridge VERSION": lambda: _timed(
-            [os.path.join(CNI_PATH, "bridge")], version_env, version_in),
-        "client DEL": lambda: _timed([client], del_env,
-                                     json.dumps(config).encode()),
-        "bridge DEL": lambda: _timed(
-            [os.path.join(CNI_PATH, "bridge")], del_env,
-            json.dumps(bridge_config).encode()),
+    bridge = os.path.join(CNI_PATH, "bridge")
+    pods = {"client": _make_netns("bcni-pod-osvif"),
+            "bridge": _make_netns("bcni-pod-ref")}
+
+    def add_del(plugin: str, command: str) -> Callable[[int], float]:
+        argv = [client] if plugin == "client" else [bridge]
+        conf = json.dumps(config if plugin == "client"
+                          else bridge_config).encode()
+
+        def measure(i: int) -> float:
+            env = dict(base_env, CNI_COMMAND=command, CNI_PATH=CNI_PATH,
+                       CNI_CONTAINERID="%s%04d" % (plugin, i),
+                       CNI_IFNAME="eth0", CNI_NETNS=pods[plugin])
+            return _timed(argv, env, conf)
+        return measure
+
+    measures: dict[str, Callable[[int], float]] = {
+        "client VERSION": lambda i: _timed([client], version_env,
+                                           version_in),
+        "python3 -S": lambda i: _timed(["python3", "-S", "-c", "pass"],
+                                       base_env, b""),
+        "bridge VERSION": lambda i: _timed([bridge], version_env,
+                                           version_in),
+        "client ADD": add_del("client", "ADD"),
+        "client DEL": add_del("client", "DEL"),
+        "bridge ADD": add_del("bridge", "ADD"),
+        "bridge DEL": add_del("bridge", "DEL"),
+        "client DEL unknown": lambda i: _timed(
+            [client], unknown_env, json.dumps(config).encode()),
+        "bridge DEL unknown": lambda i: _timed(
+            [bridge], unknown_env, json.dumps(bridge_config).encode()),
     }
     results: dict[str, Any] = {}
     try:
-        # The first call starts the daemon: timed apart, not counted.
+        # The first calls start the daemon and its privsep daemons: timed
+        # apart, not counted.
         results["daemon start (first call)"] = round(
-            measures["client VERSION"]() * 1000, 1)
+            measures["client VERSION"](0) * 1000, 1)
+        results["first ADD + DEL (privsep start)"] = round(1000 * (
+            measures["client ADD"](9999) + measures["client DEL"](9999)), 1)
         samples: dict[str, list[float]] = {name: [] for name in measures}
-        for _ in range(args.calls):
+        # Round-robin, each ADD followed by its DEL: the machine's load
+        # weighs on all alike.
+        for i in range(args.calls):
             for name, measure in measures.items():
-                samples[name].append(measure())
+                samples[name].append(measure(i))
         for name, values in samples.items():
             if values:
                 results[name] = _percentiles(values)
+        if args.calls:
+            # The targets: ADD within 2x the reference, DEL no slower.
+            for command in ("ADD", "DEL"):
+                results["client/bridge %s p50" % command] = round(
+                    results["client " + command]["p50"]
+                    / results["bridge " + command]["p50"], 2)
         python_env = dict(base_env, CNI_COMMAND="VERSION")
         if args.python_calls:
             results["os-vif-cni-python VERSION"] = _percentiles([
@@ -138,13 +191,23 @@ def main() -> int:
                                       state)
     finally:
         _stop_daemon(sock)
+        for path in pods.values():
+            _remove_netns(path)
         shutil.rmtree(root, ignore_errors=True)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for name, value in results.items():
-            print("%-28s %s" % (name, value))
-    return 0
+    return results
+
+
+def _make_netns(prefix: str) -> str:
+    name = "%s-%d" % (prefix, os.getpid())
+    pyroute2_netns.create(name)
+    return "/run/netns/" + name
+
+
+def _remove_netns(path: str) -> None:
+    try:
+        pyroute2_netns.remove(os.path.basename(path))
+    except OSError:
+        pass
 
 
 def _bench_gc(count: int, client: str, base_env: dict[str, str],
