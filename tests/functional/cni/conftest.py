@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 import pytest
+from pyroute2 import netns as pyroute2_netns
 
 from os_vif.cni import shim
 
@@ -44,6 +45,14 @@ class Client:
             # A daemon this test forgot would end by itself.
             "OS_VIF_CNI_IDLE_TIMEOUT": "120",
         }
+
+    def use_config(self, text: str) -> None:
+        """Give the daemon this oslo.config file (os_vif's options); set
+        before the daemon starts."""
+        path = os.path.join(self.root, "os-vif.conf")
+        with open(path, "w") as stream:
+            stream.write(text)
+        self.env["OS_VIF_CNI_CONFIG"] = path
 
     def run(self, env: Mapping[str, str], stdin: bytes | str = b"",
             binary: str | None = None) -> tuple[int, bytes]:
@@ -134,3 +143,60 @@ def fresh_client() -> Iterator[Client]:
     """A client of its own, whose daemon is not running yet."""
     with built_client() as handle:
         yield handle
+
+
+class Pods:
+    """Network namespaces standing for containers (``/run/netns/<name>``),
+    deleted at the end of the test with whatever is left in them."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def make(self) -> str:
+        """A new namespace; returns its path (what a runtime gives as
+        ``CNI_NETNS``)."""
+        name = "cnipod-%d-%d-%s" % (os.getpid(), len(self.names),
+                                    os.urandom(3).hex())
+        pyroute2_netns.create(name)
+        self.names.append(name)
+        return "/run/netns/" + name
+
+    def remove(self, path: str) -> None:
+        """Delete a namespace now (a container gone before its DEL)."""
+        name = os.path.basename(path)
+        pyroute2_netns.remove(name)
+        self.names.remove(name)
+
+    def exec(self, path: str, *argv: str) -> subprocess.CompletedProcess[str]:
+        """Run a command in the namespace (tests only: os_vif itself uses
+        netlink)."""
+        return subprocess.run(
+            ["ip", "netns", "exec", os.path.basename(path), *argv],
+            capture_output=True, text=True, timeout=60, check=False)
+
+    def links(self, path: str) -> dict[str, dict[str, object]]:
+        """The namespace's links by name: MAC, MTU, state, addresses."""
+        proc = self.exec(path, "ip", "-j", "addr", "show")
+        return {link["ifname"]: link for link in json.loads(proc.stdout)}
+
+    def routes(self, path: str, version: int = 4) -> list[dict[str, object]]:
+        """The namespace's main routing table."""
+        proc = self.exec(path, "ip", "-j", "-%d" % version, "route", "show")
+        return list(json.loads(proc.stdout or "[]"))
+
+    def close(self) -> None:
+        """Delete every namespace left."""
+        for name in self.names:
+            with contextlib.suppress(OSError):
+                pyroute2_netns.remove(name)
+        self.names = []
+
+
+@pytest.fixture
+def pods() -> Iterator[Pods]:
+    """Containers' namespaces for one test."""
+    handle = Pods()
+    try:
+        yield handle
+    finally:
+        handle.close()
