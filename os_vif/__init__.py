@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
     from os_vif.objects import vif as vif_objects
+    from os_vif.objects import workload as workload_objects
     from os_vif.plugin import PluginBase
 
 __all__ = [
@@ -82,16 +83,29 @@ def _call(
     vif: Any,
     instance_info: Any,
     failure: type[exception.ExceptionBase],
+    workload: Any = None,
 ) -> None:
     plugin = _dispatch.resolve(_EXT_MANAGER, vif, instance_info, function)
-    _dispatch.call_plugin(plugin, function, vif, instance_info, failure)
+    more = _dispatch.check_workload(plugin, vif, workload)
+    _dispatch.call_plugin(
+        plugin, function, vif, instance_info, failure, **more
+    )
 
 
 def plug(
     vif: vif_objects.VIFBase,
     instance_info: instance_info_objects.InstanceInfo,
+    *,
+    workload: workload_objects.WorkloadInterface | None = None,
 ) -> None:
     """Plug ``vif`` of the instance ``instance_info`` into the host.
+
+    With ``workload`` (new in os-vif 6), the plugin also makes the
+    workload's end of the VIF inside the namespace it names (a container's
+    veth peer, a nested VIF's sub-interface), addressed from the VIF's
+    network; a failed plug leaves nothing of either end.  A plugin that
+    cannot (see :meth:`~os_vif.plugin.PluginBase.supports_workload`) is
+    refused before anything changes.
 
     :raises LibraryNotInitialized: :func:`initialize` was not called
         (checked first, whatever the arguments).
@@ -100,26 +114,35 @@ def plug(
         VIF names no plugin.  Another object with a ``plugin`` attribute is
         still dispatched, with a :class:`DeprecationWarning`.
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
+    :raises InvalidArgument: ``workload`` is not a
+        :class:`~os_vif.objects.workload.WorkloadInterface`, or the plugin
+        cannot make the workload's end of this VIF.
     :raises PlugException: the plugin failed; ``err`` holds its error.
     """
-    _call("plug", vif, instance_info, exception.PlugException)
+    _call("plug", vif, instance_info, exception.PlugException, workload)
 
 
 def unplug(
     vif: vif_objects.VIFBase,
     instance_info: instance_info_objects.InstanceInfo,
+    *,
+    workload: workload_objects.WorkloadInterface | None = None,
 ) -> None:
     """Unplug ``vif`` of the instance ``instance_info`` from the host.
 
     Unplugging a VIF that is not plugged is not an error.  The arguments
-    are checked as :func:`plug` checks them.
+    are checked as :func:`plug` checks them.  With ``workload``, the
+    workload's end is removed too; a namespace that is gone already is
+    not an error.
 
     :raises LibraryNotInitialized: :func:`initialize` was not called.
     :raises InvalidArgument: see :func:`plug`.
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises UnplugException: the plugin failed; ``err`` holds its error.
     """
-    _call("unplug", vif, instance_info, exception.UnplugException)
+    _call(
+        "unplug", vif, instance_info, exception.UnplugException, workload
+    )
 
 
 def _many(
@@ -191,8 +214,14 @@ def unplug_many(
 def check(
     vif: vif_objects.VIFBase,
     instance_info: instance_info_objects.InstanceInfo,
+    *,
+    workload: workload_objects.WorkloadInterface | None = None,
 ) -> host_state.CheckReport:
     """Say whether the host is as plugging ``vif`` would make it.
+
+    With ``workload``, the workload's end inside its namespace is compared
+    too (reading another namespace needs ``CAP_SYS_ADMIN``: without it,
+    that is reported as a problem of the namespace).
 
     Reads only; changes nothing and needs no privilege.  The arguments
     are checked as :func:`plug` checks them.  The report's
@@ -207,7 +236,7 @@ def check(
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     """
     report: host_state.CheckReport = _dispatch.check_one(
-        _EXT_MANAGER, vif, instance_info
+        _EXT_MANAGER, vif, instance_info, workload
     )
     return report
 
@@ -307,6 +336,8 @@ def plugin_for(
 def validate_plug(
     vif: vif_objects.VIFBase,
     instance_info: instance_info_objects.InstanceInfo,
+    *,
+    workload: workload_objects.WorkloadInterface | None = None,
 ) -> None:
     """Refuse, changing nothing, what :func:`plug` would refuse.
 
@@ -322,6 +353,10 @@ def validate_plug(
     :raises NoMatchingPlugin: no loaded plugin is named ``vif.plugin``.
     :raises ExceptionBase: another refusal of the plugin (as :func:`plug`
         would raise it, unwrapped).
+
+    ``workload`` is checked as :func:`plug` checks it, and then by the
+    plugin.
     """
     plugin = _dispatch.resolve(_EXT_MANAGER, vif, instance_info, "plug")
-    plugin.validate_plug(vif, instance_info)
+    more = _dispatch.check_workload(plugin, vif, workload)
+    plugin.validate_plug(vif, instance_info, **more)

@@ -202,6 +202,40 @@ def resolve(
     return plugin_for(manager, vif)
 
 
+def check_workload(
+    plugin: PluginBase, vif: Any, workload: Any
+) -> dict[str, Any]:
+    """The keyword arguments that hand ``workload`` to ``plugin``.
+
+    Empty when ``workload`` is None (the plugin is called as os-vif 5.x
+    called it).
+
+    :raises InvalidArgument: ``workload`` is not a
+        :class:`~os_vif.objects.workload.WorkloadInterface`, or ``plugin``
+        cannot make the workload's end of ``vif`` (its
+        :meth:`~os_vif.plugin.PluginBase.supports_workload` says so): before
+        the plugin is called, so nothing changes.
+    """
+    if workload is None:
+        return {}
+    from os_vif.objects.workload import WorkloadInterface
+
+    if not isinstance(workload, WorkloadInterface):
+        raise exception.InvalidArgument(
+            field="workload",
+            value=workload,
+            reason="not an os_vif.objects.workload.WorkloadInterface",
+        )
+    if not plugin.supports_workload(vif):
+        raise exception.InvalidArgument(
+            field="workload",
+            value=workload,
+            reason="plugin %s cannot make the workload's end of a %s"
+            % (type(plugin).__name__, type(vif).__name__),
+        )
+    return {"workload": workload}
+
+
 def _vif_id(vif: Any) -> Any:
     try:
         return vif.id
@@ -215,18 +249,21 @@ def call_plugin(
     vif: Any,
     instance_info: Any,
     failure: type[exception.ExceptionBase],
+    **more: Any,
 ) -> Any:
-    """Call ``plugin.<method>(vif, instance_info)``, wrapping its errors.
+    """Call ``plugin.<method>(vif, instance_info, **more)``, wrapping its
+    errors.
 
     Any :class:`Exception` the plugin raises, an os_vif one included,
     becomes ``failure(vif=vif, err=<the error>)``, as os-vif 5.x wraps
     them; the error is also its ``__cause__``.  Returns what the plugin
-    returns.
+    returns.  ``more`` (``workload=``) is given only when set, so that a
+    plugin of os-vif 5.x's signature is called as it always was.
     """
     vif_id = _vif_id(vif)
     LOG.debug("%s of VIF %s by plugin %s", method, vif, type(plugin).__name__)
     try:
-        result = getattr(plugin, method)(vif, instance_info)
+        result = getattr(plugin, method)(vif, instance_info, **more)
     except Exception as err:
         # The traceback, not str(err) in the message: logging formats its
         # arguments late, and some errors' str() raises.
@@ -523,22 +560,25 @@ def _error_report(err: Exception) -> Any:
 # -- host state: check and collect --
 
 
-def check_one(manager: Manager | None, vif: Any, instance_info: Any) -> Any:
+def check_one(
+    manager: Manager | None, vif: Any, instance_info: Any, workload: Any = None
+) -> Any:
     """The :class:`~os_vif.host_state.CheckReport` of ``vif``'s plugin.
 
-    The arguments are checked as :func:`resolve` checks them (and raise);
-    what the plugin's check raises, or a return that is no report, is
-    reported in ``error``.
+    The arguments are checked as :func:`resolve` checks them (and raise),
+    ``workload`` as :func:`check_workload` checks it; what the plugin's
+    check raises, or a return that is no report, is reported in ``error``.
     """
     from os_vif import host_state
 
     plugin = resolve(manager, vif, instance_info, "check")
+    more = check_workload(plugin, vif, workload)
     report = _normalised(
         plugin,
         "check",
         "Check of VIF %s" % _vif_id(vif),
         1,
-        lambda: plugin.check(vif, instance_info),
+        lambda: plugin.check(vif, instance_info, **more),
         host_state.CheckReport,
         _error_report,
         logging.WARNING,

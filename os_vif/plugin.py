@@ -188,6 +188,19 @@ class PluginBase(metaclass=abc.ABCMeta):
         """
         return None  # nothing refused: plug() alone decides
 
+    def supports_workload(self, vif: vif_objects.VIFBase) -> bool:
+        """Whether this plugin makes the workload's end of ``vif`` too.
+
+        A plugin that answers true accepts a keyword argument
+        ``workload`` (a :class:`~os_vif.objects.workload.WorkloadInterface`)
+        in :meth:`plug`, :meth:`unplug` and :meth:`check` for ``vif``, and
+        then makes, removes and compares the interface inside the
+        workload's namespace as well.  :func:`os_vif.plug` refuses a
+        workload, before calling the plugin, when it answers false -- the
+        default, so a plugin written for os-vif 5.x keeps its signatures.
+        """
+        return False
+
     def check(
         self,
         vif: vif_objects.VIFBase,

@@ -21,6 +21,7 @@ _MODULES = (
     "os_vif.objects.route",
     "os_vif.objects.subnet",
     "os_vif.objects.vif",
+    "os_vif.objects.workload",
 )
 
 

@@ -140,6 +140,7 @@ PUBLIC_SURFACE = {
         "VIFVHostUser",
         "VIFVlanNested",
     ],
+    "os_vif.objects.workload": ["WorkloadInterface"],
 }
 
 
