@@ -16,8 +16,8 @@ Modules:
 * :mod:`~os_vif.cni.ipam`: delegation of addresses to a standard IPAM
   plugin (``host-local``);
 * :mod:`~os_vif.cni.commands`: what each command does;
-* :mod:`~os_vif.cni.binding`: the workload's end of the VIF (not yet:
-  it waits for the plugins' new shape);
+* :mod:`~os_vif.cni.binding`: both ends of the VIF, through os_vif's
+  public API (:func:`os_vif.plug` with the workload's end);
 * :mod:`~os_vif.cni.server`: the daemon and its wire format;
 * :mod:`~os_vif.cni.shim`: builds the C client.
 """

@@ -1,24 +1,38 @@
 """The VIF's two ends for an attachment: what ADD makes and DEL removes.
 
 Binding an attachment means plugging the VIF's host end (what os_vif's
-plugins do for a VM today) and making its workload end in the container's
+plugins do for a VM) and making its workload end in the container's
 namespace (the veth peer, or the nested VLAN / macvlan sub-interface),
-named, addressed and routed as the VIF says.  The workload end belongs in
-the plugins (issue 22, item 1), on the plugin shape being reshaped now; so
-this module has the interface the commands use, :class:`Binding`, and for
-now only :class:`NotYetBinding`, which refuses every binding with the CNI
-error "not yet" (code 100).  Everything around it -- the protocol, the
-records, IPAM, DEL of what was never bound, GC, STATUS -- is real.
+named, addressed and routed as the VIF says.  os_vif does both in one
+call: :func:`os_vif.plug` with a :class:`~os_vif.objects.workload.
+WorkloadInterface` naming the namespace and the interface inside.
+
+:class:`OsVifBinding` is that binding, over os_vif's public API only
+(:func:`os_vif.plug`, :func:`os_vif.unplug`, :func:`os_vif.check`), as
+any client of os_vif: the same plug a VM's VIF gets, with its ownership
+mark, its undo on failure (in the namespace too), its check and its
+idempotent unplug.  The commands use the :class:`Binding` protocol, so
+their tests can give another.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+import uuid
+from typing import Any, Protocol
 
+import os_vif
+from os_vif import exception
+from os_vif.cni import network, protocol
 from os_vif.cni.protocol import CniError, ErrorCode
-from os_vif.cni.store import BOUND, Record
+from os_vif.cni.store import Record
+from os_vif.objects import instance_info
 
-__all__ = ["Binding", "NotYetBinding", "not_yet", "workload_binding"]
+__all__ = ["Binding", "OsVifBinding", "instance_of", "workload_of",
+           "workload_binding"]
+
+#: The namespace of the instance uuids derived from container ids.
+INSTANCE_NAMESPACE = uuid.UUID("0b6f3c1d-8e2a-5b4c-9d7e-3f1a2b4c6d8e")
 
 
 class Binding(Protocol):
@@ -37,41 +51,113 @@ class Binding(Protocol):
         """Remove both ends (idempotent; a pending record may be partial)."""
 
 
-def not_yet(what: str) -> CniError:
-    """The error of a command that needs the workload's end."""
-    return CniError(
-        ErrorCode.NOT_YET,
-        "not yet: os-vif-cni cannot %s: binding a VIF's workload end "
-        "waits for the plugins' new shape (issue 22)" % what)
+def instance_of(record: Record) -> Any:
+    """The os_vif instance of a container: its id as the name, a uuid
+    derived from it (OVS's ``vm-uuid``; the same container, the same)."""
+    return instance_info.InstanceInfo(
+        uuid=str(uuid.uuid5(INSTANCE_NAMESPACE, record.container_id)),
+        name=record.container_id[:64], project_id="")
 
 
-class NotYetBinding:
-    """The binding until the plugins bind the workload's end: none."""
+def workload_of(record: Record) -> Any:
+    """The workload's end of an attachment: its namespace and interface."""
+    from os_vif.objects import workload
+
+    conf = network.OsVifConf.parse(
+        protocol.NetConf.parse(record.config, protocol.Command.DEL))
+    # A nested VIF's sub-interface is made on the host's link named by
+    # the configuration (the VM's port).
+    parent = conf.options.get("parent")
+    return workload.WorkloadInterface(
+        netns=record.netns, ifname=record.ifname,
+        default=conf.is_default_gateway,
+        parent=str(parent) if parent is not None else None)
+
+
+def _host_error(what: str, record: Record, err: BaseException) -> CniError:
+    # os_vif's PlugException / UnplugException carry the plugin's own
+    # error: that one says what failed.
+    inner = getattr(err, "kwargs", {}).get("err", err) if isinstance(
+        err, exception.ExceptionBase) else err
+    code = (ErrorCode.INVALID_CONFIG
+            if isinstance(inner, (exception.InvalidArgument,
+                                  exception.NoMatchingPlugin))
+            else ErrorCode.HOST_FAILURE)
+    return CniError(code, "os-vif could not %s %s/%s: %s" % (
+        what, record.container_id, record.ifname, inner),
+        type(inner).__name__)
+
+
+class OsVifBinding:
+    """Both ends of each attachment through os_vif's public API."""
+
+    def __init__(self) -> None:
+        self._init_error: str | None = None
+        self._initialized = False
+        self._lock = threading.Lock()
+
+    def _initialize(self) -> None:
+        with self._lock:
+            if not self._initialized:
+                try:
+                    os_vif.initialize()
+                except Exception as exc:  # said by STATUS and every call
+                    self._init_error = ("os_vif.initialize() failed: %s"
+                                        % exc)
+                self._initialized = True
+        if self._init_error is not None:
+            raise CniError(ErrorCode.NOT_AVAILABLE, self._init_error)
 
     def unavailable(self) -> str | None:
-        """Always a reason: nothing can be bound yet."""
-        return not_yet("bind an attachment").msg
+        """Why nothing can be bound (os_vif did not initialize), or None."""
+        try:
+            self._initialize()
+        except CniError as exc:
+            return exc.msg
+        return None
 
     def bind(self, record: Record) -> None:
-        """Refuse, having made nothing."""
-        raise not_yet("bind %s/%s" % (record.container_id, record.ifname))
+        """``os_vif.plug`` with the workload's end: both ends, or nothing
+        (os_vif undoes a failed plug, in the namespace too)."""
+        self._initialize()
+        try:
+            os_vif.plug(record.vif, instance_of(record),
+                        workload=workload_of(record))
+        except exception.ExceptionBase as err:
+            raise _host_error("plug", record, err) from err
 
     def check(self, record: Record) -> None:
-        """Refuse: there is nothing this binding could have made."""
-        raise not_yet("check the ends of %s/%s"
-                      % (record.container_id, record.ifname))
+        """``os_vif.check`` with the workload's end: any difference is
+        CNI error 102, each problem in the details."""
+        self._initialize()
+        try:
+            report = os_vif.check(record.vif, instance_of(record),
+                                  workload=workload_of(record))
+        except exception.ExceptionBase as err:
+            raise _host_error("check", record, err) from err
+        if report.ok:
+            return
+        if report.error is not None:
+            details = "%s: %s" % (type(report.error).__name__, report.error)
+        elif not report.supported:
+            details = "the %s plugin cannot check" % report.plugin
+        else:
+            details = "; ".join(str(p) for p in report.problems)
+        raise CniError(ErrorCode.CHECK_FAILED,
+                       "the attachment %s/%s differs from its VIF"
+                       % (record.container_id, record.ifname), details)
 
     def unbind(self, record: Record) -> None:
-        """Nothing to remove for a record this binding never bound.
-
-        A bound record comes from a binding that can make ends; this one
-        cannot remove them, and says so rather than forget them.
-        """
-        if record.state == BOUND:
-            raise not_yet("remove the ends of %s/%s"
-                          % (record.container_id, record.ifname))
+        """``os_vif.unplug`` with the workload's end (idempotent: a
+        namespace already gone is done)."""
+        self._initialize()
+        try:
+            os_vif.unplug(record.vif, instance_of(record),
+                          workload=workload_of(record))
+        except exception.ExceptionBase as err:
+            raise _host_error("unplug", record, err) from err
 
 
 def workload_binding() -> Binding:
-    """The binding the daemon uses (for now :class:`NotYetBinding`)."""
-    return NotYetBinding()
+    """The binding the daemon uses."""
+    return OsVifBinding()

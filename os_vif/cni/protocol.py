@@ -74,8 +74,6 @@ class ErrorCode(enum.IntEnum):
     TRY_AGAIN_LATER = 11
     NOT_AVAILABLE = 50
     NOT_AVAILABLE_LIMITED = 51
-    #: os-vif's own: the operation is not implemented yet.
-    NOT_YET = 100
     #: os-vif's own: the host work failed.
     HOST_FAILURE = 101
     #: os-vif's own: CHECK found the attachment different from its result.

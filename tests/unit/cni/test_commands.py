@@ -28,12 +28,13 @@ fi
 
 
 class FakeBinding:
-    def __init__(self):
+    def __init__(self, reason=None):
         self.calls = []
         self.fail = None
+        self.reason = reason
 
     def unavailable(self):
-        return None
+        return self.reason
 
     def bind(self, record):
         self.calls.append(("bind", record.container_id, record.ifname))
@@ -96,13 +97,16 @@ def test_version(records):
     assert json.loads(out) == protocol.version_document()
 
 
-def test_add_without_a_binding_is_not_yet_and_leaves_nothing(
+def test_a_refused_bind_releases_the_address_and_leaves_nothing(
         records, cni_path):
-    code, out = commands.Plugin(records).run(env(cni_path, "ADD"), conf())
+    fake = FakeBinding()
+    fake.fail = "os-vif could not plug c1/eth0: refused"
+    code, out = commands.Plugin(records, fake).run(env(cni_path, "ADD"),
+                                                   conf())
     assert code == 1
     err = json.loads(out)
-    assert err["code"] == ErrorCode.NOT_YET == 100
-    assert err["msg"].startswith("not yet")
+    assert err["code"] == ErrorCode.HOST_FAILURE == 101
+    assert err["msg"] == "os-vif could not plug c1/eth0: refused"
     assert err["cniVersion"] == "1.1.0"
     # The address was leased, then released; no record is left.
     assert ipam_log(cni_path) == ["ADD c1 eth0 /run/netns/p1",
@@ -177,10 +181,12 @@ def test_a_pending_record_of_a_dead_add_is_undone_by_del(records, cni_path):
         netns="/run/netns/p1", cni_version="1.1.0", state=store.PENDING,
         config=json.loads(conf()))
     records.write(record)
-    # The not-yet binding never bound it: DEL needs no binding for it.
-    assert commands.Plugin(records).run(env(cni_path, "DEL"), conf()) == \
-        (0, b"")
+    # No VIF was built: DEL needs no unbinding for it.
+    fake = FakeBinding()
+    assert commands.Plugin(records, fake).run(env(cni_path, "DEL"),
+                                              conf()) == (0, b"")
     assert records.attachments("net1") == []
+    assert fake.calls == []
 
 
 def test_check(records, cni_path):
@@ -210,9 +216,11 @@ def test_check(records, cni_path):
 
 
 def test_status(records, cni_path):
-    code, out = commands.Plugin(records).run(env(cni_path, "STATUS"),
-                                             conf())
-    assert code == 1 and json.loads(out)["code"] == ErrorCode.NOT_AVAILABLE
+    code, out = commands.Plugin(records, FakeBinding("no os_vif")).run(
+        env(cni_path, "STATUS"), conf())
+    assert code == 1 and json.loads(out) == {
+        "cniVersion": "1.1.0", "code": ErrorCode.NOT_AVAILABLE,
+        "msg": "no os_vif"}
     assert commands.Plugin(records, FakeBinding()).run(
         env(cni_path, "STATUS"), conf()) == (0, b"")
     code, out = commands.Plugin(records, FakeBinding()).run(
@@ -298,8 +306,10 @@ def test_an_unexpected_failure_is_still_the_spec_json(records, cni_path):
     assert "boom" in doc["msg"]
 
 
-def test_the_default_binding_is_not_yet():
-    assert isinstance(binding.workload_binding(), binding.NotYetBinding)
+def test_the_default_binding_is_os_vif():
+    assert isinstance(binding.workload_binding(), binding.OsVifBinding)
+    assert isinstance(commands.Plugin(store.Store("/nonexistent")).binding,
+                      binding.OsVifBinding)
 
 
 def test_del_of_an_unknown_attachment_leaves_no_file(records, cni_path):
