@@ -12,6 +12,7 @@ Listing imports the plugin classes but loads none: it does not call
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from oslo_config import cfg
 from oslo_privsep import priv_context
@@ -19,7 +20,7 @@ from oslo_privsep import priv_context
 from os_vif import _plugin_loader
 from os_vif.plugin import config_group_name
 
-__all__ = ["list_opts", "list_plugins_opts", "PRIVSEP_GROUPS"]
+__all__ = ["list_opts", "list_plugins_opts", "load_config", "PRIVSEP_GROUPS"]
 
 #: The privsep daemons os_vif runs, by configuration group.
 PRIVSEP_GROUPS = (
@@ -52,3 +53,38 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         (group, copy.deepcopy(priv_context.OPTS)) for group in PRIVSEP_GROUPS
     )
     return groups
+
+
+def load_config(files: Sequence[str]) -> None:
+    """Read ``files`` into oslo.config's ``CONF`` and every os_vif option
+    in them now.
+
+    oslo.config checks a value only when it is first read, which for a
+    plugin option would be in the middle of a plug; reading them all now
+    makes a bad value an error before anything runs (the ``os-vif``
+    command, the CNI daemon).  Only the files are read: the caller's own
+    command line is not oslo.config's.
+
+    :raises ValueError: a file is missing or unreadable, or a value is
+        invalid (``[group] option in files: reason``).
+    """
+    try:
+        cfg.CONF([], project="os_vif", default_config_files=list(files))
+    except cfg.Error as err:
+        raise ValueError(" ".join(str(err).split())) from err
+    for group, options in list_opts():
+        for option in options:
+            try:
+                cfg.CONF.register_opt(option, group=group)
+            except cfg.DuplicateOptError:
+                pass  # a privsep context registered its own variant
+            try:
+                getattr(cfg.CONF[group], option.dest)
+            except cfg.ConfigFileValueError as err:
+                reason = str(err).rpartition("is not valid: ")[2]
+                raise ValueError(
+                    "[%s] %s in %s: %s"
+                    % (group, option.dest, ", ".join(files), reason)
+                ) from None
+            except cfg.Error as err:
+                raise ValueError(" ".join(str(err).split())) from err

@@ -121,33 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_config(files: Sequence[str]) -> None:
-    """Read ``files`` and every os_vif option in them, or raise.
+    """Read every os_vif option of ``files`` now, or raise CommandError.
 
-    oslo.config checks a value only when it is first read, which for a
-    plugin option would be in the middle of a plug; reading them all now
-    makes a bad value an error before anything runs.
+    See :func:`os_vif.opts.load_config`.
     """
-    from oslo_config import cfg
-
-    # The command's own arguments are parsed by argparse; oslo.config only
-    # reads the files.
-    cfg.CONF([], project="os_vif", default_config_files=list(files))
     from os_vif import opts
 
-    for group, options in opts.list_opts():
-        for option in options:
-            try:
-                cfg.CONF.register_opt(option, group=group)
-            except cfg.DuplicateOptError:
-                pass  # a privsep context registered its own variant
-            try:
-                getattr(cfg.CONF[group], option.dest)
-            except cfg.ConfigFileValueError as err:
-                reason = str(err).rpartition("is not valid: ")[2]
-                raise CommandError(
-                    "[%s] %s in %s: %s"
-                    % (group, option.dest, ", ".join(files), reason)
-                ) from None
+    try:
+        opts.load_config(files)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
 
 
 def _below_error(record: logging.LogRecord) -> bool:

@@ -93,3 +93,22 @@ def test_the_runner_a_plugin_hands_plans_to_has_its_timeout(name, conf):
     assert base.timeout == 60  # the shared runner is left as it was
     with pytest.raises(ValueError):
         conf.config(privsep_timeout=0, group="os_vif_%s" % name)
+
+
+def test_load_config_reads_every_option_now(conf, tmp_path):
+    from oslo_config import cfg
+
+    good = tmp_path / "good.conf"
+    good.write_text("[os_vif_ovs]\novsdb_connection = unix:/tmp/db.sock\n")
+    opts.load_config([str(good)])
+    assert cfg.CONF.os_vif_ovs.ovsdb_connection == "unix:/tmp/db.sock"
+    # A bad value is an error at once, naming the group, option and file.
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[os_vif_ovs]\nnetwork_device_mtu = big\n")
+    with pytest.raises(ValueError) as info:
+        opts.load_config([str(bad)])
+    assert str(info.value).startswith(
+        "[os_vif_ovs] network_device_mtu in %s: " % bad
+    )
+    with pytest.raises(ValueError, match="missing.conf"):
+        opts.load_config([str(tmp_path / "missing.conf")])
