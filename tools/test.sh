@@ -5,11 +5,13 @@
 # installs Open vSwitch from the distribution when it is missing (the OVS
 # functional tests start their own ovsdb-server and ovs-vswitchd) and
 # rabbitmq-server (the RPC tests start a private node), then runs ruff,
-# mypy, the docs build, reno lint and pytest (unit and functional tests).
+# mypy, the import layers (lint-imports: the import-linter contracts of
+# pyproject.toml), the docs build, reno lint and pytest (unit and
+# functional tests).
 #
 # Usage: tools/test.sh [pytest arguments...]
 # Environment: OS_VIF_VENV (default .venv); OS_VIF_SKIP_LINT=1 skips ruff,
-# mypy, the docs build and reno lint; OS_VIF_ORACLE_DIR holds the cached
+# mypy, lint-imports, the docs build and reno lint; OS_VIF_ORACLE_DIR holds the cached
 # os-vif 5.3.0 virtualenv of the upgrade and RPC peer tests (default
 # /var/tmp/os-vif-oracle).
 set -euo pipefail
@@ -34,6 +36,9 @@ if [ "${OS_VIF_SKIP_LINT:-0}" != 1 ]; then
         benchmarks tools doc
     echo "==> mypy"
     "$venv/bin/mypy"
+    echo "==> import layers (lint-imports)"
+    # No cache: a run leaves nothing in the checkout.
+    "$venv/bin/lint-imports" --no-cache
     echo "==> docs (sphinx, warnings are errors)"
     docs_out=$(mktemp -d)
     if ! "$venv/bin/sphinx-build" -W -q -b html doc/source "$docs_out" \
