@@ -2,7 +2,8 @@
 
 ``oslo-config-generator --namespace os_vif`` lists the options of every
 installed plugin (group ``os_vif_<plugin>``) and of the privsep daemons
-(``vif_plug_linux_bridge_privileged``, ``vif_plug_ovs_privileged``).
+(``vif_plug_linux_bridge_privileged``, ``vif_plug_ovs_privileged``,
+``vif_plug_workload_privileged``).
 :func:`list_plugins_opts` is os-vif 5.x's name for the plugins' part.
 
 Listing imports the plugin classes but loads none: it does not call
@@ -26,6 +27,7 @@ __all__ = ["list_opts", "list_plugins_opts", "load_config", "PRIVSEP_GROUPS"]
 PRIVSEP_GROUPS = (
     "vif_plug_linux_bridge_privileged",
     "vif_plug_ovs_privileged",
+    "vif_plug_workload_privileged",
 )
 
 

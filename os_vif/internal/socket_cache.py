@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["current_netns", "SocketCache"]
+__all__ = ["current_netns", "SocketCache", "release_current"]
 
 _T = TypeVar("_T")
 
@@ -51,6 +52,7 @@ class SocketCache(Generic[_T]):
         self._close = close
         self._only_current = only_current
         self._open: dict[tuple[Hashable, ...], _T] = {}
+        _CACHES.add(self)
 
     def get(self, make: Callable[[], _T], *key: Hashable) -> _T:
         """Return the socket of this namespace and ``key`` (lock held)."""
@@ -75,8 +77,32 @@ class SocketCache(Generic[_T]):
         with self.lock:
             self._drop()
 
+    def release(self, netns: int) -> None:
+        """Close the sockets of namespace ``netns`` (its inode)."""
+        with self.lock:
+            for key in [key for key in self._open if key[0] == netns]:
+                sock = self._open.pop(key)
+                with contextlib.suppress(Exception):
+                    self._close(sock)
+
     def _drop(self) -> None:
         while self._open:
             _key, sock = self._open.popitem()
             with contextlib.suppress(Exception):
                 self._close(sock)
+
+
+#: Every cache, for :func:`release_current`.
+_CACHES: weakref.WeakSet[SocketCache[Any]] = weakref.WeakSet()
+
+
+def release_current() -> None:
+    """Close every cache's sockets of the calling thread's namespace.
+
+    A thread leaving a workload's namespace calls it, so that no socket
+    of os_vif keeps that namespace (and its devices) alive once its
+    workload is gone.  Never call it while holding a cache's socket.
+    """
+    netns = current_netns()
+    for cache in list(_CACHES):
+        cache.release(netns)

@@ -19,6 +19,7 @@ def test_list_opts_has_plugin_and_privsep_groups():
     for group in (
         "vif_plug_linux_bridge_privileged",
         "vif_plug_ovs_privileged",
+        "vif_plug_workload_privileged",
     ):
         names = {opt.name for opt in groups[group]}
         assert {"helper_command", "capabilities", "user"} <= names

@@ -22,6 +22,8 @@ comparison of wanted and actual that check and apply share:
 :mod:`.sysctl`           SetSysctl (the allow-list :data:`SYSCTLS`)
 :mod:`.vf`               SetVf
 :mod:`.firewall`         AllowBridgeForwarding, RevokeBridgeForwarding
+:mod:`.workload`         EnsureWorkloadEnd, DeleteWorkloadEnd (the
+                         workload's end, inside its network namespace)
 =======================  ==================================================
 """
 
@@ -44,16 +46,22 @@ from os_vif.internal.kernel.tap import EnsureTap
 from os_vif.internal.kernel.veth import EnsureVeth
 from os_vif.internal.kernel.vf import SetVf
 from os_vif.internal.kernel.vlan import EnsureVlan
+from os_vif.internal.kernel.workload import (
+    DeleteWorkloadEnd,
+    EnsureWorkloadEnd,
+)
 
 __all__ = [
     "REGISTRY",
     "SYSCTLS",
     "AllowBridgeForwarding",
     "DeleteDevice",
+    "DeleteWorkloadEnd",
     "EnsureBridge",
     "EnsureTap",
     "EnsureVeth",
     "EnsureVlan",
+    "EnsureWorkloadEnd",
     "KernelOperation",
     "RemoveBridgeIfUnused",
     "RevokeBridgeForwarding",

@@ -6,16 +6,21 @@ os-vif has always had them (``nova.conf`` files set ``helper_command``,
 
 * :data:`vif_plug_linux_bridge` -- ``[vif_plug_linux_bridge_privileged]``
 * :data:`vif_plug_ovs` -- ``[vif_plug_ovs_privileged]``
+* :data:`vif_plug_workload` -- ``[vif_plug_workload_privileged]``: the
+  plans that make or remove a workload's end (a container's interface
+  inside its network namespace), whatever the plugin.
 
 Each keeps only the capabilities its operations need (see
 :data:`CAPABILITIES` and ``doc/source/operators/privsep.rst``):
 ``CAP_NET_ADMIN`` (netlink changes, taps, nf_tables, per-device sysctls)
 and ``CAP_DAC_OVERRIDE`` (writing ``/proc/sys``, ``/dev/net/tun`` and the
 plan journal in ``/run`` when the daemon runs as an unprivileged user).
-No operation a plugin uses needs ``CAP_SYS_ADMIN``, so neither has it.
+Only entering another network namespace needs ``CAP_SYS_ADMIN``: the
+workload daemon has it, the two VM daemons do not, and a plan without a
+workload's end is never sent to the workload daemon.
 
 Each context exposes exactly one entrypoint, ``execute(plan)``, which runs
-a whole plan (see :mod:`.executor`); the two entrypoints share one
+a whole plan (see :mod:`.executor`); the entrypoints share one
 implementation.
 
 oslo.privsep sends an exception back as its class and ``args``; an os_vif
@@ -53,17 +58,25 @@ __all__ = [
     "OsVifPrivContext",
     "vif_plug_linux_bridge",
     "vif_plug_ovs",
+    "vif_plug_workload",
     "linux_bridge_execute",
     "ovs_execute",
+    "workload_execute",
     "RemoteError",
     "rebuild",
     "stop_all",
 ]
 
-#: The capabilities of both daemons, by context name.
+#: The capabilities of each daemon, by context name.
 CAPABILITIES: dict[str, tuple[int, ...]] = {
     "vif_plug_linux_bridge": (caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE),
     "vif_plug_ovs": (caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE),
+    # setns(2) into a workload's network namespace needs CAP_SYS_ADMIN.
+    "vif_plug_workload": (
+        caps.CAP_NET_ADMIN,
+        caps.CAP_DAC_OVERRIDE,
+        caps.CAP_SYS_ADMIN,
+    ),
 }
 
 
@@ -118,8 +131,20 @@ vif_plug_ovs = OsVifPrivContext(
     capabilities=list(CAPABILITIES["vif_plug_ovs"]),
 )
 
+#: Privileged context of the plans with a workload's end (any plugin).
+vif_plug_workload = OsVifPrivContext(
+    "os_vif",
+    cfg_section="vif_plug_workload_privileged",
+    pypath=__name__ + ".vif_plug_workload",
+    capabilities=list(CAPABILITIES["vif_plug_workload"]),
+)
+
 #: Every os_vif privsep context.
-CONTEXTS: Sequence[OsVifPrivContext] = (vif_plug_linux_bridge, vif_plug_ovs)
+CONTEXTS: Sequence[OsVifPrivContext] = (
+    vif_plug_linux_bridge,
+    vif_plug_ovs,
+    vif_plug_workload,
+)
 
 
 class RemoteError(Exception):
@@ -171,6 +196,12 @@ def linux_bridge_execute(plan: Any) -> list[dict[str, Any]]:
 @vif_plug_ovs.entrypoint
 def ovs_execute(plan: Any) -> list[dict[str, Any]]:
     """Run ``plan`` in the ovs daemon (see executor.execute)."""
+    return _execute(plan)
+
+
+@vif_plug_workload.entrypoint
+def workload_execute(plan: Any) -> list[dict[str, Any]]:
+    """Run ``plan`` in the workload daemon (see executor.execute)."""
     return _execute(plan)
 
 

@@ -54,6 +54,7 @@ from os_vif.internal.privileged import (
     veth,
     vf,
     vlan,
+    workload,
 )
 from os_vif.internal.privileged import journal as journal_mod
 from os_vif.internal.privileged.apply import Context, apply
@@ -64,7 +65,7 @@ LOG = logging.getLogger(__name__)
 
 # Imported for their side effect: each registers the apply functions of
 # its family.  Keep the references so linters see them used.
-_FAMILIES = (bridge, firewall, link, sysctl, tap, veth, vf, vlan)
+_FAMILIES = (bridge, firewall, link, sysctl, tap, veth, vf, vlan, workload)
 
 _PLAIN = (str, int, float, bool, type(None))
 

@@ -53,6 +53,7 @@ __all__ = [
     "HostRunner",
     "LINUX_BRIDGE",
     "OVS",
+    "WORKLOAD",
     "Order",
     "PlanResult",
     "shared_checks",
@@ -618,4 +619,11 @@ LINUX_BRIDGE = HostRunner(
 #: Plans of the ovs (and offload) plugins' daemon.
 OVS = HostRunner(
     "ovs", privileged_context.vif_plug_ovs, privileged_context.ovs_execute
+)
+#: Plans with a workload's end (any plugin's): the only daemon that may
+#: enter a network namespace (CAP_SYS_ADMIN).
+WORKLOAD = HostRunner(
+    "workload",
+    privileged_context.vif_plug_workload,
+    privileged_context.workload_execute,
 )

@@ -52,14 +52,21 @@ def test_configured_helper_command_wins_even_as_root(
 
 def test_contexts_and_capabilities():
     sections = [c.cfg_section for c in privsep.CONTEXTS]
-    assert sections == [GROUP, "vif_plug_ovs_privileged"]
+    assert sections == [
+        GROUP,
+        "vif_plug_ovs_privileged",
+        "vif_plug_workload_privileged",
+    ]
     for context in privsep.CONTEXTS:
         name = context.pypath.rsplit(".", 1)[1]
         assert sorted(context.conf.capabilities) == sorted(
             privsep.CAPABILITIES[name]
         )
-    # No operation a plugin uses needs CAP_SYS_ADMIN (21).
-    assert all(21 not in caps for caps in privsep.CAPABILITIES.values())
+    # Only entering a workload's namespace needs CAP_SYS_ADMIN (21): the
+    # VM daemons do not have it.
+    assert [
+        name for name, caps in privsep.CAPABILITIES.items() if 21 in caps
+    ] == ["vif_plug_workload"]
 
 
 def test_one_entrypoint_per_family():
