@@ -280,25 +280,12 @@ def serve(socket_path: str = DEFAULT_SOCKET,
 
 
 def load_config(files: Sequence[str]) -> None:
-    """Read os_vif's options from ``files`` (oslo.config), checking each
-    value now: a bad one stops the daemon at its start, not in a plug."""
-    from oslo_config import cfg
-
+    """Read os_vif's options from ``files`` (:func:`os_vif.opts.
+    load_config`: every value checked now, so a bad one stops the daemon
+    at its start, not in a plug)."""
     from os_vif import opts
 
-    try:
-        cfg.CONF([], project="os_vif", default_config_files=list(files))
-        for group, options in opts.list_opts():
-            for option in options:
-                try:
-                    cfg.CONF.register_opt(option, group=group)
-                except cfg.DuplicateOptError:
-                    pass  # a privsep context registered its own variant
-                getattr(cfg.CONF[group], option.dest)
-    except cfg.Error as exc:
-        # One kind of error for the caller (oslo.config's are not
-        # ValueErrors).
-        raise ValueError(str(exc)) from exc
+    opts.load_config(files)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
