@@ -14,6 +14,13 @@ linux_bridge, ovs and offload are each three pure pieces and a runner:
   :meth:`HostPlugin.ovsdb_client`, the OVSDB client for a plugin whose
   plans may hold OVSDB operations (None: they never do).
 
+A plugin that can make a VIF's workload's end too (a container's
+interface, :class:`~os_vif.objects.workload.WorkloadInterface`) lists the
+VIF types in :attr:`HostPlugin.WORKLOAD_TYPES` and says where the veth's
+host end goes (:meth:`HostPlugin.workload_host_end`); the base builds, runs
+(in the workload daemon) and checks those plans
+(:mod:`os_vif.plugins.workload`).
+
 Everything else comes from :class:`HostPlugin`, and one VIF is a batch of
 one: :meth:`~HostPlugin.plug` is :meth:`~HostPlugin.plug_many` of one VIF
 (:mod:`os_vif.plugins.batch`), :meth:`~HostPlugin.unplug` likewise, so a
@@ -27,6 +34,7 @@ first; a batch of unplugs removes ports and devices at the same time.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import ClassVar, Generic, Protocol, TypeVar
@@ -37,10 +45,12 @@ from os_vif.internal.unprivileged import runner
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
+from os_vif.objects import workload as workload_objects
 from os_vif.plugin import PluginBase
 from os_vif.plugins import batch, checking, privileged
+from os_vif.plugins import workload as workload_plans
 
-__all__ = ["HostPlugin", "Pairs", "Plans"]
+__all__ = ["HostEnd", "HostPlugin", "Pairs", "Plans"]
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +63,7 @@ _ConfigIn = TypeVar("_ConfigIn", contravariant=True)
 
 _VIF = vif_objects.VIFBase
 _Instance = instance_info_objects.InstanceInfo
+_Workload = workload_objects.WorkloadInterface
 #: The ``(vif, instance_info)`` pairs of a batch.
 Pairs = Sequence[tuple[_VIF, _Instance]]
 
@@ -88,11 +99,26 @@ class Plans(Protocol[_FoundIn, _ConfigIn]):
         ...
 
 
+@dataclasses.dataclass(frozen=True)
+class HostEnd:
+    """Where a workload's veth has its host end (see the module)."""
+
+    #: The device name, the VIF's (where a hypervisor's tap would be).
+    name: str
+    #: The bridge it goes on; None when an OVS port names it.
+    master: str | None
+    #: Its MTU (and the workload's interface's).
+    mtu: int | None
+
+
 class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
     """An in-tree plugin: discovery and two plan builders (see the module)."""
 
     #: The privsep daemon family the plugin's plans run in.
     RUNNER: ClassVar[runner.HostRunner]
+
+    #: The VIF types whose workload's end this plugin makes (a veth).
+    WORKLOAD_TYPES: ClassVar[tuple[type[_VIF], ...]] = ()
 
     #: The plugin's option group (``CONF.os_vif_<name>``).
     config: ConfigT
@@ -132,6 +158,28 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         """The OVSDB client; None for a plugin whose plans never use one."""
         return None
 
+    def workload_host_end(self, vif: _VIF) -> HostEnd:
+        """Where the workload's veth of ``vif`` has its host end.
+
+        Called only for the :attr:`WORKLOAD_TYPES`; raise InvalidArgument
+        naming the field that is missing.
+        """
+        raise NotImplementedError(type(self).__name__)
+
+    def workload_plug_plan(
+        self, vif: _VIF, instance_info: _Instance, workload: _Workload
+    ) -> Plan:
+        """The plug plan with the workload's veth instead of a tap."""
+        plan = self.plug_plan(vif, instance_info)
+        end = self.workload_host_end(vif)
+        return workload_plans.replace_tap(
+            plan,
+            workload_plans.veth_end(
+                vif, workload, host=end.name, master=end.master, mtu=end.mtu
+            ),
+            end.name,
+        )
+
     def batch_ovsdb(self) -> OvsdbClient | None:
         """The client whose cache a batch of checks holds, if any.
 
@@ -147,35 +195,95 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         """:attr:`RUNNER`, bounded by the ``privsep_timeout`` option."""
         return privileged.runner(self.RUNNER, self.config)
 
+    @property
+    def workload_host(self) -> runner.HostRunner:
+        """The workload daemon (the only one that may enter a namespace),
+        bounded by the ``privsep_timeout`` option."""
+        return privileged.runner(runner.WORKLOAD, self.config)
+
+    def supports_workload(self, vif: _VIF) -> bool:
+        """Whether ``vif`` is one of :attr:`WORKLOAD_TYPES`."""
+        return isinstance(vif, self.WORKLOAD_TYPES)
+
     def plug_plan(self, vif: _VIF, instance_info: _Instance) -> Plan:
         """Discover, then build the plan that plugs ``vif``."""
         found = self.discover(vif, instance_info)
         return self.plans().plug_plan(vif, instance_info, self.config, found)
 
-    def validate_plug(self, vif: _VIF, instance_info: _Instance) -> None:
-        """Check ``vif`` as plug and the daemon would; change nothing."""
-        self.host.validate(self.plug_plan(vif, instance_info))
+    def _wanted(
+        self, vif: _VIF, instance_info: _Instance, workload: _Workload | None
+    ) -> Plan:
+        if workload is None:
+            return self.plug_plan(vif, instance_info)
+        return self.workload_plug_plan(vif, instance_info, workload)
 
-    def plug(self, vif: _VIF, instance_info: _Instance) -> None:
+    def validate_plug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
+        """Check ``vif`` as plug and the daemon would; change nothing."""
+        self.host.validate(self._wanted(vif, instance_info, workload))
+
+    def plug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
         """Plug ``vif``: a batch of one (see :meth:`plug_many`).
 
         Idempotent (a VIF plugged already costs reads only); on failure
-        nothing this call made is left behind.
+        nothing this call made is left behind.  With ``workload``, its
+        end too, by the workload daemon.
         """
-        self._one(self.plug_many([(vif, instance_info)]))
+        if workload is None:
+            self._one(self.plug_many([(vif, instance_info)]))
+            return
 
-    def unplug(self, vif: _VIF, instance_info: _Instance) -> None:
-        """Unplug ``vif``; what is gone already is skipped.
+        def job(vif: _VIF, instance_info: _Instance) -> batch.Job:
+            return batch.Job(
+                self.workload_plug_plan(vif, instance_info, workload),
+                key=batch.vif_key(vif),
+            )
 
-        Its ports go before its devices: a port that could not be removed
-        keeps its device.
-        """
         self._one(
             self._run(
                 [(vif, instance_info)],
-                self._unplug_job,
+                job,
+                None,
+                runner.Order.KERNEL_FIRST,
+                self.workload_host,
+            )
+        )
+
+    def unplug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
+        """Unplug ``vif``; what is gone already is skipped.
+
+        Its ports go before its devices: a port that could not be removed
+        keeps its device.  With ``workload``, its end goes first (a
+        namespace that is gone took it along).
+        """
+
+        def job(vif: _VIF, instance_info: _Instance) -> batch.Job | None:
+            return self._unplug_job(vif, instance_info, workload)
+
+        self._one(
+            self._run(
+                [(vif, instance_info)],
+                job,
                 None,
                 runner.Order.OVSDB_FIRST,
+                None if workload is None else self.workload_host,
             )
         )
 
@@ -209,14 +317,19 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         )
 
     def check(
-        self, vif: _VIF, instance_info: _Instance
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
     ) -> host_state.CheckReport:
         """Report what differs on the host from plugging ``vif``.
 
         Discovery as a plug makes it, then reads only (netlink,
-        ``/proc/sys``, sysfs, the OVSDB cache); changes nothing.
+        ``/proc/sys``, sysfs, the OVSDB cache; with ``workload``, inside
+        its namespace too); changes nothing.
         """
-        wanted = self.plug_plan(vif, instance_info)
+        wanted = self._wanted(vif, instance_info, workload)
         return checking.report(
             self.host.check(wanted, self._ovsdb_for([wanted]))
         )
@@ -247,13 +360,16 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         build: batch.Build,
         progress: host_state.Progress | None,
         order: runner.Order,
+        host: runner.HostRunner | None = None,
     ) -> list[host_state.VIFResult]:
         def client() -> OvsdbClient:
             found = self.ovsdb_client()
             assert found is not None, "no OVSDB client for OVSDB operations"
             return found
 
-        return batch.run(self.host, pairs, build, client, progress, order)
+        return batch.run(
+            host or self.host, pairs, build, client, progress, order
+        )
 
     @staticmethod
     def _one(results: list[host_state.VIFResult]) -> None:
@@ -268,12 +384,25 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         )
 
     def _unplug_job(
-        self, vif: _VIF, instance_info: _Instance
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        workload: _Workload | None = None,
     ) -> batch.Job | None:
         found = self.discover(vif, instance_info, unplug=True)
         wanted = self.plans().unplug_plan(
             vif, instance_info, self.config, found
         )
+        if workload is not None:
+            # The workload's end first: the veth's host end is a port of
+            # the bridge an unplug may remove once unused.
+            host = self.workload_host_end(vif).name
+            wanted = workload_plans.without_device(
+                wanted or Plan(label=batch.vif_key(vif) or ""), host
+            )
+            wanted.steps.insert(
+                0, workload_plans.removal(vif, workload, host)
+            )
         if wanted is None:
             return None
         looking_for = self.best_effort(vif, instance_info, found)

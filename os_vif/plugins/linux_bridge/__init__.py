@@ -30,7 +30,7 @@ from os_vif.internal.unprivileged import runner
 from os_vif.objects import host_info
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
-from os_vif.plugins import base, description
+from os_vif.plugins import base, description, rules
 from os_vif.plugins.linux_bridge import collect, plan
 from os_vif.plugins.linux_bridge.options import OPTS, Options
 
@@ -53,6 +53,7 @@ class LinuxBridgePlugin(base.HostPlugin[None, Options]):
     CONFIG_OPTS = OPTS
     #: A daemon family of its own, as in os-vif.
     RUNNER = runner.LINUX_BRIDGE
+    WORKLOAD_TYPES = (vif_objects.VIFBridge,)
 
     def describe(self) -> host_info.HostPluginInfo:
         """Report VIFBridge 1.0 support, with no port profile."""
@@ -69,6 +70,11 @@ class LinuxBridgePlugin(base.HostPlugin[None, Options]):
     ) -> None:
         """Nothing to read: see the class."""
         return None
+
+    def workload_host_end(self, vif: vif_objects.VIFBase) -> base.HostEnd:
+        """The VIF's device name, a port of its bridge."""
+        name, bridge = plan.workload_host_end(vif)
+        return base.HostEnd(name, bridge, rules.mtu(vif, self.config))
 
     def plans(self) -> base.Plans[None, Options]:
         """:mod:`.plan`."""

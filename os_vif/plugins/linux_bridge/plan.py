@@ -93,6 +93,13 @@ def _label(vif: vif_objects.VIFBase) -> str:
     return str(rules.optional(lambda: vif.id) or "")
 
 
+def workload_host_end(vif: vif_objects.VIFBase) -> tuple[str, str]:
+    """The host end of a workload's veth (the VIF's device name) and the
+    bridge it goes on; see :mod:`os_vif.plugins.workload`."""
+    bridge_vif = _bridge_vif(vif)
+    return _tap(bridge_vif), _bridge(bridge_vif)
+
+
 def plug_plan(
     vif: vif_objects.VIFBase,
     instance_info: _Instance | None,

@@ -4,23 +4,57 @@ kuryr-kubernetes' CNI daemon creates the devices of nested pods itself (a
 VLAN or macvlan device on the VM's interface, a DPDK-bound VF), so os_vif
 has nothing to do for them; this plugin accepts those VIF types and
 changes nothing on the host.
+
+Given a workload's end (``workload=``, a
+:class:`~os_vif.objects.workload.WorkloadInterface` naming the host's
+``parent`` link), it makes that device itself for the nested types
+(:data:`WORKLOAD_TYPES`): a macvlan (``VIFMacvlanNested``) or a VLAN
+device of ``vif.vlan_id`` (``VIFVlanNested``) of the parent link, created
+directly in the namespace, by the workload daemon.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from os_vif import host_state
 from os_vif.objects import host_info
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
+from os_vif.objects import workload as workload_objects
 from os_vif.plugin import PluginBase
-from os_vif.plugins import description
+from os_vif.plugins import description, rules
+
+if TYPE_CHECKING:
+    from os_vif.internal.unprivileged.plan import Plan
+    from os_vif.internal.unprivileged.runner import HostRunner
 
 __all__ = ["NoOpPlugin"]
 
 _VIF = vif_objects.VIFBase
 _Instance = instance_info_objects.InstanceInfo
+_Workload = workload_objects.WorkloadInterface
+
+#: The VIF types whose workload's end this plugin makes.
+WORKLOAD_TYPES = (vif_objects.VIFVlanNested, vif_objects.VIFMacvlanNested)
+
+
+def _host() -> HostRunner:
+    # Imported when a workload's end is asked for: the plain noop plugin
+    # stays free of the privsep machinery.
+    from os_vif.internal.unprivileged import runner
+
+    return runner.WORKLOAD
+
+
+def _plug_plan(vif: _VIF, workload: _Workload) -> Plan:
+    from os_vif.internal.unprivileged.plan import Plan
+    from os_vif.plugins import workload as workload_plans
+
+    return Plan(label=rules.optional_vif_id(vif) or "").add(
+        workload_plans.nested_end(vif, workload, rules.network_mtu(vif))
+    )
 
 #: The VIF types this plugin accepts, with their versions.
 SUPPORTED_VIFS = (
@@ -41,20 +75,75 @@ class NoOpPlugin(PluginBase):
             "noop", ((vif, ()) for vif in SUPPORTED_VIFS)
         )
 
-    def validate_plug(self, vif: _VIF, instance_info: _Instance) -> None:
-        """Nothing to check: this plugin makes no host change."""
+    def supports_workload(self, vif: _VIF) -> bool:
+        """Whether ``vif`` is a nested VIF (:data:`WORKLOAD_TYPES`)."""
+        return isinstance(vif, WORKLOAD_TYPES)
 
-    def plug(self, vif: _VIF, instance_info: _Instance) -> None:
-        """Do nothing: the device is made by the client (e.g. kuryr)."""
+    def validate_plug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
+        """Nothing to check without a workload: no host change then."""
+        if workload is not None:
+            _host().validate(_plug_plan(vif, workload))
 
-    def unplug(self, vif: _VIF, instance_info: _Instance) -> None:
-        """Do nothing: the device is removed by the client (e.g. kuryr)."""
+    def plug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
+        """Do nothing: the device is made by the client (e.g. kuryr).
+
+        With ``workload``: make the nested VIF's device in its namespace
+        (idempotent; a failure leaves nothing).
+        """
+        if workload is not None:
+            _host().run(_plug_plan(vif, workload))
+
+    def unplug(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
+    ) -> None:
+        """Do nothing: the device is removed by the client (e.g. kuryr).
+
+        With ``workload``: remove the nested VIF's device from its
+        namespace (a namespace that is gone took it along).
+        """
+        if workload is None:
+            return
+        from os_vif.internal.unprivileged.plan import Plan
+        from os_vif.plugins import workload as workload_plans
+
+        _host().run(
+            Plan(label=rules.optional_vif_id(vif) or "").add(
+                workload_plans.removal(vif, workload, None)
+            )
+        )
 
     def check(
-        self, vif: _VIF, instance_info: _Instance
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        *,
+        workload: _Workload | None = None,
     ) -> host_state.CheckReport:
-        """Report no problem: this plugin expects nothing on the host."""
-        return host_state.CheckReport()
+        """Report no problem: this plugin expects nothing on the host.
+
+        With ``workload``: compare its device with the VIF.
+        """
+        if workload is None:
+            return host_state.CheckReport()
+        from os_vif.plugins import checking
+
+        return checking.report(_host().check(_plug_plan(vif, workload)))
 
     def gc(
         self, keep: Sequence[_VIF], dry_run: bool = False

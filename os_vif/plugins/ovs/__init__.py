@@ -30,10 +30,12 @@ from collections.abc import Sequence
 from os_vif import exception, host_state
 from os_vif.internal.ovsdb.client import OvsdbClient, TlsFiles
 from os_vif.internal.unprivileged import runner, sysfs
+from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import host_info
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
-from os_vif.plugins import base, description
+from os_vif.objects import workload as workload_objects
+from os_vif.plugins import base, description, rules
 from os_vif.plugins.ovs import collect, naming, options, plan
 
 __all__ = ["OvsPlugin", "SUPPORTED"]
@@ -63,6 +65,7 @@ class OvsPlugin(base.HostPlugin[plan.Discovered, options.Options]):
     CONFIG_OPTS = options.OPTS
     #: The ovs daemon family (the offload plugin's too).
     RUNNER = runner.OVS
+    WORKLOAD_TYPES = (vif_objects.VIFOpenVSwitch, vif_objects.VIFBridge)
 
     #: ``gen_port_name(prefix, vif_id)``: the device name os-vif 5.x's
     #: plugin derived from a VIF id (kuryr-kubernetes calls it).
@@ -118,6 +121,26 @@ class OvsPlugin(base.HostPlugin[plan.Discovered, options.Options]):
     ) -> plan.Discovered:
         """SR-IOV devices, a hybrid ``qbr`` (see :func:`.plan.discover`)."""
         return plan.discover(vif, self.discovery, unplug=unplug)
+
+    def workload_host_end(self, vif: vif_objects.VIFBase) -> base.HostEnd:
+        """The VIF's device name: an OVS port, or a port of the hybrid
+        ``qbr``."""
+        name, master = plan.workload_host_end(vif, self.config)
+        return base.HostEnd(name, master, rules.mtu(vif, self.config))
+
+    def workload_plug_plan(
+        self,
+        vif: vif_objects.VIFBase,
+        instance_info: instance_info_objects.InstanceInfo,
+        workload: workload_objects.WorkloadInterface,
+    ) -> Plan:
+        """The base's plan, with the VIF's OVS port made in any case."""
+        return plan.with_workload_port(
+            super().workload_plug_plan(vif, instance_info, workload),
+            vif,
+            instance_info,
+            self.config,
+        )
 
     def plans(self) -> base.Plans[plan.Discovered, options.Options]:
         """:mod:`.plan`."""

@@ -424,6 +424,28 @@ def _plug_hybrid(
     )
 
 
+def workload_host_end(vif: _VIF, config: Options) -> tuple[str, str | None]:
+    """The host end of a workload's veth: the VIF's device name, on the
+    hybrid ``qbr`` for a :class:`~os_vif.objects.vif.VIFBridge` (an OVS
+    port names it otherwise); see :mod:`os_vif.plugins.workload`."""
+    if isinstance(vif, vif_objects.VIFBridge):
+        return _vif_name(vif), hybrid_devices(vif)[0]
+    return _vif_name(vif), None
+
+
+def with_workload_port(
+    plan: Plan, vif: _VIF, instance_info: _Instance, config: Options
+) -> Plan:
+    """``plan`` with the VIF's OVS port, if it has none: no hypervisor
+    makes the port of a workload's veth, whatever ``create_port`` says."""
+    if not isinstance(vif, vif_objects.VIFOpenVSwitch) or any(
+        isinstance(step, ovs.EnsureOvsPort) for step in plan.ovsdb
+    ):
+        return plan
+    name, bridge = _vif_name(vif), _integration_bridge(vif)
+    return plan.add(_vif_port(vif, instance_info, config, name, bridge))
+
+
 def _creates_tap(vif: _VIF) -> bool:
     profile = _optional(lambda: vif.port_profile)
     return isinstance(profile, _Profile) and bool(
