@@ -1,0 +1,104 @@
+"""The ovs plugin makes the workload's end: a veth, its host end an OVS
+port (``VIFOpenVSwitch``) or a port of the hybrid ``qbr`` (``VIFBridge``).
+
+A private ovsdb-server and ovs-vswitchd (netdev datapath); two workloads
+on ``br-int`` ping each other; unplug leaves no device and no port.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from os_vif.internal import linkstate
+from os_vif.plugins.ovs import naming
+from os_vif.sandbox import vifs
+from os_vif.sandbox.ovs import OvsServer
+from tests.functional.ovs import ovsdb_rows
+from tests.functional.workload.conftest import (
+    addressed,
+    ping,
+    run_in,
+    workload,
+)
+
+pytestmark = [pytest.mark.functional, pytest.mark.ovs]
+
+INSTANCE = vifs.INSTANCE
+
+
+@pytest.fixture
+def workload_netns() -> Iterator[Callable[[], str]]:
+    """Workload namespaces made on demand, deleted after the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = "osvif-wl-%s" % uuid.uuid4().hex[:10]
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        made.append(name)
+        return name
+
+    try:
+        yield make
+    finally:
+        for name in made:
+            subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def _ovs_vif(n: int) -> object:
+    # create_port False: a workload's port is made whatever it says.
+    vif = vifs.ovs_vif(n, create_tap=False, create_port=False)
+    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
+
+
+def _hybrid_vif(n: int) -> object:
+    vif = vifs.hybrid_vif(n, filtering=True)
+    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
+
+
+@pytest.mark.parametrize(
+    "make", [_ovs_vif, _hybrid_vif], ids=["ovs", "hybrid"]
+)
+def test_two_workloads_on_br_int_ping_each_other(
+    ovs_plugin, ovs: OvsServer, workload_netns, make
+) -> None:
+    first, second = workload_netns(), workload_netns()
+    vif1, vif2 = make(0), make(1)
+    end1, end2 = workload(first), workload(second)
+    ovs_plugin.plug(vif1, INSTANCE, workload=end1)
+    ovs_plugin.plug(vif2, INSTANCE, workload=end2)
+
+    host = linkstate.get_device(vif1.vif_name)
+    assert host is not None and host.kind == "veth"
+    assert host.alias == linkstate.OS_VIF_ALIAS and host.mtu == 1450
+    if make is _hybrid_vif:
+        qbr, _qvb, qvo = naming.hybrid_names(vif1.id)
+        assert host.master == qbr
+        port = qvo
+    else:
+        port = vif1.vif_name
+        assert ovsdb_rows.row(ovs, "Port", port) is not None
+    assert ovsdb_rows.port_bridge(ovs, port) == "br-int"
+
+    answer = ping(first, "10.8.0.3")
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert ovs_plugin.check(vif1, INSTANCE, workload=end1).ok
+
+    before = ovsdb_rows.next_cfg(ovs)
+    ovs_plugin.plug(vif1, INSTANCE, workload=end1)
+    assert ovsdb_rows.next_cfg(ovs) == before
+
+    for vif, end in ((vif1, end1), (vif2, end2)):
+        ovs_plugin.unplug(vif, INSTANCE, workload=end)
+        assert linkstate.read_link(vif.vif_name) is None
+        assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
+        if make is _hybrid_vif:
+            assert not set(naming.hybrid_names(vif.id)) & {
+                link.name for link in linkstate.dump_links()
+            }
+    out = run_in(first, "ip", "-o", "link", "show").stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in out] == ["lo"]
+    ovs_plugin.unplug(vif1, INSTANCE, workload=end1)

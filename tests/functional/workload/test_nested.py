@@ -1,0 +1,102 @@
+"""Nested VIFs (noop plugin): a sub-interface of the VM's port, made
+directly in the workload's namespace.
+
+macvlan on the real kernel; this kernel has no 8021q module, so the VLAN
+device is tested in tests/unit/plugins/test_workload.py only.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+import os_vif
+from os_vif import exception
+from os_vif.objects import network
+from os_vif.objects import vif as vif_objects
+from os_vif.sandbox import vifs
+from tests.functional.workload.conftest import (
+    addressed,
+    ping,
+    run_in,
+    workload,
+)
+
+PARENT = "vmport0"
+
+
+def macvlan_vif(n: int) -> vif_objects.VIFMacvlanNested:
+    vif = vif_objects.VIFMacvlanNested(
+        id=vifs.vif_id(n, family=0x3AC00000),
+        address=vifs.mac(n, kind=0x31),
+        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
+        plugin="noop",
+        vif_name="eth%d" % n,
+    )
+    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
+
+
+@pytest.fixture
+def parent(netns) -> str:
+    """The VM's port: one end of an up veth pair, in the test's namespace."""
+    subprocess.run(
+        ["ip", "link", "add", PARENT, "type", "veth", "peer", "name",
+         PARENT + "p"],
+        check=True,
+    )
+    for name in (PARENT, PARENT + "p"):
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+    return PARENT
+
+
+def _links(namespace: str) -> list[dict]:
+    out = run_in(namespace, "ip", "-j", "-d", "link", "show")
+    return json.loads(out.stdout)
+
+
+def test_two_macvlan_workloads_ping_each_other(parent, workload_netns):
+    os_vif.initialize()
+    first, second = workload_netns(), workload_netns()
+    vif1, vif2 = macvlan_vif(0), macvlan_vif(1)
+    end1 = workload(first, parent=parent)
+    end2 = workload(second, parent=parent)
+    os_vif.plug(vif1, vifs.INSTANCE, workload=end1)
+    os_vif.plug(vif2, vifs.INSTANCE, workload=end2)
+
+    eth0 = next(link for link in _links(first) if link["ifname"] == "eth0")
+    assert eth0["linkinfo"]["info_kind"] == "macvlan"
+    assert eth0["address"] == vif1.address and eth0["mtu"] == 1400
+    assert eth0.get("ifalias") == "os-vif"
+    answer = ping(first, "10.7.0.3")
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert os_vif.check(vif1, vifs.INSTANCE, workload=end1).ok
+
+    os_vif.unplug(vif1, vifs.INSTANCE, workload=end1)
+    assert [link["ifname"] for link in _links(first)] == ["lo"]
+    assert not os_vif.check(vif1, vifs.INSTANCE, workload=end1).ok
+    os_vif.unplug(vif1, vifs.INSTANCE, workload=end1)
+    os_vif.unplug(vif2, vifs.INSTANCE, workload=end2)
+
+
+def test_a_missing_parent_is_refused_before_any_change(netns, workload_netns):
+    os_vif.initialize()
+    namespace = workload_netns()
+    with pytest.raises(exception.PlugException) as caught:
+        os_vif.plug(
+            macvlan_vif(0),
+            vifs.INSTANCE,
+            workload=workload(namespace, parent="nosuch0"),
+        )
+    assert "nosuch0" in str(caught.value.kwargs["err"])
+    assert [link["ifname"] for link in _links(namespace)] == ["lo"]
+
+
+def test_a_nested_workload_needs_its_parent(netns, workload_netns):
+    os_vif.initialize()
+    with pytest.raises(exception.InvalidArgument) as caught:
+        os_vif.validate_plug(
+            macvlan_vif(0), vifs.INSTANCE, workload=workload(workload_netns())
+        )
+    assert caught.value.kwargs["field"] == "workload.parent"
