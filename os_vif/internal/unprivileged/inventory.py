@@ -14,7 +14,12 @@ import dataclasses
 
 from os_vif.internal import linkstate, names
 
-__all__ = ["OwnedDevice", "owned_devices", "legacy_vif_prefix"]
+__all__ = [
+    "OwnedDevice",
+    "owned_devices",
+    "legacy_vif_prefix",
+    "is_workload_host_end",
+]
 
 #: The VIF-id part of a name 5.x derived (``qvb1234...``), or None.
 legacy_vif_prefix = names.legacy_vif_prefix
@@ -53,3 +58,19 @@ def owned_devices(table: linkstate.LinkTable) -> list[OwnedDevice]:
         )
         owned.append(OwnedDevice(link, rule, master))
     return owned
+
+
+def is_workload_host_end(device: OwnedDevice) -> bool:
+    """Whether ``device`` is the host end of a workload's veth.
+
+    A veth os_vif marked that is not a hybrid plug's ``qvb``/``qvo``:
+    its peer is a workload's interface, in the workload's namespace.  A
+    GC treats it as it treats a tap (deleting it takes the workload's
+    interface along); once the namespace is gone, the kernel deleted it
+    already and only its port is left.
+    """
+    return (
+        device.link.kind == "veth"
+        and device.rule == "marked"
+        and names.legacy_kind(device.name) != "veth"
+    )

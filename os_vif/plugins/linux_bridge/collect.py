@@ -6,7 +6,8 @@ What the linux_bridge plugin considers its own (see
 * taps that are os_vif's by the ownership rules
   (:mod:`os_vif.internal.unprivileged.inventory`) and on a Linux bridge
   other than a hybrid ``qbr`` (those, and taps on no Linux bridge, are the
-  ovs plugin's);
+  ovs plugin's), and workloads' veths in a tap's place
+  (:func:`~os_vif.internal.unprivileged.inventory.is_workload_host_end`);
 * bridges os_vif made (marked), not ``qbr``, that no VIF of ``keep``
   names and that are empty once those taps are gone -- or hold only the
   VLAN devices os_vif made for them, which go with them, as with unplug.
@@ -46,8 +47,10 @@ def find(
     going: set[str] = set()
     for device in owned:
         master = device.master
+        # A tap, or a workload's veth in a tap's place.
+        kind = "veth" if inventory.is_workload_host_end(device) else "tun"
         if (
-            device.link.kind != "tun"
+            device.link.kind != kind
             or device.name in kept
             or master is None
             or not names.on_linux_bridge(master)
@@ -58,13 +61,14 @@ def find(
         leak.add(
             collecting.device_removal(
                 device.name,
-                "tun",
-                "tap on bridge %s (%s), named by no VIF in keep"
-                % (master.name, device.rule),
+                kind,
+                "%s on bridge %s (%s), named by no VIF in keep"
+                % ("tap" if kind == "tun" else "workload's veth",
+                   master.name, device.rule),
             ),
             kernel.DeleteDevice(
                 name=device.name,
-                kind="tun",
+                kind=kind,
                 vif_id=inventory.legacy_vif_prefix(device.name)
                 if device.rule != "marked"
                 else None,
@@ -124,9 +128,10 @@ def collect(
     """Find (:func:`find`) and remove what leaked; see the module."""
     table = linkstate.LinkTable.read()
     leaks = find(keep, table)
-    # The taps first: a bridge is empty only once they are gone.
-    taps = [leak for leak in leaks if leak.removals[0].kind == "tun"]
-    bridges = [leak for leak in leaks if leak.removals[0].kind != "tun"]
+    # The taps (and veths) first: a bridge is empty only once they are
+    # gone.
+    taps = [leak for leak in leaks if leak.removals[0].kind != "bridge"]
+    bridges = [leak for leak in leaks if leak.removals[0].kind == "bridge"]
     first = collecting.remove(host, taps, dry_run, links=table)
     second = collecting.remove(host, bridges, dry_run)
     return host_state.PluginCollection(

@@ -84,7 +84,10 @@ def _is_ovs_device(device: inventory.OwnedDevice) -> bool:
     expected = HYBRID_KINDS.get(link.name[:3])
     if expected is not None:
         return link.kind == expected
-    return link.kind == "tun" and not names.on_linux_bridge(device.master)
+    # A tap, or a workload's veth in a tap's place (an OVS port, a qbr's).
+    return (
+        link.kind == "tun" or inventory.is_workload_host_end(device)
+    ) and not names.on_linux_bridge(device.master)
 
 
 def find(

@@ -8,6 +8,7 @@ on ``br-int`` ping each other; unplug leaves no device and no port.
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -102,3 +103,33 @@ def test_two_workloads_on_br_int_ping_each_other(
     out = run_in(first, "ip", "-o", "link", "show").stdout.splitlines()
     assert [line.split(":")[1].strip() for line in out] == ["lo"]
     ovs_plugin.unplug(vif1, INSTANCE, workload=end1)
+
+
+def test_gc_collects_a_gone_workloads_port_and_a_stale_workload(
+    ovs_plugin, ovs: OvsServer, workload_netns
+) -> None:
+    kept_ns, stale_ns, gone_ns = (workload_netns() for _ in range(3))
+    kept, stale, gone = _ovs_vif(0), _hybrid_vif(1), _ovs_vif(2)
+    pairs = ((kept, kept_ns), (stale, stale_ns), (gone, gone_ns))
+    for vif, namespace in pairs:
+        ovs_plugin.plug(vif, INSTANCE, workload=workload(namespace))
+    subprocess.run(["ip", "netns", "del", gone_ns], check=True)
+    deadline = time.monotonic() + 10
+    while linkstate.read_link(gone.vif_name) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # Its port is all that is left of the gone one.
+    assert ovsdb_rows.row(ovs, "Port", gone.vif_name) is not None
+
+    report = ovs_plugin.gc([kept])
+    assert report.error is None
+    removed = {r.what for r in report.removals if r.error is None}
+    assert "port %s" % gone.vif_name in removed
+    assert "device %s" % stale.vif_name in removed
+    assert ovsdb_rows.row(ovs, "Port", gone.vif_name) is None
+    assert not set(naming.hybrid_names(stale.id)) & {
+        link.name for link in linkstate.dump_links()
+    }
+    out = run_in(stale_ns, "ip", "-o", "link", "show").stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in out] == ["lo"]
+    assert ovs_plugin.check(kept, INSTANCE, workload=workload(kept_ns)).ok

@@ -152,3 +152,37 @@ def test_a_device_of_someone_else_inside_is_refused(lb, workload_netns):
     assert {link["ifname"] for link in _inside(namespace, "link show")} == {
         "lo", "eth0", "eth0p"
     }
+
+
+def test_gc_collects_workloads_not_kept_and_what_a_gone_one_left(
+    lb, workload_netns
+):
+    kept_ns, stale_ns, gone_ns = (workload_netns() for _ in range(3))
+    kept = bridge_vif(0, "10.9.0.2/24")
+    stale = bridge_vif(1, "10.9.0.3/24")
+    gone = addressed(
+        vifs.bridge_vif(2, bridge="br-wl1", mtu=1400), "10.9.1.4/24"
+    )
+    pairs = ((kept, kept_ns), (stale, stale_ns), (gone, gone_ns))
+    for vif, namespace in pairs:
+        os_vif.plug(vif, vifs.INSTANCE, workload=workload(namespace))
+    subprocess.run(["ip", "netns", "del", gone_ns], check=True)
+    deadline = time.monotonic() + 10
+    while linkstate.read_link(gone.vif_name) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    dry = os_vif.gc([kept], dry_run=True)
+    assert linkstate.read_link(stale.vif_name) is not None
+    report = os_vif.gc([kept])
+    removed = {r.what for r in report if r.error is None}
+    assert removed == {r.what for r in dry}
+    assert "device %s" % stale.vif_name in removed
+    assert "device br-wl1" in removed  # all that is left of the gone one
+    assert linkstate.read_link(stale.vif_name) is None
+    assert [link["ifname"] for link in _inside(stale_ns, "link show")] == [
+        "lo"
+    ]
+    # Nothing of the kept one, nor its bridge, was touched.
+    assert linkstate.get_device(kept.vif_name).master == BRIDGE
+    assert os_vif.check(kept, vifs.INSTANCE, workload=workload(kept_ns)).ok
