@@ -39,6 +39,7 @@ class Client:
         self.socket = os.path.join(root, "cni.sock")
         self.state_dir = os.path.join(root, "state")
         self.data_dir = os.path.join(root, "ipam")
+        self.config_file = os.path.join(root, "os-vif.conf")
         self.env = {
             "OS_VIF_CNI_SOCKET": self.socket,
             "OS_VIF_CNI_STATE_DIR": self.state_dir,
@@ -49,10 +50,9 @@ class Client:
     def use_config(self, text: str) -> None:
         """Give the daemon this oslo.config file (os_vif's options); set
         before the daemon starts."""
-        path = os.path.join(self.root, "os-vif.conf")
-        with open(path, "w") as stream:
+        with open(self.config_file, "w") as stream:
             stream.write(text)
-        self.env["OS_VIF_CNI_CONFIG"] = path
+        self.env["OS_VIF_CNI_CONFIG"] = self.config_file
 
     def run(self, env: Mapping[str, str], stdin: bytes | str = b"",
             binary: str | None = None) -> tuple[int, bytes]:
@@ -121,8 +121,16 @@ def built_client() -> Iterator[Client]:
     # Short: a unix socket path has at most 107 characters.
     root = tempfile.mkdtemp(prefix="oscni-", dir="/tmp")
     handle = Client(root)
-    shim.build(handle.binary, daemon_command="exec %s -m os_vif.cni.server"
-               % sys.executable)
+    # The socket, the state directory and the configuration are built
+    # into the client (its daemon command): podman's clean-up process
+    # calls the plugin without the test's environment.
+    shim.build(
+        handle.binary, socket_path=handle.socket,
+        daemon_command="[ -e %s ] && export OS_VIF_CNI_CONFIG=%s; "
+        "exec %s -m os_vif.cni.server --state-dir %s "
+        "--idle-timeout ${OS_VIF_CNI_IDLE_TIMEOUT:-120}"
+        % (handle.config_file, handle.config_file, sys.executable,
+           handle.state_dir))
     try:
         yield handle
     finally:
