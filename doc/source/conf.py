@@ -48,6 +48,7 @@ MODULE_ALIASES = {
     "vif_objects": "os_vif.objects.vif",
     "host_info_objects": "os_vif.objects.host_info",
     "instance_info_objects": "os_vif.objects.instance_info",
+    "workload_objects": "os_vif.objects.workload",
 }
 
 
