@@ -41,6 +41,7 @@ __all__ = [
     "bridge_ports",
     "read_sysctl",
     "close_sockets",
+    "live",
 ]
 
 #: The interface alias (``ip link show`` prints it) of devices os_vif made.
@@ -498,6 +499,19 @@ def snapshot(table: LinkTable | None = None) -> Iterator[LinkTable]:
     _SNAPSHOT.links = LinkTable.read() if table is None else table
     try:
         yield _SNAPSHOT.links
+    finally:
+        _SNAPSHOT.links = previous
+
+
+@contextlib.contextmanager
+def live() -> Iterator[None]:
+    """Answer this thread's reads from netlink while inside, whatever
+    :func:`snapshot` is active (a snapshot is of another namespace's
+    links when the thread enters a workload's)."""
+    previous = _SNAPSHOT.links
+    _SNAPSHOT.links = None
+    try:
+        yield
     finally:
         _SNAPSHOT.links = previous
 

@@ -23,7 +23,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 
-from os_vif.internal import socket_cache, validation
+from os_vif.internal import linkstate, socket_cache, validation
 
 __all__ = ["Gone", "path_of", "entered", "exists"]
 
@@ -106,7 +106,10 @@ def entered(reference: str) -> Iterator[None]:
         try:
             _setns(target)
             try:
-                yield
+                # Reads inside are of this namespace: never from a
+                # snapshot of the host's links.
+                with linkstate.live():
+                    yield
             finally:
                 socket_cache.release_current()
                 # The thread must not stay in the workload's namespace:

@@ -57,6 +57,23 @@ def test_each_daemon_has_only_the_documented_capabilities(netns, host):
     assert "%016x" % wanted == "0000000000001002"
 
 
+def test_the_workload_daemon_alone_may_enter_a_namespace(netns):
+    host = runner.WORKLOAD
+    host.run(Plan().add(d.EnsureBridge(name="br-caps1")))
+    pid = daemon.daemon_pid(host.context)
+    assert pid is not None and pid != os.getpid()
+    for other in (runner.LINUX_BRIDGE, runner.OVS):
+        assert daemon.daemon_pid(other.context) != pid
+    status = _status(pid)
+    wanted = _mask(
+        (caps.CAP_NET_ADMIN, caps.CAP_DAC_OVERRIDE, caps.CAP_SYS_ADMIN)
+    )
+    assert int(status["CapEff"].strip(), 16) == wanted
+    assert int(status["CapPrm"].strip(), 16) == wanted
+    # What doc/source/operators/privsep.rst states.
+    assert "%016x" % wanted == "0000000000201002"
+
+
 @pytest.fixture
 def slow_host(netns) -> Iterator[runner.HostRunner]:
     """The ovs family with a short timeout, its daemon started."""
@@ -122,3 +139,23 @@ def test_a_stopped_daemon_does_not_block_past_the_timeout(
     assert _taps_left() == []
     slow_host.run(Plan().add(d.EnsureTap(name="tap-after0")))
     assert linkstate.device_exists("tap-after0")
+
+
+def test_a_vm_daemon_cannot_enter_a_namespace(netns):
+    import subprocess
+    import uuid
+
+    name = "osvif-caps-%s" % uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        plan = Plan().add(
+            d.EnsureWorkloadEnd(
+                netns=name, name="eth0", kind="veth", host="tapcaps0"
+            )
+        )
+        with pytest.raises(exception.ExceptionBase) as caught:
+            runner.LINUX_BRIDGE.run(plan)
+        assert "Operation not permitted" in str(caught.value)
+        assert linkstate.read_link("tapcaps0") is None
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
