@@ -56,6 +56,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "FixedIP": ("address",),
     "Route": ("cidr",),
     "InstanceInfo": ("uuid",),
+    "WorkloadInterface": ("netns", "ifname"),
     "HostInfo": ("plugin_info",),
     "HostPluginInfo": ("plugin_name",),
     "HostVIFInfo": ("vif_object_name",),

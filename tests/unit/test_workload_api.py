@@ -91,3 +91,41 @@ def test_with_workload_a_supporting_plugin_gets_it(monkeypatch):
     )
     os_vif.plug(vifs.nested_vif(), INSTANCE, workload=WORKLOAD)
     assert seen == [{"workload": WORKLOAD}]
+
+
+@pytest.mark.parametrize("fmt", ["primitive", "compact"])
+def test_workload_round_trips_through_serialization(fmt):
+    from os_vif import serialization
+
+    end = workload.WorkloadInterface(
+        netns="/proc/42/ns/net", ifname="net1", default=False, parent="ens3"
+    )
+    if fmt == "primitive":
+        back = serialization.from_primitive(serialization.to_primitive(end))
+    else:
+        back = serialization.from_compact(serialization.to_compact(end))
+    assert isinstance(back, workload.WorkloadInterface)
+    assert (back.netns, back.ifname, back.default, back.parent) == (
+        "/proc/42/ns/net", "net1", False, "ens3"
+    )
+
+
+def test_a_workload_without_its_namespace_does_not_load():
+    from os_vif import serialization
+
+    primitive = serialization.to_primitive(
+        workload.WorkloadInterface(netns="pod1", ifname="eth0")
+    )
+    del primitive["versioned_object.data"]["netns"]
+    with pytest.raises(exception.ExceptionBase) as caught:
+        serialization.from_primitive(primitive)
+    assert "netns" in str(caught.value)
+
+
+def test_netns_paths():
+    from os_vif.internal import netns
+
+    assert netns.path_of("pod1") == "/run/netns/pod1"
+    assert netns.path_of("/proc/42/ns/net") == "/proc/42/ns/net"
+    with pytest.raises(exception.InvalidArgument):
+        netns.path_of("/etc/passwd")
