@@ -185,9 +185,11 @@ class EnsureWorkloadEnd(KernelOperation):
     one of ``addresses``, ``routes`` (``[destination, gateway or None]``;
     the default route is one of them) and IPv6 enabled with ``ipv6``.
 
-    Undone by :class:`DeleteWorkloadEnd`.  An end that exists already must
-    carry os_vif's mark and be of ``kind``; its missing addresses and
-    routes are added, other ones left alone.
+    Undone by :class:`DeleteWorkloadEnd` (deleting either end of a veth
+    deletes both).  An end that exists already must carry os_vif's mark
+    and be of ``kind``; what differs is repaired (its missing addresses
+    and routes added, other ones left alone), and a later failure of the
+    plan does not take those repairs back.
     """
 
     NAME = "ensure_workload_end"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from os_vif import exception
 from os_vif.internal import linkstate
 from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
@@ -133,3 +134,18 @@ def test_gc_collects_a_gone_workloads_port_and_a_stale_workload(
     out = run_in(stale_ns, "ip", "-o", "link", "show").stdout.splitlines()
     assert [line.split(":")[1].strip() for line in out] == ["lo"]
     assert ovs_plugin.check(kept, INSTANCE, workload=workload(kept_ns)).ok
+
+
+def test_an_ovsdb_refusal_takes_back_both_ends(
+    ovs_plugin, ovs: OvsServer, workload_netns
+) -> None:
+    namespace = workload_netns()
+    vif = _ovs_vif(0)
+    # An Interface under the VIF's name belongs to another port already:
+    # OVSDB refuses the port after the daemon made the veth.
+    ovsdb_rows.block_interface_name(ovs, vif.vif_name)
+    with pytest.raises(exception.HostOperationFailed):
+        ovs_plugin.plug(vif, INSTANCE, workload=workload(namespace))
+    assert linkstate.read_link(vif.vif_name) is None
+    out = run_in(namespace, "ip", "-o", "link", "show").stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in out] == ["lo"]
