@@ -33,12 +33,14 @@ from os_vif.cni import binding as binding_module
 from os_vif.cni import ipam, network, protocol, store
 from os_vif.cni.protocol import Attachment, CniError, Command, ErrorCode
 
-__all__ = ["GC_WORKERS", "Plugin"]
+__all__ = ["GC_WORKERS", "RELEASE_WORKERS", "Plugin"]
 
 LOG = logging.getLogger(__name__)
 
 #: How many stale attachments GC deletes at once.
 GC_WORKERS = 4
+#: How many addresses are released at once (one per DEL in flight).
+RELEASE_WORKERS = 16
 
 
 class Plugin:
@@ -51,6 +53,9 @@ class Plugin:
         self.binding = (binding if binding is not None
                         else binding_module.workload_binding())
         self.ipam_timeout = ipam_timeout
+        # The IPAM plugin's DELs, run beside the unbinding (see _delete).
+        self._releases = futures.ThreadPoolExecutor(
+            RELEASE_WORKERS, thread_name_prefix="os-vif-cni-release")
 
     def run(self, env: Mapping[str, str], stdin: bytes) -> tuple[int, bytes]:
         """Answer one call: ``(exit status, stdout)``."""
@@ -139,15 +144,34 @@ class Plugin:
                           record.container_id, record.ifname)
 
     def _delete(self, record: store.Record, call: protocol.Call) -> None:
-        """Undo everything ``record`` says was made, then forget it."""
-        if record.vif is not None:
-            self.binding.unbind(record)
+        """Undo everything ``record`` says was made, then forget it.
+
+        The address is released while the ends are removed: the two are
+        independent, and each is mostly waiting (for the IPAM plugin's
+        process; for the kernel to destroy a device).  Releasing it no
+        later than the interface goes is what the reference plugins' DEL
+        does too (they release first).  Either failing keeps the record,
+        so that the next DEL or GC does both again (each is idempotent).
+        """
+        release = None
         if record.config.get("ipam") is not None:
-            self._ipam(Command.DEL, call, record.config, env={
-                "CNI_CONTAINERID": record.container_id,
-                "CNI_IFNAME": record.ifname,
-                "CNI_NETNS": record.netns,
-            })
+            release = self._releases.submit(
+                self._ipam, Command.DEL, call, record.config, {
+                    "CNI_CONTAINERID": record.container_id,
+                    "CNI_IFNAME": record.ifname,
+                    "CNI_NETNS": record.netns,
+                })
+        failure = None
+        try:
+            if record.vif is not None:
+                self.binding.unbind(record)
+        finally:
+            # Waited for in any case: the IPAM plugin's error is raised if
+            # the ends were removed, the binding's otherwise.
+            if release is not None:
+                failure = release.exception()
+        if failure is not None:
+            raise failure
         self.records.delete(record.network, record.attachment)
 
     def _del(self, call: protocol.Call, conf: protocol.NetConf) -> bytes:

@@ -345,3 +345,30 @@ def test_gc_and_status_go_on_to_an_ipam_plugin_of_cni_1_1(records, cni_path):
     plugin.run(gc_env, conf(**{"cni.dev/valid-attachments": []}))
     plugin.run(env(cni_path, "STATUS"), conf())
     assert ipam_log(cni_path) == []
+
+
+def test_del_releases_the_address_beside_the_unbinding_and_keeps_a_failure(
+        records, cni_path):
+    class Stuck(FakeBinding):
+        def unbind(self, record):
+            super().unbind(record)
+            raise CniError(ErrorCode.HOST_FAILURE, "device busy")
+
+    fake = Stuck()
+    plugin = commands.Plugin(records, fake)
+    plugin.run(env(cni_path, "ADD"), conf())
+    code, out = plugin.run(env(cni_path, "DEL"), conf())
+    assert (code, json.loads(out)["msg"]) == (1, "device busy")
+    # The address was released all the same; the record stays, so the
+    # next DEL does both again.
+    assert ipam_log(cni_path)[-1] == "DEL c1 eth0 /run/netns/p1"
+    assert records.attachments("net1") == [Attachment("c1", "eth0")]
+    fake.unbind = lambda record: None
+    assert plugin.run(env(cni_path, "DEL"), conf()) == (0, b"")
+    assert records.attachments("net1") == []
+    # An IPAM plugin that fails keeps the record too.
+    plugin.run(env(cni_path, "ADD", "c2"), conf())
+    os.chmod(cni_path / "fake-ipam", 0o644)
+    code, out = plugin.run(env(cni_path, "DEL", "c2"), conf())
+    assert code == 1 and "fake-ipam" in json.loads(out)["msg"]
+    assert records.attachments("net1") == [Attachment("c2", "eth0")]
