@@ -109,9 +109,10 @@ class Plugin:
                 ifname=call.ifname, netns=call.netns,
                 cni_version=conf.cni_version, state=store.PENDING,
                 config=conf.without_prev_result())
-            # Recorded before any host work: a crash leaves what DEL and GC
-            # need to undo it.
-            self.records.write(record)
+            # Recorded before any host work: the daemon's death leaves what
+            # DEL and GC need to undo it (not synced: replaced within the
+            # call; see Store.write).
+            self.records.write(record, durable=False)
             try:
                 result = self._make(call, conf, osvif, record)
             except BaseException:
@@ -128,7 +129,7 @@ class Plugin:
             addresses = got if got is not None else addresses
         record.ipam = addresses
         record.vif = network.build_vif(conf, osvif, call, addresses)
-        self.records.write(record)
+        self.records.write(record, durable=False)
         self.binding.bind(record)
         record.result = network.add_result(record.vif, call, addresses,
                                            osvif.mtu)

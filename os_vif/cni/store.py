@@ -182,8 +182,15 @@ class Store:
                 exception.DeserializationError) as exc:
             raise _io_error("decode", path, exc) from exc
 
-    def write(self, record: Record) -> None:
-        """Write the record atomically (call with its lock held)."""
+    def write(self, record: Record, durable: bool = True) -> None:
+        """Write the record atomically (call with its lock held).
+
+        ``durable``: synced to the disk before this returns.  A record
+        written only to be replaced within the same call (an ADD's pending
+        ones) need not be: the page cache survives the daemon's death, and
+        after the host's the runtime's DEL (of an attachment then unknown)
+        releases the address all the same.
+        """
         directory = self._dir(record.network)
         path = self.path(record.network, record.attachment)
         data = json.dumps(record.document(), sort_keys=True).encode()
@@ -193,14 +200,16 @@ class Store:
             try:
                 with os.fdopen(fd, "wb") as stream:
                     stream.write(data)
-                    stream.flush()
-                    os.fsync(stream.fileno())
+                    if durable:
+                        stream.flush()
+                        os.fsync(stream.fileno())
                 os.rename(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            self._sync_dir(directory)
+            if durable:
+                self._sync_dir(directory)
         except OSError as exc:
             raise _io_error("write", path, exc) from exc
 

@@ -142,3 +142,22 @@ def test_different_attachments_do_not_wait_for_each_other(tmp_path):
         thread.start()
         assert done.wait(5)
         thread.join(5)
+
+
+def test_only_a_durable_write_syncs(tmp_path, monkeypatch):
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd),
+                                                 real(fd))[1])
+    records = store.Store(str(tmp_path))
+    record = _record(state=store.PENDING)
+    with records.lock("net1", record.attachment):
+        records.write(record, durable=False)
+        assert synced == []
+        assert records.read("net1", record.attachment).state == \
+            store.PENDING
+        record.state = store.BOUND
+        records.write(record)
+    # The file, then its directory.
+    assert len(synced) == 2
+    assert records.read("net1", record.attachment).state == store.BOUND
