@@ -330,3 +330,36 @@ def test_a_nested_macvlan_container(netns, fresh_client, pods):
     assert client.run(_env("DEL", "c1", pod), config) == (0, b"")
     assert "eth0" not in pods.links(pod)
     assert _host_links(netns) == ["ens3", "ens3p"]
+
+
+def test_dual_stack_and_a_subnet_without_gateway(netns, fresh_client, pods):
+    client = fresh_client
+    # host-local with an IPv4 and an IPv6 range: both addresses, both
+    # default routes, IPv6 on.
+    dual = _config(client, "dualnet", ipam={
+        "type": "host-local", "dataDir": client.data_dir,
+        "ranges": [[{"subnet": SUBNET}], [{"subnet": "fd93::/64"}]],
+        "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]})
+    pod = pods.make()
+    result = _add(client, dual, "c1", pod)
+    assert sorted(ip["address"] for ip in result["ips"]) == [
+        "10.93.0.2/24", "fd93::2/64"]
+    eth0 = pods.links(pod)["eth0"]
+    assert {(a["local"], a["prefixlen"]) for a in eth0["addr_info"]
+            if a.get("scope") == "global"} == {("10.93.0.2", 24),
+                                                ("fd93::2", 64)}
+    assert any(r["dst"] == "default" and r.get("gateway") == "fd93::1"
+               for r in pods.routes(pod, 6))
+    assert client.run(_env("DEL", "c1", pod), dual) == (0, b"")
+    # The static IPAM plugin gives an address and no gateway: no default
+    # route, the address all the same.
+    static = _config(client, "staticnet", ipam={
+        "type": "static", "addresses": [{"address": "10.91.0.7/24"}]})
+    result = _add(client, static, "c2", pod)
+    assert result["ips"] == [{"address": "10.91.0.7/24", "interface": 1}]
+    eth0 = pods.links(pod)["eth0"]
+    assert [(a["local"], a["prefixlen"]) for a in eth0["addr_info"]
+            if a["family"] == "inet"] == [("10.91.0.7", 24)]
+    assert not [r for r in pods.routes(pod) if r["dst"] == "default"]
+    assert client.run(_env("DEL", "c2", pod), static) == (0, b"")
+    assert "eth0" not in pods.links(pod)

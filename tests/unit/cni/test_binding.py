@@ -79,11 +79,22 @@ def _record_for(container_id):
     return record
 
 
-def test_a_nested_vif_names_its_parent_link(osvif):
-    record = _record(plugin="noop", vifType="VIFMacvlanNested",
-                     options={"parent": "ens3"})
-    end = binding.workload_of(record)
-    assert (end.parent, end.default) == ("ens3", True)
+@pytest.mark.parametrize("vif_type,options", [
+    ("VIFMacvlanNested", {"parent": "ens3"}),
+    # VLAN: unit-tested only (no 8021q module on the test machines).
+    ("VIFVlanNested", {"parent": "ens3", "vlanId": 101}),
+])
+def test_a_nested_vif_names_its_parent_link(osvif, vif_type, options):
+    record = _record(plugin="noop", vifType=vif_type, options=options)
+    assert type(record.vif).__name__ == vif_type
+    assert record.vif.vif_name == "eth0"
+    if vif_type == "VIFVlanNested":
+        assert record.vif.vlan_id == 101
+    binding.OsVifBinding().bind(record)
+    name, vif, _instance, end = osvif.calls[1]
+    assert (name, vif.plugin) == ("plug", "noop")
+    assert (end.netns, end.ifname, end.parent, end.default) == (
+        "/run/netns/p1", "eth0", "ens3", True)
 
 
 def test_unbind_and_check_pass_the_same_workload_end(osvif):
