@@ -363,3 +363,22 @@ def test_dual_stack_and_a_subnet_without_gateway(netns, fresh_client, pods):
     assert not [r for r in pods.routes(pod) if r["dst"] == "default"]
     assert client.run(_env("DEL", "c2", pod), static) == (0, b"")
     assert "eth0" not in pods.links(pod)
+
+
+def test_check_and_del_after_the_daemon_restarts(netns, fresh_client, pods):
+    client = fresh_client
+    config = _config(client, "restartnet")
+    pod = pods.make()
+    result = _add(client, config, "c1", pod)
+    first = client.daemon_pid()
+    client.stop_daemon()
+    # A new daemon (started by the client) knows the attachment from its
+    # record.
+    code, out = client.run(_env("CHECK", "c1", pod),
+                           _config(client, "restartnet", prevResult=result))
+    assert (code, out) == (0, b""), out
+    assert client.daemon_pid() not in (None, first)
+    assert client.run(_env("DEL", "c1", pod), config) == (0, b"")
+    assert "eth0" not in pods.links(pod)
+    assert _host_links(netns) == []
+    assert _leases(client, "restartnet") == []
