@@ -126,8 +126,15 @@ def _ipr() -> Any:
     return IPRoute()
 
 
-def read_end(ifname: str) -> End | None:
-    """Read ``ifname`` in the calling thread's namespace (None: absent)."""
+#: The route families, by IP version.
+_FAMILIES = {4: (socket.AF_INET, "0.0.0.0/0"), 6: (socket.AF_INET6, "::/0")}
+
+
+def read_end(ifname: str, versions: tuple[int, ...] = (4, 6)) -> End | None:
+    """Read ``ifname`` in the calling thread's namespace (None: absent).
+
+    Its routes of the IP ``versions`` only (those an operation compares).
+    """
     link = linkstate.read_link(ifname)
     if link is None:
         return None
@@ -142,10 +149,7 @@ def read_end(ifname: str) -> End | None:
             if interface.version == 6 and interface.ip.is_link_local:
                 continue
             addresses.add(str(interface))
-        for family, default in (
-            (socket.AF_INET, "0.0.0.0/0"),
-            (socket.AF_INET6, "::/0"),
-        ):
+        for family, default in (_FAMILIES[v] for v in versions):
             for msg in ipr.get_routes(family=family, table=_MAIN_TABLE):
                 if msg.get_attr("RTA_OIF") != link.index:
                     continue
@@ -239,6 +243,17 @@ class EnsureWorkloadEnd(KernelOperation):
                     "a %s end takes no %s" % (kind, key),
                 )
 
+    def route_versions(self) -> tuple[int, ...]:
+        """The IP versions of the routes asked for (what to read)."""
+        return tuple(
+            sorted(
+                {
+                    ipaddress.ip_network(destination).version
+                    for destination, _gateway in self.get("routes", [])
+                }
+            )
+        )
+
     def host_wanted(self) -> dict[str, Any]:
         """What :func:`.link.differences` compares on the veth's host end."""
         return {
@@ -274,7 +289,7 @@ class EnsureWorkloadEnd(KernelOperation):
         where = "namespace %s" % self.get("netns")
         try:
             with netns.entered(self.get("netns")):
-                end = read_end(self.device)
+                end = read_end(self.device, self.route_versions())
         except netns.Gone:
             return found + [Problem(where, "exists", True, False)]
         except PermissionError:

@@ -42,10 +42,12 @@ def _failed(op: Any, action: str, err: Any) -> exception.HostOperationFailed:
     )
 
 
-def _read(op: Any) -> workload.End | None:
+def _read(op: Any) -> linkstate.Link | None:
+    """The end's link inside (None: absent), to judge it before any
+    change."""
     try:
         with netns.entered(op.get("netns")):
-            return workload.read_end(op.device)
+            return linkstate.read_link(op.device)
     except netns.Gone:
         raise _failed(op, "enter namespace", "no such namespace") from None
 
@@ -180,12 +182,12 @@ def apply_ensure_workload_end(
     op: workload.EnsureWorkloadEnd, ctx: Context
 ) -> bool:
     """Make the end if missing; bring both ends to what is asked."""
-    end = _read(op)
-    created = end is None
-    if end is not None:
+    link = _read(op)
+    created = link is None
+    if link is not None:
         # Inside the namespace os_vif owns only what it marked (or made in
         # this plan: an undo runs trusted).
-        if not ctx.trusted and not end.link.made_by_os_vif:
+        if not ctx.trusted and not link.made_by_os_vif:
             raise ownership.refuse(
                 "change",
                 "%s in %s" % (op.device, op.get("netns")),
@@ -209,7 +211,7 @@ def apply_ensure_workload_end(
             )
     try:
         with netns.entered(op.get("netns")):
-            found = workload.read_end(op.device)
+            found = workload.read_end(op.device, op.route_versions())
             if found is None:
                 raise _failed(op, "set up", "vanished")
             changed |= _settle_inside(op, found)
