@@ -248,3 +248,37 @@ def test_ovs_supports_workloads_of_veth_types_only(conf):
     assert plugin.supports_workload(vifs.ovs_vif())
     assert plugin.supports_workload(vifs.hybrid_vif())
     assert not plugin.supports_workload(vifs.vhostuser_vif())
+
+
+@pytest.mark.parametrize(
+    ("raised", "what"),
+    [
+        (PermissionError(1, "Operation not permitted"),
+         "readable without CAP_SYS_ADMIN"),
+        (None, "exists"),
+    ],
+)
+def test_check_of_a_namespace_it_cannot_read_or_that_is_gone(
+    monkeypatch, raised, what
+):
+    import contextlib
+
+    from os_vif.internal import linkstate, netns
+
+    @contextlib.contextmanager
+    def entered(reference):
+        raise raised if raised is not None else netns.Gone(reference)
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(netns, "entered", entered)
+    monkeypatch.setattr(linkstate, "read_link", lambda name: None)
+    op = kernel.EnsureWorkloadEnd(
+        netns="pod1", name="eth0", kind="macvlan", parent="ens3"
+    )
+    (problem,) = op.check()
+    assert (problem.object, problem.what) == ("namespace pod1", what)
+    removal = kernel.DeleteWorkloadEnd(netns="pod1", name="eth0")
+    if raised is None:
+        assert removal.check() == []  # a gone namespace: nothing to remove
+    else:
+        assert [p.what for p in removal.check()] == [what]
