@@ -186,3 +186,33 @@ def test_gc_collects_workloads_not_kept_and_what_a_gone_one_left(
     # Nothing of the kept one, nor its bridge, was touched.
     assert linkstate.get_device(kept.vif_name).master == BRIDGE
     assert os_vif.check(kept, vifs.INSTANCE, workload=workload(kept_ns)).ok
+
+
+def test_ipv6_is_enabled_for_a_v6_subnet(lb, workload_netns):
+    namespace = workload_netns()
+    # New interfaces of this namespace start with IPv6 off.
+    out = run_in(
+        namespace, "sh", "-c",
+        "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6",
+    )
+    assert out.returncode == 0, out.stderr
+    vif = bridge_vif(0, "10.9.0.2/24")
+    end = workload(namespace)
+    os_vif.plug(vif, vifs.INSTANCE, workload=end)
+    value = run_in(
+        namespace, "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6"
+    )
+    assert value.stdout.strip() == "0"
+    (addr,) = _inside(namespace, "addr show eth0")
+    assert ("fd09::2", 64) in {
+        (a["local"], a["prefixlen"]) for a in addr["addr_info"]
+    }
+    assert os_vif.check(vif, vifs.INSTANCE, workload=end).ok
+    run_in(
+        namespace, "sh", "-c",
+        "echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6",
+    )
+    report = os_vif.check(vif, vifs.INSTANCE, workload=end)
+    assert "ipv6" in {p.what for p in report.problems}
+    os_vif.plug(vif, vifs.INSTANCE, workload=end)
+    assert os_vif.check(vif, vifs.INSTANCE, workload=end).ok
