@@ -100,3 +100,47 @@ def test_a_nested_workload_needs_its_parent(netns, workload_netns):
             macvlan_vif(0), vifs.INSTANCE, workload=workload(workload_netns())
         )
     assert caught.value.kwargs["field"] == "workload.parent"
+
+
+def _no_8021q() -> str | None:
+    """Why VLAN devices cannot be made here, or None."""
+    probe = subprocess.run(
+        ["ip", "link", "add", "link", PARENT, "name", "vlprobe0", "type",
+         "vlan", "id", "4000"],
+        capture_output=True, text=True, check=False,
+    )
+    if probe.returncode:
+        return (
+            "this kernel cannot make VLAN devices (no 8021q module: %s); "
+            "the nested VLAN plan is unit-tested in "
+            "tests/unit/plugins/test_workload.py" % probe.stderr.strip()
+        )
+    subprocess.run(["ip", "link", "del", "vlprobe0"], check=False)
+    return None
+
+
+def test_a_vlan_workload_is_made_in_its_namespace(parent, workload_netns):
+    reason = _no_8021q()
+    if reason is not None:
+        pytest.skip(reason)
+    os_vif.initialize()
+    namespace = workload_netns()
+    vif = vif_objects.VIFVlanNested(
+        id=vifs.vif_id(5, family=0x3AC00000),
+        address=vifs.mac(5, kind=0x31),
+        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
+        plugin="noop",
+        vif_name="eth5",
+        vlan_id=105,
+    )
+    vif = addressed(vif, "10.7.5.2/24", gateway="10.7.5.1")
+    end = workload(namespace, parent=parent)
+    os_vif.plug(vif, vifs.INSTANCE, workload=end)
+    eth0 = next(
+        link for link in _links(namespace) if link["ifname"] == "eth0"
+    )
+    assert eth0["linkinfo"]["info_kind"] == "vlan"
+    assert eth0["linkinfo"]["info_data"]["id"] == 105
+    assert os_vif.check(vif, vifs.INSTANCE, workload=end).ok
+    os_vif.unplug(vif, vifs.INSTANCE, workload=end)
+    assert [link["ifname"] for link in _links(namespace)] == ["lo"]
