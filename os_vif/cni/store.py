@@ -214,7 +214,12 @@ class Store:
             raise _io_error("write", path, exc) from exc
 
     def delete(self, network: str, att: Attachment) -> None:
-        """Remove the record and its lock file (call with its lock held)."""
+        """Remove the record and its lock file (call with its lock held).
+
+        Not synced to the disk: a record the host's crash brings back is
+        one whose ends and address are gone already, and the next DEL or
+        GC of it unplugs and releases again (both idempotent).
+        """
         path = self.path(network, att)
         for name in (path, path + ".lock"):
             try:
@@ -223,7 +228,6 @@ class Store:
                 pass
             except OSError as exc:
                 raise _io_error("delete", name, exc) from exc
-        self._sync_dir(self._dir(network))
 
     def attachments(self, network: str) -> list[Attachment]:
         """Every recorded attachment of ``network``, sorted."""
