@@ -209,7 +209,8 @@ def _two_containers_ping(podman, network):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "mtu 1400" in proc.stdout
     assert "1 packets received" in proc.stdout
-    proc = podman("rm", "--force", "waiter")
+    # No grace period: the waiting shell (pid 1) ignores SIGTERM.
+    proc = podman("rm", "--force", "--time", "0", "waiter")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert podman("ps", "--all", "--quiet").stdout.strip() == ""
 
