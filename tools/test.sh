@@ -3,8 +3,9 @@
 #
 # Makes (or reuses) a virtualenv, installs the package and the test tools,
 # installs Open vSwitch from the distribution when it is missing (the OVS
-# functional tests start their own ovsdb-server and ovs-vswitchd) and
-# rabbitmq-server (the RPC tests start a private node), then runs ruff,
+# functional tests start their own ovsdb-server and ovs-vswitchd), podman,
+# runc, the CNI plugins and busybox-static (the CNI tests run containers)
+# and rabbitmq-server (the RPC tests start a private node), then runs ruff,
 # mypy, the import layers (lint-imports: the import-linter contracts of
 # pyproject.toml), the docs build, reno lint and pytest (unit and
 # functional tests).
