@@ -4,8 +4,9 @@ Binding an attachment means plugging the VIF's host end (what os_vif's
 plugins do for a VM) and making its workload end in the container's
 namespace (the veth peer, or the nested VLAN / macvlan sub-interface),
 named, addressed and routed as the VIF says.  os_vif does both in one
-call: :func:`os_vif.plug` with a :class:`~os_vif.objects.workload.
-WorkloadInterface` naming the namespace and the interface inside.
+call: :func:`os_vif.plug` with a
+:class:`~os_vif.objects.workload.WorkloadInterface` naming the namespace
+and the interface inside.
 
 :class:`OsVifBinding` is that binding, over os_vif's public API only
 (:func:`os_vif.plug`, :func:`os_vif.unplug`, :func:`os_vif.check`), as
