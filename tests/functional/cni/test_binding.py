@@ -247,11 +247,12 @@ def private_ovs(netns):
         pytest.skip(reason)
     workdir = tempfile.mkdtemp(prefix="cniovs-", dir="/tmp")
     server = ovs_server.OvsServer(workdir, netns=netns.name)
-    server.start()
     try:
+        server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("vif_type", ["VIFOpenVSwitch", "VIFBridge"])
