@@ -225,6 +225,9 @@ def test_gc_removes_exactly_the_stale_attachments(netns, fresh_client, pods):
     namespaces = {cid: pods.make() for cid in ("c1", "c2", "c3")}
     results = {cid: _add(client, config, cid, pod)
                for cid, pod in namespaces.items()}
+    # A device os-vif did not make, on the same bridge: GC leaves it.
+    subprocess.run(["ip", "link", "add", "foreign0", "master", "cnibr0",
+                    "type", "veth", "peer", "name", "foreign1"], check=True)
     valid = [{"containerID": "c2", "ifname": "eth0"}]
     code, out = client.run({"CNI_COMMAND": "GC", "CNI_PATH": CNI_PATH},
                            _config(client, "gcnet", **{
@@ -237,6 +240,7 @@ def test_gc_removes_exactly_the_stale_attachments(netns, fresh_client, pods):
         assert "eth0" not in pods.links(namespaces[cid])
     taps = [n for n in _host_links(netns) if n.startswith("tap")]
     assert taps == [results["c2"]["interfaces"][0]["name"]]
+    assert {"foreign0", "foreign1"} <= set(netns.link_names())
     assert len(_leases(client, "gcnet")) == 1
 
 
