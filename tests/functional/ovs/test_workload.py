@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -25,6 +24,7 @@ from tests.functional.workload.conftest import (
     ping,
     run_in,
     workload,
+    workload_namespaces,
 )
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -34,20 +34,13 @@ INSTANCE = vifs.INSTANCE
 
 @pytest.fixture
 def workload_netns() -> Iterator[Callable[[], str]]:
-    """Workload namespaces made on demand, deleted after the test."""
-    made: list[str] = []
+    """Workload namespaces made on demand, deleted after the test.
 
-    def make() -> str:
-        name = "osvif-wl-%s" % uuid.uuid4().hex[:10]
-        subprocess.run(["ip", "netns", "add", name], check=True)
-        made.append(name)
-        return name
-
-    try:
+    The switch's own namespace fixture (``in_ovs_netns``) is the host
+    side here, not ``netns``.
+    """
+    with workload_namespaces() as make:
         yield make
-    finally:
-        for name in made:
-            subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 def _ovs_vif(n: int) -> object:

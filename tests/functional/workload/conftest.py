@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,13 +70,9 @@ def run_in(namespace: str, *command: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def workload_netns(netns: Any) -> Iterator[Callable[[], str]]:
-    """Make workload namespaces on demand (deleted after the test).
-
-    The test itself runs in the fresh ``netns`` (the host side, with the
-    privsep daemons); these are its containers.
-    """
+@contextlib.contextmanager
+def workload_namespaces() -> Iterator[Callable[[], str]]:
+    """Make workload namespaces on demand; delete them all on the way out."""
     made: list[str] = []
 
     def make() -> str:
@@ -89,6 +86,17 @@ def workload_netns(netns: Any) -> Iterator[Callable[[], str]]:
     finally:
         for name in made:
             subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def workload_netns(netns: Any) -> Iterator[Callable[[], str]]:
+    """Make workload namespaces on demand (deleted after the test).
+
+    The test itself runs in the fresh ``netns`` (the host side, with the
+    privsep daemons); these are its containers.
+    """
+    with workload_namespaces() as make:
+        yield make
 
 
 def workload(namespace: str, ifname: str = "eth0", **extra: Any) -> Any:
