@@ -54,6 +54,7 @@ __all__ = [
     "forwarding_rules",
     "existing_rules",
     "same_rules",
+    "has_chain",
     "family_rules",
     "nft",
     "close_sockets",
@@ -173,8 +174,13 @@ def same_rules(found: list[str], wanted: list[str]) -> bool:
     return sorted(found) == sorted(wanted)
 
 
-def _has_chain(sock: NFTables) -> bool:
-    """Whether this family has the filter/FORWARD chain rules go in."""
+def has_chain(sock: NFTables) -> bool:
+    """Whether this family has the filter/FORWARD chain rules go in.
+
+    A dump of the chains: a fraction of a millisecond, where a refused
+    insertion costs the kernel's abort of a whole nf_tables batch (an RCU
+    grace period, several milliseconds).
+    """
     return any(
         chain.get("NFTA_CHAIN_TABLE") == TABLE
         and chain.get("NFTA_CHAIN_NAME") == CHAIN
@@ -194,7 +200,7 @@ def family_rules(tag: str) -> list[list[str]] | None:
         try:
             with nft(family) as sock:
                 existing = existing_rules(sock, tag)
-                if existing is not None and (existing or _has_chain(sock)):
+                if existing is not None and (existing or has_chain(sock)):
                     found.append(list(existing.values()))
         except (NetlinkError, OSError):
             return None

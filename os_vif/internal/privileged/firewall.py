@@ -108,8 +108,8 @@ def _insert_rules(
 ) -> bool:
     """Insert ``rules`` first in the chain; False if there is no chain.
 
-    The chain is not looked up first: the first insertion says whether it
-    exists (ENOENT), which saves a dump per family on every plug.
+    The caller has seen the chain; should it have gone since, the first
+    insertion is refused (ENOENT) and nothing is inserted.
     """
     # 'insert' without a position puts a rule first, ahead of the chain's
     # own drops: insert the last one first.
@@ -146,6 +146,13 @@ def apply_allow_bridge_forwarding(
             if existing is None or firewall.same_rules(
                 list(existing.values()), userdata
             ):
+                continue
+            # Tagged rules live in the chain, so only without them is the
+            # chain looked up.  Asked every time, never remembered: an
+            # operator may add the chain later.  Not left to a refused
+            # insertion: the kernel's abort of the batch waits for an RCU
+            # grace period (about 10 ms per family, on every plug).
+            if not existing and not firewall.has_chain(nft):
                 continue
             if not changed:
                 ctx.record_undo(
