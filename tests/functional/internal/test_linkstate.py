@@ -121,6 +121,41 @@ def test_ports_of_a_bridge_are_what_pyroute2_lists(netns):
     assert linkstate.bridge_ports("loose0") == []
 
 
+def test_the_kernel_sends_only_the_ports_of_the_bridge(
+    netns, monkeypatch
+) -> None:
+    """ports_of's dump is filtered by the kernel, not here: among many
+    links, only the bridge's ports come back, marked filtered."""
+    with IPRoute() as ipr:
+        ipr.link("add", ifname="br-few", kind="bridge")
+        bridge = ipr.link_lookup(ifname="br-few")[0]
+        for n in range(40):
+            ipr.link("add", ifname="many%d" % n, kind="veth",
+                     peer="manyp%d" % n)
+        for n in range(2):
+            ipr.link("set", index=ipr.link_lookup(ifname="many%d" % n)[0],
+                     master=bridge)
+    received: list[bytes] = []
+    dump_once = linkstate._dump_once
+
+    def counted(master: int | None) -> tuple[list[bytes], bool]:
+        messages, consistent = dump_once(master)
+        received.extend(messages)
+        return messages, consistent
+
+    monkeypatch.setattr(linkstate, "_dump_once", counted)
+    ports = linkstate.ports_of(bridge)
+    assert sorted(port.name for port in ports) == ["many0", "many1"]
+    assert {port.master_index for port in ports} == {bridge}
+    # 82 links here (lo, the bridge, 40 pairs); the kernel sent two, each
+    # marked NLM_F_DUMP_FILTERED; an unfiltered dump sends all 82.
+    assert len(received) == 2
+    assert len(linkstate.dump_links()) == 82
+    assert len(received) == 2 + 82
+    for message in received[:2]:
+        assert linkstate._NLMSGHDR.unpack_from(message)[2] & 0x20
+
+
 def test_a_snapshot_answers_as_the_kernel_does(netns) -> None:
     with IPRoute() as ipr:
         ipr.link("add", ifname="br-snap", kind="bridge")
