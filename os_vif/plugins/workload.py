@@ -16,10 +16,11 @@ namespace.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TypeVar
 
 from os_vif.internal import kernel, validation
 from os_vif.internal.unprivileged.plan import Plan
+from os_vif.objects import subnet as subnet_objects
 from os_vif.objects import vif as vif_objects
 from os_vif.objects import workload as workload_objects
 from os_vif.plugins import rules
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _VIF = vif_objects.VIFBase
+_T = TypeVar("_T")
 _Workload = workload_objects.WorkloadInterface
 
 #: What a plan's steps may do to the VIF's device name that a veth's host
@@ -52,8 +54,8 @@ class Addressing:
     ipv6: bool
 
 
-def _field(workload: _Workload, name: str) -> Any:
-    value = _get(workload, name)
+def _required(value: _T | None, name: str) -> _T:
+    """``value`` of the workload's field ``name``; refused when unset."""
     if value is None:
         raise rules.invalid(
             "workload.%s" % name, None, "the workload names no %s" % name
@@ -64,14 +66,16 @@ def _field(workload: _Workload, name: str) -> Any:
 def netns_of(workload: _Workload) -> str:
     """``workload.netns``, checked (a name under /run/netns or a path)."""
     return validation.netns_reference(
-        _field(workload, "netns"), "workload.netns"
+        _required(rules.optional(lambda: workload.netns), "netns"),
+        "workload.netns",
     )
 
 
 def ifname_of(workload: _Workload) -> str:
     """``workload.ifname``, checked."""
     return validation.interface_name(
-        _field(workload, "ifname"), "workload.ifname"
+        _required(rules.optional(lambda: workload.ifname), "ifname"),
+        "workload.ifname",
     )
 
 
@@ -91,21 +95,13 @@ def addressing(vif: _VIF, default: bool) -> Addressing:
         lambda: network.subnets
     )
     for subnet in list(subnets or ()):
-        cidr = _get(subnet, "cidr")
+        cidr = rules.optional(lambda: subnet.cidr)  # noqa: B023 - called here
         if cidr is None:
             continue
         versions.add(cidr.version)
-        for fixed in list(_get(subnet, "ips") or ()):
-            address = _get(fixed, "address")
-            if address is not None:
-                addresses.append("%s/%d" % (address, cidr.prefixlen))
-        for route in list(_get(subnet, "routes") or ()):
-            destination, hop = _get(route, "cidr"), _get(route, "gateway")
-            if destination is not None:
-                routes.append(
-                    [str(destination), None if hop is None else str(hop)]
-                )
-        gateway = _get(subnet, "gateway")
+        addresses += _addresses(subnet, cidr.prefixlen)
+        routes += _routes(subnet)
+        gateway = rules.optional(lambda: subnet.gateway)  # noqa: B023
         if gateway is not None:
             gateways.setdefault(cidr.version, str(gateway))
     if default:
@@ -114,13 +110,31 @@ def addressing(vif: _VIF, default: bool) -> Addressing:
     return Addressing(addresses, routes, 6 in versions)
 
 
-def _get(obj: Any, name: str) -> Any:
-    """``obj.name``, None when unset (see :func:`.rules.optional`)."""
-    return rules.optional(lambda: getattr(obj, name))
+def _addresses(subnet: subnet_objects.Subnet, prefixlen: int) -> list[str]:
+    """Each fixed IP of ``subnet`` with the subnet's prefix length."""
+    found: list[str] = []
+    for fixed in list(rules.optional(lambda: subnet.ips) or ()):
+        address = rules.optional(lambda: fixed.address)  # noqa: B023
+        if address is not None:
+            found.append("%s/%d" % (address, prefixlen))
+    return found
 
 
-def _common(vif: _VIF, workload: _Workload, mtu: int | None) -> dict[str, Any]:
-    default = _get(workload, "default")
+def _routes(subnet: subnet_objects.Subnet) -> list[list[str | None]]:
+    """``[destination, next hop or None]`` of each route of ``subnet``."""
+    found: list[list[str | None]] = []
+    for route in list(rules.optional(lambda: subnet.routes) or ()):
+        destination = rules.optional(lambda: route.cidr)  # noqa: B023
+        hop = rules.optional(lambda: route.gateway)  # noqa: B023
+        if destination is not None:
+            found.append([str(destination), None if hop is None else str(hop)])
+    return found
+
+
+def _common(
+    vif: _VIF, workload: _Workload, mtu: int | None
+) -> dict[str, object]:
+    default = rules.optional(lambda: workload.default)
     found = addressing(vif, True if default is None else bool(default))
     return {
         "netns": netns_of(workload),
@@ -156,7 +170,8 @@ def nested_end(
     :class:`~os_vif.objects.vif.VIFMacvlanNested`, a VLAN device of
     ``vif.vlan_id`` for :class:`~os_vif.objects.vif.VIFVlanNested`."""
     parent = validation.interface_name(
-        _field(workload, "parent"), "workload.parent"
+        _required(rules.optional(lambda: workload.parent), "parent"),
+        "workload.parent",
     )
     if isinstance(vif, vif_objects.VIFVlanNested):
         vlan = validation.vlan_id(
