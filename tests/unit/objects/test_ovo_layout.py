@@ -59,6 +59,36 @@ def test_a_set_field_is_stored_under_its_attribute() -> None:
     assert _ovo.attribute("address") not in _ovo.storage(obj), WHO
 
 
+def test_os_vif_fields_are_read_by_the_fast_reader() -> None:
+    """Registration's property maker is wrapped; reads keep o.vo's answers."""
+    assert ovo_base._make_class_properties is _ovo._make_properties, WHO
+    assert callable(_ovo._make_class_properties), WHO
+    made = vars(vif.VIFOpenVSwitch)["address"]
+    assert made.fget.__name__ == "address"
+    assert made.fget.__qualname__.startswith("_reader."), WHO
+    obj = _vif()
+    assert obj.address == "fa:16:3e:00:00:01"
+    obj.address = "fa:16:3e:00:00:02"
+    assert obj.address == "fa:16:3e:00:00:02"
+    assert "address" in obj.obj_what_changed()
+    # An unset field raises as oslo.versionedobjects' own reader does.
+    with pytest.raises(NotImplementedError, match="vif_name"):
+        _ = obj.vif_name
+    del obj.address
+    assert not obj.obj_attr_is_set("address")
+
+    # Another project's objects keep oslo.versionedobjects' reader (made
+    # as registration makes it, without registering a class for good).
+    @ovo_base.VersionedObjectRegistry.objectify
+    class ForeignThing(ovo_base.VersionedObject):
+        VERSION = "1.0"
+        fields = {"name": ovo_fields.StringField()}
+
+    foreign = vars(ForeignThing)["name"].fget
+    assert not foreign.__qualname__.startswith("_reader."), WHO
+    assert ForeignThing(name="x").name == "x"
+
+
 def test_changes_and_context_are_where_we_read_them() -> None:
     obj = _vif()
     stored = _ovo.storage(obj)
