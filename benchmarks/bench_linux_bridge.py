@@ -45,6 +45,7 @@ from os_vif.objects import instance_info  # noqa: E402
 from os_vif.objects import vif as vif_objects  # noqa: E402
 from os_vif.plugins.linux_bridge import LinuxBridgePlugin  # noqa: E402
 from os_vif.plugins.linux_bridge import plan as lb_plan  # noqa: E402
+from os_vif.sandbox import firewall as sandbox_firewall  # noqa: E402
 from os_vif.sandbox import netns as netns_fixture  # noqa: E402
 from os_vif.sandbox import vifs  # noqa: E402
 
@@ -67,17 +68,7 @@ def make_vif() -> vif_objects.VIFBridge:
 
 def add_host_firewall() -> None:
     for family in (socket.AF_INET, socket.AF_INET6):
-        nft = NFTables(nfgen_family=family)
-        nft.table("add", name="filter")
-        nft.chain(
-            "add",
-            table="filter",
-            name="FORWARD",
-            hook="forward",
-            type="filter",
-            policy=0,
-        )
-        nft.close()
+        sandbox_firewall.add_forward_chain(family).close()
 
 
 class Floor:

@@ -21,6 +21,7 @@ from os_vif.internal import kernel
 from os_vif.internal.kernel import firewall
 from os_vif.internal.privileged import executor
 from os_vif.internal.privileged import firewall as writes
+from os_vif.sandbox import firewall as sandbox_firewall
 
 BRIDGE = "br-fw0"
 
@@ -36,17 +37,7 @@ def run(step: kernel.KernelOperation) -> dict[str, Any]:
 
 def add_chain(family: int) -> None:
     """The filter/FORWARD chain iptables-nft makes, in ``family``."""
-    with NFTables(nfgen_family=family) as nft:
-        nft.table("add", name=firewall.TABLE)
-        nft.chain(
-            "add",
-            table=firewall.TABLE,
-            name=firewall.CHAIN,
-            hook="forward",
-            type="filter",
-            policy=0,
-            priority=0,
-        )
+    sandbox_firewall.add_forward_chain(family).close()
 
 
 def tables(family: int) -> list[str]:

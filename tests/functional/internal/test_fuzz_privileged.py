@@ -72,6 +72,7 @@ from os_vif.internal.kernel import firewall
 from os_vif.internal.privileged import firewall as writes
 from os_vif.internal.privileged import journal as journal_mod
 from os_vif.internal.unprivileged import daemon, runner
+from os_vif.sandbox import firewall as sandbox_firewall
 from os_vif.sandbox import netns as netns_mod
 
 EXAMPLES = int(os.environ.get("OS_VIF_FUZZ_PRIVILEGED_EXAMPLES", "300"))
@@ -184,19 +185,9 @@ def _delete_os_vif_rules() -> None:
 def make_firewall() -> None:
     """An iptables-nft filter/FORWARD chain with one rule of the host's."""
     for family in firewall.FAMILIES:
-        with contextlib.closing(NFTables(nfgen_family=family)) as nft:
-            with contextlib.suppress(NetlinkError):
-                nft.table("del", name=firewall.TABLE)
-            nft.table("add", name=firewall.TABLE)
-            nft.chain(
-                "add",
-                table=firewall.TABLE,
-                name=firewall.CHAIN,
-                hook="forward",
-                type="filter",
-                policy=0,
-                priority=0,
-            )
+        with contextlib.closing(
+            sandbox_firewall.add_forward_chain(family, replace=True)
+        ) as nft:
             nft.rule(
                 "add",
                 table=firewall.TABLE,

@@ -30,6 +30,7 @@ from os_vif.internal.privileged import executor
 from os_vif.objects import instance_info
 from os_vif.objects import vif as vif_objects
 from os_vif.plugins.linux_bridge import plan as lb_plan
+from os_vif.sandbox import firewall as sandbox_firewall
 from os_vif.sandbox import netns as netns_fixture
 from os_vif.sandbox import vifs
 from tests.functional import hung_daemon
@@ -86,20 +87,7 @@ def uplink(ipr: IPRoute) -> str:
 def host_firewall() -> None:
     """An iptables-nft style filter/FORWARD chain that drops by default."""
     for family in firewall.FAMILIES:
-        nft = NFTables(nfgen_family=family)
-        try:
-            nft.table("add", name="filter")
-            nft.chain(
-                "add",
-                table="filter",
-                name="FORWARD",
-                hook="forward",
-                type="filter",
-                policy=0,
-                priority=0,
-            )
-        finally:
-            nft.close()
+        sandbox_firewall.add_forward_chain(family).close()
 
 
 def link(ipr: IPRoute, name: str):
