@@ -8,7 +8,7 @@ The functions keep 5.x's names, arguments and results, but run on os_vif's
 own machinery:
 
 * the ones that change the host build operations of
-  :mod:`os_vif.internal.privileged.devices` and run them through the ovs
+  :mod:`os_vif.internal.kernel` and run them through the ovs
   plugin's privsep daemon (the ``[vif_plug_ovs_privileged]`` section, as in
   5.x), so they are checked first (a bad name, MTU or MAC is an
   :class:`os_vif.exception.InvalidArgument` before anything changes),
