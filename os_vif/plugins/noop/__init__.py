@@ -148,5 +148,12 @@ class NoOpPlugin(PluginBase):
     def gc(
         self, keep: Sequence[_VIF], dry_run: bool = False
     ) -> host_state.PluginCollection:
-        """Remove nothing: this plugin makes nothing that could leak."""
+        """Remove nothing.
+
+        Without a workload the plugin makes nothing.  The nested devices it
+        makes for a workload live inside that namespace and go with it;
+        one whose namespace outlives its VIF is not found here (nothing on
+        the host names it) and is removed by an unplug with its workload,
+        which is what os-vif-cni's GC does for a stale attachment.
+        """
         return host_state.PluginCollection()
