@@ -34,6 +34,7 @@ __all__ = [
     "links",
     "netlink",
     "close_sockets",
+    "send_batch",
     "set_group",
     "delete_group",
 ]
@@ -213,7 +214,7 @@ class LinkRequests:
                 offset += (length + 3) & ~3
 
 
-def _send_batch(data: bytes, count: int) -> list[int]:
+def send_batch(data: bytes, count: int) -> list[int]:
     """Send ``count`` acknowledged requests at once; return their errors.
 
     One ``send`` and one pass over the acks, on a socket of its own in the
@@ -282,7 +283,7 @@ def set_group(indexes: Sequence[int], group: int) -> None:
         _encoded_link_message(_RTM_NEWLINK, index, group, number)
         for number, index in enumerate(indexes, 1)
     )
-    for code in _send_batch(data, len(indexes)):
+    for code in send_batch(data, len(indexes)):
         _raise_unless(code, errno.ENODEV)
 
 
@@ -294,7 +295,7 @@ def delete_group(group: int) -> None:
     (ENODEV) is nothing to delete.  pyroute2's ``link("del")`` insists on
     an index, so the request is encoded here from its message class.
     """
-    (code,) = _send_batch(
+    (code,) = send_batch(
         _encoded_link_message(_RTM_DELLINK, 0, group, 1), 1
     )
     _raise_unless(code, errno.ENODEV)
