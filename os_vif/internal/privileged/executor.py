@@ -145,12 +145,10 @@ def _delete_deferred(
         return
     # Not 0 (the default group), and unlikely to be anyone else's.
     group = random.randint(1 << 24, (1 << 31) - 1)
+    every = [index for _position, indexes in deferred for index in indexes]
     try:
-        netlink.set_group(
-            [index for _position, indexes in deferred for index in indexes],
-            group,
-        )
-        netlink.delete_group(group)
+        netlink.set_group(every, group)
+        netlink.delete_group(group, every)
         return
     except Exception as err:  # noqa: BLE001 - each link, then, on its own
         LOG.warning("Batched deletion failed (%s); one by one", err)
