@@ -145,9 +145,22 @@ def unplug(
     )
 
 
+if TYPE_CHECKING:
+    # An item of a batch: (vif, instance_info), or (vif, instance_info,
+    # workload) with a WorkloadInterface or None.
+    Item = (
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        | tuple[
+            vif_objects.VIFBase,
+            instance_info_objects.InstanceInfo,
+            workload_objects.WorkloadInterface | None,
+        ]
+    )
+
+
 def _many(
     function: str,
-    pairs: Iterable[tuple[Any, Any]],
+    pairs: Iterable[Item],
     failure: type[exception.ExceptionBase],
     progress: host_state.Progress | None,
 ) -> list[Any]:
@@ -163,47 +176,51 @@ def _many(
 
 
 def plug_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-    ],
+    pairs: Iterable[Item],
     progress: host_state.Progress | None = None,
 ) -> list[exception.PlugException | None]:
     """Plug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
 
-    Every pair is checked first, as :func:`plug` checks its arguments;
-    the first bad one raises (the error names it: ``pairs[3].vif``) and
-    nothing is plugged.  The VIFs are then handed to their plugins, all
-    of a plugin's VIFs in one batch (its
+    An item may also be ``(vif, instance_info, workload)`` (new in os-vif
+    6): with a :class:`~os_vif.objects.workload.WorkloadInterface`, that
+    VIF's workload's end is made too, as :func:`plug` makes it with
+    ``workload=``; None is as no workload.  Items of both shapes mix.
+
+    Every item is checked first, as :func:`plug` checks its arguments
+    (its workload included: a plugin that cannot make it is refused);
+    the first bad one raises (the error names it: ``pairs[3].vif``,
+    ``pairs[3].workload``) and nothing is plugged.  The VIFs are then
+    handed to their plugins, all of a plugin's VIFs in one batch (its
     :meth:`~os_vif.plugin.PluginBase.plug_many`).  Each VIF is plugged or
-    not on its own: one that fails leaves nothing of itself behind and
-    never stops or undoes the others.
+    not on its own: one that fails leaves nothing of itself behind (in its
+    workload's namespace neither) and never stops or undoes the others.
 
     :param progress: if given, ``progress(index, result)`` is called once
-        per pair as soon as it is done: ``index`` its position in
+        per item as soon as it is done: ``index`` its position in
         ``pairs``, ``result`` an :class:`~os_vif.host_state.Outcome`
         (``DONE``, or ``UNCHANGED`` when the plugin found it plugged
         already) or its :class:`~os_vif.exception.PlugException`.  What it
         raises ends the call and propagates.
-    :returns: one item per pair, in order: None for a VIF plugged, its
-        :class:`~os_vif.exception.PlugException` (``err``: the plugin's
-        error) for a VIF that failed.
+    :returns: one item per item of ``pairs``, in order: None for a VIF
+        plugged, its :class:`~os_vif.exception.PlugException` (``err``:
+        the plugin's error) for a VIF that failed.
     :raises LibraryNotInitialized: :func:`initialize` was not called.
-    :raises InvalidArgument: ``pairs`` is not an iterable of pairs, or a
-        pair is refused as :func:`plug` refuses its arguments.
+    :raises InvalidArgument: ``pairs`` is not an iterable of such items,
+        or an item is refused as :func:`plug` refuses its arguments.
     :raises NoMatchingPlugin: a VIF names no loaded plugin.
     """
     return _many("plug_many", pairs, exception.PlugException, progress)
 
 
 def unplug_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-    ],
+    pairs: Iterable[Item],
     progress: host_state.Progress | None = None,
 ) -> list[exception.UnplugException | None]:
     """Unplug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
 
-    As :func:`plug_many`, for :func:`unplug`: a failure is an
+    As :func:`plug_many`, for :func:`unplug`: an item may name the VIF's
+    workload (``(vif, instance_info, workload)``), whose end is removed
+    too (a namespace that is gone is not an error); a failure is an
     :class:`~os_vif.exception.UnplugException` in the returned list (and
     given to ``progress``); ``UNCHANGED`` says nothing of the VIF was on
     the host.
@@ -242,13 +259,13 @@ def check(
 
 
 def check_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-    ],
+    pairs: Iterable[Item],
 ) -> list[host_state.CheckReport]:
     """:func:`check` every ``(vif, instance_info)`` of ``pairs``.
 
-    Returns one report per pair, in order.  The pairs are checked first,
+    An item may name the VIF's workload, ``(vif, instance_info,
+    workload)``, whose end is compared too, as :func:`check` compares it.
+    Returns one report per item, in order.  The items are checked first,
     as :func:`plug_many` checks them (the first bad one raises); each
     plugin then checks all of its VIFs at once
     (:meth:`~os_vif.plugin.PluginBase.check_many`), which lets it read the

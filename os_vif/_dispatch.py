@@ -27,7 +27,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence, Set
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from os_vif import exception
 
@@ -203,12 +203,13 @@ def resolve(
 
 
 def check_workload(
-    plugin: PluginBase, vif: Any, workload: Any
+    plugin: PluginBase, vif: Any, workload: Any, argument: str = "workload"
 ) -> dict[str, Any]:
     """The keyword arguments that hand ``workload`` to ``plugin``.
 
     Empty when ``workload`` is None (the plugin is called as os-vif 5.x
-    called it).
+    called it).  ``argument`` is what errors call it (``workload``,
+    ``pairs[3].workload``).
 
     :raises InvalidArgument: ``workload`` is not a
         :class:`~os_vif.objects.workload.WorkloadInterface`, or ``plugin``
@@ -222,13 +223,13 @@ def check_workload(
 
     if not isinstance(workload, WorkloadInterface):
         raise exception.InvalidArgument(
-            field="workload",
+            field=argument,
             value=workload,
             reason="not an os_vif.objects.workload.WorkloadInterface",
         )
     if not plugin.supports_workload(vif):
         raise exception.InvalidArgument(
-            field="workload",
+            field=argument,
             value=workload,
             reason="plugin %s cannot make the workload's end of a %s"
             % (type(plugin).__name__, type(vif).__name__),
@@ -299,21 +300,33 @@ class _ProgressFailed(BaseException):
         self.error = error
 
 
+class _Item(NamedTuple):
+    """One item of a batch, checked: its VIF, instance, plugin, workload."""
+
+    vif: Any
+    instance_info: Any
+    plugin: PluginBase
+    workload: Any
+
+
 def resolve_pairs(
     manager: Manager | None, pairs: Any, function: str
-) -> list[tuple[Any, Any, PluginBase]]:
-    """Check every pair of ``pairs`` as :func:`resolve` checks one.
+) -> list[_Item]:
+    """Check every item of ``pairs`` as :func:`resolve` checks one.
 
-    Errors name the pair (``pairs[3].vif``); the first bad pair raises,
-    before any plugin is called.  Returns ``(vif, instance, plugin)`` per
-    pair, in order.
+    An item is ``(vif, instance_info)`` or ``(vif, instance_info,
+    workload)``, the workload checked as :func:`check_workload` checks
+    it (None: none).  Errors name the item (``pairs[3].vif``,
+    ``pairs[3].workload``); the first bad item raises, before any plugin
+    is called.  Returns one :class:`_Item` per item, in order.
     """
     manager = require_initialized(manager)
     if _not_a_batch(pairs):
         raise exception.InvalidArgument(
             field="pairs",
             value=pairs,
-            reason="not an iterable of (vif, instance_info) pairs",
+            reason="not an iterable of (vif, instance_info[, workload]) "
+            "items",
         )
     resolved = []
     for index, pair in enumerate(pairs):
@@ -321,14 +334,16 @@ def resolve_pairs(
         if (
             not isinstance(pair, Sequence)
             or isinstance(pair, (str, bytes))
-            or len(pair) != 2
+            or len(pair) not in (2, 3)
         ):
             raise exception.InvalidArgument(
                 field=where,
                 value=pair,
-                reason="not a (vif, instance_info) pair",
+                reason="not a (vif, instance_info) pair nor a (vif, "
+                "instance_info, workload) triple",
             )
-        vif, instance_info = pair
+        vif, instance_info = pair[0], pair[1]
+        workload = pair[2] if len(pair) == 3 else None
         try:
             plugin = resolve(
                 manager,
@@ -342,18 +357,68 @@ def resolve_pairs(
             # Its 5.x message names only the plugin: say which pair.
             err.add_note("in %s" % where)
             raise
-        resolved.append((vif, instance_info, plugin))
+        check_workload(plugin, vif, workload, where + ".workload")
+        resolved.append(_Item(vif, instance_info, plugin, workload))
     return resolved
 
 
-def _group(
-    resolved: list[tuple[Any, Any, PluginBase]],
-) -> list[tuple[PluginBase, list[int]]]:
-    """The indexes of each plugin's pairs, plugins in order of first use."""
+def _group(resolved: list[_Item]) -> list[tuple[PluginBase, list[int]]]:
+    """The indexes of each plugin's items, plugins in order of first use."""
     groups: dict[int, tuple[PluginBase, list[int]]] = {}
-    for index, (_vif, _instance, plugin) in enumerate(resolved):
-        groups.setdefault(id(plugin), (plugin, []))[1].append(index)
+    for index, item in enumerate(resolved):
+        groups.setdefault(id(item.plugin), (item.plugin, []))[1].append(
+            index
+        )
     return list(groups.values())
+
+
+def _batch_call(
+    plugin: PluginBase,
+    function: str,
+    resolved: list[_Item],
+    indexes: list[int],
+) -> tuple[list[tuple[Any, Any]], Callable[..., Any], dict[str, Any]]:
+    """What to call for one plugin's batch: ``(pairs, method, keywords)``.
+
+    ``workloads=`` (one per pair) only when an item of the batch has a
+    workload, as :func:`call_plugin` gives ``workload=`` only when set: a
+    plugin whose ``supports_workload`` answered false never gets it (the
+    items were refused).  A plugin that does support them but overrides
+    the method without that parameter gets :class:`PluginBase`'s default
+    for the batch, which hands each workload to its single method.
+    """
+    from os_vif.plugin import PluginBase
+
+    pairs = [(resolved[i].vif, resolved[i].instance_info) for i in indexes]
+    method = getattr(plugin, function)
+    workloads = [resolved[i].workload for i in indexes]
+    if all(workload is None for workload in workloads):
+        return pairs, method, {}
+    if not _takes_workloads(method):
+        LOG.debug(
+            "%s of plugin %s takes no workloads: its VIFs with one are "
+            "handed over one by one",
+            function,
+            type(plugin).__name__,
+        )
+        method = functools.partial(getattr(PluginBase, function), plugin)
+    return pairs, method, {"workloads": workloads}
+
+
+def _takes_workloads(method: Any) -> bool:
+    """Whether ``method`` accepts a ``workloads`` keyword argument."""
+    # Imported here: only a batch with workloads reads a signature, and
+    # "import os_vif" stays cheap.
+    import inspect
+
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # no signature to read: try it
+        return True
+    return "workloads" in parameters or any(
+        parameter.kind is inspect.Parameter.VAR_KEYWORD
+        for parameter in parameters.values()
+    )
 
 
 def call_many(
@@ -391,7 +456,7 @@ def call_many(
                 "%s returned %r for this VIF, neither an Outcome nor an "
                 "exception" % (function, result)
             )
-        failed = failure(vif=resolved[index][0], err=result)
+        failed = failure(vif=resolved[index].vif, err=result)
         failed.__cause__ = result
         wrapped[index] = (raw, failed)
         return failed
@@ -422,14 +487,14 @@ def _run_group(
     plugin: PluginBase,
     function: str,
     public: str,
-    resolved: list[tuple[Any, Any, PluginBase]],
+    resolved: list[_Item],
     indexes: list[int],
     wrap: Any,
     report: Any,
 ) -> None:
     """One plugin's batch: call it, then report every VIF's result."""
     name = type(plugin).__name__
-    batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
+    batch, method, more = _batch_call(plugin, function, resolved, indexes)
 
     def forward(position: int, result: Any) -> None:
         # Shown at once; the returned list decides what the call returns
@@ -444,7 +509,7 @@ def _run_group(
         function,
         "%s of %d VIFs" % (function, len(batch)),
         len(batch),
-        lambda: getattr(plugin, function)(batch, forward),
+        lambda: method(batch, forward, **more),
         None,
         lambda err: err,
     )
@@ -456,7 +521,7 @@ def _run_group(
             LOG.error(
                 "Failed to %s VIF %s with plugin %s: %s",
                 public,
-                _vif_id(resolved[index][0]),
+                _vif_id(resolved[index].vif),
                 name,
                 _describe(result),
             )
@@ -599,19 +664,21 @@ def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
     resolved = resolve_pairs(manager, pairs, "check_many")
     reports: list[Any] = [None] * len(resolved)
     for plugin, indexes in _group(resolved):
-        batch = [(resolved[i][0], resolved[i][1]) for i in indexes]
+        batch, method, more = _batch_call(
+            plugin, "check_many", resolved, indexes
+        )
         returned = _normalised(
             plugin,
             "check_many",
             "Check of %d VIFs" % len(batch),
             len(batch),
-            functools.partial(plugin.check_many, batch),
+            functools.partial(method, batch, **more),
             host_state.CheckReport,
             _error_report,
             logging.WARNING,
         )
         for index, report in zip(indexes, returned, strict=True):
-            reports[index] = _stamped(report, resolved[index][0])
+            reports[index] = _stamped(report, resolved[index].vif)
     return reports
 
 

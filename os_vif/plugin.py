@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from os_vif.objects import host_info as host_info_objects
     from os_vif.objects import instance_info as instance_info_objects
     from os_vif.objects import vif as vif_objects
+    from os_vif.objects import workload as workload_objects
+
+    #: A batch's workloads, one per pair (None: that VIF has none).
+    Workloads = Sequence[workload_objects.WorkloadInterface | None]
 
 __all__ = ["PluginBase", "config_group_name"]
 
@@ -101,6 +105,8 @@ class PluginBase(metaclass=abc.ABCMeta):
             tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
         ],
         progress: host_state.Progress | None = None,
+        *,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         """Plug every ``(vif, instance_info)`` of ``pairs``.
 
@@ -120,10 +126,21 @@ class PluginBase(metaclass=abc.ABCMeta):
         * ``pairs`` was checked as :func:`os_vif.plug` checks its arguments;
           the same VIF may appear twice (the second is a re-plug).
 
+        ``workloads`` (new in os-vif 6) is given only when a pair of the
+        batch has a workload's end, and only to a plugin whose
+        :meth:`supports_workload` answered true for each such VIF: one item
+        per pair, a :class:`~os_vif.objects.workload.WorkloadInterface` or
+        None, what :meth:`plug`'s ``workload`` is for that VIF.  A plugin
+        that does not support workloads never gets it, so an override
+        written for os-vif 5.x keeps its signature; an override without
+        the parameter in a plugin that does is passed over for such a
+        batch, which then runs this default.
+
         An exception raised by the method itself fails every VIF of the
-        batch.  The default plugs the VIFs one by one with :meth:`plug`.
+        batch.  The default plugs the VIFs one by one with :meth:`plug`
+        (``workload=`` only for a VIF that has one).
         """
-        return self._one_by_one(self.plug, pairs, progress)
+        return self._one_by_one(self.plug, pairs, progress, workloads)
 
     def unplug_many(
         self,
@@ -131,26 +148,31 @@ class PluginBase(metaclass=abc.ABCMeta):
             tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
         ],
         progress: host_state.Progress | None = None,
+        *,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         """Unplug every ``(vif, instance_info)`` of ``pairs``.
 
         The contract of :meth:`plug_many`, for :meth:`unplug`
-        (``UNCHANGED``: nothing of the VIF was on the host).  The default
-        unplugs the VIFs one by one with :meth:`unplug`.
+        (``UNCHANGED``: nothing of the VIF was on the host), ``workloads``
+        included.  The default unplugs the VIFs one by one with
+        :meth:`unplug`.
         """
-        return self._one_by_one(self.unplug, pairs, progress)
+        return self._one_by_one(self.unplug, pairs, progress, workloads)
 
     @staticmethod
     def _one_by_one(
         method: Any,
         pairs: Sequence[tuple[Any, Any]],
         progress: host_state.Progress | None,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         results: list[host_state.VIFResult] = []
         for index, (vif, instance_info) in enumerate(pairs):
+            more = _workload_of(workloads, index)
             result: host_state.VIFResult
             try:
-                returned = method(vif, instance_info)
+                returned = method(vif, instance_info, **more)
             except Exception as err:
                 result = err
             else:
@@ -222,18 +244,26 @@ class PluginBase(metaclass=abc.ABCMeta):
         pairs: Sequence[
             tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
         ],
+        *,
+        workloads: Workloads | None = None,
     ) -> list[host_state.CheckReport]:
         """:meth:`check` every ``(vif, instance_info)`` of ``pairs``.
 
         Returns one report per pair, in order.  An override reads the host
         once for all (one link dump, one look at the OVSDB cache) instead
-        of once per VIF.  The default calls :meth:`check` for each; a check
-        that raises gets a report with its ``error``.
+        of once per VIF.  ``workloads`` as for :meth:`plug_many`.  The
+        default calls :meth:`check` for each (``workload=`` only for a VIF
+        that has one); a check that raises gets a report with its
+        ``error``.
         """
         reports = []
-        for vif, instance_info in pairs:
+        for index, (vif, instance_info) in enumerate(pairs):
             try:
-                reports.append(self.check(vif, instance_info))
+                reports.append(
+                    self.check(
+                        vif, instance_info, **_workload_of(workloads, index)
+                    )
+                )
             except Exception as err:
                 reports.append(host_state.CheckReport(error=err))
         return reports
@@ -282,3 +312,14 @@ class PluginBase(metaclass=abc.ABCMeta):
         private = cfg.ConfigOpts()
         private.register_group(cfg.OptGroup(group))
         return cls(getattr(private, group))
+
+
+def _workload_of(workloads: Any, index: int) -> dict[str, Any]:
+    """The keyword arguments giving pair ``index`` its workload, if any.
+
+    Empty without one: the plugin's method is called with os-vif 5.x's
+    arguments, as :func:`os_vif.plug` calls it.
+    """
+    if workloads is None or workloads[index] is None:
+        return {}
+    return {"workload": workloads[index]}

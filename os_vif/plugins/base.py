@@ -50,7 +50,7 @@ from os_vif.plugin import PluginBase
 from os_vif.plugins import batch, checking, privileged
 from os_vif.plugins import workload as workload_plans
 
-__all__ = ["HostEnd", "HostPlugin", "Pairs", "Plans"]
+__all__ = ["HostEnd", "HostPlugin", "Pairs", "Plans", "Workloads"]
 
 LOG = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ _Instance = instance_info_objects.InstanceInfo
 _Workload = workload_objects.WorkloadInterface
 #: The ``(vif, instance_info)`` pairs of a batch.
 Pairs = Sequence[tuple[_VIF, _Instance]]
+#: A batch's workloads' ends, one per pair (None: that VIF has none).
+Workloads = Sequence[_Workload | None]
 
 
 class Plans(Protocol[_FoundIn, _ConfigIn]):
@@ -240,23 +242,10 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         nothing this call made is left behind.  With ``workload``, its
         end too, by the workload daemon.
         """
-        if workload is None:
-            self._one(self.plug_many([(vif, instance_info)]))
-            return
-
-        def job(vif: _VIF, instance_info: _Instance) -> batch.Job:
-            return batch.Job(
-                self.workload_plug_plan(vif, instance_info, workload),
-                key=batch.vif_key(vif),
-            )
-
         self._one(
-            self._run(
+            self.plug_many(
                 [(vif, instance_info)],
-                job,
-                None,
-                runner.Order.KERNEL_FIRST,
-                self.workload_host,
+                workloads=None if workload is None else [workload],
             )
         )
 
@@ -273,22 +262,22 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         keeps its device.  With ``workload``, its end goes first (a
         namespace that is gone took it along).
         """
-
-        def job(vif: _VIF, instance_info: _Instance) -> batch.Job | None:
-            return self._unplug_job(vif, instance_info, workload)
-
         self._one(
-            self._run(
+            self._by_daemon(
                 [(vif, instance_info)],
-                job,
+                None if workload is None else [workload],
+                self._unplug_job,
                 None,
                 runner.Order.OVSDB_FIRST,
-                None if workload is None else self.workload_host,
             )
         )
 
     def plug_many(
-        self, pairs: Pairs, progress: host_state.Progress | None = None
+        self,
+        pairs: Pairs,
+        progress: host_state.Progress | None = None,
+        *,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         """Plug many VIFs: their plans in one check, call and transaction.
 
@@ -297,23 +286,38 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         :data:`os_vif.plugins.batch.CHUNK`, one check of the host, one
         privileged call and one OVSDB transaction for all that need a
         change.  A VIF already plugged is ``UNCHANGED``; one that fails is
-        undone alone.
+        undone alone.  The VIFs with a workload's end (``workloads``) are
+        one such batch of the workload daemon, the others one of the
+        plugin's own.
         """
-        return self._run(
-            pairs, self._plug_job, progress, runner.Order.KERNEL_FIRST
+        return self._by_daemon(
+            pairs,
+            workloads,
+            self._plug_job,
+            progress,
+            runner.Order.KERNEL_FIRST,
         )
 
     def unplug_many(
-        self, pairs: Pairs, progress: host_state.Progress | None = None
+        self,
+        pairs: Pairs,
+        progress: host_state.Progress | None = None,
+        *,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         """Unplug many VIFs as :meth:`plug_many` plugs them.
 
         One OVSDB transaction removes the ports of a chunk while one
-        privileged call deletes their devices.  ``UNCHANGED``: nothing of
-        the VIF was on the host.
+        privileged call deletes their devices (and, in the workload
+        daemon, the workloads' ends).  ``UNCHANGED``: nothing of the VIF
+        was on the host.
         """
-        return self._run(
-            pairs, self._unplug_job, progress, runner.Order.TOGETHER
+        return self._by_daemon(
+            pairs,
+            workloads,
+            self._unplug_job,
+            progress,
+            runner.Order.TOGETHER,
         )
 
     def check(
@@ -334,9 +338,14 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
             self.host.check(wanted, self._ovsdb_for([wanted]))
         )
 
-    def check_many(self, pairs: Pairs) -> list[host_state.CheckReport]:
-        """:meth:`check` every pair against one dump of the kernel's links."""
-        return checking.check_many(pairs, self.check, self.batch_ovsdb())
+    def check_many(
+        self, pairs: Pairs, *, workloads: Workloads | None = None
+    ) -> list[host_state.CheckReport]:
+        """:meth:`check` every pair against one dump of the kernel's links
+        (with its workload's end, if ``workloads`` gives one)."""
+        return checking.check_many(
+            pairs, self.check, self.batch_ovsdb(), workloads
+        )
 
     # -- the batch -----------------------------------------------------------
 
@@ -361,6 +370,7 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         progress: host_state.Progress | None,
         order: runner.Order,
         host: runner.HostRunner | None = None,
+        workloads: Workloads | None = None,
     ) -> list[host_state.VIFResult]:
         def client() -> OvsdbClient:
             found = self.ovsdb_client()
@@ -368,8 +378,62 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
             return found
 
         return batch.run(
-            host or self.host, pairs, build, client, progress, order
+            host or self.host,
+            pairs,
+            build,
+            client,
+            progress,
+            order,
+            workloads,
         )
+
+    def _by_daemon(
+        self,
+        pairs: Pairs,
+        workloads: Workloads | None,
+        build: batch.Build,
+        progress: host_state.Progress | None,
+        order: runner.Order,
+    ) -> list[host_state.VIFResult]:
+        """Run the pairs without a workload in the plugin's daemon, those
+        with one in the workload daemon: a batch each, results in order.
+
+        Only the workload daemon may enter a namespace; the plugin's own
+        keeps its least privilege for everything else.
+        """
+        if workloads is None or all(end is None for end in workloads):
+            return self._run(pairs, build, progress, order)
+        results: list[host_state.VIFResult] = [
+            host_state.Outcome.DONE
+        ] * len(pairs)
+        plain = [i for i, end in enumerate(workloads) if end is None]
+        ends = [i for i, end in enumerate(workloads) if end is not None]
+        for indexes, host, given in (
+            (plain, self.host, None),
+            (ends, self.workload_host, [workloads[i] for i in ends]),
+        ):
+            if not indexes:
+                continue
+
+            def forward(
+                position: int,
+                result: host_state.VIFResult,
+                indexes: list[int] = indexes,
+            ) -> None:
+                assert progress is not None
+                progress(indexes[position], result)
+
+            returned = self._run(
+                [pairs[i] for i in indexes],
+                build,
+                None if progress is None else forward,
+                order,
+                host,
+                given,
+            )
+            for position, index in enumerate(indexes):
+                results[index] = returned[position]
+        return results
 
     @staticmethod
     def _one(results: list[host_state.VIFResult]) -> None:
@@ -378,9 +442,15 @@ class HostPlugin(PluginBase, Generic[FoundT, ConfigT]):
         if isinstance(result, BaseException):
             raise result
 
-    def _plug_job(self, vif: _VIF, instance_info: _Instance) -> batch.Job:
+    def _plug_job(
+        self,
+        vif: _VIF,
+        instance_info: _Instance,
+        workload: _Workload | None = None,
+    ) -> batch.Job:
         return batch.Job(
-            self.plug_plan(vif, instance_info), key=batch.vif_key(vif)
+            self._wanted(vif, instance_info, workload),
+            key=batch.vif_key(vif),
         )
 
     def _unplug_job(

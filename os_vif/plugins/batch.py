@@ -23,6 +23,7 @@ from os_vif.internal.unprivileged import gc_pause, runner
 from os_vif.internal.unprivileged.plan import Plan
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
+from os_vif.objects import workload as workload_objects
 
 __all__ = ["CHUNK", "SNAPSHOT_PLANS", "Build", "Job", "run", "vif_key"]
 
@@ -52,10 +53,16 @@ class Job:
     lenient: Callable[[Exception], host_state.VIFResult | None] | None = None
 
 
-#: ``build(vif, instance_info)``: the VIF's :class:`Job`, or None when
-#: there is nothing to do for it.
+#: ``build(vif, instance_info, workload)``: the VIF's :class:`Job`, or
+#: None when there is nothing to do for it.  ``workload`` is the VIF's
+#: workload's end, or None.
 Build = Callable[
-    [vif_objects.VIFBase, instance_info_objects.InstanceInfo], "Job | None"
+    [
+        vif_objects.VIFBase,
+        instance_info_objects.InstanceInfo,
+        workload_objects.WorkloadInterface | None,
+    ],
+    "Job | None",
 ]
 
 
@@ -76,21 +83,26 @@ def run(
     ovsdb: Callable[[], ovsdb_client.OvsdbClient],
     progress: host_state.Progress | None = None,
     order: runner.Order = runner.Order.KERNEL_FIRST,
+    workloads: Sequence[workload_objects.WorkloadInterface | None]
+    | None = None,
 ) -> list[host_state.VIFResult]:
     """Build every pair's job with ``build`` and run the plans in chunks.
 
-    ``build(vif, instance_info)`` returns the VIF's :class:`Job`, or None
-    when there is nothing to do for it (``UNCHANGED``); what it raises is
-    that VIF's result.  ``ovsdb()`` gives the OVSDB client, asked for only
-    when a plan has OVSDB operations.  ``order`` is each chunk's
+    ``build(vif, instance_info, workload)`` returns the VIF's
+    :class:`Job`, or None when there is nothing to do for it
+    (``UNCHANGED``); what it raises is that VIF's result.  ``workload``
+    is the pair's item of ``workloads`` (None without them).  ``ovsdb()``
+    gives the OVSDB client, asked for only when a plan has OVSDB
+    operations.  ``order`` is each chunk's
     (:class:`~os_vif.internal.unprivileged.runner.Order`).
     """
     results: list[host_state.VIFResult | None] = [None] * len(pairs)
     jobs: dict[int, Job] = {}
     with gc_pause.paused():
         for index, (vif, instance_info) in enumerate(pairs):
+            workload = None if workloads is None else workloads[index]
             try:
-                job = build(vif, instance_info)
+                job = build(vif, instance_info, workload)
             except Exception as err:
                 _report(results, index, err, progress)
                 continue

@@ -19,6 +19,7 @@ from os_vif.internal.ovsdb import client as ovsdb_client
 from os_vif.internal.unprivileged import gc_pause, runner
 from os_vif.objects import instance_info as instance_info_objects
 from os_vif.objects import vif as vif_objects
+from os_vif.objects import workload as workload_objects
 
 __all__ = ["report", "check_many"]
 
@@ -34,13 +35,15 @@ def check_many(
     pairs: Sequence[
         tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
     ],
-    check: Callable[
-        [vif_objects.VIFBase, instance_info_objects.InstanceInfo],
-        host_state.CheckReport,
-    ],
+    check: Callable[..., host_state.CheckReport],
     ovsdb: ovsdb_client.OvsdbClient | None = None,
+    workloads: Sequence[workload_objects.WorkloadInterface | None]
+    | None = None,
 ) -> list[host_state.CheckReport]:
     """``check`` every pair, all reading one dump of the kernel's links.
+
+    ``check(vif, instance_info)``, or with ``workload=`` the pair's item
+    of ``workloads`` when it is not None.
 
     With ``ovsdb`` (a client), its IDL cache is held for the whole batch:
     one consistent pass, no update applied in between.  A check that
@@ -60,9 +63,14 @@ def check_many(
         stack.enter_context(linkstate.snapshot())
         stack.enter_context(runner.shared_checks())
         stack.enter_context(gc_pause.paused())
-        for vif, instance_info in pairs:
+        for index, (vif, instance_info) in enumerate(pairs):
+            end = None if workloads is None else workloads[index]
             try:
-                reports.append(check(vif, instance_info))
+                reports.append(
+                    check(vif, instance_info)
+                    if end is None
+                    else check(vif, instance_info, workload=end)
+                )
             except Exception as err:
                 reports.append(host_state.CheckReport(error=err))
     return reports

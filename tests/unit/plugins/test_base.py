@@ -177,3 +177,123 @@ def test_validate_plug_and_check_build_the_plug_plan(
     with pytest.raises(exception.InvalidArgument):
         toy.validate_plug(_vif("invalid"), None)  # type: ignore[arg-type]
     assert seen == ["v1", "c1"]
+
+
+# -- workloads' ends in a batch --
+
+
+class ToyWithWorkloads(Toy):
+    """A Toy that makes workloads' ends: the plan says which workload."""
+
+    WORKLOAD_TYPES = (vif_objects.VIFOpenVSwitch,)
+
+    def workload_plug_plan(
+        self, vif: Any, instance_info: Any, workload: Any
+    ) -> Plan:
+        return Plan(label="%s@%s" % (vif.vif_name, workload.netns))
+
+    def workload_host_end(self, vif: Any) -> base.HostEnd:
+        return base.HostEnd(name=vif.vif_name, master=None, mtu=None)
+
+
+@pytest.fixture
+def daemons(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[str, list[str], runner.Order]]:
+    """run_many, recorded with the daemon it was sent to."""
+    made: list[tuple[str, list[str], runner.Order]] = []
+
+    def run_many(
+        self: Any,
+        plans: Any,
+        ovsdb: Any = None,
+        *,
+        order: runner.Order,
+        links: Any = None,
+    ) -> list[runner.PlanResult]:
+        made.append((self.name, [plan.label for plan in plans], order))
+        return [
+            runner.PlanResult(
+                exception.HostOperationFailed(
+                    operation="x", device=plan.label, err="no"
+                )
+                if "bad" in plan.label
+                else None,
+                True,
+            )
+            for plan in plans
+        ]
+
+    monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
+    return made
+
+
+def _end(netns: str) -> Any:
+    from os_vif.objects import workload
+
+    return workload.WorkloadInterface(netns=netns, ifname="eth0")
+
+
+def test_a_batch_with_workloads_is_split_by_daemon(
+    daemons: list[Any],
+) -> None:
+    toy = ToyWithWorkloads(types.SimpleNamespace(privsep_timeout=5))
+    pairs: Any = [(_vif(name), None) for name in ("a", "b", "bad", "d")]
+    ends = [None, _end("ns1"), _end("ns2"), None]
+    seen: list[Any] = []
+    results = toy.plug_many(
+        pairs, lambda i, r: seen.append((i, r)), workloads=ends
+    )
+    # The VIFs without a workload in the plugin's daemon, those with one
+    # in the workload daemon (the only one that may enter a namespace).
+    assert daemons == [
+        ("toy", ["a", "d"], runner.Order.KERNEL_FIRST),
+        ("workload", ["b@ns1", "bad@ns2"], runner.Order.KERNEL_FIRST),
+    ]
+    # Results and progress by the caller's index.
+    assert results[:2] == [host_state.Outcome.DONE] * 2
+    assert isinstance(results[2], exception.HostOperationFailed)
+    assert results[3] is host_state.Outcome.DONE
+    assert sorted(index for index, _ in seen) == [0, 1, 2, 3]
+    assert all(results[index] is result for index, result in seen)
+
+    daemons.clear()
+    toy.unplug_many(pairs, workloads=ends)
+    toy.unplug(pairs[1][0], None, workload=ends[1])
+    toy.plug(pairs[1][0], None, workload=ends[1])
+    assert [(name, order) for name, _labels, order in daemons] == [
+        ("toy", runner.Order.TOGETHER),
+        ("workload", runner.Order.TOGETHER),
+        ("workload", runner.Order.OVSDB_FIRST),
+        ("workload", runner.Order.KERNEL_FIRST),
+    ]
+    # The unplug of a workload's end removes it first.
+    names = [step.NAME for step in _unplug_steps(toy, pairs[1][0], ends[1])]
+    assert names[0] == "delete_workload_end"
+
+
+def _unplug_steps(toy: Any, vif: Any, end: Any) -> list[Any]:
+    job = toy._unplug_job(vif, None, end)
+    return list(job.plan.steps)
+
+
+def test_check_many_checks_each_with_its_workload(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from os_vif.internal import linkstate
+
+    toy = ToyWithWorkloads(types.SimpleNamespace(privsep_timeout=5))
+    seen: list[str] = []
+    # The batch's one link dump, of a host without links.
+    monkeypatch.setattr(
+        linkstate.LinkTable, "read", classmethod(lambda cls: cls({}, {}))
+    )
+    monkeypatch.setattr(
+        runner.HostRunner,
+        "check",
+        staticmethod(lambda plan, ovsdb=None: seen.append(plan.label) or []),
+    )
+    pairs: Any = [(_vif("a"), None), (_vif("b"), None)]
+    reports = toy.check_many(pairs, workloads=[_end("ns1"), None])
+    assert [report.ok for report in reports] == [True, True]
+    assert seen == ["a@ns1", "b"]

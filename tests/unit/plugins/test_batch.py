@@ -52,7 +52,7 @@ class RecordingRunner:
         return results
 
 
-def _job(vif: str, _info: Any) -> batch.Job | None:
+def _job(vif: str, _info: Any, _workload: Any) -> batch.Job | None:
     if vif.startswith("invalid"):
         raise exception.InvalidArgument(field="vif", value=vif, reason="bad")
     if vif == "nothing":
@@ -105,7 +105,7 @@ def test_the_same_vif_twice_runs_in_a_later_chunk():
 
 
 def test_lenient_errors_are_forgiven():
-    def build(vif: str, info: Any) -> batch.Job:
+    def build(vif: str, info: Any, workload: Any) -> batch.Job:
         return batch.Job(
             Plan(label=vif),
             lenient=lambda err: host_state.Outcome.DONE,
