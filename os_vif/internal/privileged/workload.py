@@ -11,9 +11,7 @@ end is born inside under its final name.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -21,17 +19,12 @@ from pyroute2.netlink.exceptions import NetlinkError
 from os_vif import exception
 from os_vif.internal import linkstate, netns, ownership
 from os_vif.internal.kernel import workload
-from os_vif.internal.privileged import netlink
+from os_vif.internal.privileged import addressing, netlink
 from os_vif.internal.privileged.apply import Context, applies, require_link
 from os_vif.internal.privileged.link import set_link
 
 __all__ = ["apply_ensure_workload_end", "apply_delete_workload_end"]
 
-# ifaddrmsg flag: no duplicate address detection.  The address is the
-# VIF's, which Neutron gave this port alone; a tentative address would
-# make the routes through its subnet's gateway fail for a second or so.
-_IFA_F_NODAD = 0x02
-_MACVLAN_MODE_BRIDGE = 4
 
 
 def _failed(op: Any, action: str, err: Any) -> exception.HostOperationFailed:
@@ -53,7 +46,13 @@ def _read(op: Any) -> linkstate.Link | None:
 
 
 def _create(op: workload.EnsureWorkloadEnd, ctx: Context) -> None:
-    """Make the end inside the namespace (and a veth's host end)."""
+    """Make the end inside the namespace (and a veth's host end).
+
+    Born as asked where the kernel allows it: in the namespace, under its
+    name, with its MAC and MTU (a veth's host end on its master, up).  The
+    kernel ignores an alias in a creating request: the end is marked
+    inside (:func:`_fresh_inside`), the host end here.
+    """
     kind, ifname = op.get("kind"), op.device
     try:
         fd = os.open(
@@ -70,48 +69,89 @@ def _create(op: workload.EnsureWorkloadEnd, ctx: Context) -> None:
             vif_id=op.get("vif_id"),
         )
     )
+    batch = addressing.Requests()
     try:
-        with netlink.netlink() as ipr:
-            inside: dict[str, Any] = {"net_ns_fd": fd}
-            if op.get("mac") is not None:
-                inside["address"] = op.get("mac")
-            if op.get("mtu") is not None:
-                inside["mtu"] = op.get("mtu")
-            if kind == "veth":
-                host = op.get("host")
-                existing = linkstate.read_link(host)
-                if existing is not None:
-                    # A leftover of an interrupted plug (its peer is gone
-                    # or elsewhere): os_vif's, admitted; made again.
-                    ownership.require_kind(existing, "veth", "create a veth")
-                    ownership.require_owned(
-                        ctx, existing, "delete", op.get("vif_id")
-                    )
-                    ipr.link("del", index=existing.index)
-                ctx.created[host] = "veth"
-                mtu = {} if op.get("mtu") is None else {"mtu": op.get("mtu")}
-                ipr.link(
-                    "add",
-                    ifname=host,
-                    kind="veth",
-                    peer={"ifname": ifname, **inside},
-                    **mtu,
+        if kind == "veth":
+            host = op.get("host")
+            existing = linkstate.read_link(host)
+            if existing is not None:
+                # A leftover of an interrupted plug (its peer is gone or
+                # elsewhere): os_vif's, admitted; made again.
+                ownership.require_kind(existing, "veth", "create a veth")
+                ownership.require_owned(
+                    ctx, existing, "delete", op.get("vif_id")
                 )
-            else:
-                parent = require_link(op.get("parent")).index
-                extra: dict[str, Any] = (
-                    {"macvlan_mode": "bridge"}
-                    if kind == "macvlan"
-                    else {"vlan_id": op.get("vlan")}
-                )
-                ipr.link(
-                    "add", ifname=ifname, kind=kind, link=parent,
-                    **inside, **extra,
-                )
-    except NetlinkError as err:
+                with netlink.links() as requests:
+                    requests.delete(existing.index)
+            master = op.get("master")
+            ctx.created[host] = "veth"
+            batch.new_veth(
+                host,
+                ifname,
+                netns_fd=fd,
+                mtu=op.get("mtu"),
+                mac=op.get("mac"),
+                master=None if master is None else require_link(master).index,
+            )
+            # The host end is marked in the same send, by name.
+            batch.set_link(name=host, alias=ownership.OS_VIF_ALIAS)
+        else:
+            batch.new_nested(
+                ifname,
+                kind,
+                lower=require_link(op.get("parent")).index,
+                netns_fd=fd,
+                mtu=op.get("mtu"),
+                mac=op.get("mac"),
+                vlan=op.get("vlan"),
+            )
+        # From the host's namespace: the parent is there, and the end is
+        # born in the workload's.
+        batch.send()
+    except (NetlinkError, addressing.Refused) as err:
         raise _failed(op, "create %s" % kind, err) from None
     finally:
         os.close(fd)
+
+
+def _mark_lo(batch: addressing.Requests) -> None:
+    """Bring ``lo`` up with the end's requests if it is down (thread
+    inside): a workload's own addresses answer through it."""
+    lo = linkstate.read_link("lo")
+    if lo is not None and not lo.up:
+        batch.set_link(lo.index, up=True)
+
+
+def _enable_ipv6(op: workload.EnsureWorkloadEnd) -> None:
+    """IPv6 on for the end (thread inside), before its v6 addresses."""
+    # The name was validated: the path stays in the device's directory.
+    path = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % op.device
+    with open(path, "w") as handle:
+        handle.write("0")
+
+
+def _fresh_inside(op: workload.EnsureWorkloadEnd) -> None:
+    """Finish an end just made (thread inside): no read of what it has.
+
+    It has what it was born with (name, MAC, MTU), no address and no
+    route of its own: it is marked and brought up, then given every
+    address and route, in one send.
+    """
+    link = linkstate.read_link(op.device)
+    if link is None:
+        raise _failed(op, "set up", "vanished")
+    if op.get("ipv6", False) and linkstate.read_sysctl(
+        op.device, "ipv6", "disable_ipv6"
+    ):
+        _enable_ipv6(op)
+    batch = addressing.Requests(link.index)
+    batch.set_link(alias=ownership.OS_VIF_ALIAS, up=True)
+    _mark_lo(batch)
+    for address in op.get("addresses", []):
+        batch.add_address(address)
+    for destination, gateway in op.get("routes", []):
+        batch.replace_route(destination, gateway)
+    batch.send()
 
 
 def _settle_inside(
@@ -132,48 +172,19 @@ def _settle_inside(
             )
         if diff.key in ("alias", "mtu", "mac", "up"):
             link_changes[diff.key] = diff.wanted
-    if link_changes:
-        with netlink.links() as requests:
-            requests.set(end.link.index, **link_changes)
-    lo = linkstate.read_link("lo")
-    if lo is not None and not lo.up:
-        with netlink.links() as requests:
-            requests.set(lo.index, up=True)
     if any(diff.key == "ipv6" for diff in diffs):
-        # The name was validated: the path stays in the device's directory.
-        path = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % op.device
-        with open(path, "w") as handle:
-            handle.write("0")
-    with netlink.netlink() as ipr:
-        for diff in diffs:
-            if diff.key == "address":
-                interface = ipaddress.ip_interface(diff.wanted)
-                ipr.addr(
-                    "add",
-                    index=end.link.index,
-                    address=str(interface.ip),
-                    prefixlen=interface.network.prefixlen,
-                    flags=_IFA_F_NODAD if interface.version == 6 else 0,
-                )
-        for diff in diffs:
-            if diff.key == "route":
-                destination, gateway = diff.wanted
-                network = ipaddress.ip_network(destination)
-                route: dict[str, Any] = {
-                    "family": (
-                        socket.AF_INET6 if network.version == 6
-                        else socket.AF_INET
-                    ),
-                    "oif": end.link.index,
-                    "dst_len": network.prefixlen,
-                }
-                if network.prefixlen:
-                    route["dst"] = str(network.network_address)
-                if gateway is not None:
-                    route["gateway"] = gateway
-                else:
-                    route["scope"] = 253  # RT_SCOPE_LINK: on the link
-                ipr.route("replace", **route)
+        _enable_ipv6(op)
+    batch = addressing.Requests(end.link.index)
+    if link_changes:
+        batch.set_link(**link_changes)
+    _mark_lo(batch)
+    for diff in diffs:
+        if diff.key == "address":
+            batch.add_address(diff.wanted)
+    for diff in diffs:
+        if diff.key == "route":
+            batch.replace_route(*diff.wanted)
+    batch.send()
     return True
 
 
@@ -194,30 +205,35 @@ def apply_ensure_workload_end(
                 "os_vif changes only devices it marked (alias %r) inside a "
                 "workload's namespace" % ownership.OS_VIF_ALIAS,
             )
+        host = op.get("host")
+        if host is not None:
+            with netlink.links() as requests:
+                changed = set_link(
+                    ctx,
+                    requests,
+                    require_link(host),
+                    role="owned",
+                    vif_id=op.get("vif_id"),
+                    **op.host_wanted(),
+                )
+        else:
+            changed = False
     else:
+        # The host end is born as asked (see _create).
         _create(op, ctx)
-    changed = created
-    host = op.get("host")
-    if host is not None:
-        with netlink.links() as requests:
-            changed |= set_link(
-                ctx,
-                requests,
-                require_link(host),
-                role="owned",
-                vif_id=op.get("vif_id"),
-                alias=ownership.OS_VIF_ALIAS if created else None,
-                **op.host_wanted(),
-            )
+        changed = True
     try:
         with netns.entered(op.get("netns")):
-            found = workload.read_end(op.device, op.route_versions())
-            if found is None:
-                raise _failed(op, "set up", "vanished")
-            changed |= _settle_inside(op, found)
+            if created:
+                _fresh_inside(op)
+            else:
+                found = workload.read_end(op.device, op.route_versions())
+                if found is None:
+                    raise _failed(op, "set up", "vanished")
+                changed |= _settle_inside(op, found)
     except netns.Gone:
         raise _failed(op, "enter namespace", "no such namespace") from None
-    except NetlinkError as err:
+    except (NetlinkError, addressing.Refused) as err:
         raise _failed(op, "set up", err) from None
     return changed
 
