@@ -8,6 +8,7 @@ what os_vif hands to a plugin, and what it refuses before.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -174,6 +175,11 @@ def test_the_defaults_hand_each_workload_to_the_single_methods(
 
         return call
 
+    # PluginBase's batches (noop has its own, for the workload daemon).
+    for name in ("plug_many", "unplug_many", "check_many"):
+        monkeypatch.setattr(
+            noop, name, functools.partial(getattr(PluginBase, name), noop)
+        )
     monkeypatch.setattr(noop, "plug", method("plug"))
     monkeypatch.setattr(noop, "unplug", method("unplug"))
     monkeypatch.setattr(
@@ -199,3 +205,44 @@ def test_the_defaults_hand_each_workload_to_the_single_methods(
             ("eth1", {}),
             ("eth2", {"workload": end}),
         ]
+
+
+def test_noop_makes_a_batch_of_nested_ends_in_one_daemon_call(
+    monkeypatch: pytest.MonkeyPatch, noop: PluginBase
+) -> None:
+    from os_vif.internal.unprivileged import runner
+
+    calls: list[Any] = []
+
+    def run_many(self: Any, plans: Any, *rest: Any, **kw: Any) -> Any:
+        calls.append((self.name, [plan.label for plan in plans]))
+        # The first is there already; the others are made.
+        return [
+            runner.PlanResult(changed=position > 0)
+            for position in range(len(plans))
+        ]
+
+    monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
+    nested = [vifs.nested_vif(n) for n in range(3)]
+    ends = [
+        workload.WorkloadInterface(
+            netns="pod%d" % n, ifname="eth0", parent="ens3"
+        )
+        for n in range(3)
+    ]
+    items: list[Any] = [
+        (vif, INSTANCE, end) for vif, end in zip(nested, ends, strict=True)
+    ]
+    items.insert(1, (vifs.nested_vif(7), INSTANCE))  # without: nothing
+    for function in (noop.plug_many, noop.unplug_many):
+        seen: list[Any] = []
+        results = function(
+            [item[:2] for item in items],
+            lambda i, r, s=seen: s.append((i, r)),
+            workloads=[*ends[:1], None, *ends[1:]],
+        )
+        done, unchanged = host_state.Outcome.DONE, host_state.Outcome.UNCHANGED
+        assert results == [unchanged, done, done, done]
+        assert sorted(seen) == sorted(enumerate(results))
+    labels = [vif.id for vif in nested]
+    assert calls == [("workload", labels), ("workload", labels)]

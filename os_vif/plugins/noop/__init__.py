@@ -15,8 +15,8 @@ directly in the namespace, by the workload daemon.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from os_vif import host_state
 from os_vif.objects import host_info
@@ -55,6 +55,72 @@ def _plug_plan(vif: _VIF, workload: _Workload) -> Plan:
     return Plan(label=rules.optional_vif_id(vif) or "").add(
         workload_plans.nested_end(vif, workload, rules.network_mtu(vif))
     )
+
+def _unplug_plan(vif: _VIF, workload: _Workload) -> Plan:
+    from os_vif.internal.unprivileged.plan import Plan
+    from os_vif.plugins import workload as workload_plans
+
+    return Plan(label=rules.optional_vif_id(vif) or "").add(
+        workload_plans.removal(vif, workload, None)
+    )
+
+
+def _outcome(changed: bool) -> host_state.Outcome | None:
+    """What plug or unplug of a workload's device returns."""
+    return None if changed else host_state.Outcome.UNCHANGED
+
+
+def _any(workloads: Sequence[_Workload | None]) -> bool:
+    return any(end is not None for end in workloads)
+
+
+def _many(
+    pairs: Sequence[tuple[_VIF, _Instance]],
+    progress: host_state.Progress | None,
+    workloads: Sequence[_Workload | None],
+    plan: Callable[[_VIF, _Workload], Plan],
+) -> list[host_state.VIFResult]:
+    """Run the workloads' plans of a batch as one batch of the workload
+    daemon; a pair without a workload is done (nothing to do, as for
+    :meth:`NoOpPlugin.plug`)."""
+    from os_vif.plugins import batch
+
+    def job(
+        vif: _VIF, _info: _Instance, end: _Workload | None
+    ) -> batch.Job | None:
+        if end is None:
+            return None
+        return batch.Job(plan(vif, end), key=batch.vif_key(vif))
+
+    def no_ovsdb() -> Any:
+        raise AssertionError("a nested workload's plan has no OVSDB rows")
+
+    def told(index: int, result: host_state.VIFResult) -> None:
+        assert progress is not None
+        progress(index, _plain(workloads, index, result))
+
+    returned = batch.run(
+        _host(),
+        pairs,
+        job,
+        no_ovsdb,
+        None if progress is None else told,
+        workloads=workloads,
+    )
+    return [
+        _plain(workloads, index, result)
+        for index, result in enumerate(returned)
+    ]
+
+
+def _plain(
+    workloads: Sequence[_Workload | None],
+    index: int,
+    result: host_state.VIFResult,
+) -> host_state.VIFResult:
+    # A pair without a workload is DONE, as its plug() returns None.
+    return host_state.Outcome.DONE if workloads[index] is None else result
+
 
 #: The VIF types this plugin accepts, with their versions.
 SUPPORTED_VIFS = (
@@ -96,14 +162,16 @@ class NoOpPlugin(PluginBase):
         instance_info: _Instance,
         *,
         workload: _Workload | None = None,
-    ) -> None:
+    ) -> host_state.Outcome | None:
         """Do nothing: the device is made by the client (e.g. kuryr).
 
         With ``workload``: make the nested VIF's device in its namespace
-        (idempotent; a failure leaves nothing).
+        (idempotent, ``UNCHANGED`` when it was there already; a failure
+        leaves nothing).
         """
-        if workload is not None:
-            _host().run(_plug_plan(vif, workload))
+        if workload is None:
+            return None
+        return _outcome(_host().run(_plug_plan(vif, workload)))
 
     def unplug(
         self,
@@ -111,22 +179,42 @@ class NoOpPlugin(PluginBase):
         instance_info: _Instance,
         *,
         workload: _Workload | None = None,
-    ) -> None:
+    ) -> host_state.Outcome | None:
         """Do nothing: the device is removed by the client (e.g. kuryr).
 
         With ``workload``: remove the nested VIF's device from its
-        namespace (a namespace that is gone took it along).
+        namespace (a namespace that is gone took it along:
+        ``UNCHANGED``).
         """
         if workload is None:
-            return
-        from os_vif.internal.unprivileged.plan import Plan
-        from os_vif.plugins import workload as workload_plans
+            return None
+        return _outcome(_host().run(_unplug_plan(vif, workload)))
 
-        _host().run(
-            Plan(label=rules.optional_vif_id(vif) or "").add(
-                workload_plans.removal(vif, workload, None)
-            )
-        )
+    def plug_many(
+        self,
+        pairs: Sequence[tuple[_VIF, _Instance]],
+        progress: host_state.Progress | None = None,
+        *,
+        workloads: Sequence[_Workload | None] | None = None,
+    ) -> list[host_state.VIFResult]:
+        """Plug each pair as :meth:`plug`: the workloads' devices of the
+        batch in one call of the workload daemon."""
+        if workloads is None or not _any(workloads):
+            return super().plug_many(pairs, progress)
+        return _many(pairs, progress, workloads, _plug_plan)
+
+    def unplug_many(
+        self,
+        pairs: Sequence[tuple[_VIF, _Instance]],
+        progress: host_state.Progress | None = None,
+        *,
+        workloads: Sequence[_Workload | None] | None = None,
+    ) -> list[host_state.VIFResult]:
+        """Unplug each pair as :meth:`unplug`: the workloads' devices of
+        the batch in one call of the workload daemon."""
+        if workloads is None or not _any(workloads):
+            return super().unplug_many(pairs, progress)
+        return _many(pairs, progress, workloads, _unplug_plan)
 
     def check(
         self,
