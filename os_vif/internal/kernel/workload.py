@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import socket
+import os
 from typing import Any
 
 from os_vif import exception
-from os_vif.internal import linkstate, netns, ownership, validation
+from os_vif.internal import inside, linkstate, netns, ownership, validation
 from os_vif.internal.kernel import link as link_family
 from os_vif.internal.kernel.base import (
     OWNER_PARAMS,
@@ -37,6 +37,7 @@ __all__ = [
     "End",
     "EnsureWorkloadEnd",
     "DeleteWorkloadEnd",
+    "RestoreWorkloadEnd",
     "read_end",
     "differences",
 ]
@@ -44,9 +45,6 @@ __all__ = [
 #: What a workload's end is: a veth's peer, or a sub-interface of a host
 #: link (nested VIFs).
 KINDS = ("veth", "macvlan", "vlan")
-
-#: The main routing table.
-_MAIN_TABLE = 254
 
 
 def _interface(value: Any, field: str) -> str:
@@ -96,6 +94,15 @@ def _routes(value: Any, field: str) -> list[list[str | None]]:
     return found
 
 
+def _alias(value: Any, field: str) -> str:
+    """An interface alias to put back ("": none)."""
+    if not isinstance(value, str) or len(value.encode()) > 127 or (
+        not value.isprintable()
+    ):
+        raise invalid(field, value, "an alias is up to 127 printable bytes")
+    return value
+
+
 def _netns(value: Any, field: str) -> str:
     return validation.netns_reference(value, field)
 
@@ -116,64 +123,41 @@ class End:
     routes: frozenset[tuple[str, str | None]]
     #: ``net.ipv6.conf.<ifname>.disable_ipv6`` (None: no IPv6 here).
     ipv6_disabled: int | None
+    #: The index of its lower link (a nested end's parent) in the host's
+    #: namespace; None if it has none there (or it was not asked).
+    parent_index: int | None = None
 
 
-def _ipr() -> Any:
-    # pyroute2 decodes addresses and routes; imported on first use, as
-    # most plans have no workload's end.
-    from pyroute2 import IPRoute
-
-    return IPRoute()
-
-
-#: The route families, by IP version.
-_FAMILIES = {4: (socket.AF_INET, "0.0.0.0/0"), 6: (socket.AF_INET6, "::/0")}
-
-
-def read_end(ifname: str, versions: tuple[int, ...] = (4, 6)) -> End | None:
+def read_end(
+    ifname: str,
+    versions: tuple[int, ...] = (4, 6),
+    home: int | None = None,
+) -> End | None:
     """Read ``ifname`` in the calling thread's namespace (None: absent).
 
     Its routes of the IP ``versions`` only (those an operation compares).
+    ``home``: a descriptor of the namespace where a nested end's parent
+    is (the host's), to say which of its links is the end's lower link.
     """
-    link = linkstate.read_link(ifname)
-    if link is None:
+    found = inside.read_link(ifname)
+    if found is None:
         return None
-    addresses = set()
-    routes = set()
-    with _ipr() as ipr:
-        for msg in ipr.get_addr(index=link.index):
-            address = msg.get_attr("IFA_ADDRESS")
-            interface = ipaddress.ip_interface(
-                "%s/%d" % (address, msg["prefixlen"])
-            )
-            if interface.version == 6 and interface.ip.is_link_local:
-                continue
-            addresses.add(str(interface))
-        for family, default in (_FAMILIES[v] for v in versions):
-            for msg in ipr.get_routes(family=family, table=_MAIN_TABLE):
-                if msg.get_attr("RTA_OIF") != link.index:
-                    continue
-                destination = msg.get_attr("RTA_DST")
-                prefix = (
-                    default
-                    if destination is None
-                    else _network(
-                        "%s/%d" % (destination, msg["dst_len"]), "route"
-                    )
-                )
-                gateway = msg.get_attr("RTA_GATEWAY")
-                routes.add(
-                    (
-                        prefix,
-                        None if gateway is None
-                        else _address(gateway, "route"),
-                    )
-                )
+    link, lower = found
+    parent_index = None
+    if home is not None and lower.index and lower.netnsid is not None:
+        # IFLA_LINK names an ifindex of the namespace IFLA_LINK_NETNSID
+        # says (an id this namespace gives it); without that, of this one.
+        if inside.nsid_of(home) == lower.netnsid:
+            parent_index = lower.index
+    routes: set[tuple[str, str | None]] = set()
+    for version in versions:
+        routes |= inside.routes(link.index, version)
     return End(
         link=link,
-        addresses=frozenset(addresses),
+        addresses=frozenset(inside.addresses(link.index)),
         routes=frozenset(routes),
         ipv6_disabled=linkstate.read_sysctl(ifname, "ipv6", "disable_ipv6"),
+        parent_index=parent_index,
     )
 
 
@@ -286,10 +270,14 @@ class EnsureWorkloadEnd(KernelOperation):
             found += link_family.problems(
                 host, linkstate.read_link(host), "veth", **self.host_wanted()
             )
+        parent = self.get("parent")
+        # A parent that is gone took its sub-interfaces with it: the end
+        # is reported missing then.
+        parent_link = None if parent is None else linkstate.read_link(parent)
+        parent_index = None if parent_link is None else parent_link.index
         where = "namespace %s" % self.get("netns")
         try:
-            with netns.entered(self.get("netns")):
-                end = read_end(self.device, self.route_versions())
+            end = self.read(parent_index is not None)
         except netns.Gone:
             return found + [Problem(where, "exists", True, False)]
         except PermissionError:
@@ -301,23 +289,59 @@ class EnsureWorkloadEnd(KernelOperation):
             return found + [Problem(what, "exists", True, False)]
         return found + [
             Problem(what, diff.key, diff.wanted, diff.found)
-            for diff in differences(self, end)
+            for diff in differences(self, end, parent_index)
         ]
+
+    def read(self, nested: bool) -> End | None:
+        """Enter the namespace and read the end (see :func:`read_end`);
+        ``nested``: say which host link is its lower link too.
+
+        :raises netns.Gone: no such namespace.
+        :raises PermissionError: no ``CAP_SYS_ADMIN``.
+        """
+        home = (
+            os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            if nested
+            else None
+        )
+        try:
+            with netns.entered(self.get("netns")):
+                return read_end(self.device, self.route_versions(), home)
+        finally:
+            if home is not None:
+                os.close(home)
 
 
 def differences(
-    op: EnsureWorkloadEnd, end: End
+    op: EnsureWorkloadEnd, end: End, parent_index: int | None = None
 ) -> list[link_family.Difference]:
     """What differs between ``end`` and what ``op`` asks, inside.
 
-    The keys: ``kind``, ``alias``, ``mtu``, ``mac``, ``up`` (as
-    :func:`.link.differences`), ``vlan``, ``ipv6``, and one ``address`` or
-    ``route`` per one missing (``wanted`` the missing one).
+    The keys: ``kind``, ``parent`` (a nested end's lower link is not the
+    host link ``parent``, whose index is ``parent_index``: compared when
+    given), ``vlan``, ``alias``, ``mtu``, ``mac``, ``up`` (as
+    :func:`.link.differences`), ``ipv6``, and one ``address`` or ``route``
+    per one missing (``wanted`` the missing one).  ``kind``, ``parent``
+    and ``vlan`` cannot be changed on an existing end.
     """
     Difference = link_family.Difference
     found: list[link_family.Difference] = []
     if end.link.kind != op.get("kind"):
         found.append(Difference("kind", op.get("kind"), end.link.kind))
+    if (
+        op.get("parent") is not None
+        and parent_index is not None
+        and end.parent_index != parent_index
+    ):
+        found.append(
+            Difference(
+                "parent",
+                op.get("parent"),
+                "another link"
+                if end.parent_index is None
+                else "ifindex %d" % end.parent_index,
+            )
+        )
     if op.get("vlan") is not None and end.link.vlan_id != op.get("vlan"):
         found.append(Difference("vlan", op.get("vlan"), end.link.vlan_id))
     found += link_family.differences(
@@ -394,4 +418,88 @@ class DeleteWorkloadEnd(KernelOperation):
                     True,
                 )
             )
+        return found
+
+
+@REGISTRY.register
+class RestoreWorkloadEnd(KernelOperation):
+    """Put back what a re-plug repaired on the existing end ``name``.
+
+    The undo :class:`EnsureWorkloadEnd` records before it changes an end
+    that was there: ``routes`` and ``addresses`` (those it added) are
+    removed, ``routes_back`` (those its routes replaced) put back, the
+    link's ``mtu``, ``mac``, ``up`` and ``alias`` (``""``: none) set
+    again, and IPv6 disabled again with ``ipv6_disabled``.  An end or a
+    namespace that is gone is done; os_vif puts back only what it marked,
+    as it changes only that.
+    """
+
+    NAME = "restore_workload_end"
+    PARAMS = params(
+        OWNER_PARAMS,
+        netns=_netns,
+        name=validation.interface_name,
+        mtu=validation.mtu,
+        mac=validation.mac_address,
+        up=validation.boolean,
+        alias=_alias,
+        ipv6_disabled=validation.boolean,
+        addresses=_addresses,
+        routes=_routes,
+        routes_back=_routes,
+    )
+    REQUIRED = frozenset({"netns", "name"})
+
+    def link_wanted(self) -> dict[str, Any]:
+        """The link attributes it puts back (those given)."""
+        return {
+            key: self.get(key)
+            for key in ("alias", "mtu", "mac", "up")
+            if self.get(key) is not None
+        }
+
+    def check(self, ovsdb: Any = None) -> list[Problem]:
+        """What is not back yet (nothing when the end is gone)."""
+        try:
+            with netns.entered(self.get("netns")):
+                end = read_end(self.device)
+        except netns.Gone:
+            return []
+        except PermissionError:
+            where = "namespace %s" % self.get("netns")
+            return [
+                Problem(where, "readable without CAP_SYS_ADMIN", True, False)
+            ]
+        if end is None:
+            return []
+        what = "device %s in namespace %s" % (self.device, self.get("netns"))
+        wanted = self.link_wanted()
+        if wanted.get("alias") == "":
+            wanted["alias"] = None
+        found = [
+            Problem(what, key, value, getattr(end.link, key))
+            for key, value in wanted.items()
+            if (
+                getattr(end.link, key) or None
+                if key == "alias"
+                else getattr(end.link, key)
+            ) != value
+        ]
+        if self.get("ipv6_disabled") and end.ipv6_disabled == 0:
+            found.append(Problem(what, "ipv6", False, True))
+        found += [
+            Problem(what, "address", None, address)
+            for address in self.get("addresses", [])
+            if address in end.addresses
+        ]
+        found += [
+            Problem(what, "route", None, list(route))
+            for route in self.get("routes", [])
+            if tuple(route) in end.routes
+        ]
+        found += [
+            Problem(what, "route", list(route), None)
+            for route in self.get("routes_back", [])
+            if tuple(route) not in end.routes
+        ]
         return found

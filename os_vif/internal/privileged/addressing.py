@@ -115,7 +115,10 @@ def _link_attrs(
     if name is not None:
         parts.append(_text(_IFLA_IFNAME, name))
     if alias is not None:
-        parts.append(_text(_IFLA_IFALIAS, alias))
+        # An empty one removes the alias.
+        parts.append(
+            _text(_IFLA_IFALIAS, alias) if alias else _attr(_IFLA_IFALIAS, b"")
+        )
     if mtu is not None:
         parts.append(_attr(_IFLA_MTU, _U32.pack(mtu)))
     if mac is not None:

@@ -23,7 +23,11 @@ from os_vif.internal.privileged import addressing, netlink
 from os_vif.internal.privileged.apply import Context, applies, require_link
 from os_vif.internal.privileged.link import set_link
 
-__all__ = ["apply_ensure_workload_end", "apply_delete_workload_end"]
+__all__ = [
+    "apply_ensure_workload_end",
+    "apply_delete_workload_end",
+    "apply_restore_workload_end",
+]
 
 
 
@@ -154,24 +158,78 @@ def _fresh_inside(op: workload.EnsureWorkloadEnd) -> None:
     batch.send()
 
 
+def _restore(
+    op: workload.EnsureWorkloadEnd,
+    end: workload.End,
+    diffs: list[Any],
+) -> workload.RestoreWorkloadEnd | None:
+    """The undo of ``diffs``'s repairs to ``end`` (None: nothing to undo)."""
+    previous: dict[str, Any] = {}
+    for diff in diffs:
+        if diff.key in ("mtu", "up"):
+            previous[diff.key] = diff.found
+        elif diff.key == "mac" and diff.found is not None:
+            previous["mac"] = diff.found
+        elif diff.key == "alias":
+            previous["alias"] = diff.found or ""
+        elif diff.key == "ipv6" and end.ipv6_disabled:
+            previous["ipv6_disabled"] = True
+    added = [d.wanted for d in diffs if d.key == "address"]
+    routes = [d.wanted for d in diffs if d.key == "route"]
+    # A route of the same destination through the end is replaced by the
+    # one asked: it is put back.
+    destinations = {destination for destination, _gateway in routes}
+    back = sorted(
+        [destination, gateway]
+        for destination, gateway in end.routes
+        if destination in destinations
+        and [destination, gateway] not in routes
+    )
+    if added:
+        previous["addresses"] = added
+    if routes:
+        previous["routes"] = routes
+    if back:
+        previous["routes_back"] = back
+    if not previous:
+        return None
+    return workload.RestoreWorkloadEnd(
+        netns=op.get("netns"),
+        name=op.device,
+        vif_id=op.get("vif_id"),
+        **previous,
+    )
+
+
 def _settle_inside(
-    op: workload.EnsureWorkloadEnd, end: workload.End
+    op: workload.EnsureWorkloadEnd,
+    end: workload.End,
+    ctx: Context,
+    parent_index: int | None,
 ) -> bool:
-    """Apply :func:`.kernel.workload.differences` inside (thread inside)."""
-    diffs = workload.differences(op, end)
+    """Apply :func:`.kernel.workload.differences` inside (thread inside).
+
+    What it repairs is recorded first (:class:`RestoreWorkloadEnd`): a
+    later failure of the plan puts the end back as it was.
+    """
+    diffs = workload.differences(op, end, parent_index)
     if not diffs:
         return False
     link_changes: dict[str, Any] = {}
     for diff in diffs:
-        if diff.key in ("kind", "vlan"):
+        if diff.key in ("kind", "parent", "vlan"):
+            # A sub-interface's kind, parent or VLAN cannot be changed.
             raise _failed(
                 op,
                 "set up",
-                "exists as %s %s, not %s"
+                "exists with %s %s, not %s"
                 % (diff.key, diff.found, diff.wanted),
             )
         if diff.key in ("alias", "mtu", "mac", "up"):
             link_changes[diff.key] = diff.wanted
+    undo = _restore(op, end, diffs)
+    if undo is not None:
+        ctx.record_undo(undo)
     if any(diff.key == "ipv6" for diff in diffs):
         _enable_ipv6(op)
     batch = addressing.Requests(end.link.index)
@@ -188,6 +246,30 @@ def _settle_inside(
     return True
 
 
+def _existing_inside(
+    op: workload.EnsureWorkloadEnd, ctx: Context
+) -> bool:
+    """Read the existing end and bring it to what is asked (a re-plug)."""
+    parent = op.get("parent")
+    parent_index = None if parent is None else require_link(parent).index
+    home = (
+        None
+        if parent is None
+        else os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    )
+    try:
+        with netns.entered(op.get("netns")):
+            found = workload.read_end(
+                op.device, op.route_versions(), home
+            )
+            if found is None:
+                raise _failed(op, "set up", "vanished")
+            return _settle_inside(op, found, ctx, parent_index)
+    finally:
+        if home is not None:
+            os.close(home)
+
+
 @applies(workload.EnsureWorkloadEnd)
 def apply_ensure_workload_end(
     op: workload.EnsureWorkloadEnd, ctx: Context
@@ -195,6 +277,7 @@ def apply_ensure_workload_end(
     """Make the end if missing; bring both ends to what is asked."""
     link = _read(op)
     created = link is None
+    changed = created
     if link is not None:
         # Inside the namespace os_vif owns only what it marked (or made in
         # this plan: an undo runs trusted).
@@ -216,26 +299,61 @@ def apply_ensure_workload_end(
                     vif_id=op.get("vif_id"),
                     **op.host_wanted(),
                 )
-        else:
-            changed = False
     else:
         # The host end is born as asked (see _create).
         _create(op, ctx)
-        changed = True
     try:
-        with netns.entered(op.get("netns")):
-            if created:
+        if created:
+            with netns.entered(op.get("netns")):
                 _fresh_inside(op)
-            else:
-                found = workload.read_end(op.device, op.route_versions())
-                if found is None:
-                    raise _failed(op, "set up", "vanished")
-                changed |= _settle_inside(op, found)
+        else:
+            changed |= _existing_inside(op, ctx)
     except netns.Gone:
         raise _failed(op, "enter namespace", "no such namespace") from None
-    except (NetlinkError, addressing.Refused) as err:
+    except (NetlinkError, OSError, addressing.Refused) as err:
         raise _failed(op, "set up", err) from None
     return changed
+
+
+@applies(workload.RestoreWorkloadEnd)
+def apply_restore_workload_end(
+    op: workload.RestoreWorkloadEnd, ctx: Context
+) -> bool:
+    """Put the end back as it was before a re-plug repaired it."""
+    try:
+        with netns.entered(op.get("netns")):
+            link = linkstate.read_link(op.device)
+            if link is None:
+                return False
+            if not ctx.trusted and not link.made_by_os_vif:
+                raise ownership.refuse(
+                    "change",
+                    "%s in %s" % (op.device, op.get("netns")),
+                    "os_vif puts back only devices it marked inside a "
+                    "workload's namespace",
+                )
+            batch = addressing.Requests(link.index)
+            for destination, gateway in op.get("routes", []):
+                batch.delete_route(destination, gateway)
+            for destination, gateway in op.get("routes_back", []):
+                batch.replace_route(destination, gateway)
+            for address in op.get("addresses", []):
+                batch.delete_address(address)
+            wanted = op.link_wanted()
+            if wanted:
+                batch.set_link(**wanted)
+            # Each request is tried: what can be put back is.
+            refused = batch.send(strict=False)
+            if op.get("ipv6_disabled"):
+                # The name was validated: the path stays in its directory.
+                path = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % op.device
+                with open(path, "w") as handle:
+                    handle.write("1")
+    except netns.Gone:
+        return False  # its devices went with it
+    if refused:
+        raise _failed(op, "put back", refused[0])
+    return True
 
 
 @applies(workload.DeleteWorkloadEnd)

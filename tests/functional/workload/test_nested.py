@@ -144,3 +144,41 @@ def test_a_vlan_workload_is_made_in_its_namespace(parent, workload_netns):
     assert os_vif.check(vif, vifs.INSTANCE, workload=end).ok
     os_vif.unplug(vif, vifs.INSTANCE, workload=end)
     assert [link["ifname"] for link in _links(namespace)] == ["lo"]
+
+
+def test_an_end_on_another_parent_is_reported_and_not_reused(
+    parent, workload_netns
+):
+    """The parent of a sub-interface cannot be changed: an end whose lower
+    link is another host link differs (check), and plug refuses it."""
+    other = "vmport1"
+    subprocess.run(
+        ["ip", "link", "add", other, "type", "veth", "peer", "name",
+         other + "p"],
+        check=True,
+    )
+    subprocess.run(["ip", "link", "set", other, "up"], check=True)
+    os_vif.initialize()
+    namespace = workload_netns()
+    vif = macvlan_vif(0)
+    os_vif.plug(vif, vifs.INSTANCE, workload=workload(namespace, parent=other))
+    made = next(link for link in _links(namespace) if link["ifname"] == "eth0")
+
+    end = workload(namespace, parent=parent)
+    report = os_vif.check(vif, vifs.INSTANCE, workload=end)
+    assert [(p.what, p.expected) for p in report.problems] == [
+        ("parent", parent)
+    ]
+    with pytest.raises(exception.PlugException) as caught:
+        os_vif.plug(vif, vifs.INSTANCE, workload=end)
+    err = caught.value.kwargs["err"]
+    assert isinstance(err, exception.HostOperationFailed), err
+    assert "parent" in str(err)
+    # Left as it was: the same device, on the other parent.
+    (still,) = [link for link in _links(namespace) if link["ifname"] == "eth0"]
+    assert still["ifindex"] == made["ifindex"]
+    assert os_vif.check(
+        vif, vifs.INSTANCE, workload=workload(namespace, parent=other)
+    ).ok
+    os_vif.unplug(vif, vifs.INSTANCE, workload=end)
+    assert [link["ifname"] for link in _links(namespace)] == ["lo"]
