@@ -175,9 +175,11 @@ class EnsureWorkloadEnd(KernelOperation):
 
     Undone by :class:`DeleteWorkloadEnd` (deleting either end of a veth
     deletes both).  An end that exists already must carry os_vif's mark
-    and be of ``kind``; what differs is repaired (its missing addresses
-    and routes added, other ones left alone), and a later failure of the
-    plan does not take those repairs back.
+    and be of ``kind`` (a nested one: of ``parent``, which a
+    sub-interface cannot change); what differs is repaired (its missing
+    addresses and routes added, other ones left alone), each repair
+    undone by a :class:`RestoreWorkloadEnd` recorded before it, so that a
+    later failure of the plan puts the end back as it was.
     """
 
     NAME = "ensure_workload_end"

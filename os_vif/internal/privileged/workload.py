@@ -1,4 +1,4 @@
-"""The daemon's workload ends: EnsureWorkloadEnd, DeleteWorkloadEnd.
+"""The daemon's workload ends: Ensure, Delete and RestoreWorkloadEnd.
 
 Only the workload daemon (``vif_plug_workload``, which has
 ``CAP_SYS_ADMIN`` to enter a namespace) is sent these operations.  The
@@ -6,7 +6,13 @@ thread that applies one enters the workload's namespace for the reads
 and changes inside (:func:`os_vif.internal.netns.entered`) and leaves it
 before anything is done on the host; the creating request is made from
 the host's namespace, with the namespace's file descriptor, so that the
-end is born inside under its final name.
+end is born inside under its final name, MAC and MTU.
+
+A fresh end is not read back: it has what it was born with and nothing
+else, so its mark, addresses and routes go in one send
+(:mod:`.addressing`).  An existing end (a re-plug) is read inside and
+repaired in one send too, after the undo of those repairs is recorded
+(:class:`~os_vif.internal.kernel.workload.RestoreWorkloadEnd`).
 """
 
 from __future__ import annotations
