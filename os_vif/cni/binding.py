@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import os_vif
@@ -50,6 +51,12 @@ class Binding(Protocol):
 
     def unbind(self, record: Record) -> None:
         """Remove both ends (idempotent; a pending record may be partial)."""
+
+    def unbind_many(
+        self, records: Sequence[Record]
+    ) -> list[CniError | None]:
+        """:meth:`unbind` every record, at once where it can: per record,
+        in order, None (both ends gone) or the error of that record alone."""
 
 
 def instance_of(record: Record) -> Any:
@@ -157,6 +164,50 @@ class OsVifBinding:
                           workload=workload_of(record))
         except exception.ExceptionBase as err:
             raise _host_error("unplug", record, err) from err
+
+
+    def unbind_many(
+        self, records: Sequence[Record]
+    ) -> list[CniError | None]:
+        """One ``os_vif.unplug_many`` of every record's VIF with its
+        workload's end: each VIF on its own (one failing keeps only its
+        own ends), each plugin's VIFs in one batch (one privileged call
+        for the workloads' ends of a chunk, one OVSDB transaction).
+
+        A record whose workload cannot be read, or a batch os_vif refuses
+        as a whole (a VIF naming a plugin not loaded), is unbound one by
+        one, so that one bad record never keeps the others.
+        """
+        self._initialize()
+        errors: list[CniError | None] = [None] * len(records)
+        items = []
+        batched = []
+        for index, record in enumerate(records):
+            try:
+                items.append((record.vif, instance_of(record),
+                              workload_of(record)))
+            except Exception as err:  # that record's error alone
+                errors[index] = _host_error("unplug", record, err)
+                continue
+            batched.append(index)
+        try:
+            results = os_vif.unplug_many(items)
+        except exception.ExceptionBase:
+            # Refused before anything was done: each alone says which.
+            for index in batched:
+                errors[index] = self._unbind_alone(records[index])
+            return errors
+        for index, result in zip(batched, results, strict=True):
+            if result is not None:
+                errors[index] = _host_error("unplug", records[index], result)
+        return errors
+
+    def _unbind_alone(self, record: Record) -> CniError | None:
+        try:
+            self.unbind(record)
+        except CniError as err:
+            return err
+        return None
 
 
 def workload_binding() -> Binding:

@@ -17,12 +17,14 @@ of the C client, and what ``os-vif-cni`` runs in-process without a daemon.
 * STATUS: whether an ADD can succeed now (asking an IPAM plugin that
   speaks 1.1.0 too).
 * GC: deletes exactly the network's recorded attachments that are not in
-  ``cni.dev/valid-attachments``, as DEL does; nothing else.  An IPAM
-  plugin that speaks 1.1.0 gets the GC too.
+  ``cni.dev/valid-attachments``, as DEL does, their VIFs unbound in one
+  batch (:func:`os_vif.unplug_many`); nothing else.  An IPAM plugin that
+  speaks 1.1.0 gets the GC too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -33,12 +35,10 @@ from os_vif.cni import binding as binding_module
 from os_vif.cni import ipam, network, protocol, store
 from os_vif.cni.protocol import Attachment, CniError, Command, ErrorCode
 
-__all__ = ["GC_WORKERS", "RELEASE_WORKERS", "Plugin"]
+__all__ = ["RELEASE_WORKERS", "Plugin"]
 
 LOG = logging.getLogger(__name__)
 
-#: How many stale attachments GC deletes at once.
-GC_WORKERS = 4
 #: How many addresses are released at once (one per DEL in flight).
 RELEASE_WORKERS = 16
 
@@ -154,14 +154,7 @@ class Plugin:
         does too (they release first).  Either failing keeps the record,
         so that the next DEL or GC does both again (each is idempotent).
         """
-        release = None
-        if record.config.get("ipam") is not None:
-            release = self._releases.submit(
-                self._ipam, Command.DEL, call, record.config, {
-                    "CNI_CONTAINERID": record.container_id,
-                    "CNI_IFNAME": record.ifname,
-                    "CNI_NETNS": record.netns,
-                })
+        release = self._release(record, call)
         failure = None
         try:
             if record.vif is not None:
@@ -230,25 +223,13 @@ class Plugin:
 
     def _gc(self, call: protocol.Call, conf: protocol.NetConf) -> bytes:
         valid = set(conf.valid_attachments or ())
-        stale = [att for att in self.records.attachments(conf.name)
-                 if att not in valid]
-
-        def collect(att: Attachment) -> str | None:
-            try:
-                with self.records.lock(conf.name, att):
-                    record = self.records.read(conf.name, att)
-                    if record is not None:  # else a DEL got there first
-                        self._delete(record, call)
-            except CniError as exc:
-                # Reported, and the others collected all the same; an
-                # unreadable record stays for the operator to look at.
-                return "%s/%s: %s" % (att.container_id, att.ifname, exc)
-            return None
-
-        # Each attachment has its own lock: a few at once, as most of a
-        # deletion is waiting for the IPAM plugin's process.
-        with futures.ThreadPoolExecutor(GC_WORKERS) as pool:
-            failures = [f for f in pool.map(collect, stale) if f]
+        # In one order, so that two GCs of a network never wait for each
+        # other's locks (DEL, ADD and CHECK hold one lock only).
+        stale = sorted(
+            (att for att in self.records.attachments(conf.name)
+             if att not in valid),
+            key=lambda att: (att.container_id, att.ifname))
+        failures = self._collect(conf.name, stale, call)
         # An IPAM plugin of CNI 1.1 also gets the GC, to release what it
         # leased for attachments os-vif never recorded (an ADD that died
         # before its record was written).
@@ -262,6 +243,85 @@ class Plugin:
                            "GC could not delete %d attachment(s)"
                            % len(failures), "; ".join(failures))
         return b""
+
+    def _collect(self, network: str, stale: list[Attachment],
+                 call: protocol.Call) -> list[str]:
+        """Delete the ``stale`` attachments of ``network`` as DEL deletes
+        one, their VIFs unbound in one batch; the failures, one line each.
+
+        Every attachment's lock is held until its record is dealt with,
+        so that a DEL, ADD or CHECK of it waits.
+        """
+        failures: list[str] = []
+        records: list[store.Record] = []
+        with contextlib.ExitStack() as held:
+            for att in stale:
+                try:
+                    held.enter_context(self.records.lock(network, att))
+                    record = self.records.read(network, att)
+                except CniError as exc:
+                    # Reported, and the others collected all the same; an
+                    # unreadable record stays for the operator to look at.
+                    failures.append(_failure(att, exc))
+                    continue
+                if record is not None:  # else a DEL got there first
+                    records.append(record)
+            failures += self._delete_many(records, call)
+        return failures
+
+    def _delete_many(self, records: list[store.Record],
+                     call: protocol.Call) -> list[str]:
+        """:meth:`_delete` every record, the unbinding in one batch
+        (:meth:`~os_vif.cni.binding.Binding.unbind_many`); the addresses
+        released beside it, one IPAM DEL each.  A record is removed only
+        when its own ends are gone and its address released; the others
+        stay for the next DEL or GC.  Returns the failures.
+        """
+        releases = [self._release(record, call) for record in records]
+        bound = [i for i, record in enumerate(records)
+                 if record.vif is not None]
+        unbound: list[BaseException | None]
+        try:
+            unbound = list(
+                self.binding.unbind_many([records[i] for i in bound]))
+            if len(unbound) != len(bound):
+                raise TypeError("unbind_many gave %d results for %d records"
+                                % (len(unbound), len(bound)))
+        except Exception as exc:  # the error of each record it was for
+            unbound = [exc] * len(bound)
+        errors = dict(zip(bound, unbound, strict=True))
+        failures = []
+        for index, record in enumerate(records):
+            release = releases[index]
+            # Waited for in any case; the binding's error is the one
+            # reported when both failed, as for DEL.
+            released = None if release is None else release.exception()
+            failure = errors.get(index) or released
+            if failure is None:
+                try:
+                    self.records.delete(record.network, record.attachment)
+                except CniError as exc:
+                    failure = exc
+            if failure is not None:
+                failures.append(_failure(record.attachment, failure))
+        return failures
+
+    def _release(self, record: store.Record, call: protocol.Call
+                 ) -> futures.Future[Any] | None:
+        """Start the IPAM plugin's DEL of ``record``'s address, if any."""
+        if record.config.get("ipam") is None:
+            return None
+        return self._releases.submit(
+            self._ipam, Command.DEL, call, record.config, {
+                "CNI_CONTAINERID": record.container_id,
+                "CNI_IFNAME": record.ifname,
+                "CNI_NETNS": record.netns,
+            })
+
+
+def _failure(att: Attachment, exc: BaseException) -> str:
+    """One line of GC's error details."""
+    return "%s/%s: %s" % (att.container_id, att.ifname, exc)
 
 
 def _compare(recorded: protocol.Result, prev: protocol.Result,

@@ -155,3 +155,52 @@ def test_an_os_vif_that_does_not_initialize_is_not_available(monkeypatch):
     with pytest.raises(CniError) as caught:
         bound.bind(_record())
     assert caught.value.code == ErrorCode.NOT_AVAILABLE
+
+
+def test_unbind_many_is_one_unplug_many_with_the_workloads(
+        osvif, monkeypatch):
+    batches = []
+    busy = exception.UnplugException(
+        vif="v", err=exception.HostOperationFailed(
+            operation="delete", device="tap2", err="busy"))
+
+    def unplug_many(items):
+        batches.append(items)
+        return [busy if item[2].netns == "/run/netns/p2" else None
+                for item in items]
+
+    monkeypatch.setattr(os_vif, "unplug_many", unplug_many)
+    records = [_record_for("c%d" % n) for n in (1, 2, 3)]
+    records[1].netns = "/run/netns/p2"
+    errors = binding.OsVifBinding().unbind_many(records)
+    assert [error is None for error in errors] == [True, False, True]
+    assert errors[1].code == ErrorCode.HOST_FAILURE
+    assert errors[1].msg.startswith("os-vif could not unplug c2/eth0: ")
+    (items,) = batches
+    assert [item[0] for item in items] == [r.vif for r in records]
+    assert [item[1].name for item in items] == ["c1", "c2", "c3"]
+    assert [(item[2].netns, item[2].ifname) for item in items] == [
+        (r.netns, "eth0") for r in records]
+    # The same workload's end as a DEL's unbind.
+    binding.OsVifBinding().unbind(records[0])
+    assert osvif.calls[-1][3].obj_to_primitive() == \
+        items[0][2].obj_to_primitive()
+
+
+def test_unbind_many_goes_one_by_one_when_os_vif_refuses_the_batch(
+        osvif, monkeypatch):
+    def unplug_many(items):
+        raise exception.NoMatchingPlugin(plugin_name="gone")
+
+    monkeypatch.setattr(os_vif, "unplug_many", unplug_many)
+    records = [_record_for("c%d" % n) for n in (1, 2, 3)]
+    # A record whose configuration no longer parses is that record's
+    # error; the batch goes on without it.
+    records[2].config = {"cniVersion": "1.1.0", "name": "net1",
+                         "type": "os-vif-cni", "plugin": 7}
+    errors = binding.OsVifBinding().unbind_many(records)
+    assert errors[:2] == [None, None]
+    assert errors[2] is not None and "c3/eth0" in errors[2].msg
+    assert [c[0] for c in osvif.calls if c[0] != "initialize"] == [
+        "unplug", "unplug"]
+    assert binding.OsVifBinding().unbind_many([]) == []

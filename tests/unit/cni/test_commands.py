@@ -47,6 +47,19 @@ class FakeBinding:
     def unbind(self, record):
         self.calls.append(("unbind", record.container_id, record.ifname))
 
+    def unbind_many(self, records):
+        # What the real binding does in one os_vif.unplug_many.
+        self.calls.append(("unbind_many", len(records)))
+        errors = []
+        for record in records:
+            try:
+                self.unbind(record)
+            except CniError as err:
+                errors.append(err)
+            else:
+                errors.append(None)
+        return errors
+
 
 @pytest.fixture
 def cni_path(tmp_path):
@@ -255,6 +268,9 @@ def test_gc_deletes_exactly_the_attachments_not_valid(records, cni_path):
     assert os.path.exists(stranger)
     assert sorted(c for c in fake.calls if c[0] == "unbind") == [
         ("unbind", "c1", "eth0"), ("unbind", "c2", "net1")]
+    # Both unbound in one batch.
+    assert [c for c in fake.calls if c[0] == "unbind_many"] == [
+        ("unbind_many", 2)]
     released = [line for line in ipam_log(cni_path)
                 if line.startswith("DEL")]
     assert sorted(released) == ["DEL c1 eth0 /run/netns/p1",
@@ -372,3 +388,55 @@ def test_del_releases_the_address_beside_the_unbinding_and_keeps_a_failure(
     code, out = plugin.run(env(cni_path, "DEL", "c2"), conf())
     assert code == 1 and "fake-ipam" in json.loads(out)["msg"]
     assert records.attachments("net1") == [Attachment("c2", "eth0")]
+
+
+def test_gc_keeps_the_record_of_each_vif_the_batch_failed_only(
+        records, cni_path):
+    class Partly(FakeBinding):
+        def unbind_many(self, batch):
+            self.calls.append(("unbind_many", len(batch)))
+            return [CniError(ErrorCode.HOST_FAILURE, "device busy")
+                    if record.container_id == "c2" else None
+                    for record in batch]
+
+    fake = Partly()
+    plugin = commands.Plugin(records, fake)
+    for cid in ("c1", "c2", "c3"):
+        plugin.run(env(cni_path, "ADD", cid), conf())
+    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                           conf(**{"cni.dev/valid-attachments": []}))
+    err = json.loads(out)
+    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    assert err["details"] == "c2/eth0: device busy (CNI error 101)"
+    assert fake.calls[-1] == ("unbind_many", 3)
+    assert records.attachments("net1") == [Attachment("c2", "eth0")]
+    # Every address was released, the failed one's too (as DEL does).
+    assert sorted(line for line in ipam_log(cni_path)
+                  if line.startswith("DEL")) == [
+        "DEL c%d eth0 /run/netns/p1" % n for n in (1, 2, 3)]
+    # The next GC deletes what is left.
+    fake.unbind_many = FakeBinding.unbind_many.__get__(fake)
+    assert plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                      conf(**{"cni.dev/valid-attachments": []})) == (0, b"")
+    assert records.attachments("net1") == []
+
+
+@pytest.mark.parametrize("answer", ["raise", "short"])
+def test_gc_keeps_every_record_when_the_batch_fails_as_a_whole(
+        records, cni_path, answer):
+    class Broken(FakeBinding):
+        def unbind_many(self, batch):
+            if answer == "raise":
+                raise RuntimeError("daemon gone")
+            return []
+
+    plugin = commands.Plugin(records, Broken())
+    for cid in ("c1", "c2"):
+        plugin.run(env(cni_path, "ADD", cid), conf())
+    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                           conf(**{"cni.dev/valid-attachments": []}))
+    err = json.loads(out)
+    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    assert "c1/eth0" in err["details"] and "c2/eth0" in err["details"]
+    assert records.attachments("net1") == [Attachment("c1", "eth0"),
+                                           Attachment("c2", "eth0")]
