@@ -145,22 +145,16 @@ def unplug(
     )
 
 
-if TYPE_CHECKING:
-    # An item of a batch: (vif, instance_info), or (vif, instance_info,
-    # workload) with a WorkloadInterface or None.
-    Item = (
+def _many(
+    function: str,
+    pairs: Iterable[
         tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
         | tuple[
             vif_objects.VIFBase,
             instance_info_objects.InstanceInfo,
             workload_objects.WorkloadInterface | None,
         ]
-    )
-
-
-def _many(
-    function: str,
-    pairs: Iterable[Item],
+    ],
     failure: type[exception.ExceptionBase],
     progress: host_state.Progress | None,
 ) -> list[Any]:
@@ -176,7 +170,14 @@ def _many(
 
 
 def plug_many(
-    pairs: Iterable[Item],
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        | tuple[
+            vif_objects.VIFBase,
+            instance_info_objects.InstanceInfo,
+            workload_objects.WorkloadInterface | None,
+        ]
+    ],
     progress: host_state.Progress | None = None,
 ) -> list[exception.PlugException | None]:
     """Plug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
@@ -213,7 +214,14 @@ def plug_many(
 
 
 def unplug_many(
-    pairs: Iterable[Item],
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        | tuple[
+            vif_objects.VIFBase,
+            instance_info_objects.InstanceInfo,
+            workload_objects.WorkloadInterface | None,
+        ]
+    ],
     progress: host_state.Progress | None = None,
 ) -> list[exception.UnplugException | None]:
     """Unplug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
@@ -259,7 +267,14 @@ def check(
 
 
 def check_many(
-    pairs: Iterable[Item],
+    pairs: Iterable[
+        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
+        | tuple[
+            vif_objects.VIFBase,
+            instance_info_objects.InstanceInfo,
+            workload_objects.WorkloadInterface | None,
+        ]
+    ],
 ) -> list[host_state.CheckReport]:
     """:func:`check` every ``(vif, instance_info)`` of ``pairs``.
 

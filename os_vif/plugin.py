@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from os_vif.objects import vif as vif_objects
     from os_vif.objects import workload as workload_objects
 
-    #: A batch's workloads, one per pair (None: that VIF has none).
-    Workloads = Sequence[workload_objects.WorkloadInterface | None]
-
 __all__ = ["PluginBase", "config_group_name"]
 
 _PluginT = TypeVar("_PluginT", bound="PluginBase")
@@ -106,7 +103,8 @@ class PluginBase(metaclass=abc.ABCMeta):
         ],
         progress: host_state.Progress | None = None,
         *,
-        workloads: Workloads | None = None,
+        workloads: Sequence[workload_objects.WorkloadInterface | None]
+        | None = None,
     ) -> list[host_state.VIFResult]:
         """Plug every ``(vif, instance_info)`` of ``pairs``.
 
@@ -149,7 +147,8 @@ class PluginBase(metaclass=abc.ABCMeta):
         ],
         progress: host_state.Progress | None = None,
         *,
-        workloads: Workloads | None = None,
+        workloads: Sequence[workload_objects.WorkloadInterface | None]
+        | None = None,
     ) -> list[host_state.VIFResult]:
         """Unplug every ``(vif, instance_info)`` of ``pairs``.
 
@@ -165,7 +164,8 @@ class PluginBase(metaclass=abc.ABCMeta):
         method: Any,
         pairs: Sequence[tuple[Any, Any]],
         progress: host_state.Progress | None,
-        workloads: Workloads | None = None,
+        workloads: Sequence[workload_objects.WorkloadInterface | None]
+        | None = None,
     ) -> list[host_state.VIFResult]:
         results: list[host_state.VIFResult] = []
         for index, (vif, instance_info) in enumerate(pairs):
@@ -245,7 +245,8 @@ class PluginBase(metaclass=abc.ABCMeta):
             tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
         ],
         *,
-        workloads: Workloads | None = None,
+        workloads: Sequence[workload_objects.WorkloadInterface | None]
+        | None = None,
     ) -> list[host_state.CheckReport]:
         """:meth:`check` every ``(vif, instance_info)`` of ``pairs``.
 
