@@ -22,8 +22,10 @@ comparison of wanted and actual that check and apply share:
 :mod:`.sysctl`           SetSysctl (the allow-list :data:`SYSCTLS`)
 :mod:`.vf`               SetVf
 :mod:`.firewall`         AllowBridgeForwarding, RevokeBridgeForwarding
-:mod:`.workload`         EnsureWorkloadEnd, DeleteWorkloadEnd (the
-                         workload's end, inside its network namespace)
+:mod:`.workload`         EnsureWorkloadEnd, DeleteWorkloadEnd,
+                         RestoreWorkloadEnd (the workload's end, inside
+                         its network namespace; the undo of a re-plug's
+                         repairs)
 =======================  ==================================================
 """
 
@@ -49,6 +51,7 @@ from os_vif.internal.kernel.vlan import EnsureVlan
 from os_vif.internal.kernel.workload import (
     DeleteWorkloadEnd,
     EnsureWorkloadEnd,
+    RestoreWorkloadEnd,
 )
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "EnsureWorkloadEnd",
     "KernelOperation",
     "RemoveBridgeIfUnused",
+    "RestoreWorkloadEnd",
     "RevokeBridgeForwarding",
     "Scope",
     "SetLink",
