@@ -35,10 +35,13 @@ from os_vif.cni import binding as binding_module
 from os_vif.cni import ipam, network, protocol, store
 from os_vif.cni.protocol import Attachment, CniError, Command, ErrorCode
 
-__all__ = ["RELEASE_WORKERS", "Plugin"]
+__all__ = ["GC_BATCH", "RELEASE_WORKERS", "Plugin"]
 
 LOG = logging.getLogger(__name__)
 
+#: Stale attachments GC deletes in one batch (one os_vif.unplug_many), their
+#: locks held meanwhile: one file descriptor each, so bounded.
+GC_BATCH = 250
 #: How many addresses are released at once (one per DEL in flight).
 RELEASE_WORKERS = 16
 
@@ -229,7 +232,10 @@ class Plugin:
             (att for att in self.records.attachments(conf.name)
              if att not in valid),
             key=lambda att: (att.container_id, att.ifname))
-        failures = self._collect(conf.name, stale, call)
+        failures: list[str] = []
+        for start in range(0, len(stale), GC_BATCH):
+            failures += self._collect(
+                conf.name, stale[start:start + GC_BATCH], call)
         # An IPAM plugin of CNI 1.1 also gets the GC, to release what it
         # leased for attachments os-vif never recorded (an ADD that died
         # before its record was written).

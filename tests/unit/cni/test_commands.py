@@ -440,3 +440,18 @@ def test_gc_keeps_every_record_when_the_batch_fails_as_a_whole(
     assert "c1/eth0" in err["details"] and "c2/eth0" in err["details"]
     assert records.attachments("net1") == [Attachment("c1", "eth0"),
                                            Attachment("c2", "eth0")]
+
+
+def test_gc_unbinds_in_batches_of_gc_batch(records, cni_path, monkeypatch):
+    monkeypatch.setattr(commands, "GC_BATCH", 2)
+    fake = FakeBinding()
+    plugin = commands.Plugin(records, fake)
+    for cid in ("c1", "c2", "c3", "c4", "c5"):
+        plugin.run(env(cni_path, "ADD", cid), conf())
+    assert plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+                      conf(**{"cni.dev/valid-attachments": [
+                          {"containerID": "c3", "ifname": "eth0"}]})
+                      ) == (0, b"")
+    assert [c for c in fake.calls if c[0] == "unbind_many"] == [
+        ("unbind_many", 2), ("unbind_many", 2)]
+    assert records.attachments("net1") == [Attachment("c3", "eth0")]
