@@ -41,18 +41,27 @@ LOG = logging.getLogger(__name__)
 DIRECTORY = "/run/os-vif/plans"
 
 
-
 def path(identifier: str) -> str:
     """Return the journal file of the plan ``identifier``."""
     return os.path.join(DIRECTORY, identifier + ".jsonl")
 
 
 class Journal:
-    """The open journal of one plan (writes nothing if /run is not ours)."""
+    """The journal of one plan (writes nothing if /run is not ours).
+
+    The file is made at the first record: a plan that records no undo (a
+    deletion, a re-plug that repairs nothing undoable) never touches the
+    disk -- making and removing the file cost a quarter of a millisecond,
+    a tenth of a workload's plug.
+    """
 
     def __init__(self, identifier: str) -> None:
         self.path = path(identifier)
         self._file: Any = None
+        self._opened = False
+
+    def _open_file(self) -> None:
+        self._opened = True
         try:
             private_directory()
             # Read and written by root only, whatever the daemon's umask;
@@ -68,6 +77,8 @@ class Journal:
 
     def record(self, wire: list[Any]) -> None:
         """Append one undo operation (its wire form)."""
+        if not self._opened:
+            self._open_file()
         if self._file is not None:
             self._file.write(json.dumps(wire) + "\n")
 

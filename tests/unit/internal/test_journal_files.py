@@ -42,6 +42,19 @@ def test_made_private_whatever_the_umask(plans) -> None:
     assert not os.path.exists(entry.path)
 
 
+def test_made_at_the_first_record_only(plans) -> None:
+    quiet = journal.Journal(PLAN)
+    assert not os.path.exists(quiet.path)
+    assert not os.path.exists(plans)
+    quiet.close()  # a plan that recorded nothing leaves nothing
+    assert not os.path.exists(plans)
+    entry = journal.Journal(PLAN)
+    entry.record(["delete_device", {"name": "tap0"}])
+    assert os.path.exists(entry.path)
+    entry.close()
+    assert not os.path.exists(entry.path)
+
+
 def test_an_existing_directory_open_to_others_is_narrowed(plans) -> None:
     (plans / "plans").mkdir(parents=True)
     os.chmod(plans, 0o777)
