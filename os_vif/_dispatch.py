@@ -616,6 +616,14 @@ def _stamped(report: Any, vif: Any) -> Any:
     )
 
 
+def _read_unread(reports: list[Any]) -> list[Any]:
+    """``reports`` with the workload ends their check could not read (no
+    ``CAP_SYS_ADMIN`` here) read by the workload daemon, in one call."""
+    from os_vif.internal.unprivileged import workload_reads
+
+    return workload_reads.resolve(reports)
+
+
 def _error_report(err: Exception) -> Any:
     from os_vif import host_state
 
@@ -649,6 +657,7 @@ def check_one(
         logging.WARNING,
         single=True,
     )[0]
+    (report,) = _read_unread([report])
     return _stamped(report, vif)
 
 
@@ -679,7 +688,8 @@ def check_many(manager: Manager | None, pairs: Any) -> list[Any]:
         )
         for index, report in zip(indexes, returned, strict=True):
             reports[index] = _stamped(report, resolved[index].vif)
-    return reports
+    # Every plugin's unread workload ends in one call of the workload daemon.
+    return _read_unread(reports)
 
 
 def collect(

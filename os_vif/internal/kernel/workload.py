@@ -10,8 +10,11 @@ addresses and routes (see :class:`EnsureWorkloadEnd`).
 inside the namespace, :func:`os_vif.internal.netns.entered`), and
 :func:`differences` is the one comparison of wanted and actual: the
 caller's check turns it into Problems, the daemon into its changes.
-Reading another namespace needs ``CAP_SYS_ADMIN``; a caller without it
-gets one Problem saying so.
+Reading another namespace needs ``CAP_SYS_ADMIN``: a caller without it
+(nova-compute, zun-compute) gets an :class:`Unread` Problem, which
+:func:`os_vif.check` has the workload daemon read (:func:`read_wire`,
+:func:`end_from_wire`: plain data across privsep) and compares here, and
+which a plug leaves to the daemon (it reads the end again anyway).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from os_vif import exception
@@ -38,9 +42,18 @@ __all__ = [
     "EnsureWorkloadEnd",
     "DeleteWorkloadEnd",
     "RestoreWorkloadEnd",
+    "Unread",
     "read_end",
     "differences",
+    "read_wire",
+    "parse_read",
+    "end_to_wire",
+    "end_from_wire",
+    "MAX_READS",
 ]
+
+#: The most ends one read of the daemon reads (a check_many's, a node's).
+MAX_READS = 4096
 
 #: What a workload's end is: a veth's peer, or a sub-interface of a host
 #: link (nested VIFs).
@@ -159,6 +172,115 @@ def read_end(
         ipv6_disabled=linkstate.read_sysctl(ifname, "ipv6", "disable_ipv6"),
         parent_index=parent_index,
     )
+
+
+def _versions(value: Any, field: str) -> tuple[int, ...]:
+    """IP versions to read routes of: a list of 4 and/or 6."""
+    if not isinstance(value, (list, tuple)) or any(
+        isinstance(item, bool) or item not in (4, 6) for item in value
+    ):
+        raise invalid(field, value, "a list of IP versions (4, 6)")
+    return tuple(sorted(set(value)))
+
+
+def read_wire(op: EnsureWorkloadEnd, nested: bool) -> dict[str, Any]:
+    """What the workload daemon is asked to read for ``op``: plain data
+    (see :func:`parse_read`)."""
+    return {
+        "netns": op.get("netns"),
+        "name": op.device,
+        "versions": list(op.route_versions()),
+        "nested": nested,
+    }
+
+
+def parse_read(
+    value: Any, field: str = "read"
+) -> tuple[str, str, tuple[int, ...], bool]:
+    """Validate a :func:`read_wire` request again (the daemon trusts no
+    caller): ``(netns, name, versions, nested)``.
+
+    :raises InvalidArgument: naming ``field`` and what is wrong.
+    """
+    if not isinstance(value, Mapping):
+        raise invalid(field, value, "a read is a mapping")
+    unknown = set(value) - {"netns", "name", "versions", "nested"}
+    if unknown:
+        raise invalid(field, sorted(unknown), "unknown keys")
+    for key in ("netns", "name"):
+        if key not in value:
+            raise invalid("%s.%s" % (field, key), None, "required")
+    nested = value.get("nested", False)
+    if not isinstance(nested, bool):
+        raise invalid("%s.nested" % field, nested, "must be a boolean")
+    return (
+        _netns(value["netns"], "%s.netns" % field),
+        validation.interface_name(value["name"], "%s.name" % field),
+        _versions(value.get("versions", []), "%s.versions" % field),
+        nested,
+    )
+
+
+_LINK_FIELDS = tuple(
+    field.name for field in dataclasses.fields(linkstate.Link)
+)
+
+
+def end_to_wire(end: End) -> dict[str, Any]:
+    """``end`` as plain data (what privsep carries back)."""
+    return {
+        "link": {key: getattr(end.link, key) for key in _LINK_FIELDS},
+        "addresses": sorted(end.addresses),
+        "routes": sorted([list(route) for route in end.routes], key=str),
+        "ipv6_disabled": end.ipv6_disabled,
+        "parent_index": end.parent_index,
+    }
+
+
+def end_from_wire(data: Any) -> End:
+    """The :class:`End` :func:`end_to_wire` made.
+
+    :raises InvalidArgument: ``data`` is not such an end (a daemon of
+        another version).
+    """
+    try:
+        link = linkstate.Link(
+            **{key: data["link"][key] for key in _LINK_FIELDS}
+        )
+        return End(
+            link=link,
+            addresses=frozenset(str(item) for item in data["addresses"]),
+            routes=frozenset(
+                (str(destination), None if gateway is None else str(gateway))
+                for destination, gateway in data["routes"]
+            ),
+            ipv6_disabled=data["ipv6_disabled"],
+            parent_index=data["parent_index"],
+        )
+    except (KeyError, TypeError, ValueError):
+        raise invalid("end", data, "not a workload's end") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Unread(Problem):
+    """The end could not be read here: the caller may not enter the
+    namespace (no ``CAP_SYS_ADMIN``).
+
+    A Problem as any other (a plug sends its plan to the workload daemon,
+    which reads the end again); :func:`os_vif.check` replaces it with the
+    comparison of what the daemon read (:func:`read_wire`).
+    """
+
+    #: The operation whose end it is.
+    op: EnsureWorkloadEnd | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+    #: The index of a nested end's parent here (None: not compared).
+    parent_index: int | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+    #: Whether the daemon says which host link is the end's lower link.
+    nested: bool = dataclasses.field(default=False, compare=False, repr=False)
 
 
 @REGISTRY.register
@@ -284,12 +406,27 @@ class EnsureWorkloadEnd(KernelOperation):
             return found + [Problem(where, "exists", True, False)]
         except PermissionError:
             return found + [
-                Problem(where, "readable without CAP_SYS_ADMIN", True, False)
+                Unread(
+                    where,
+                    "readable without CAP_SYS_ADMIN",
+                    True,
+                    False,
+                    op=self,
+                    parent_index=parent_index,
+                    nested=parent_index is not None,
+                )
             ]
-        what = "device %s in %s" % (self.device, where)
+        return found + self.problems(end, parent_index)
+
+    def problems(
+        self, end: End | None, parent_index: int | None = None
+    ) -> list[Problem]:
+        """The Problems of ``end`` as read inside (None: absent); a nested
+        end's parent compared with the host link ``parent_index``."""
+        what = "device %s in namespace %s" % (self.device, self.get("netns"))
         if end is None:
-            return found + [Problem(what, "exists", True, False)]
-        return found + [
+            return [Problem(what, "exists", True, False)]
+        return [
             Problem(what, diff.key, diff.wanted, diff.found)
             for diff in differences(self, end, parent_index)
         ]

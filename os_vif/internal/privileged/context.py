@@ -19,9 +19,12 @@ Only entering another network namespace needs ``CAP_SYS_ADMIN``: the
 workload daemon has it, the two VM daemons do not, and a plan without a
 workload's end is never sent to the workload daemon.
 
-Each context exposes exactly one entrypoint, ``execute(plan)``, which runs
-a whole plan (see :mod:`.executor`); the entrypoints share one
-implementation.
+Each context exposes one entrypoint, ``execute(plan)``, which runs a
+whole plan (see :mod:`.executor`); the entrypoints share one
+implementation.  The workload daemon has a second one, read-only:
+:func:`workload_read_ends` reads workload ends for a caller that may not
+enter a namespace (its check), see
+:func:`os_vif.internal.privileged.workload.read_ends`.
 
 oslo.privsep sends an exception back as its class and ``args``; an os_vif
 exception keeps its details (``field``, ``value``, ``device``...) in
@@ -42,7 +45,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from oslo_config import cfg
@@ -50,7 +53,7 @@ from oslo_privsep import capabilities as caps
 from oslo_privsep import priv_context
 
 from os_vif import exception
-from os_vif.internal.privileged import executor
+from os_vif.internal.privileged import executor, workload
 
 __all__ = [
     "CAPABILITIES",
@@ -62,6 +65,7 @@ __all__ = [
     "linux_bridge_execute",
     "ovs_execute",
     "workload_execute",
+    "workload_read_ends",
     "RemoteError",
     "rebuild",
     "stop_all",
@@ -203,6 +207,24 @@ def ovs_execute(plan: Any) -> list[dict[str, Any]]:
 def workload_execute(plan: Any) -> list[dict[str, Any]]:
     """Run ``plan`` in the workload daemon (see executor.execute)."""
     return _execute(plan)
+
+
+@vif_plug_workload.entrypoint
+def workload_read_ends(reads: Any) -> list[dict[str, Any]]:
+    """Read workload ends in the workload daemon; change nothing (see
+    :func:`.workload.read_ends`: every request is validated again).
+
+    The daemon's ``hello`` and ``recover`` messages (a mapping without
+    ``groups``: what the client's daemon handling sends through whichever
+    entrypoint it calls) are answered as :func:`workload_execute` answers
+    them; a plan is refused.
+    """
+    try:
+        if isinstance(reads, Mapping) and "groups" not in reads:
+            return executor.execute(reads)
+        return workload.read_ends(reads)
+    except exception.ExceptionBase as err:
+        raise _carry(err) from None
 
 
 def stop_all() -> None:

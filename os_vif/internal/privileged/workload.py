@@ -13,6 +13,9 @@ else, so its mark, addresses and routes go in one send
 (:mod:`.addressing`).  An existing end (a re-plug) is read inside and
 repaired in one send too, after the undo of those repairs is recorded
 (:class:`~os_vif.internal.kernel.workload.RestoreWorkloadEnd`).
+
+:func:`read_ends` reads ends for a caller that may not enter a namespace
+(its check): plain data back, the comparison stays the caller's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "apply_ensure_workload_end",
     "apply_delete_workload_end",
     "apply_restore_workload_end",
+    "read_ends",
 ]
 
 
@@ -362,11 +366,35 @@ def apply_restore_workload_end(
     return True
 
 
+def _owned_veth(
+    ctx: Context, link: linkstate.Link, op: workload.DeleteWorkloadEnd
+) -> bool:
+    """Whether ``link`` is a veth's host end os_vif may delete."""
+    return link.kind == "veth" and (
+        ownership.owner_rule(ctx, link, op.get("vif_id")) is not None
+    )
+
+
 @applies(workload.DeleteWorkloadEnd)
 def apply_delete_workload_end(
     op: workload.DeleteWorkloadEnd, ctx: Context
 ) -> bool:
-    """Delete the end (and the veth's host end); a gone namespace is done."""
+    """Delete the end (and the veth's host end); a gone namespace is done.
+
+    In a call that deletes only (an unplug of many, see
+    :meth:`Context.delete_later`), a veth end whose host end is os_vif's
+    is not entered: the host end is collected for the call's one
+    deletion, which takes its peer inside with it.
+    """
+    host = op.get("host")
+    if host is not None and ctx.deferred is not None:
+        link = linkstate.read_link(host)
+        if (
+            link is not None
+            and _owned_veth(ctx, link, op)
+            and ctx.delete_later(link.index)
+        ):
+            return True
     deleted = False
     try:
         with netns.entered(op.get("netns")):
@@ -377,13 +405,61 @@ def apply_delete_workload_end(
                 deleted = True
     except netns.Gone:
         pass  # its devices went with it
-    host = op.get("host")
     if host is not None:
         link = linkstate.read_link(host)
-        if link is not None and link.kind == "veth" and (
-            ownership.owner_rule(ctx, link, op.get("vif_id")) is not None
-        ):
+        if link is not None and _owned_veth(ctx, link, op):
             with netlink.links() as requests:
                 requests.delete(link.index)
             deleted = True
     return deleted
+
+
+def _read_one(
+    netns_ref: str, name: str, versions: tuple[int, ...], nested: bool
+) -> dict[str, Any]:
+    """One end read inside its namespace, as plain data."""
+    home = (
+        os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        if nested
+        else None
+    )
+    try:
+        with netns.entered(netns_ref):
+            end = workload.read_end(name, versions, home)
+    except netns.Gone:
+        return {"gone": True}
+    except OSError as err:
+        return {"error": "%s: %s" % (type(err).__name__, err)}
+    finally:
+        if home is not None:
+            os.close(home)
+    return {"end": None if end is None else workload.end_to_wire(end)}
+
+
+def read_ends(reads: Any) -> list[dict[str, Any]]:
+    """Read the workload ends ``reads`` asks for; change nothing.
+
+    ``reads``: a list of :func:`~os_vif.internal.kernel.workload.
+    read_wire` requests, each validated again (the namespace reference,
+    the interface name, the IP versions) before any is read: a bad one
+    refuses the call with InvalidArgument naming ``reads[i]``.  One answer
+    per request, in order: ``{"end": <end_to_wire> or None}`` (None: no
+    such interface), ``{"gone": True}`` (no such namespace) or
+    ``{"error": message}``.
+    """
+    # privsep carries a list as a tuple.
+    if not isinstance(reads, (list, tuple)):
+        raise exception.InvalidArgument(
+            field="reads", value=reads, reason="must be a list"
+        )
+    if len(reads) > workload.MAX_READS:
+        raise exception.InvalidArgument(
+            field="reads",
+            value=len(reads),
+            reason="at most %d ends a call" % workload.MAX_READS,
+        )
+    parsed = [
+        workload.parse_read(item, "reads[%d]" % index)
+        for index, item in enumerate(reads)
+    ]
+    return [_read_one(*request) for request in parsed]
