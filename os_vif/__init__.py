@@ -245,8 +245,9 @@ def check(
     """Say whether the host is as plugging ``vif`` would make it.
 
     With ``workload``, the workload's end inside its namespace is compared
-    too (reading another namespace needs ``CAP_SYS_ADMIN``: without it,
-    that is reported as a problem of the namespace).
+    too.  Reading another namespace needs ``CAP_SYS_ADMIN``: a caller
+    without it (nova-compute, zun-compute) has the workload's privsep
+    daemon read the end, and gets the same report.
 
     Reads only; changes nothing and needs no privilege.  The arguments
     are checked as :func:`plug` checks them.  The report's

@@ -11,7 +11,8 @@ that os_vif never keeps a workload's namespace alive.
 
 Entering a namespace needs ``CAP_SYS_ADMIN``: only the workload daemon
 (``[vif_plug_workload_privileged]``) has it; a caller without it gets
-:class:`PermissionError`.
+:class:`PermissionError`, and its check has that daemon read the end
+(:mod:`os_vif.internal.unprivileged.workload_reads`).
 """
 
 from __future__ import annotations
