@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 import os_vif
+from os_vif.objects import network
+from os_vif.objects import vif as vif_objects
 from os_vif.sandbox import vifs
 from tests.functional.workload.conftest import addressed, run_in, workload
 
@@ -94,10 +96,32 @@ CHILD = textwrap.dedent(
 )
 
 
+PARENTS = ("vmport0", "vmport1")
+
+
+def macvlan_vif(n: int) -> vif_objects.VIFMacvlanNested:
+    """A nested VIF (noop plugin): a macvlan of the VM's port."""
+    vif = vif_objects.VIFMacvlanNested(
+        id=vifs.vif_id(n, family=0x3AE00000),
+        address=vifs.mac(n, kind=0x33),
+        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
+        plugin="noop",
+        vif_name="eth%d" % n,
+    )
+    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
+
+
 def items(namespaces: list[str]) -> list[tuple[Any, Any, Any]]:
-    """A VIF and its workload's end in each of ``namespaces``."""
+    """A VIF and its workload's end in each of ``namespaces``: veths on a
+    bridge for the first three, macvlans of ``vmport0`` for the others."""
     found = []
     for n, namespace in enumerate(namespaces):
+        if n >= 3:
+            found.append(
+                (macvlan_vif(n), vifs.INSTANCE,
+                 workload(namespace, parent=PARENTS[0]))
+            )
+            continue
         vif = vifs.bridge_vif(n, bridge=BRIDGE, mtu=1400)
         vif = addressed(
             vif, "10.9.0.%d/24" % (n + 2), "fd09::%d/64" % (n + 2),
@@ -135,18 +159,33 @@ def _unprivileged(namespaces: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def lb():
+def host(netns):
+    """The VMs' ports the nested ends hang from (up veths), os_vif ready."""
+    for name in PARENTS:
+        subprocess.run(
+            ["ip", "link", "add", name, "type", "veth", "peer", "name",
+             name + "p"],
+            check=True,
+        )
+        for end in (name, name + "p"):
+            subprocess.run(["ip", "link", "set", end, "up"], check=True)
     os_vif.initialize()
 
 
 def test_a_check_without_cap_sys_admin_reports_what_root_reports(
-    lb, workload_netns
+    host, workload_netns
 ):
-    namespaces = [workload_netns(), workload_netns(), workload_netns()]
+    namespaces = [workload_netns() for _ in range(5)]
     plugged = items(namespaces)
     # The third end is never plugged: it is missing.
-    for item in plugged[:2]:
+    for item in plugged[:2] + plugged[3:4]:
         os_vif.plug(item[0], item[1], workload=item[2])
+    # The fifth is a macvlan of the other port: its parent differs.
+    vif, instance, end = plugged[4]
+    os_vif.plug(
+        vif, instance,
+        workload=workload(end.netns, parent=PARENTS[1]),
+    )
     # Damage the second one: an address gone, another MTU.
     run_in(namespaces[1], "ip", "addr", "del", "10.9.0.3/24", "dev", "eth0")
     run_in(namespaces[1], "ip", "link", "set", "eth0", "mtu", "1300")
@@ -158,14 +197,17 @@ def test_a_check_without_cap_sys_admin_reports_what_root_reports(
 
     # The child really could not enter a namespace itself.
     assert child["readable"] is False
-    assert root[0]["ok"] and not root[1]["ok"] and not root[2]["ok"]
+    assert [report["ok"] for report in root] == [
+        True, False, False, True, False
+    ]
     assert ["device eth0 in namespace %s" % namespaces[1], "mtu", "1400",
             "1300"] in root[1]["problems"]
     assert any(p[1] == "address" for p in root[1]["problems"])
+    assert [p[1] for p in root[4]["problems"]] == ["parent"]
     assert child["single"] == root
     assert child["many"] == root
     # One daemon read per single check, one for the whole check_many.
-    assert child["reads"] == [1, 1, 1, 3]
+    assert child["reads"] == [1, 1, 1, 1, 1, 5]
     # The child's plug repaired the damaged end without a read of its own.
     assert child["plug_reads"] == child["reads"]
     assert child["repaired"] == {"ok": True, "error": None, "problems": []}
