@@ -73,15 +73,23 @@ def _problems(
     op = problem.op
     assert op is not None
     if not isinstance(answer, dict) or "error" in answer:
-        return [problem]
+        return [_plain(problem)]
     if answer.get("gone") is True:
         return [host_state.Problem(problem.object, "exists", True, False)]
     try:
         end = answer["end"]
         found = None if end is None else workload.end_from_wire(end)
     except (KeyError, exception.InvalidArgument):
-        return [problem]
+        return [_plain(problem)]
     return op.problems(found, problem.parent_index)
+
+
+def _plain(problem: host_state.Problem) -> host_state.Problem:
+    """``problem`` as the public Problem it is (an Unread's operation is
+    os_vif's business, not the report's)."""
+    return host_state.Problem(
+        problem.object, problem.what, problem.expected, problem.found
+    )
 
 
 def resolve(
@@ -89,19 +97,18 @@ def resolve(
 ) -> list[host_state.CheckReport | Any]:
     """``reports`` with every Unread end read by the workload daemon.
 
-    One daemon call for all of them; nothing when there is none.  Should
-    the daemon not answer, the Unread Problems stay (and are logged).
+    One daemon call for all of them; nothing when there is none.  An end
+    the daemon could not read (or a daemon that did not answer, logged)
+    stays a Problem saying that the namespace could not be read.
     """
     unread = [_unread(report) for report in reports]
     every = [problem for found in unread for problem in found]
     if not every:
         return list(reports)
     answers = _read(every)
-    if answers is None:
-        return list(reports)
     by_problem = {
-        id(problem): answer
-        for problem, answer in zip(every, answers, strict=True)
+        id(problem): None if answers is None else answers[number]
+        for number, problem in enumerate(every)
     }
     resolved: list[host_state.CheckReport | Any] = []
     for report, found in zip(reports, unread, strict=True):
@@ -112,7 +119,12 @@ def resolve(
         for problem in report.problems:
             if id(problem) in by_problem:
                 assert isinstance(problem, workload.Unread)
-                problems += _problems(problem, by_problem[id(problem)])
+                answer = by_problem[id(problem)]
+                problems += (
+                    [_plain(problem)]
+                    if answer is None
+                    else _problems(problem, answer)
+                )
             else:
                 problems.append(problem)
         resolved.append(dataclasses.replace(report, problems=tuple(problems)))
