@@ -44,26 +44,39 @@ def _unread(report: Any) -> list[workload.Unread]:
 
 
 def _read(unread: list[workload.Unread]) -> list[Any] | None:
-    """The daemon's answers, one per end (None: it could not answer)."""
+    """The daemon's answers, one per end (None: it could not answer).
+
+    One call, or one per :data:`~os_vif.internal.kernel.workload.
+    MAX_READS` ends (what the daemon takes at once).
+    """
     reads = [workload.read_wire(p.op, p.nested) for p in unread if p.op]
-    what = "read of %d workload end(s)" % len(reads)
-    try:
-        answers = daemon.call(
-            privileged_context.vif_plug_workload,
-            privileged_context.workload_read_ends,
-            reads,
-            timeout=daemon.DEFAULT_TIMEOUT,
-            what=what,
-        )
-    except exception.ExceptionBase as err:
-        LOG.warning("The workload daemon could not make the %s: %s", what, err)
-        return None
-    # privsep carries a list as a tuple.
-    if not isinstance(answers, (list, tuple)) or len(answers) != len(reads):
-        LOG.warning("The workload daemon answered the %s with %r", what,
-                    answers)
-        return None
-    return list(answers)
+    answers: list[Any] = []
+    for start in range(0, len(reads), workload.MAX_READS):
+        chunk = reads[start : start + workload.MAX_READS]
+        what = "read of %d workload end(s)" % len(chunk)
+        try:
+            answered = daemon.call(
+                privileged_context.vif_plug_workload,
+                privileged_context.workload_read_ends,
+                chunk,
+                timeout=daemon.DEFAULT_TIMEOUT,
+                what=what,
+            )
+        except exception.ExceptionBase as err:
+            LOG.warning(
+                "The workload daemon could not make the %s: %s", what, err
+            )
+            return None
+        # privsep carries a list as a tuple.
+        if not isinstance(answered, (list, tuple)) or (
+            len(answered) != len(chunk)
+        ):
+            LOG.warning(
+                "The workload daemon answered the %s with %r", what, answered
+            )
+            return None
+        answers += answered
+    return answers
 
 
 def _problems(

@@ -287,3 +287,20 @@ def test_a_batch_enters_the_namespace_unless_the_host_end_is_owned(
     ctx = Batch([])
     assert applying.apply_delete_workload_end(_deletion(), ctx) is False
     assert ctx.deferred == [] and entered == ["pod1"]
+
+
+def test_more_ends_than_one_call_takes_go_in_as_few_calls(monkeypatch):
+    calls = []
+
+    def call(context, entrypoint, argument, **kwargs):
+        calls.append(len(argument))
+        return [{"end": workload.end_to_wire(good_end())}] * len(argument)
+
+    monkeypatch.setattr(workload, "MAX_READS", 2)
+    monkeypatch.setattr(daemon, "call", call)
+    reports = [_unread(veth()) for _ in range(5)]
+    resolved = workload_reads.resolve(reports)
+    assert calls == [2, 2, 1]
+    assert all(
+        [p.what for p in report.problems] == ["mtu"] for report in resolved
+    )
