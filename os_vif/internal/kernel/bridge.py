@@ -133,6 +133,9 @@ def unused_bridge(
     if users:
         # The newest port: in a batch that unplugs a bridge's VIFs in the
         # order they were plugged, the last to leave.
+        if len(_WITNESS) >= _WITNESSES:
+            # Bridges come and go (a hybrid VIF's qbr): forget them all.
+            _WITNESS.clear()
         _WITNESS[link.index] = max(port.index for port in users)
         return None
     _WITNESS.pop(link.index, None)
@@ -147,6 +150,8 @@ def unused_bridge(
 #: link) it is, without the dump of every port (which costs about 4 ms
 #: for 200, and would be made for each of them).
 _WITNESS: dict[int, int] = {}
+#: How many bridges :data:`_WITNESS` remembers at most.
+_WITNESSES = 1024
 
 
 def _witness_stays(

@@ -87,3 +87,10 @@ def test_an_uplink_is_no_witness(host):
     assert _unused() == [5]
     bridge._WITNESS[5] = 20
     assert _unused() == [5]
+
+
+def test_the_witnesses_are_bounded(host, monkeypatch):
+    monkeypatch.setattr(bridge, "_WITNESSES", 2)
+    bridge._WITNESS.update({100: 1, 101: 2})
+    assert _unused() is None
+    assert bridge._WITNESS == {5: 12}
