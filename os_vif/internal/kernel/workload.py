@@ -510,7 +510,9 @@ class DeleteWorkloadEnd(KernelOperation):
     Deleted if os_vif's (marked); a namespace that is gone is done (its
     devices went with it).  With ``host``, the veth's host end is deleted
     too if it is still there and os_vif's (deleting either end of a veth
-    deletes both).
+    deletes both).  In a call that only deletes (an unplug of many), the
+    daemon deletes such a host end with the call's other links and does
+    not enter the namespace: the peer goes with it.
     """
 
     NAME = "delete_workload_end"
