@@ -16,69 +16,39 @@ import errno
 import ipaddress
 import os
 import socket
-import struct
 from collections.abc import Iterator
 
-from os_vif.internal import linkstate
+from os_vif.internal import linkstate, rtnl
 
 __all__ = ["Lower", "read_link", "addresses", "routes", "nsid_of"]
-
-_RTM_NEWLINK = 16
-_RTM_GETLINK = 18
-_RTM_NEWADDR = 20
-_RTM_GETADDR = 22
-_RTM_NEWROUTE = 24
-_RTM_GETROUTE = 26
-_RTM_NEWNSID = 88
-_RTM_GETNSID = 90
-_NLMSG_ERROR = 2
-_NLMSG_DONE = 3
-_NLM_F_REQUEST = 1
-_NLM_F_DUMP = 0x300
-_IFLA_LINK = 5
-_IFLA_EXT_MASK = 29
-_IFLA_LINK_NETNSID = 37
-_RTEXT_FILTER_SKIP_STATS = 1 << 3
-_IFA_ADDRESS = 1
-_RTA_DST = 1
-_RTA_OIF = 4
-_RTA_GATEWAY = 5
-_RTA_TABLE = 15
-_NETNSA_NSID = 1
-_NETNSA_FD = 3
-_MAIN_TABLE = 254
-
-_NLMSGHDR = struct.Struct("=IHHII")
-_IFINFOMSG = struct.Struct("=BxHiII")
-_IFADDRMSG = struct.Struct("=BBBBI")
-_RTMSG = struct.Struct("=BBBBBBBBI")
-_RTGENMSG = struct.Struct("=Bxxx")
-_RTATTR = struct.Struct("=HH")
-_U32 = struct.Struct("=I")
-_I32 = struct.Struct("=i")
 
 #: The default route's destination, by address family.
 _DEFAULT = {socket.AF_INET: "0.0.0.0/0", socket.AF_INET6: "::/0"}
 
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    length = _RTATTR.size + len(payload)
-    return _RTATTR.pack(length, kind) + payload + b"\0" * (-length % 4)
-
-
-def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
-    found = {}
-    while offset + 4 <= end:
-        length, kind = _RTATTR.unpack_from(data, offset)
-        if length < 4:
-            break
-        found[kind & 0x3FFF] = data[offset + 4 : offset + length]
-        offset += (length + 3) & ~3
-    return found
+_LINK_WANTED = frozenset({rtnl.IFLA_LINK, rtnl.IFLA_LINK_NETNSID})
+_ADDR_WANTED = frozenset({rtnl.IFA_ADDRESS})
+_ROUTE_WANTED = frozenset(
+    {rtnl.RTA_DST, rtnl.RTA_OIF, rtnl.RTA_GATEWAY, rtnl.RTA_TABLE}
+)
+_NSID_WANTED = frozenset({rtnl.NETNSA_NSID})
 
 
-def _exchange(kind: int, flags: int, body: bytes) -> Iterator[bytes]:
-    """Send one request; yield the answer's messages (until done)."""
+def _attrs(
+    message: bytes, header: int, wanted: frozenset[int]
+) -> dict[int, bytes]:
+    """The ``wanted`` attributes of ``message`` after its fixed ``header``
+    (bytes after the nlmsghdr), their payloads."""
+    found = rtnl.spans(
+        message, rtnl.NLMSGHDR.size + header, len(message), wanted
+    )
+    return {kind: message[start:end] for kind, (start, end) in found.items()}
+
+
+def _exchange(
+    kind: int, flags: int, body: bytes, answer: int
+) -> Iterator[bytes]:
+    """Send one request; yield the answer's messages of type ``answer``
+    (until done)."""
     with socket.socket(
         socket.AF_NETLINK,
         socket.SOCK_RAW | socket.SOCK_CLOEXEC,
@@ -86,27 +56,24 @@ def _exchange(kind: int, flags: int, body: bytes) -> Iterator[bytes]:
     ) as sock:
         sock.bind((0, 0))
         sock.send(
-            _NLMSGHDR.pack(_NLMSGHDR.size + len(body), kind, flags, 1, 0)
+            rtnl.NLMSGHDR.pack(
+                rtnl.NLMSGHDR.size + len(body), kind, flags, 1, 0
+            )
             + body
         )
         while True:
             data = sock.recv(1 << 20)
-            offset = 0
-            while offset + _NLMSGHDR.size <= len(data):
-                length, got = _NLMSGHDR.unpack_from(data, offset)[:2]
-                if length < _NLMSGHDR.size:
+            for offset, length, got, _, _ in rtnl.messages(data):
+                if got == rtnl.NLMSG_DONE:
                     return
-                message = data[offset : offset + length]
-                offset += (length + 3) & ~3
-                if got == _NLMSG_DONE:
-                    return
-                if got == _NLMSG_ERROR:
-                    (code,) = _I32.unpack_from(message, _NLMSGHDR.size)
+                if got == rtnl.NLMSG_ERROR:
+                    code = rtnl.error_code(data, offset)
                     if code:
-                        raise OSError(-code, os.strerror(-code))
+                        raise OSError(code, os.strerror(code))
                     return
-                yield message
-                if not flags & _NLM_F_DUMP:
+                if got == answer:
+                    yield data[offset : offset + length]
+                if not flags & rtnl.NLM_F_DUMP:
                     return
 
 
@@ -127,30 +94,31 @@ def read_link(name: str) -> tuple[linkstate.Link, Lower] | None:
     The name must have been validated by the caller.
     """
     body = (
-        _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
-        + _attr(3, name.encode() + b"\0")  # IFLA_IFNAME
-        + _attr(_IFLA_EXT_MASK, _U32.pack(_RTEXT_FILTER_SKIP_STATS))
+        rtnl.IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+        + rtnl.text_attr(rtnl.IFLA_IFNAME, name)
+        + rtnl.attr(
+            rtnl.IFLA_EXT_MASK, rtnl.U32.pack(rtnl.RTEXT_FILTER_SKIP_STATS)
+        )
     )
     try:
-        messages = list(_exchange(_RTM_GETLINK, _NLM_F_REQUEST, body))
+        messages = list(
+            _exchange(
+                rtnl.RTM_GETLINK, rtnl.NLM_F_REQUEST, body, rtnl.RTM_NEWLINK
+            )
+        )
     except OSError as err:
         if err.errno in (errno.ENODEV, errno.ENOENT):
             return None
         raise
-    message = next(
-        (m for m in messages if _NLMSGHDR.unpack_from(m)[1] == _RTM_NEWLINK),
-        None,
-    )
-    if message is None:
+    if not messages:
         return None
-    found = _attrs(
-        message, _NLMSGHDR.size + _IFINFOMSG.size, len(message)
-    )
-    lower = found.get(_IFLA_LINK)
-    netnsid = found.get(_IFLA_LINK_NETNSID)
+    message = messages[0]
+    found = _attrs(message, rtnl.IFINFOMSG.size, _LINK_WANTED)
+    lower = found.get(rtnl.IFLA_LINK)
+    netnsid = found.get(rtnl.IFLA_LINK_NETNSID)
     return linkstate.decode_link(message), Lower(
-        None if lower is None else _U32.unpack(lower[:4])[0],
-        None if netnsid is None else _I32.unpack(netnsid[:4])[0],
+        None if lower is None else rtnl.U32.unpack(lower[:4])[0],
+        None if netnsid is None else rtnl.I32.unpack(netnsid[:4])[0],
     )
 
 
@@ -158,21 +126,20 @@ def addresses(index: int) -> set[str]:
     """The addresses of link ``index`` with their prefixes
     (``10.0.0.5/24``), the IPv6 link-local ones left out."""
     found = set()
-    body = _IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+    body = rtnl.IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
     for message in _exchange(
-        _RTM_GETADDR, _NLM_F_REQUEST | _NLM_F_DUMP, body
+        rtnl.RTM_GETADDR,
+        rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP,
+        body,
+        rtnl.RTM_NEWADDR,
     ):
-        if _NLMSGHDR.unpack_from(message)[1] != _RTM_NEWADDR:
-            continue
-        family, prefixlen, _, _, owner = _IFADDRMSG.unpack_from(
-            message, _NLMSGHDR.size
+        family, prefixlen, _, _, owner = rtnl.IFADDRMSG.unpack_from(
+            message, rtnl.NLMSGHDR.size
         )
         if owner != index:
             continue
-        attrs = _attrs(
-            message, _NLMSGHDR.size + _IFADDRMSG.size, len(message)
-        )
-        address = attrs.get(_IFA_ADDRESS)
+        attrs = _attrs(message, rtnl.IFADDRMSG.size, _ADDR_WANTED)
+        address = attrs.get(rtnl.IFA_ADDRESS)
         if address is None or family not in _DEFAULT:
             continue
         interface = ipaddress.ip_interface(
@@ -189,27 +156,28 @@ def routes(index: int, version: int) -> set[tuple[str, str | None]]:
     ``(destination prefix, gateway or None)``."""
     family = socket.AF_INET6 if version == 6 else socket.AF_INET
     found: set[tuple[str, str | None]] = set()
-    body = _RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
+    body = rtnl.RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
     for message in _exchange(
-        _RTM_GETROUTE, _NLM_F_REQUEST | _NLM_F_DUMP, body
+        rtnl.RTM_GETROUTE,
+        rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP,
+        body,
+        rtnl.RTM_NEWROUTE,
     ):
-        if _NLMSGHDR.unpack_from(message)[1] != _RTM_NEWROUTE:
-            continue
-        got, dst_len, _, _, table = _RTMSG.unpack_from(
-            message, _NLMSGHDR.size
+        got, dst_len, _, _, table = rtnl.RTMSG.unpack_from(
+            message, rtnl.NLMSGHDR.size
         )[:5]
-        attrs = _attrs(message, _NLMSGHDR.size + _RTMSG.size, len(message))
-        if _RTA_TABLE in attrs:
-            table = _U32.unpack(attrs[_RTA_TABLE][:4])[0]
-        oif = attrs.get(_RTA_OIF)
+        attrs = _attrs(message, rtnl.RTMSG.size, _ROUTE_WANTED)
+        if rtnl.RTA_TABLE in attrs:
+            table = rtnl.U32.unpack(attrs[rtnl.RTA_TABLE][:4])[0]
+        oif = attrs.get(rtnl.RTA_OIF)
         if (
             got != family
-            or table != _MAIN_TABLE
+            or table != rtnl.RT_TABLE_MAIN
             or oif is None
-            or _U32.unpack(oif[:4])[0] != index
+            or rtnl.U32.unpack(oif[:4])[0] != index
         ):
             continue
-        destination = attrs.get(_RTA_DST)
+        destination = attrs.get(rtnl.RTA_DST)
         prefix = (
             _DEFAULT[family]
             if destination is None
@@ -220,7 +188,7 @@ def routes(index: int, version: int) -> set[tuple[str, str | None]]:
                 )
             )
         )
-        gateway = attrs.get(_RTA_GATEWAY)
+        gateway = attrs.get(rtnl.RTA_GATEWAY)
         found.add(
             (
                 prefix,
@@ -234,17 +202,15 @@ def routes(index: int, version: int) -> set[tuple[str, str | None]]:
 def nsid_of(fd: int) -> int | None:
     """The id the calling thread's namespace gives the namespace of file
     descriptor ``fd`` (None: none given yet)."""
-    body = _RTGENMSG.pack(socket.AF_UNSPEC) + _attr(
-        _NETNSA_FD, _U32.pack(fd)
+    body = rtnl.RTGENMSG.pack(socket.AF_UNSPEC) + rtnl.attr(
+        rtnl.NETNSA_FD, rtnl.U32.pack(fd)
     )
-    for message in _exchange(_RTM_GETNSID, _NLM_F_REQUEST, body):
-        if _NLMSGHDR.unpack_from(message)[1] != _RTM_NEWNSID:
-            continue
-        attrs = _attrs(
-            message, _NLMSGHDR.size + _RTGENMSG.size, len(message)
-        )
-        value = attrs.get(_NETNSA_NSID)
+    for message in _exchange(
+        rtnl.RTM_GETNSID, rtnl.NLM_F_REQUEST, body, rtnl.RTM_NEWNSID
+    ):
+        attrs = _attrs(message, rtnl.RTGENMSG.size, _NSID_WANTED)
+        value = attrs.get(rtnl.NETNSA_NSID)
         if value is not None:
-            nsid = _I32.unpack(value[:4])[0]
+            nsid = rtnl.I32.unpack(value[:4])[0]
             return None if nsid < 0 else nsid
     return None

@@ -21,12 +21,11 @@ import dataclasses
 import errno
 import os
 import socket
-import struct
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-from os_vif.internal import socket_cache, validation
+from os_vif.internal import rtnl, socket_cache, validation
 
 __all__ = [
     "OS_VIF_ALIAS",
@@ -86,31 +85,14 @@ class DeviceInfo(Link):
     master: str | None
 
 
-_RTM_NEWLINK = 16
-_RTM_GETLINK = 18
-_NLMSG_ERROR = 2
-_NLMSG_DONE = 3
-_NLM_F_REQUEST = 1
-_NLM_F_DUMP = 0x300
-_NLM_F_DUMP_INTR = 0x10
 _DUMP_ATTEMPTS = 5
-_IFF_UP = 1
-_IFLA_ADDRESS = 1
-_IFLA_IFNAME = 3
-_IFLA_MTU = 4
-_IFLA_MASTER = 10
-_IFLA_LINKINFO = 18
-_IFLA_IFALIAS = 20
-_IFLA_EXT_MASK = 29
-_IFLA_INFO_KIND = 1
-_IFLA_INFO_DATA = 2
-_IFLA_VLAN_ID = 1
 # Leave the counters out of the answer: they are most of its size.
-_RTEXT_FILTER_SKIP_STATS = 1 << 3
-
-_NLMSGHDR = struct.Struct("=LHHLL")
-_IFINFOMSG = struct.Struct("=BxHiII")
-_RTATTR = struct.Struct("=HH")
+_SKIP_STATS = rtnl.attr(
+    rtnl.IFLA_EXT_MASK, rtnl.U32.pack(rtnl.RTEXT_FILTER_SKIP_STATS)
+)
+# Where a link message's ifinfomsg and its attributes start.
+_IFINFOMSG_AT = rtnl.NLMSGHDR.size
+_LINK_ATTRS_AT = rtnl.NLMSGHDR.size + rtnl.IFINFOMSG.size
 
 _LOCK = threading.Lock()
 # Only the namespace in use keeps a socket (see socket_cache).
@@ -118,12 +100,6 @@ _SOCKETS: socket_cache.SocketCache[socket.socket] = socket_cache.SocketCache(
     _LOCK, lambda sock: sock.close(), only_current=True
 )
 _SEQ = [0]
-
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    length = _RTATTR.size + len(payload)
-    padding = b"\0" * (-length % 4)
-    return _RTATTR.pack(length, kind) + payload + padding
 
 
 def _string(value: bytes | None) -> str | None:
@@ -156,14 +132,14 @@ def _send_getlink(
     left out of the answer: they are most of its size.
     """
     payload = (
-        _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
+        rtnl.IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
         + attrs
-        + _attr(_IFLA_EXT_MASK, struct.pack("=I", _RTEXT_FILTER_SKIP_STATS))
+        + _SKIP_STATS
     )
     _SEQ[0] = (_SEQ[0] + 1) & 0xFFFFFFFF
     seq = _SEQ[0]
-    header = _NLMSGHDR.pack(
-        _NLMSGHDR.size + len(payload), _RTM_GETLINK, flags, seq, 0
+    header = rtnl.NLMSGHDR.pack(
+        rtnl.NLMSGHDR.size + len(payload), rtnl.RTM_GETLINK, flags, seq, 0
     )
     sock = _socket()
     sock.send(header + payload)
@@ -174,58 +150,36 @@ def _request(name: str | None, index: int = 0) -> bytes | None:
     """Return the kernel's RTM_NEWLINK answer for one link, or None."""
     attrs = b""
     if name is not None:
-        attrs = _attr(_IFLA_IFNAME, name.encode() + b"\0")
+        attrs = rtnl.text_attr(rtnl.IFLA_IFNAME, name)
     with _LOCK:
-        sock, seq = _send_getlink(index, attrs, _NLM_F_REQUEST)
+        sock, seq = _send_getlink(index, attrs, rtnl.NLM_F_REQUEST)
         while True:
             data = sock.recv(65536)
-            _, kind, _, got_seq, _ = _NLMSGHDR.unpack_from(data, 0)
+            _, kind, _, got_seq, _ = rtnl.NLMSGHDR.unpack_from(data, 0)
             if got_seq == seq:
                 break
-    if kind == _NLMSG_ERROR:
-        (code,) = struct.unpack_from("=i", data, _NLMSGHDR.size)
-        if -code in (errno.ENODEV, errno.ENOENT):
+    if kind == rtnl.NLMSG_ERROR:
+        code = rtnl.error_code(data)
+        if code in (errno.ENODEV, errno.ENOENT):
             return None
-        raise OSError(-code, os.strerror(-code))
-    if kind != _RTM_NEWLINK:
+        raise OSError(code, os.strerror(code))
+    if kind != rtnl.RTM_NEWLINK:
         raise OSError(errno.EPROTO, "unexpected netlink message %d" % kind)
     return data
 
 
 _WANTED = frozenset(
     {
-        _IFLA_ADDRESS,
-        _IFLA_IFNAME,
-        _IFLA_MTU,
-        _IFLA_MASTER,
-        _IFLA_LINKINFO,
-        _IFLA_IFALIAS,
+        rtnl.IFLA_ADDRESS,
+        rtnl.IFLA_IFNAME,
+        rtnl.IFLA_MTU,
+        rtnl.IFLA_MASTER,
+        rtnl.IFLA_LINKINFO,
+        rtnl.IFLA_IFALIAS,
     }
 )
-_LINKINFO_WANTED = frozenset({_IFLA_INFO_KIND, _IFLA_INFO_DATA})
-_VLAN_WANTED = frozenset({_IFLA_VLAN_ID})
-_U32 = struct.Struct("=I")
-
-
-def _spans(
-    data: bytes, offset: int, end: int, wanted: frozenset[int]
-) -> dict[int, tuple[int, int]]:
-    """Where each ``wanted`` attribute's payload starts and ends in ``data``.
-
-    Offsets, not copies: a link's answer holds about forty attributes, of
-    which a read looks at six, and a batch's check decodes thousands.
-    """
-    found = {}
-    unpack = _RTATTR.unpack_from
-    while offset + 4 <= end:
-        length, kind = unpack(data, offset)
-        if length < 4:
-            break
-        kind &= 0x3FFF
-        if kind in wanted:
-            found[kind] = (offset + 4, offset + length)
-        offset += (length + 3) & ~3
-    return found
+_LINKINFO_WANTED = frozenset({rtnl.IFLA_INFO_KIND, rtnl.IFLA_INFO_DATA})
+_VLAN_WANTED = frozenset({rtnl.IFLA_VLAN_ID})
 
 
 def _text(data: bytes, span: tuple[int, int] | None) -> str | None:
@@ -240,38 +194,38 @@ def _link_kind(
     """The kind in an IFLA_LINKINFO, and the VLAN id of a ``vlan``."""
     if span is None:
         return None, None
-    parts = _spans(data, span[0], span[1], _LINKINFO_WANTED)
-    kind = _text(data, parts.get(_IFLA_INFO_KIND))
-    info_data = parts.get(_IFLA_INFO_DATA)
+    parts = rtnl.spans(data, span[0], span[1], _LINKINFO_WANTED)
+    kind = _text(data, parts.get(rtnl.IFLA_INFO_KIND))
+    info_data = parts.get(rtnl.IFLA_INFO_DATA)
     if kind != "vlan" or info_data is None:
         return kind, None
-    vlan = _spans(data, info_data[0], info_data[1], _VLAN_WANTED)
-    if _IFLA_VLAN_ID not in vlan:
+    vlan = rtnl.spans(data, info_data[0], info_data[1], _VLAN_WANTED)
+    if rtnl.IFLA_VLAN_ID not in vlan:
         return kind, None
-    return kind, struct.unpack_from("=H", data, vlan[_IFLA_VLAN_ID][0])[0]
+    return kind, rtnl.U16.unpack_from(data, vlan[rtnl.IFLA_VLAN_ID][0])[0]
 
 
 def decode_link(data: bytes) -> Link:
     """Decode one RTM_NEWLINK message (header included) into a Link."""
-    length = _NLMSGHDR.unpack_from(data, 0)[0]
-    _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, _NLMSGHDR.size)
-    found = _spans(data, _NLMSGHDR.size + _IFINFOMSG.size, length, _WANTED)
-    kind, vlan_id = _link_kind(data, found.get(_IFLA_LINKINFO))
+    length = rtnl.NLMSGHDR.unpack_from(data, 0)[0]
+    _, _, index, flags, _ = rtnl.IFINFOMSG.unpack_from(data, _IFINFOMSG_AT)
+    found = rtnl.spans(data, _LINK_ATTRS_AT, length, _WANTED)
+    kind, vlan_id = _link_kind(data, found.get(rtnl.IFLA_LINKINFO))
     mac = None
-    address = found.get(_IFLA_ADDRESS)
+    address = found.get(rtnl.IFLA_ADDRESS)
     if address is not None and address[1] - address[0] == 6:
         mac = data[address[0] : address[1]].hex(":")
-    mtu = found.get(_IFLA_MTU)
-    master = found.get(_IFLA_MASTER)
+    mtu = found.get(rtnl.IFLA_MTU)
+    master = found.get(rtnl.IFLA_MASTER)
     return Link(
-        name=_text(data, found.get(_IFLA_IFNAME)) or "",
+        name=_text(data, found.get(rtnl.IFLA_IFNAME)) or "",
         index=index,
         kind=kind,
-        mtu=_U32.unpack_from(data, mtu[0])[0] if mtu else 0,
+        mtu=rtnl.U32.unpack_from(data, mtu[0])[0] if mtu else 0,
         mac=mac,
-        up=bool(flags & _IFF_UP),
-        master_index=_U32.unpack_from(data, master[0])[0] if master else 0,
-        alias=_text(data, found.get(_IFLA_IFALIAS)),
+        up=bool(flags & rtnl.IFF_UP),
+        master_index=rtnl.U32.unpack_from(data, master[0])[0] if master else 0,
+        alias=_text(data, found.get(rtnl.IFLA_IFALIAS)),
         vlan_id=vlan_id,
     )
 
@@ -363,52 +317,46 @@ def _dump_messages(master: int | None) -> list[bytes]:
 def _dump_once(master: int | None) -> tuple[list[bytes], bool]:
     attrs = b""
     if master is not None:
-        attrs = _attr(_IFLA_MASTER, struct.pack("=I", master))
+        attrs = rtnl.attr(rtnl.IFLA_MASTER, rtnl.U32.pack(master))
     messages: list[bytes] = []
     consistent = True
     with _LOCK:
-        sock, seq = _send_getlink(0, attrs, _NLM_F_REQUEST | _NLM_F_DUMP)
+        sock, seq = _send_getlink(
+            0, attrs, rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP
+        )
         done = False
         while not done:
             data = sock.recv(1 << 20)
-            offset = 0
-            while offset + _NLMSGHDR.size <= len(data):
-                length, kind, flags, got_seq, _ = _NLMSGHDR.unpack_from(
-                    data, offset
-                )
-                if length < _NLMSGHDR.size:
-                    break
-                message = data[offset : offset + length]
-                offset += (length + 3) & ~3
+            for offset, length, kind, flags, got_seq in rtnl.messages(data):
                 if got_seq != seq:
                     continue
-                if flags & _NLM_F_DUMP_INTR:
+                if flags & rtnl.NLM_F_DUMP_INTR:
                     consistent = False
-                if kind == _NLMSG_DONE:
+                if kind == rtnl.NLMSG_DONE:
                     done = True
                     break
-                if kind == _NLMSG_ERROR:
-                    (code,) = struct.unpack_from("=i", message, _NLMSGHDR.size)
+                if kind == rtnl.NLMSG_ERROR:
+                    code = rtnl.error_code(data, offset)
                     if code:
-                        raise OSError(-code, os.strerror(-code))
+                        raise OSError(code, os.strerror(code))
                     done = True
                     break
-                if kind == _RTM_NEWLINK:
-                    messages.append(message)
+                if kind == rtnl.RTM_NEWLINK:
+                    messages.append(data[offset : offset + length])
     return messages, consistent
 
 
 def _name_of(message: bytes) -> str:
     # IFLA_IFNAME is the kernel's first attribute of a link: this stops
     # there, where decode_link walks them all.
-    length = _NLMSGHDR.unpack_from(message, 0)[0]
-    offset = _NLMSGHDR.size + _IFINFOMSG.size
-    unpack = _RTATTR.unpack_from
+    length = rtnl.NLMSGHDR.unpack_from(message, 0)[0]
+    offset = _LINK_ATTRS_AT
+    unpack = rtnl.RTATTR.unpack_from
     while offset + 4 <= length:
         size, kind = unpack(message, offset)
         if size < 4:
             break
-        if kind & 0x3FFF == _IFLA_IFNAME:
+        if kind & 0x3FFF == rtnl.IFLA_IFNAME:
             return _string(message[offset + 4 : offset + size]) or ""
         offset += (size + 3) & ~3
     return ""
@@ -477,7 +425,7 @@ class LinkTable:
         messages: dict[int, bytes] = {}
         names: dict[str, int] = {}
         for message in _dump_messages(None):
-            index = _IFINFOMSG.unpack_from(message, _NLMSGHDR.size)[2]
+            index = rtnl.IFINFOMSG.unpack_from(message, rtnl.NLMSGHDR.size)[2]
             messages[index] = message
             names[_name_of(message)] = index
         by_index = _LinksByIndex(messages)

@@ -6,8 +6,8 @@ up, add each address, then each route).  pyroute2's ``IPRoute.link``,
 ``addr`` and ``route`` spend about a millisecond of Python each in their
 request machinery, and even its message classes take a tenth of one to
 encode a request: more than the kernel's work for most of these.  These
-few fixed shapes are encoded here with :mod:`struct` (the layouts of
-``linux/rtnetlink.h``, ``if_link.h``, ``if_addr.h``) in microseconds, and
+few fixed shapes are encoded here (in the wire format of
+:mod:`os_vif.internal.rtnl`) in microseconds, and
 a :class:`Requests` is sent at once with
 :func:`~os_vif.internal.privileged.netlink.send_batch`, which answers one
 error per request, in order.  The kernel handles a send's requests in
@@ -23,83 +23,31 @@ import errno
 import ipaddress
 import os
 import socket
-import struct
 
+from os_vif.internal import rtnl
 from os_vif.internal.privileged import netlink
 
 __all__ = ["Refused", "Requests"]
 
-# rtnetlink constants (linux/rtnetlink.h, linux/netlink.h).
-_RTM_NEWLINK = 16
-_RTM_NEWADDR = 20
-_RTM_DELADDR = 21
-_RTM_NEWROUTE = 24
-_RTM_DELROUTE = 25
-_NLM_F_REQUEST_ACK = 0x1 | 0x4
-_NLM_F_REPLACE = 0x100
-_NLM_F_EXCL = 0x200
-_NLM_F_CREATE = 0x400
-_IFF_UP = 0x1
-# linux/if_link.h
-_IFLA_ADDRESS = 1
-_IFLA_IFNAME = 3
-_IFLA_MTU = 4
-_IFLA_LINK = 5
-_IFLA_MASTER = 10
-_IFLA_LINKINFO = 18
-_IFLA_IFALIAS = 20
-_IFLA_NET_NS_FD = 28
-_IFLA_INFO_KIND = 1
-_IFLA_INFO_DATA = 2
-_VETH_INFO_PEER = 1
-_IFLA_MACVLAN_MODE = 1
-_IFLA_VLAN_ID = 1
-_MACVLAN_MODE_BRIDGE = 4
-# linux/if_addr.h, linux/rtnetlink.h
-_IFA_ADDRESS = 1
-_IFA_LOCAL = 2
-_RTA_DST = 1
-_RTA_OIF = 4
-_RTA_GATEWAY = 5
+_CREATE = rtnl.NLM_F_REQUEST_ACK | rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL
 # No duplicate address detection: the address is the VIF's, which Neutron
 # gave this port alone; a tentative address would make the routes through
 # its subnet's gateway fail for a second or so.
-_IFA_F_NODAD = 0x02
-_MAIN_TABLE = 254
+_IPV6_ADDRESS_FLAGS = rtnl.IFA_F_NODAD
 # RTPROT_STATIC: what pyroute2's route requests (used before) set, so a
 # route os_vif adds reads as before.
-_PROTO_STATIC = 4
-_SCOPE_UNIVERSE = 0
-_SCOPE_LINK = 253
-_RTN_UNICAST = 1
-
-_NLMSGHDR = struct.Struct("=IHHII")
-_IFINFOMSG = struct.Struct("=BxHiII")
-_IFADDRMSG = struct.Struct("=BBBBI")
-_RTMSG = struct.Struct("=BBBBBBBBI")
-_RTATTR = struct.Struct("=HH")
-_U32 = struct.Struct("=I")
-_U16 = struct.Struct("=H")
-
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    length = _RTATTR.size + len(payload)
-    return _RTATTR.pack(length, kind) + payload + b"\0" * (-length % 4)
-
-
-def _text(kind: int, value: str) -> bytes:
-    return _attr(kind, value.encode() + b"\0")
+_ROUTE_PROTOCOL = rtnl.RTPROT_STATIC
 
 
 def _mac(value: str) -> bytes:
-    return _attr(_IFLA_ADDRESS, bytes.fromhex(value.replace(":", "")))
+    return rtnl.attr(rtnl.IFLA_ADDRESS, bytes.fromhex(value.replace(":", "")))
 
 
 def _ifinfomsg(index: int = 0, up: bool | None = None) -> bytes:
     flags = change = 0
     if up is not None:
-        flags, change = (_IFF_UP if up else 0), _IFF_UP
-    return _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, flags, change)
+        flags, change = (rtnl.IFF_UP if up else 0), rtnl.IFF_UP
+    return rtnl.IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, flags, change)
 
 
 def _link_attrs(
@@ -113,26 +61,28 @@ def _link_attrs(
     """The ``IFLA_*`` attributes of a link request, those given."""
     parts = []
     if name is not None:
-        parts.append(_text(_IFLA_IFNAME, name))
+        parts.append(rtnl.text_attr(rtnl.IFLA_IFNAME, name))
     if alias is not None:
         # An empty one removes the alias.
         parts.append(
-            _text(_IFLA_IFALIAS, alias) if alias else _attr(_IFLA_IFALIAS, b"")
+            rtnl.text_attr(rtnl.IFLA_IFALIAS, alias)
+            if alias
+            else rtnl.attr(rtnl.IFLA_IFALIAS, b"")
         )
     if mtu is not None:
-        parts.append(_attr(_IFLA_MTU, _U32.pack(mtu)))
+        parts.append(rtnl.attr(rtnl.IFLA_MTU, rtnl.U32.pack(mtu)))
     if mac is not None:
         parts.append(_mac(mac))
     if netns_fd is not None:
-        parts.append(_attr(_IFLA_NET_NS_FD, _U32.pack(netns_fd)))
+        parts.append(rtnl.attr(rtnl.IFLA_NET_NS_FD, rtnl.U32.pack(netns_fd)))
     return b"".join(parts)
 
 
 def _linkinfo(kind: str, data: bytes) -> bytes:
-    info = _text(_IFLA_INFO_KIND, kind)
+    info = rtnl.text_attr(rtnl.IFLA_INFO_KIND, kind)
     if data:
-        info += _attr(_IFLA_INFO_DATA, data)
-    return _attr(_IFLA_LINKINFO, info)
+        info += rtnl.attr(rtnl.IFLA_INFO_DATA, data)
+    return rtnl.attr(rtnl.IFLA_LINKINFO, info)
 
 
 class Refused(Exception):
@@ -170,8 +120,8 @@ class Requests:
         what: str,
         fine: tuple[int, ...] = (),
     ) -> None:
-        header = _NLMSGHDR.pack(
-            _NLMSGHDR.size + len(body), kind, flags, len(self._data) + 1, 0
+        header = rtnl.NLMSGHDR.pack(
+            rtnl.NLMSGHDR.size + len(body), kind, flags, len(self._data) + 1, 0
         )
         self._data.append(header + body)
         self._what.append(what)
@@ -195,11 +145,11 @@ class Requests:
         )
         attrs = _link_attrs(host, mtu=mtu)
         if master is not None:
-            attrs += _attr(_IFLA_MASTER, _U32.pack(master))
-        attrs += _linkinfo("veth", _attr(_VETH_INFO_PEER, peer_msg))
+            attrs += rtnl.attr(rtnl.IFLA_MASTER, rtnl.U32.pack(master))
+        attrs += _linkinfo("veth", rtnl.attr(rtnl.VETH_INFO_PEER, peer_msg))
         self._add(
-            _RTM_NEWLINK,
-            _NLM_F_REQUEST_ACK | _NLM_F_CREATE | _NLM_F_EXCL,
+            rtnl.RTM_NEWLINK,
+            _CREATE,
             _ifinfomsg(up=True) + attrs,
             "create veth %s" % host,
         )
@@ -218,16 +168,18 @@ class Requests:
         """Create the ``macvlan`` (bridge mode) or ``vlan`` ``name`` of
         link ``lower`` directly in the namespace ``netns_fd`` (down)."""
         data = (
-            _attr(_IFLA_MACVLAN_MODE, _U32.pack(_MACVLAN_MODE_BRIDGE))
+            rtnl.attr(
+                rtnl.IFLA_MACVLAN_MODE, rtnl.U32.pack(rtnl.MACVLAN_MODE_BRIDGE)
+            )
             if kind == "macvlan"
-            else _attr(_IFLA_VLAN_ID, _U16.pack(vlan or 0))
+            else rtnl.attr(rtnl.IFLA_VLAN_ID, rtnl.U16.pack(vlan or 0))
         )
         attrs = _link_attrs(name, mtu=mtu, mac=mac, netns_fd=netns_fd)
-        attrs += _attr(_IFLA_LINK, _U32.pack(lower))
+        attrs += rtnl.attr(rtnl.IFLA_LINK, rtnl.U32.pack(lower))
         attrs += _linkinfo(kind, data)
         self._add(
-            _RTM_NEWLINK,
-            _NLM_F_REQUEST_ACK | _NLM_F_CREATE | _NLM_F_EXCL,
+            rtnl.RTM_NEWLINK,
+            _CREATE,
             _ifinfomsg() + attrs,
             "create %s %s" % (kind, name),
         )
@@ -249,8 +201,8 @@ class Requests:
         elif index is None:
             index = self.index
         self._add(
-            _RTM_NEWLINK,
-            _NLM_F_REQUEST_ACK,
+            rtnl.RTM_NEWLINK,
+            rtnl.NLM_F_REQUEST_ACK,
             _ifinfomsg(index, up)
             + _link_attrs(name, alias=alias, mtu=mtu, mac=mac),
             "set link %s" % (name or index),
@@ -261,22 +213,22 @@ class Requests:
         v6 = interface.version == 6
         packed = interface.ip.packed
         return (
-            _IFADDRMSG.pack(
+            rtnl.IFADDRMSG.pack(
                 socket.AF_INET6 if v6 else socket.AF_INET,
                 interface.network.prefixlen,
-                _IFA_F_NODAD if v6 else 0,
+                _IPV6_ADDRESS_FLAGS if v6 else 0,
                 0,
                 self.index,
             )
-            + _attr(_IFA_LOCAL, packed)
-            + _attr(_IFA_ADDRESS, packed)
+            + rtnl.attr(rtnl.IFA_LOCAL, packed)
+            + rtnl.attr(rtnl.IFA_ADDRESS, packed)
         )
 
     def add_address(self, text: str) -> None:
         """Add the address ``text`` (``10.0.0.5/24``) to the link."""
         self._add(
-            _RTM_NEWADDR,
-            _NLM_F_REQUEST_ACK | _NLM_F_CREATE | _NLM_F_EXCL,
+            rtnl.RTM_NEWADDR,
+            _CREATE,
             self._address(text),
             "add address %s" % text,
         )
@@ -284,8 +236,8 @@ class Requests:
     def delete_address(self, text: str) -> None:
         """Remove the address ``text`` from the link (gone: done)."""
         self._add(
-            _RTM_DELADDR,
-            _NLM_F_REQUEST_ACK,
+            rtnl.RTM_DELADDR,
+            rtnl.NLM_F_REQUEST_ACK,
             self._address(text),
             "delete address %s" % text,
             (errno.EADDRNOTAVAIL, errno.ENODEV),
@@ -293,28 +245,34 @@ class Requests:
 
     def _route(self, destination: str, gateway: str | None) -> bytes:
         network = ipaddress.ip_network(destination)
-        body = _RTMSG.pack(
+        body = rtnl.RTMSG.pack(
             socket.AF_INET6 if network.version == 6 else socket.AF_INET,
             network.prefixlen,
             0,
             0,
-            _MAIN_TABLE,
-            _PROTO_STATIC,
-            _SCOPE_UNIVERSE if gateway is not None else _SCOPE_LINK,
-            _RTN_UNICAST,
+            rtnl.RT_TABLE_MAIN,
+            _ROUTE_PROTOCOL,
+            (
+                rtnl.RT_SCOPE_UNIVERSE
+                if gateway is not None
+                else rtnl.RT_SCOPE_LINK
+            ),
+            rtnl.RTN_UNICAST,
             0,
         )
         if network.prefixlen:
-            body += _attr(_RTA_DST, network.network_address.packed)
+            body += rtnl.attr(rtnl.RTA_DST, network.network_address.packed)
         if gateway is not None:
-            body += _attr(_RTA_GATEWAY, ipaddress.ip_address(gateway).packed)
-        return body + _attr(_RTA_OIF, _U32.pack(self.index))
+            body += rtnl.attr(
+                rtnl.RTA_GATEWAY, ipaddress.ip_address(gateway).packed
+            )
+        return body + rtnl.attr(rtnl.RTA_OIF, rtnl.U32.pack(self.index))
 
     def replace_route(self, destination: str, gateway: str | None) -> None:
         """Route ``destination`` through the link (via ``gateway``)."""
         self._add(
-            _RTM_NEWROUTE,
-            _NLM_F_REQUEST_ACK | _NLM_F_CREATE | _NLM_F_REPLACE,
+            rtnl.RTM_NEWROUTE,
+            rtnl.NLM_F_REQUEST_ACK | rtnl.NLM_F_CREATE | rtnl.NLM_F_REPLACE,
             self._route(destination, gateway),
             "route %s via %s" % (destination, gateway or "the link"),
         )
@@ -322,8 +280,8 @@ class Requests:
     def delete_route(self, destination: str, gateway: str | None) -> None:
         """Remove that route through the link (gone: done)."""
         self._add(
-            _RTM_DELROUTE,
-            _NLM_F_REQUEST_ACK,
+            rtnl.RTM_DELROUTE,
+            rtnl.NLM_F_REQUEST_ACK,
             self._route(destination, gateway),
             "delete route %s via %s" % (destination, gateway or "the link"),
             (errno.ESRCH, errno.ENODEV),

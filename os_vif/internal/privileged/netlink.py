@@ -31,7 +31,6 @@ import errno
 import os
 import select
 import socket
-import struct
 import threading
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -40,7 +39,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
-from os_vif.internal import socket_cache
+from os_vif.internal import rtnl, socket_cache
 
 __all__ = [
     "LinkRequests",
@@ -53,15 +52,7 @@ __all__ = [
     "MAX_DRAINING",
 ]
 
-# rtnetlink constants (linux/rtnetlink.h, linux/netlink.h, socket.h).
-_RTM_NEWLINK = 16
-_RTM_DELLINK = 17
-_NLMSG_ERROR = 2
-_NLM_F_REQUEST_ACK = 0x1 | 0x4
-_NLM_F_EXCL = 0x200
-_NLM_F_CREATE = 0x400
-_IFF_UP = 0x1
-_RTMGRP_LINK = 0x1
+# asm-generic/socket.h (not in Python's socket module).
 _SO_SNDBUFFORCE = 32
 _SO_RCVBUFFORCE = 33
 
@@ -156,7 +147,7 @@ class LinkRequests:
             linkinfo.append(("IFLA_INFO_DATA", {"attrs": info}))
         attrs.append(("IFLA_LINKINFO", {"attrs": linkinfo}))
         self._request(
-            _NLM_F_REQUEST_ACK | _NLM_F_CREATE | _NLM_F_EXCL,
+            rtnl.NLM_F_REQUEST_ACK | rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL,
             0,
             attrs,
             up=up or None,
@@ -179,7 +170,7 @@ class LinkRequests:
             ("IFLA_ADDRESS", mac),
             ("IFLA_MASTER", master),
         )
-        self._request(_NLM_F_REQUEST_ACK, index, attrs, up=up)
+        self._request(rtnl.NLM_F_REQUEST_ACK, index, attrs, up=up)
 
     def delete(self, index: int) -> None:
         """Delete link ``index``; one already gone is fine.
@@ -187,7 +178,9 @@ class LinkRequests:
         Returns once the kernel has unlisted it (see the module).
         """
         (code,) = _send_deletions(
-            _encoded_link_message(_RTM_DELLINK, index, None, 1), 1, (index,)
+            _encoded_link_message(rtnl.RTM_DELLINK, index, None, 1),
+            1,
+            (index,),
         )
         if code and code != errno.ENODEV:
             raise NetlinkError(code, os.strerror(code))
@@ -203,30 +196,23 @@ class LinkRequests:
         msg = ifinfmsg()
         msg["index"] = index
         if up is not None:
-            msg["flags"] = _IFF_UP if up else 0
-            msg["change"] = _IFF_UP
+            msg["flags"] = rtnl.IFF_UP if up else 0
+            msg["change"] = rtnl.IFF_UP
         msg["attrs"] = attrs
         self._sequence = (self._sequence + 1) & 0xFFFFFFFF or 1
-        msg["header"]["type"] = _RTM_NEWLINK
+        msg["header"]["type"] = rtnl.RTM_NEWLINK
         msg["header"]["flags"] = flags
         msg["header"]["sequence_number"] = self._sequence
         msg.encode()
         self._socket.send(msg.data)
         while True:
             reply = self._socket.recv(65536)
-            offset = 0
-            while offset + 16 <= len(reply):
-                length, kind, _flags, sequence = struct.unpack_from(
-                    "=IHHI", reply, offset
-                )
-                if length < 16:
-                    break
-                if kind == _NLMSG_ERROR and sequence == self._sequence:
-                    code = -struct.unpack_from("=i", reply, offset + 16)[0]
+            for offset, _, kind, _, sequence in rtnl.messages(reply):
+                if kind == rtnl.NLMSG_ERROR and sequence == self._sequence:
+                    code = rtnl.error_code(reply, offset)
                     if code:
                         raise NetlinkError(code, os.strerror(code))
                     return
-                offset += (length + 3) & ~3
 
 
 def send_batch(data: bytes, count: int) -> list[int]:
@@ -267,14 +253,11 @@ def _acks(sock: socket.socket, count: int) -> list[int]:
     errors: list[int] = []
     while len(errors) < count:
         reply = sock.recv(1 << 22)
-        offset = 0
-        while offset + 16 <= len(reply):
-            length, kind = struct.unpack_from("=IH", reply, offset)
-            if length < 16:
-                break
-            if kind == _NLMSG_ERROR:
-                errors.append(-struct.unpack_from("=i", reply, offset + 16)[0])
-            offset += (length + 3) & ~3
+        errors.extend(
+            rtnl.error_code(reply, offset)
+            for offset, _, kind, _, _ in rtnl.messages(reply)
+            if kind == rtnl.NLMSG_ERROR
+        )
     return errors
 
 
@@ -321,20 +304,22 @@ def _drain(
         _DRAINING.release()
 
 
+# Where a link message's ifinfomsg (its index) ends.
+_IFINFO_END = rtnl.NLMSGHDR.size + rtnl.IFINFOMSG.size
+
+
 def _unlisted(announcements: bytes) -> list[int]:
     """The link indexes of the RTM_DELLINK messages in ``announcements``."""
     found = []
-    offset = 0
-    while offset + 24 <= len(announcements):
-        length, kind = struct.unpack_from("=IH", announcements, offset)
-        if length < 16:
-            break
-        if kind == _RTM_DELLINK:
-            # ifinfomsg after the 16-byte header: family, pad, type, index.
-            (index,) = struct.unpack_from("=i", announcements, offset + 20)
-            found.append(index)
-        offset += (length + 3) & ~3
+    for offset, length, kind, _, _ in rtnl.messages(announcements):
+        if kind == rtnl.RTM_DELLINK and length >= _IFINFO_END:
+            found.append(
+                rtnl.IFINFOMSG.unpack_from(
+                    announcements, offset + rtnl.NLMSGHDR.size
+                )[2]
+            )
     return found
+
 
 
 def _send_deletions(
@@ -348,7 +333,7 @@ def _send_deletions(
     missed; should the listening socket overflow, the kernel's answer
     decides.
     """
-    monitor = _batch_socket(_RTMGRP_LINK)
+    monitor = _batch_socket(rtnl.RTMGRP_LINK)
     try:
         sock = _batch_socket()
     except BaseException:
@@ -400,7 +385,7 @@ def _encoded_link_message(
     msg["index"] = index
     msg["attrs"] = [] if group is None else [("IFLA_GROUP", group)]
     msg["header"]["type"] = kind
-    msg["header"]["flags"] = _NLM_F_REQUEST_ACK
+    msg["header"]["flags"] = rtnl.NLM_F_REQUEST_ACK
     msg["header"]["sequence_number"] = sequence
     msg.encode()
     return bytes(msg.data)
@@ -423,7 +408,7 @@ def set_group(indexes: Sequence[int], group: int) -> None:
     # request machinery (about 0.2 ms each); its message class alone
     # encodes one in tens of microseconds.
     data = b"".join(
-        _encoded_link_message(_RTM_NEWLINK, index, group, number)
+        _encoded_link_message(rtnl.RTM_NEWLINK, index, group, number)
         for number, index in enumerate(indexes, 1)
     )
     for code in send_batch(data, len(indexes)):
@@ -441,6 +426,6 @@ def delete_group(group: int, indexes: Collection[int]) -> None:
     an index, so the request is encoded here from its message class.
     """
     (code,) = _send_deletions(
-        _encoded_link_message(_RTM_DELLINK, 0, group, 1), 1, indexes
+        _encoded_link_message(rtnl.RTM_DELLINK, 0, group, 1), 1, indexes
     )
     _raise_unless(code, errno.ENODEV)

@@ -6,7 +6,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from os_vif import exception
-from os_vif.internal import linkstate
+from os_vif.internal import linkstate, rtnl
 
 pytestmark = pytest.mark.functional
 
@@ -153,7 +153,7 @@ def test_the_kernel_sends_only_the_ports_of_the_bridge(
     assert len(linkstate.dump_links()) == 82
     assert len(received) == 2 + 82
     for message in received[:2]:
-        assert linkstate._NLMSGHDR.unpack_from(message)[2] & 0x20
+        assert rtnl.NLMSGHDR.unpack_from(message)[2] & rtnl.NLM_F_DUMP_FILTERED
 
 
 def test_a_snapshot_answers_as_the_kernel_does(netns) -> None:
