@@ -13,13 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from pyroute2 import NetNS
 
 from os_vif.sandbox import ovs as ovs_server
+from os_vif.sandbox import vifs
+from tests.functional.workload.conftest import addressed, workload_namespaces
 
 #: Links the userspace datapath and the namespace itself own.
 PERMANENT_LINKS = frozenset({"lo", "ovs-netdev"})
@@ -136,3 +138,27 @@ def ovs_plugin(
         yield plugin
     finally:
         connection.close_all()
+
+
+@pytest.fixture
+def workload_netns() -> Iterator[Callable[[], str]]:
+    """Workload namespaces made on demand, deleted after the test.
+
+    The switch's own namespace fixture (``in_ovs_netns``) is the host
+    side here, not ``netns``.
+    """
+    with workload_namespaces() as make:
+        yield make
+
+
+def ovs_workload_vif(n: int) -> Any:
+    """A workload's VIFOpenVSwitch on ``br-int``, ``10.8.0.<n + 2>/24``."""
+    # create_port False: a workload's port is made whatever it says.
+    vif = vifs.ovs_vif(n, create_tap=False, create_port=False)
+    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
+
+
+def hybrid_workload_vif(n: int) -> Any:
+    """A workload's hybrid VIFBridge (filtering), ``10.8.0.<n + 2>/24``."""
+    vif = vifs.hybrid_vif(n, filtering=True)
+    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")

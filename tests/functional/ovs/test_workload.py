@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,12 +18,14 @@ from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
 from tests.functional.ovs import ovsdb_rows
+from tests.functional.ovs.conftest import (
+    hybrid_workload_vif,
+    ovs_workload_vif,
+)
 from tests.functional.workload.conftest import (
-    addressed,
     ping,
     run_in,
     workload,
-    workload_namespaces,
 )
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -32,30 +33,9 @@ pytestmark = [pytest.mark.functional, pytest.mark.ovs]
 INSTANCE = vifs.INSTANCE
 
 
-@pytest.fixture
-def workload_netns() -> Iterator[Callable[[], str]]:
-    """Workload namespaces made on demand, deleted after the test.
-
-    The switch's own namespace fixture (``in_ovs_netns``) is the host
-    side here, not ``netns``.
-    """
-    with workload_namespaces() as make:
-        yield make
-
-
-def _ovs_vif(n: int) -> object:
-    # create_port False: a workload's port is made whatever it says.
-    vif = vifs.ovs_vif(n, create_tap=False, create_port=False)
-    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
-
-
-def _hybrid_vif(n: int) -> object:
-    vif = vifs.hybrid_vif(n, filtering=True)
-    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
-
 
 @pytest.mark.parametrize(
-    "make", [_ovs_vif, _hybrid_vif], ids=["ovs", "hybrid"]
+    "make", [ovs_workload_vif, hybrid_workload_vif], ids=["ovs", "hybrid"]
 )
 def test_two_workloads_on_br_int_ping_each_other(
     ovs_plugin, ovs: OvsServer, workload_netns, make
@@ -69,7 +49,7 @@ def test_two_workloads_on_br_int_ping_each_other(
     host = linkstate.get_device(vif1.vif_name)
     assert host is not None and host.kind == "veth"
     assert host.alias == linkstate.OS_VIF_ALIAS and host.mtu == 1450
-    if make is _hybrid_vif:
+    if make is hybrid_workload_vif:
         qbr, _qvb, qvo = naming.hybrid_names(vif1.id)
         assert host.master == qbr
         port = qvo
@@ -90,7 +70,7 @@ def test_two_workloads_on_br_int_ping_each_other(
         ovs_plugin.unplug(vif, INSTANCE, workload=end)
         assert linkstate.read_link(vif.vif_name) is None
         assert ovsdb_rows.row(ovs, "Port", vif.vif_name) is None
-        if make is _hybrid_vif:
+        if make is hybrid_workload_vif:
             assert not set(naming.hybrid_names(vif.id)) & {
                 link.name for link in linkstate.dump_links()
             }
@@ -103,7 +83,9 @@ def test_gc_collects_a_gone_workloads_port_and_a_stale_workload(
     ovs_plugin, ovs: OvsServer, workload_netns
 ) -> None:
     kept_ns, stale_ns, gone_ns = (workload_netns() for _ in range(3))
-    kept, stale, gone = _ovs_vif(0), _hybrid_vif(1), _ovs_vif(2)
+    kept, stale, gone = (
+        ovs_workload_vif(0), hybrid_workload_vif(1), ovs_workload_vif(2)
+    )
     pairs = ((kept, kept_ns), (stale, stale_ns), (gone, gone_ns))
     for vif, namespace in pairs:
         ovs_plugin.plug(vif, INSTANCE, workload=workload(namespace))
@@ -133,7 +115,7 @@ def test_an_ovsdb_refusal_takes_back_both_ends(
     ovs_plugin, ovs: OvsServer, workload_netns
 ) -> None:
     namespace = workload_netns()
-    vif = _ovs_vif(0)
+    vif = ovs_workload_vif(0)
     # An Interface under the VIF's name belongs to another port already:
     # OVSDB refuses the port after the daemon made the veth.
     ovsdb_rows.block_interface_name(ovs, vif.vif_name)

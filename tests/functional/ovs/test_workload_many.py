@@ -8,7 +8,6 @@ no device and no port.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,12 +19,14 @@ from os_vif.plugins.ovs import naming
 from os_vif.sandbox import vifs
 from os_vif.sandbox.ovs import OvsServer
 from tests.functional.ovs import ovsdb_rows
+from tests.functional.ovs.conftest import (
+    hybrid_workload_vif,
+    ovs_workload_vif,
+)
 from tests.functional.workload.conftest import (
-    addressed,
     ping,
     run_in,
     workload,
-    workload_namespaces,
 )
 
 pytestmark = [pytest.mark.functional, pytest.mark.ovs]
@@ -34,26 +35,11 @@ INSTANCE = vifs.INSTANCE
 
 
 @pytest.fixture
-def workload_netns() -> Iterator[Callable[[], str]]:
-    """Workload namespaces made on demand, deleted after the test."""
-    with workload_namespaces() as make:
-        yield make
-
-
-@pytest.fixture
 def loaded(ovs_plugin: Any) -> None:
     """os_vif's plugins loaded, the ovs one configured for the switch."""
     os_vif.initialize(reset=True)
 
 
-def _ovs_vif(n: int) -> Any:
-    vif = vifs.ovs_vif(n, create_tap=False, create_port=False)
-    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
-
-
-def _hybrid_vif(n: int) -> Any:
-    vif = vifs.hybrid_vif(n, filtering=True)
-    return addressed(vif, "10.8.0.%d/24" % (n + 2), gateway="10.8.0.1")
 
 
 def _port(vif: Any) -> str:
@@ -74,7 +60,12 @@ def test_workloads_of_both_kinds_in_one_call(
     loaded: None, ovs: OvsServer, workload_netns: Any
 ) -> None:
     spaces = [workload_netns() for _ in range(4)]
-    made = [_ovs_vif(0), _hybrid_vif(1), _ovs_vif(2), _hybrid_vif(3)]
+    made = [
+        ovs_workload_vif(0),
+        hybrid_workload_vif(1),
+        ovs_workload_vif(2),
+        hybrid_workload_vif(3),
+    ]
     items = [
         (vif, INSTANCE, workload(space))
         for vif, space in zip(made, spaces, strict=True)
@@ -140,14 +131,14 @@ def test_a_bad_item_refuses_the_call_and_an_ovsdb_refusal_fails_alone(
     loaded: None, ovs: OvsServer, workload_netns: Any
 ) -> None:
     spaces = [workload_netns() for _ in range(3)]
-    made = [_ovs_vif(0), _ovs_vif(1), _hybrid_vif(2)]
+    made = [ovs_workload_vif(0), ovs_workload_vif(1), hybrid_workload_vif(2)]
     items: list[Any] = [
         (vif, INSTANCE, workload(space))
         for vif, space in zip(made, spaces, strict=True)
     ]
     links = {link.name for link in linkstate.dump_links()}
     with pytest.raises(exception.InvalidArgument) as caught:
-        os_vif.plug_many([*items, (_ovs_vif(3), INSTANCE, "ns")])
+        os_vif.plug_many([*items, (ovs_workload_vif(3), INSTANCE, "ns")])
     assert caught.value.kwargs["field"] == "pairs[3].workload"
     assert {link.name for link in linkstate.dump_links()} == links
     assert ovsdb_rows.row(ovs, "Port", made[0].vif_name) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,8 +12,11 @@ from typing import Any
 import netaddr
 import pytest
 
-from os_vif.objects import fixed_ip, route, subnet
+from os_vif.internal import linkstate
+from os_vif.objects import fixed_ip, network, route, subnet
+from os_vif.objects import vif as vif_objects
 from os_vif.objects import workload as workload_objects
+from os_vif.sandbox import vifs
 
 
 def addressed(
@@ -104,3 +108,68 @@ def workload(namespace: str, ifname: str = "eth0", **extra: Any) -> Any:
     return workload_objects.WorkloadInterface(
         netns=namespace, ifname=ifname, **extra
     )
+
+
+def bridged_vif(
+    n: int, bridge: str, *more: str, **extra: Any
+) -> vif_objects.VIFBridge:
+    """A linux_bridge VIF of ``bridge`` (MTU 1400) addressed
+    ``10.9.0.<n + 2>/24`` via ``10.9.0.1`` (and ``more`` addresses;
+    ``extra``: :func:`addressed`'s)."""
+    vif = vifs.bridge_vif(n, bridge=bridge, mtu=1400)
+    return addressed(
+        vif, "10.9.0.%d/24" % (n + 2), *more, gateway="10.9.0.1", **extra
+    )
+
+
+def macvlan_vif(
+    n: int, *, family: int, kind: int
+) -> vif_objects.VIFMacvlanNested:
+    """A nested VIF (noop plugin), a macvlan of the VM's port, addressed
+    ``10.7.0.<n + 2>/24`` via ``10.7.0.1``; ``family`` and ``kind`` (of
+    :func:`os_vif.sandbox.vifs.vif_id` and ``mac``) keep each module's
+    VIFs apart."""
+    vif = vif_objects.VIFMacvlanNested(
+        id=vifs.vif_id(n, family=family),
+        address=vifs.mac(n, kind=kind),
+        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
+        plugin="noop",
+        vif_name="eth%d" % n,
+    )
+    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
+
+
+def link_names(namespace: str) -> list[str]:
+    """The names of the links in ``namespace``, sorted (read with ``ip``)."""
+    out = run_in(namespace, "ip", "-j", "link", "show")
+    assert out.returncode == 0, out.stderr
+    return sorted(link["ifname"] for link in json.loads(out.stdout))
+
+
+def host_links() -> set[str]:
+    """The names of the links in the test's own namespace."""
+    return {link.name for link in linkstate.dump_links()}
+
+
+#: The VM's port the nested VIFs' ends hang from (:func:`parent`).
+PARENT = "vmport0"
+
+
+def vm_port(name: str) -> str:
+    """Make ``name``, a VM's port: one end of an up veth pair (its peer
+    ``<name>p``), in the calling thread's namespace."""
+    subprocess.run(
+        ["ip", "link", "add", name, "type", "veth", "peer", "name",
+         name + "p"],
+        check=True,
+    )
+    for end in (name, name + "p"):
+        subprocess.run(["ip", "link", "set", end, "up"], check=True)
+    return name
+
+
+@pytest.fixture
+def parent(netns: Any) -> str:
+    """The VM's port of the nested VIFs (:data:`PARENT`), in the test's
+    namespace."""
+    return vm_port(PARENT)

@@ -7,31 +7,20 @@ privsep daemons) and makes its workloads' namespaces.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from typing import Any
 
 import os_vif
-from os_vif.internal import linkstate
 from os_vif.sandbox import vifs
-from tests.functional.workload.conftest import addressed, run_in, workload
+from tests.functional.workload.conftest import (
+    bridged_vif,
+    host_links,
+    link_names,
+    run_in,
+    workload,
+)
 
 BRIDGE = "br-wlb0"
-
-
-def bridge_vif(n: int) -> Any:
-    vif = vifs.bridge_vif(n, bridge=BRIDGE, mtu=1400)
-    return addressed(vif, "10.9.0.%d/24" % (n + 2), gateway="10.9.0.1")
-
-
-def _names(namespace: str) -> list[str]:
-    out = run_in(namespace, "ip", "-j", "link", "show")
-    assert out.returncode == 0, out.stderr
-    return sorted(link["ifname"] for link in json.loads(out.stdout))
-
-
-def _host_links() -> set[str]:
-    return {link.name for link in linkstate.dump_links()}
 
 
 def test_a_batch_deletes_the_ends_and_what_their_host_ends_cannot_take(
@@ -40,7 +29,7 @@ def test_a_batch_deletes_the_ends_and_what_their_host_ends_cannot_take(
     os_vif.initialize()
     spaces = [workload_netns() for _ in range(4)]
     items = [
-        (bridge_vif(n), vifs.INSTANCE, workload(space))
+        (bridged_vif(n, BRIDGE), vifs.INSTANCE, workload(space))
         for n, space in enumerate(spaces)
     ]
     assert os_vif.plug_many(items) == [None] * 4
@@ -66,7 +55,7 @@ def test_a_batch_deletes_the_ends_and_what_their_host_ends_cannot_take(
     assert os_vif.unplug_many(items) == [None] * 4
 
     for space in (spaces[0], spaces[1], spaces[3]):
-        assert _names(space) == ["lo"]
-    assert not {item[0].vif_name for item in items} & _host_links()
+        assert link_names(space) == ["lo"]
+    assert not {item[0].vif_name for item in items} & host_links()
     # Every port left in the call: the bridge os_vif made went too.
-    assert BRIDGE not in _host_links()
+    assert BRIDGE not in host_links()

@@ -9,8 +9,6 @@ ping.  The Open vSwitch side is tests/functional/ovs/test_workload_many.py.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from typing import Any
 
 import pytest
@@ -18,60 +16,28 @@ import pytest
 import os_vif
 from os_vif import exception, host_state
 from os_vif.internal import linkstate
-from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
 from os_vif.sandbox import vifs
 from tests.functional.workload.conftest import (
-    addressed,
+    bridged_vif,
+    host_links,
+    link_names,
+    macvlan_vif,
     ping,
     run_in,
     workload,
 )
 
 BRIDGE = "br-wlm0"
-PARENT = "vmport0"
 INSTANCE = vifs.INSTANCE
 
 
 def bridge_vif(n: int, **extra: Any) -> vif_objects.VIFBridge:
-    vif = vifs.bridge_vif(n, bridge=BRIDGE, mtu=1400)
-    return addressed(vif, "10.9.0.%d/24" % (n + 2), gateway="10.9.0.1",
-                     **extra)
+    return bridged_vif(n, BRIDGE, **extra)
 
 
-def macvlan_vif(n: int) -> vif_objects.VIFMacvlanNested:
-    vif = vif_objects.VIFMacvlanNested(
-        id=vifs.vif_id(n, family=0x3AD00000),
-        address=vifs.mac(n, kind=0x32),
-        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
-        plugin="noop",
-        vif_name="eth%d" % n,
-    )
-    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
-
-
-def _names(namespace: str) -> list[str]:
-    out = run_in(namespace, "ip", "-j", "link", "show")
-    assert out.returncode == 0, out.stderr
-    return sorted(link["ifname"] for link in json.loads(out.stdout))
-
-
-def _host_links() -> set[str]:
-    return {link.name for link in linkstate.dump_links()}
-
-
-@pytest.fixture
-def parent(netns: Any) -> str:
-    """The VM's port of the nested VIFs: an up veth, in the test's
-    namespace."""
-    subprocess.run(
-        ["ip", "link", "add", PARENT, "type", "veth", "peer", "name",
-         PARENT + "p"],
-        check=True,
-    )
-    for name in (PARENT, PARENT + "p"):
-        subprocess.run(["ip", "link", "set", name, "up"], check=True)
-    return PARENT
+def nested_vif(n: int) -> vif_objects.VIFMacvlanNested:
+    return macvlan_vif(n, family=0x3AD00000, kind=0x32)
 
 
 def test_workloads_plugged_checked_and_unplugged_in_one_call(
@@ -80,7 +46,7 @@ def test_workloads_plugged_checked_and_unplugged_in_one_call(
     os_vif.initialize()
     spaces = [workload_netns() for _ in range(4)]
     bridged = [bridge_vif(n) for n in range(3)]
-    nested = macvlan_vif(3)
+    nested = nested_vif(3)
     plain = vifs.bridge_vif(4, bridge=BRIDGE, mtu=1400)  # a VM's: no end
     ends = [workload(space) for space in spaces[:3]]
     ends.append(workload(spaces[3], parent=parent))
@@ -101,7 +67,7 @@ def test_workloads_plugged_checked_and_unplugged_in_one_call(
     # The plain VIF got its bridge only (its tap is the hypervisor's).
     assert linkstate.read_link(plain.vif_name) is None
     for space in spaces:
-        assert _names(space) == ["eth0", "lo"]
+        assert link_names(space) == ["eth0", "lo"]
     for address in ("10.9.0.3", "10.9.0.4"):
         answer = ping(spaces[0], address)
         assert answer.returncode == 0, answer.stdout + answer.stderr
@@ -130,9 +96,9 @@ def test_workloads_plugged_checked_and_unplugged_in_one_call(
     results = os_vif.unplug_many(items, lambda i, r: seen.setdefault(i, r))
     assert results == [None] * 5
     for space in spaces:
-        assert _names(space) == ["lo"]
-    assert not {vif.vif_name for vif in bridged} & _host_links()
-    assert BRIDGE not in _host_links()  # made by os_vif, unused now
+        assert link_names(space) == ["lo"]
+    assert not {vif.vif_name for vif in bridged} & host_links()
+    assert BRIDGE not in host_links()  # made by os_vif, unused now
     # Idempotent: nothing of any was left.
     seen.clear()
     assert os_vif.unplug_many(items, lambda i, r: seen.setdefault(i, r)) == [
@@ -150,7 +116,7 @@ def test_a_bad_item_refuses_the_whole_call_before_any_change(
         (bridge_vif(n), INSTANCE, workload(space))
         for n, space in enumerate(spaces)
     ]
-    before = _host_links()
+    before = host_links()
     # A VIF whose plugin cannot make a workload's end, and a workload that
     # is not one.
     user = vifs.vhostuser_vif(0, plugin="noop")
@@ -164,9 +130,9 @@ def test_a_bad_item_refuses_the_whole_call_before_any_change(
             with pytest.raises(exception.InvalidArgument) as caught:
                 call([*good, bad])
             assert caught.value.kwargs["field"] == field
-    assert _host_links() == before
+    assert host_links() == before
     for space in spaces:
-        assert _names(space) == ["lo"]
+        assert link_names(space) == ["lo"]
 
 
 def test_a_failing_item_fails_alone_and_leaves_nothing(
@@ -186,11 +152,11 @@ def test_a_failing_item_fails_alone_and_leaves_nothing(
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], exception.PlugException)
     assert linkstate.read_link(bad.vif_name) is None
-    assert _names(spaces[1]) == ["lo"]
+    assert link_names(spaces[1]) == ["lo"]
     answer = ping(spaces[0], "10.9.0.4")
     assert answer.returncode == 0, answer.stdout + answer.stderr
     reports = os_vif.check_many(items)
     assert [r.ok for r in reports] == [True, False, True]
     assert os_vif.unplug_many(items) == [None] * 3
     for space in spaces:
-        assert _names(space) == ["lo"]
+        assert link_names(space) == ["lo"]

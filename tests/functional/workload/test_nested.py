@@ -18,37 +18,17 @@ from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
 from os_vif.sandbox import vifs
 from tests.functional.workload.conftest import (
+    PARENT,
     addressed,
+    macvlan_vif,
     ping,
     run_in,
     workload,
 )
 
-PARENT = "vmport0"
 
-
-def macvlan_vif(n: int) -> vif_objects.VIFMacvlanNested:
-    vif = vif_objects.VIFMacvlanNested(
-        id=vifs.vif_id(n, family=0x3AC00000),
-        address=vifs.mac(n, kind=0x31),
-        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
-        plugin="noop",
-        vif_name="eth%d" % n,
-    )
-    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
-
-
-@pytest.fixture
-def parent(netns) -> str:
-    """The VM's port: one end of an up veth pair, in the test's namespace."""
-    subprocess.run(
-        ["ip", "link", "add", PARENT, "type", "veth", "peer", "name",
-         PARENT + "p"],
-        check=True,
-    )
-    for name in (PARENT, PARENT + "p"):
-        subprocess.run(["ip", "link", "set", name, "up"], check=True)
-    return PARENT
+def nested_vif(n: int) -> vif_objects.VIFMacvlanNested:
+    return macvlan_vif(n, family=0x3AC00000, kind=0x31)
 
 
 def _links(namespace: str) -> list[dict]:
@@ -59,7 +39,7 @@ def _links(namespace: str) -> list[dict]:
 def test_two_macvlan_workloads_ping_each_other(parent, workload_netns):
     os_vif.initialize()
     first, second = workload_netns(), workload_netns()
-    vif1, vif2 = macvlan_vif(0), macvlan_vif(1)
+    vif1, vif2 = nested_vif(0), nested_vif(1)
     end1 = workload(first, parent=parent)
     end2 = workload(second, parent=parent)
     os_vif.plug(vif1, vifs.INSTANCE, workload=end1)
@@ -85,7 +65,7 @@ def test_a_missing_parent_is_refused_before_any_change(netns, workload_netns):
     namespace = workload_netns()
     with pytest.raises(exception.PlugException) as caught:
         os_vif.plug(
-            macvlan_vif(0),
+            nested_vif(0),
             vifs.INSTANCE,
             workload=workload(namespace, parent="nosuch0"),
         )
@@ -97,7 +77,7 @@ def test_a_nested_workload_needs_its_parent(netns, workload_netns):
     os_vif.initialize()
     with pytest.raises(exception.InvalidArgument) as caught:
         os_vif.validate_plug(
-            macvlan_vif(0), vifs.INSTANCE, workload=workload(workload_netns())
+            nested_vif(0), vifs.INSTANCE, workload=workload(workload_netns())
         )
     assert caught.value.kwargs["field"] == "workload.parent"
 
@@ -160,7 +140,7 @@ def test_an_end_on_another_parent_is_reported_and_not_reused(
     subprocess.run(["ip", "link", "set", other, "up"], check=True)
     os_vif.initialize()
     namespace = workload_netns()
-    vif = macvlan_vif(0)
+    vif = nested_vif(0)
     os_vif.plug(vif, vifs.INSTANCE, workload=workload(namespace, parent=other))
     made = next(link for link in _links(namespace) if link["ifname"] == "eth0")
 

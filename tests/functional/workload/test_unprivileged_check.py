@@ -21,10 +21,15 @@ from typing import Any
 import pytest
 
 import os_vif
-from os_vif.objects import network
 from os_vif.objects import vif as vif_objects
 from os_vif.sandbox import vifs
-from tests.functional.workload.conftest import addressed, run_in, workload
+from tests.functional.workload.conftest import (
+    bridged_vif,
+    macvlan_vif,
+    run_in,
+    vm_port,
+    workload,
+)
 
 BRIDGE = "br-wlu0"
 
@@ -99,16 +104,9 @@ CHILD = textwrap.dedent(
 PARENTS = ("vmport0", "vmport1")
 
 
-def macvlan_vif(n: int) -> vif_objects.VIFMacvlanNested:
+def nested_vif(n: int) -> vif_objects.VIFMacvlanNested:
     """A nested VIF (noop plugin): a macvlan of the VM's port."""
-    vif = vif_objects.VIFMacvlanNested(
-        id=vifs.vif_id(n, family=0x3AE00000),
-        address=vifs.mac(n, kind=0x33),
-        network=network.Network(id=vifs.NETWORK_ID, mtu=1400),
-        plugin="noop",
-        vif_name="eth%d" % n,
-    )
-    return addressed(vif, "10.7.0.%d/24" % (n + 2), gateway="10.7.0.1")
+    return macvlan_vif(n, family=0x3AE00000, kind=0x33)
 
 
 def items(namespaces: list[str]) -> list[tuple[Any, Any, Any]]:
@@ -118,15 +116,11 @@ def items(namespaces: list[str]) -> list[tuple[Any, Any, Any]]:
     for n, namespace in enumerate(namespaces):
         if n >= 3:
             found.append(
-                (macvlan_vif(n), vifs.INSTANCE,
+                (nested_vif(n), vifs.INSTANCE,
                  workload(namespace, parent=PARENTS[0]))
             )
             continue
-        vif = vifs.bridge_vif(n, bridge=BRIDGE, mtu=1400)
-        vif = addressed(
-            vif, "10.9.0.%d/24" % (n + 2), "fd09::%d/64" % (n + 2),
-            gateway="10.9.0.1",
-        )
+        vif = bridged_vif(n, BRIDGE, "fd09::%d/64" % (n + 2))
         found.append((vif, vifs.INSTANCE, workload(namespace)))
     return found
 
@@ -162,13 +156,7 @@ def _unprivileged(namespaces: list[str]) -> dict[str, Any]:
 def host(netns):
     """The VMs' ports the nested ends hang from (up veths), os_vif ready."""
     for name in PARENTS:
-        subprocess.run(
-            ["ip", "link", "add", name, "type", "veth", "peer", "name",
-             name + "p"],
-            check=True,
-        )
-        for end in (name, name + "p"):
-            subprocess.run(["ip", "link", "set", end, "up"], check=True)
+        vm_port(name)
     os_vif.initialize()
 
 

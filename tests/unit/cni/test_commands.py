@@ -98,6 +98,28 @@ def env(cni_path, command, container_id="c1", ifname="eth0",
             "CNI_PATH": str(cni_path)}
 
 
+def add(plugin, cni_path, *containers):
+    """ADD each of ``containers``' eth0 to net1."""
+    for cid in containers:
+        plugin.run(env(cni_path, "ADD", cid), conf())
+
+
+def gc(plugin, cni_path, valid=()):
+    """A GC of net1 keeping ``valid`` (container ids' eth0): (code, out)."""
+    return plugin.run(
+        {"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
+        conf(**{"cni.dev/valid-attachments": [
+            {"containerID": cid, "ifname": "eth0"} for cid in valid]}))
+
+
+def gc_failure(plugin, cni_path):
+    """A GC of net1 keeping nothing that fails: its error (CNI JSON)."""
+    code, out = gc(plugin, cni_path)
+    err = json.loads(out)
+    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    return err
+
+
 @pytest.fixture
 def records(tmp_path):
     return store.Store(str(tmp_path / "state"))
@@ -284,12 +306,8 @@ def test_gc_goes_on_past_a_failure_and_reports_it(records, cni_path):
                 raise CniError(ErrorCode.HOST_FAILURE, "device busy")
 
     plugin = commands.Plugin(records, Stuck())
-    for cid in ("c1", "c2"):
-        plugin.run(env(cni_path, "ADD", cid), conf())
-    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                           conf(**{"cni.dev/valid-attachments": []}))
-    err = json.loads(out)
-    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    add(plugin, cni_path, "c1", "c2")
+    err = gc_failure(plugin, cni_path)
     assert "c1/eth0" in err["details"] and "device busy" in err["details"]
     assert records.attachments("net1") == [Attachment("c1", "eth0")]
 
@@ -336,14 +354,10 @@ def test_del_of_an_unknown_attachment_leaves_no_file(records, cni_path):
 def test_gc_reports_an_unreadable_record_and_collects_the_rest(
         records, cni_path):
     plugin = commands.Plugin(records, FakeBinding())
-    for cid in ("c1", "c2"):
-        plugin.run(env(cni_path, "ADD", cid), conf())
+    add(plugin, cni_path, "c1", "c2")
     with open(records.path("net1", Attachment("c1", "eth0")), "w") as f:
         f.write("{broken")
-    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                           conf(**{"cni.dev/valid-attachments": []}))
-    err = json.loads(out)
-    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    err = gc_failure(plugin, cni_path)
     assert "c1/eth0" in err["details"]
     assert records.attachments("net1") == [Attachment("c1", "eth0")]
 
@@ -401,12 +415,8 @@ def test_gc_keeps_the_record_of_each_vif_the_batch_failed_only(
 
     fake = Partly()
     plugin = commands.Plugin(records, fake)
-    for cid in ("c1", "c2", "c3"):
-        plugin.run(env(cni_path, "ADD", cid), conf())
-    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                           conf(**{"cni.dev/valid-attachments": []}))
-    err = json.loads(out)
-    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    add(plugin, cni_path, "c1", "c2", "c3")
+    err = gc_failure(plugin, cni_path)
     assert err["details"] == "c2/eth0: device busy (CNI error 101)"
     assert fake.calls[-1] == ("unbind_many", 3)
     assert records.attachments("net1") == [Attachment("c2", "eth0")]
@@ -416,8 +426,7 @@ def test_gc_keeps_the_record_of_each_vif_the_batch_failed_only(
         "DEL c%d eth0 /run/netns/p1" % n for n in (1, 2, 3)]
     # The next GC deletes what is left.
     fake.unbind_many = FakeBinding.unbind_many.__get__(fake)
-    assert plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                      conf(**{"cni.dev/valid-attachments": []})) == (0, b"")
+    assert gc(plugin, cni_path) == (0, b"")
     assert records.attachments("net1") == []
 
 
@@ -431,12 +440,8 @@ def test_gc_keeps_every_record_when_the_batch_fails_as_a_whole(
             return []
 
     plugin = commands.Plugin(records, Broken())
-    for cid in ("c1", "c2"):
-        plugin.run(env(cni_path, "ADD", cid), conf())
-    code, out = plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                           conf(**{"cni.dev/valid-attachments": []}))
-    err = json.loads(out)
-    assert (code, err["code"]) == (1, ErrorCode.HOST_FAILURE)
+    add(plugin, cni_path, "c1", "c2")
+    err = gc_failure(plugin, cni_path)
     assert "c1/eth0" in err["details"] and "c2/eth0" in err["details"]
     assert records.attachments("net1") == [Attachment("c1", "eth0"),
                                            Attachment("c2", "eth0")]
@@ -446,12 +451,8 @@ def test_gc_unbinds_in_batches_of_gc_batch(records, cni_path, monkeypatch):
     monkeypatch.setattr(commands, "GC_BATCH", 2)
     fake = FakeBinding()
     plugin = commands.Plugin(records, fake)
-    for cid in ("c1", "c2", "c3", "c4", "c5"):
-        plugin.run(env(cni_path, "ADD", cid), conf())
-    assert plugin.run({"CNI_COMMAND": "GC", "CNI_PATH": str(cni_path)},
-                      conf(**{"cni.dev/valid-attachments": [
-                          {"containerID": "c3", "ifname": "eth0"}]})
-                      ) == (0, b"")
+    add(plugin, cni_path, "c1", "c2", "c3", "c4", "c5")
+    assert gc(plugin, cni_path, valid=["c3"]) == (0, b"")
     assert [c for c in fake.calls if c[0] == "unbind_many"] == [
         ("unbind_many", 2), ("unbind_many", 2)]
     assert records.attachments("net1") == [Attachment("c3", "eth0")]

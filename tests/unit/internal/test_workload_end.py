@@ -19,24 +19,12 @@ from os_vif.internal import inside, linkstate, netns
 from os_vif.internal.kernel import workload
 from os_vif.internal.kernel.link import Difference
 from os_vif.internal.privileged import workload as applying
-
-VIF_ID = "00000001-0000-0000-0000-000000000000"
+from tests.unit.internal.workload_ends import VIF_ID, end_link
 
 
 def link(**fields) -> linkstate.Link:
-    values = {
-        "name": "eth0",
-        "index": 2,
-        "kind": "macvlan",
-        "mtu": 1400,
-        "mac": "fa:16:3e:00:00:01",
-        "up": True,
-        "master_index": 0,
-        "alias": linkstate.OS_VIF_ALIAS,
-        "vlan_id": None,
-    }
-    values.update(fields)
-    return linkstate.Link(**values)
+    """The end's link, a macvlan unless ``fields`` say otherwise."""
+    return end_link(**{"kind": "macvlan", **fields})
 
 
 def end(parent_index=7, routes=(), addresses=(), **fields) -> workload.End:

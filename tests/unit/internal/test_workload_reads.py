@@ -17,24 +17,8 @@ from os_vif.internal.kernel import workload
 from os_vif.internal.privileged import context as privileged_context
 from os_vif.internal.privileged import workload as applying
 from os_vif.internal.unprivileged import daemon, workload_reads
-
-VIF_ID = "00000001-0000-0000-0000-000000000000"
-
-
-def link(**fields) -> linkstate.Link:
-    values = {
-        "name": "eth0",
-        "index": 2,
-        "kind": "veth",
-        "mtu": 1400,
-        "mac": "fa:16:3e:00:00:01",
-        "up": True,
-        "master_index": 0,
-        "alias": linkstate.OS_VIF_ALIAS,
-        "vlan_id": None,
-    }
-    values.update(fields)
-    return linkstate.Link(**values)
+from tests.unit.internal.workload_ends import VIF_ID
+from tests.unit.internal.workload_ends import end_link as link
 
 
 def veth(**extra) -> workload.EnsureWorkloadEnd:

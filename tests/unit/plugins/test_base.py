@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import types
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -67,12 +68,15 @@ class Toy(base.HostPlugin[str, Any]):
         return "what is left" if found == "gone" else None
 
 
-@pytest.fixture
-def calls(
+def fake_run_many(
     monkeypatch: pytest.MonkeyPatch,
-) -> list[tuple[list[str], runner.Order]]:
-    """run_many, recorded: labels with 'bad' fail, 'new*' change."""
-    made: list[tuple[list[str], runner.Order]] = []
+    record: Callable[[Any, list[str], runner.Order], None],
+    changed: Callable[[str], bool],
+) -> None:
+    """Replace HostRunner.run_many: ``record(the runner, the plans'
+    labels, order)``, then plans labelled 'bad' fail (having changed
+    something), the others succeed, having changed what ``changed(label)``
+    says."""
 
     def run_many(
         self: Any,
@@ -82,7 +86,7 @@ def calls(
         order: runner.Order,
         links: Any = None,
     ) -> list[runner.PlanResult]:
-        made.append(([plan.label for plan in plans], order))
+        record(self, [plan.label for plan in plans], order)
         results = []
         for plan in plans:
             if "bad" in plan.label:
@@ -91,12 +95,23 @@ def calls(
                 )
                 results.append(runner.PlanResult(error, True))
             else:
-                results.append(
-                    runner.PlanResult(changed=plan.label.startswith("new"))
-                )
+                results.append(runner.PlanResult(changed=changed(plan.label)))
         return results
 
     monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
+
+
+@pytest.fixture
+def calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[list[str], runner.Order]]:
+    """run_many, recorded: labels with 'bad' fail, 'new*' change."""
+    made: list[tuple[list[str], runner.Order]] = []
+    fake_run_many(
+        monkeypatch,
+        lambda _runner, labels, order: made.append((labels, order)),
+        lambda label: label.startswith("new"),
+    )
     return made
 
 
@@ -200,31 +215,16 @@ class ToyWithWorkloads(Toy):
 def daemons(
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[tuple[str, list[str], runner.Order]]:
-    """run_many, recorded with the daemon it was sent to."""
+    """run_many, recorded with the daemon it was sent to: labels with
+    'bad' fail, every plan changes."""
     made: list[tuple[str, list[str], runner.Order]] = []
-
-    def run_many(
-        self: Any,
-        plans: Any,
-        ovsdb: Any = None,
-        *,
-        order: runner.Order,
-        links: Any = None,
-    ) -> list[runner.PlanResult]:
-        made.append((self.name, [plan.label for plan in plans], order))
-        return [
-            runner.PlanResult(
-                exception.HostOperationFailed(
-                    operation="x", device=plan.label, err="no"
-                )
-                if "bad" in plan.label
-                else None,
-                True,
-            )
-            for plan in plans
-        ]
-
-    monkeypatch.setattr(runner.HostRunner, "run_many", run_many)
+    fake_run_many(
+        monkeypatch,
+        lambda daemon, labels, order: made.append(
+            (daemon.name, labels, order)
+        ),
+        lambda label: True,
+    )
     return made
 
 
