@@ -3,7 +3,7 @@
 Public API (see :doc:`/user/public_api`): :func:`initialize`, :func:`plug`,
 :func:`unplug`, :func:`plug_many`, :func:`unplug_many`, :func:`check`,
 :func:`check_many`, :func:`gc`, :func:`host_info`, :func:`plugin_for` and
-:func:`validate_plug`; the objects in
+:func:`validate_plug` (a batch's items: :data:`BatchItem`); the objects in
 :mod:`os_vif.objects`; the reports of :mod:`os_vif.host_state`;
 :class:`os_vif.plugin.PluginBase` and :mod:`os_vif.exception`.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from os_vif import _dispatch, exception, objects
 
@@ -41,6 +41,7 @@ __all__ = [
     "host_info",
     "plugin_for",
     "validate_plug",
+    "BatchItem",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +52,16 @@ LOG = logging.getLogger(__name__)
 #: back to None to have the next initialize() load the plugins again.
 _EXT_MANAGER: Manager | None = None
 _INIT_LOCK = threading.Lock()
+
+#: An item of :func:`plug_many`, :func:`unplug_many` and
+#: :func:`check_many`: ``(vif, instance_info)``, or ``(vif, instance_info,
+#: workload)`` with the VIF's workload's end or None.  A string: the object
+#: modules are imported only when a call needs them.
+BatchItem: TypeAlias = (
+    "tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]"
+    " | tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo,"
+    " workload_objects.WorkloadInterface | None]"
+)
 
 
 def initialize(reset: bool = False) -> None:
@@ -147,14 +158,7 @@ def unplug(
 
 def _many(
     function: str,
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-        | tuple[
-            vif_objects.VIFBase,
-            instance_info_objects.InstanceInfo,
-            workload_objects.WorkloadInterface | None,
-        ]
-    ],
+    pairs: Iterable[BatchItem],
     failure: type[exception.ExceptionBase],
     progress: host_state.Progress | None,
 ) -> list[Any]:
@@ -170,14 +174,7 @@ def _many(
 
 
 def plug_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-        | tuple[
-            vif_objects.VIFBase,
-            instance_info_objects.InstanceInfo,
-            workload_objects.WorkloadInterface | None,
-        ]
-    ],
+    pairs: Iterable[BatchItem],
     progress: host_state.Progress | None = None,
 ) -> list[exception.PlugException | None]:
     """Plug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
@@ -214,14 +211,7 @@ def plug_many(
 
 
 def unplug_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-        | tuple[
-            vif_objects.VIFBase,
-            instance_info_objects.InstanceInfo,
-            workload_objects.WorkloadInterface | None,
-        ]
-    ],
+    pairs: Iterable[BatchItem],
     progress: host_state.Progress | None = None,
 ) -> list[exception.UnplugException | None]:
     """Unplug many VIFs: each ``(vif, instance_info)`` of ``pairs``.
@@ -268,14 +258,7 @@ def check(
 
 
 def check_many(
-    pairs: Iterable[
-        tuple[vif_objects.VIFBase, instance_info_objects.InstanceInfo]
-        | tuple[
-            vif_objects.VIFBase,
-            instance_info_objects.InstanceInfo,
-            workload_objects.WorkloadInterface | None,
-        ]
-    ],
+    pairs: Iterable[BatchItem],
 ) -> list[host_state.CheckReport]:
     """:func:`check` every ``(vif, instance_info)`` of ``pairs``.
 

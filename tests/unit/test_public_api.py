@@ -16,6 +16,7 @@ import pytest
 
 PUBLIC_SURFACE = {
     "os_vif": [
+        "BatchItem",
         "check",
         "check_many",
         "gc",
