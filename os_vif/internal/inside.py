@@ -77,6 +77,12 @@ def _exchange(
                     return
 
 
+def _dump(kind: int, body: bytes, answer: int) -> Iterator[bytes]:
+    """Dump with request ``kind``: the answer's messages of type
+    ``answer``."""
+    return _exchange(kind, rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP, body, answer)
+
+
 class Lower:
     """Where a link's lower link is (``IFLA_LINK``): its index, in the
     namespace ``netnsid`` names from the link's (None: the link's own)."""
@@ -127,12 +133,7 @@ def addresses(index: int) -> set[str]:
     (``10.0.0.5/24``), the IPv6 link-local ones left out."""
     found = set()
     body = rtnl.IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
-    for message in _exchange(
-        rtnl.RTM_GETADDR,
-        rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP,
-        body,
-        rtnl.RTM_NEWADDR,
-    ):
+    for message in _dump(rtnl.RTM_GETADDR, body, rtnl.RTM_NEWADDR):
         family, prefixlen, _, _, owner = rtnl.IFADDRMSG.unpack_from(
             message, rtnl.NLMSGHDR.size
         )
@@ -157,12 +158,7 @@ def routes(index: int, version: int) -> set[tuple[str, str | None]]:
     family = socket.AF_INET6 if version == 6 else socket.AF_INET
     found: set[tuple[str, str | None]] = set()
     body = rtnl.RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
-    for message in _exchange(
-        rtnl.RTM_GETROUTE,
-        rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP,
-        body,
-        rtnl.RTM_NEWROUTE,
-    ):
+    for message in _dump(rtnl.RTM_GETROUTE, body, rtnl.RTM_NEWROUTE):
         got, dst_len, _, _, table = rtnl.RTMSG.unpack_from(
             message, rtnl.NLMSGHDR.size
         )[:5]
