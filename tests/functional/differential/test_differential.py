@@ -182,7 +182,29 @@ def _report(scenario: scenarios.Scenario, run: Run, uncovered: list[str]
 def test_scenario(twin_hosts: TwinHosts, scenario: scenarios.Scenario) -> None:
     """The scenario leaves both hosts alike, but for intended differences."""
     run = run_scenario(twin_hosts, scenario)
+    uncovered = _uncovered(scenario, run)
+    if uncovered and all(
+        any(attr in item for attr in _SETTLE_ATTRS) for item in uncovered
+    ):
+        # Only a device's state differs, which ovs-vswitchd may set behind
+        # either release's back: it closes a removed port's device later
+        # (its RCU), putting back by name the flags it found on it, and a
+        # scenario that makes a tap of that name again at once can get
+        # them (seen: 5.3.0's own re-made tap set down on the reference
+        # host, about one run in ten).  Run once more: a difference of
+        # ours shows again.
+        first = _report(scenario, run, uncovered)
+        run = run_scenario(twin_hosts, scenario)
+        uncovered = _uncovered(scenario, run)
+        assert not uncovered, "%s\n(the first run differed too:\n%s)" % (
+            _report(scenario, run, uncovered), first)
     _RAN.add(scenario.name)
+    assert not uncovered, _report(scenario, run, uncovered)
+
+
+def _uncovered(scenario: scenarios.Scenario, run: Run) -> list[str]:
+    """The differences of ``run`` no table entry covers (and note which
+    entries covered the others)."""
     uncovered = []
     for difference in run.differences:
         entries = [e for e in ENTRIES if e.covers(scenario.name, difference)]
@@ -192,7 +214,7 @@ def test_scenario(twin_hosts: TwinHosts, scenario: scenarios.Scenario) -> None:
             )
         if not entries:
             uncovered.append(difference)
-    assert not uncovered, _report(scenario, run, uncovered)
+    return uncovered
 
 
 def test_matrix_is_wide_enough() -> None:
